@@ -1,0 +1,92 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let package = Package(
+  name: "ujm",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "ujm", targets: ["ujm-cli"]),
+    .library(name: "UJM", targets: ["UJM"]),
+    .library(name: "Empirical", targets: ["Empirical"]),
+    .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
+    .library(name: "UJMCommandLine", targets: ["UJMCommandLine"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    .package(url: "https://github.com/attaswift/BigInt", from: "6.0.0"),
+    .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+  ],
+  targets: [
+    // MARK: - Public API
+    .executableTarget(
+      name: "ujm-cli",
+      dependencies: ["UJMCommandLine"]
+    ),
+    .target(
+      name: "UJMCommandLine",
+      dependencies: [
+        "UJM", "Empirical", "LinearAlgebra",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .target(
+      name: "UJM",
+      dependencies: [
+        "LinearAlgebra", "CGSL",
+        .product(name: "BigInt", package: "BigInt"),
+        .product(name: "RealModule", package: "swift-numerics"),
+      ]
+    ),
+    .target(
+      name: "Empirical",
+      dependencies: ["LinearAlgebra", "CZlib"]
+    ),
+    .target(
+      name: "LinearAlgebra",
+      dependencies: [
+        "COpenBLAS", "CLAPACKE",
+        .product(name: "RealModule", package: "swift-numerics"),
+      ]
+    ),
+
+    // MARK: - Implementation details (C libraries from Debian)
+    .systemLibrary(
+      name: "COpenBLAS", pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev", "pkgconf"])]
+    ),
+    .systemLibrary(
+      name: "CLAPACKE", pkgConfig: "lapacke",
+      providers: [.apt(["liblapacke-dev", "pkgconf"])]
+    ),
+    // GSL's pkg-config file adds -lgslcblas; OpenBLAS provides CBLAS instead (C-INTEROP.md).
+    .systemLibrary(name: "CGSL", providers: [.apt(["libgsl-dev"])]),
+    .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+
+    // MARK: - Tests
+    .target(
+      name: "TestSupport",
+      dependencies: ["LinearAlgebra"],
+      path: "Tests/TestSupport"
+    ),
+    .testTarget(
+      name: "LinearAlgebraTests",
+      dependencies: ["LinearAlgebra", "TestSupport"]
+    ),
+    .testTarget(
+      name: "UJMTests",
+      dependencies: [
+        "UJM", "LinearAlgebra", "TestSupport",
+        .product(name: "PropertyBased", package: "swift-property-based"),
+      ]
+    ),
+    .testTarget(
+      name: "EmpiricalTests",
+      dependencies: ["Empirical", "LinearAlgebra", "TestSupport"]
+    ),
+    .testTarget(
+      name: "CLITests",
+      dependencies: ["UJMCommandLine", "UJM", "TestSupport"]
+    ),
+  ]
+)

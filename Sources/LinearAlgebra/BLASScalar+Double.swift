@@ -1,0 +1,98 @@
+import CLAPACKE
+import COpenBLAS
+
+private func transpose(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
+private let colMajor = LAPACK_COL_MAJOR
+private func job(_ c: Character) -> CChar { CChar(UInt8(ascii: c.unicodeScalars.first!)) }
+
+extension Double: BLASScalar {
+  public static var _routinePrefix: String { "d" }
+
+  public static func _gemm(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+    a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+    beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+  ) {
+    cblas_dgemm(
+      CblasColMajor, transpose(transA), transpose(transB), blasint(m), blasint(n), blasint(k),
+      alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+  }
+
+  public static func _gemv(
+    trans: Bool, m: Int, n: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
+    x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>
+  ) {
+    cblas_dgemv(
+      CblasColMajor, transpose(trans), blasint(m), blasint(n), alpha, a, blasint(lda), x, 1, beta,
+      y, 1)
+  }
+
+  public static func _ger(
+    m: Int, n: Int, alpha: Double, x: UnsafePointer<Double>, y: UnsafePointer<Double>,
+    a: UnsafeMutablePointer<Double>, lda: Int
+  ) {
+    cblas_dger(CblasColMajor, blasint(m), blasint(n), alpha, x, 1, y, 1, a, blasint(lda))
+  }
+
+  public static func _dot(n: Int, x: UnsafePointer<Double>, y: UnsafePointer<Double>) -> Double {
+    cblas_ddot(blasint(n), x, 1, y, 1)
+  }
+
+  public static func _axpy(n: Int, alpha: Double, x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>) {
+    cblas_daxpy(blasint(n), alpha, x, 1, y, 1)
+  }
+
+  public static func _nrm2(n: Int, x: UnsafePointer<Double>) -> Double {
+    cblas_dnrm2(blasint(n), x, 1)
+  }
+
+  public static func _gesdd(
+    m: Int, n: Int, a: UnsafeMutablePointer<Double>, lda: Int, s: UnsafeMutablePointer<Double>,
+    u: UnsafeMutablePointer<Double>, ldu: Int, vt: UnsafeMutablePointer<Double>, ldvt: Int
+  ) -> Int {
+    Int(
+      LAPACKE_dgesdd(
+        colMajor, job("S"), Int32(m), Int32(n), a, Int32(lda), s, u, Int32(ldu), vt, Int32(ldvt)))
+  }
+
+  public static func _gesddValues(
+    m: Int, n: Int, a: UnsafeMutablePointer<Double>, lda: Int, s: UnsafeMutablePointer<Double>
+  ) -> Int {
+    var dummyU: Double = 0
+    var dummyV: Double = 0
+    return Int(
+      LAPACKE_dgesdd(
+        colMajor, job("N"), Int32(m), Int32(n), a, Int32(lda), s, &dummyU, 1, &dummyV, 1))
+  }
+
+  public static func _geqrf(
+    m: Int, n: Int, a: UnsafeMutablePointer<Double>, lda: Int, tau: UnsafeMutablePointer<Double>
+  ) -> Int {
+    Int(LAPACKE_dgeqrf(colMajor, Int32(m), Int32(n), a, Int32(lda), tau))
+  }
+
+  public static func _orgqr(
+    m: Int, n: Int, k: Int, a: UnsafeMutablePointer<Double>, lda: Int, tau: UnsafePointer<Double>
+  ) -> Int {
+    Int(LAPACKE_dorgqr(colMajor, Int32(m), Int32(n), Int32(k), a, Int32(lda), tau))
+  }
+
+  public static func _getrf(
+    m: Int, n: Int, a: UnsafeMutablePointer<Double>, lda: Int, ipiv: UnsafeMutablePointer<Int32>
+  ) -> Int {
+    Int(LAPACKE_dgetrf(colMajor, Int32(m), Int32(n), a, Int32(lda), ipiv))
+  }
+
+  public static func _syevd(
+    n: Int, a: UnsafeMutablePointer<Double>, lda: Int, w: UnsafeMutablePointer<Double>
+  ) -> Int {
+    Int(LAPACKE_dsyevd(colMajor, job("V"), job("U"), Int32(n), a, Int32(lda), w))
+  }
+
+  public static func _gesv(
+    n: Int, nrhs: Int, a: UnsafeMutablePointer<Double>, lda: Int,
+    ipiv: UnsafeMutablePointer<Int32>, b: UnsafeMutablePointer<Double>, ldb: Int
+  ) -> Int {
+    Int(LAPACKE_dgesv(colMajor, Int32(n), Int32(nrhs), a, Int32(lda), ipiv, b, Int32(ldb)))
+  }
+}

@@ -1,0 +1,177 @@
+/// A dense matrix stored column-major, as LAPACK expects: entry (i, j) is `storage[i + j*rows]`.
+///
+/// A value type: copies are independent (copy-on-write through the array). No paper concepts
+/// live here; `Matrix` is the currency of the BLAS/LAPACK wrappers.
+public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable, Codable {
+  /// Number of rows.
+  public let rows: Int
+  /// Number of columns.
+  public let columns: Int
+  /// The entries, column by column.
+  public var storage: [Scalar]
+
+  /// A `rows × columns` matrix with every entry `value`.
+  public init(rows: Int, columns: Int, repeating value: Scalar = 0) {
+    precondition(rows >= 0 && columns >= 0, "matrix dimensions must be non-negative")
+    self.rows = rows
+    self.columns = columns
+    self.storage = Array(repeating: value, count: rows * columns)
+  }
+
+  /// A matrix over column-major `storage`.
+  public init(rows: Int, columns: Int, storage: [Scalar]) {
+    precondition(storage.count == rows * columns, "storage has \(storage.count) entries, "
+      + "expected \(rows)×\(columns)")
+    self.rows = rows
+    self.columns = columns
+    self.storage = storage
+  }
+
+  /// A matrix from its rows, written as they read: `Matrix(rowMajor: [[1, 2], [3, 4]])`.
+  public init(rowMajor rowsOfEntries: [[Scalar]]) {
+    let m = rowsOfEntries.count
+    let n = rowsOfEntries.first?.count ?? 0
+    precondition(rowsOfEntries.allSatisfy { $0.count == n }, "rows have different lengths")
+    self.init(rows: m, columns: n)
+    for i in 0..<m { for j in 0..<n { self[i, j] = rowsOfEntries[i][j] } }
+  }
+
+  /// A matrix whose entries are `entry(i, j)`.
+  public init(rows: Int, columns: Int, entry: (Int, Int) -> Scalar) {
+    self.init(rows: rows, columns: columns)
+    for j in 0..<columns { for i in 0..<rows { storage[i + j * rows] = entry(i, j) } }
+  }
+
+  /// The n×n identity.
+  public static func identity(_ n: Int) -> Matrix {
+    var m = Matrix(rows: n, columns: n)
+    for i in 0..<n { m.storage[i + i * n] = 1 }
+    return m
+  }
+
+  /// A diagonal matrix with `diagonal` on its diagonal (square unless `rows`/`columns` given).
+  public static func diagonal(_ diagonal: [Scalar], rows: Int? = nil, columns: Int? = nil)
+    -> Matrix
+  {
+    let m = rows ?? diagonal.count
+    let n = columns ?? diagonal.count
+    var d = Matrix(rows: m, columns: n)
+    for (i, v) in diagonal.enumerated() where i < m && i < n { d[i, i] = v }
+    return d
+  }
+
+  /// The outer product `x·yᵀ`.
+  public static func outer(_ x: [Scalar], _ y: [Scalar]) -> Matrix {
+    Matrix(rows: x.count, columns: y.count) { i, j in x[i] * y[j] }
+  }
+
+  /// Entry (i, j).
+  @inlinable
+  public subscript(i: Int, j: Int) -> Scalar {
+    get { storage[i + j * rows] }
+    set { storage[i + j * rows] = newValue }
+  }
+
+  /// Column `j` as an array.
+  public func column(_ j: Int) -> [Scalar] {
+    Array(storage[(j * rows)..<((j + 1) * rows)])
+  }
+
+  /// Row `i` as an array.
+  public func row(_ i: Int) -> [Scalar] {
+    (0..<columns).map { self[i, $0] }
+  }
+
+  /// Replaces column `j`.
+  public mutating func setColumn(_ j: Int, to values: [Scalar]) {
+    precondition(values.count == rows, "column has \(values.count) entries, expected \(rows)")
+    storage.replaceSubrange((j * rows)..<((j + 1) * rows), with: values)
+  }
+
+  /// The first `count` columns.
+  public func leadingColumns(_ count: Int) -> Matrix {
+    precondition(count <= columns, "asked for \(count) of \(columns) columns")
+    return Matrix(rows: rows, columns: count, storage: Array(storage[0..<(rows * count)]))
+  }
+
+  /// The transpose.
+  public var transposed: Matrix {
+    Matrix(rows: columns, columns: rows) { i, j in self[j, i] }
+  }
+
+  /// The diagonal entries.
+  public var diagonalEntries: [Scalar] {
+    (0..<Swift.min(rows, columns)).map { self[$0, $0] }
+  }
+
+  /// The trace Σᵢ Aᵢᵢ.
+  public var trace: Scalar { diagonalEntries.reduce(0, +) }
+
+  /// The Frobenius norm ‖A‖_F = √(Σ Aᵢⱼ²), without overflow.
+  public var frobeniusNorm: Scalar { storage.euclideanNorm }
+
+  /// True when every entry is finite.
+  public var isFinite: Bool { storage.allSatisfy(\.isFinite) }
+
+  /// The largest |Aᵢⱼ − Bᵢⱼ|.
+  public func maxAbsDifference(_ other: Matrix) -> Scalar {
+    precondition(rows == other.rows && columns == other.columns, "shape mismatch")
+    var m: Scalar = 0
+    for k in storage.indices { m = Swift.max(m, abs(storage[k] - other.storage[k])) }
+    return m
+  }
+
+  /// Multiplies every entry by `factor` in place.
+  public mutating func scale(by factor: Scalar) {
+    for k in storage.indices { storage[k] *= factor }
+  }
+
+  /// A copy with every entry multiplied by `factor`.
+  public func scaled(by factor: Scalar) -> Matrix {
+    var m = self
+    m.scale(by: factor)
+    return m
+  }
+
+  /// The matrix converted to another scalar type.
+  public func converted<Other: BLASScalar>(to: Other.Type = Other.self) -> Matrix<Other> {
+    Matrix<Other>(rows: rows, columns: columns, storage: storage.map { Other($0) })
+  }
+
+  public static func + (a: Matrix, b: Matrix) -> Matrix {
+    precondition(a.rows == b.rows && a.columns == b.columns, "shape mismatch in +")
+    var c = a
+    for k in c.storage.indices { c.storage[k] += b.storage[k] }
+    return c
+  }
+
+  public static func - (a: Matrix, b: Matrix) -> Matrix {
+    precondition(a.rows == b.rows && a.columns == b.columns, "shape mismatch in -")
+    var c = a
+    for k in c.storage.indices { c.storage[k] -= b.storage[k] }
+    return c
+  }
+
+  public static func * (s: Scalar, a: Matrix) -> Matrix { a.scaled(by: s) }
+
+  /// Read access to the column-major storage for the C wrappers.
+  package func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Scalar>) throws -> R)
+    rethrows -> R
+  {
+    try storage.withUnsafeBufferPointer(body)
+  }
+
+  /// Write access to the column-major storage for the C wrappers.
+  package mutating func withUnsafeMutableBufferPointer<R>(
+    _ body: (inout UnsafeMutableBufferPointer<Scalar>) throws -> R
+  ) rethrows -> R {
+    try storage.withUnsafeMutableBufferPointer(body)
+  }
+}
+
+extension Matrix: CustomStringConvertible {
+  public var description: String {
+    (0..<rows).map { i in (0..<columns).map { "\(self[i, $0])" }.joined(separator: " ") }
+      .joined(separator: "\n")
+  }
+}
