@@ -1,1 +1,3 @@
 import UJMCommandLine
+
+UJMCommand.main()
