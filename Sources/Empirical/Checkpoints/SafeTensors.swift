@@ -205,7 +205,7 @@ public struct SafeTensorsFile: Sendable, Equatable {
     var result: [Int] = []
     for item in raw {
       guard let number = item as? NSNumber, let value = Int(exactly: number.doubleValue),
-        value >= 0, !(item is Bool)
+        value >= 0
       else {
         throw .badOffsets(path: path, tensor: tensor, reason: "\(what) holds a non-integer")
       }

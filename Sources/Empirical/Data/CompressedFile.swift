@@ -49,3 +49,16 @@ private func zlibMessage(_ file: gzFile) -> String {
   let message = gzerror(file, &status).map { String(cString: $0) } ?? ""
   return message.isEmpty ? "zlib status \(status)" : message
 }
+
+/// Writes `bytes` gzip-compressed to `path` (tests write their own `.gz` IDX files with it).
+/// The corresponding zlib functions are `gzopen`, `gzwrite` and `gzclose`.
+func writeCompressedFile(_ bytes: [UInt8], toPath path: String) throws(DataFileError) {
+  guard let file = gzopen(path, "wb") else {
+    throw .unreadable(path: path, reason: "cannot create: \(String(cString: strerror(errno)))")
+  }
+  let written = bytes.withUnsafeBytes { gzwrite(file, $0.baseAddress, UInt32($0.count)) }
+  let closeStatus = gzclose(file)
+  guard Int(written) == bytes.count || bytes.isEmpty, closeStatus == Int32(Z_OK) else {
+    throw .unreadable(path: path, reason: "gzwrite wrote \(written) of \(bytes.count) bytes")
+  }
+}
