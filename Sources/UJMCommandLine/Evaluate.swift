@@ -18,13 +18,15 @@ struct Evaluate: ParsableCommand {
 
   init() {}
 
-  func run() throws {
+  func run() throws { try reportingUsageErrors(execute) }
+
+  /// The command's work; bad input throws `UsageError` (exit 64).
+  func execute() throws {
     let loaded: Checkpoint
     do {
       loaded = try Checkpoint(contentsOf: checkpoint)
     } catch {
-      printError("error: --checkpoint: \(error)")
-      throw ExitCode(64)
+      throw UsageError("--checkpoint: \(error)")
     }
     let model = loaded.model
     let classes = loaded.metadata.classes
@@ -33,16 +35,12 @@ struct Evaluate: ParsableCommand {
         classes.allSatisfy({ (0..<ImageClassificationData.fullClassCount).contains($0) }),
         Set(classes).count == classes.count
       else {
-        printError(
-          "error: --checkpoint: \(checkpoint): metadata classes '\(classes)' do not fit the "
+        throw UsageError("--checkpoint: \(checkpoint): metadata classes '\(classes)' do not fit the "
             + "\(model.classCount) outputs of cls.weight")
-        throw ExitCode(64)
       }
     } else if model.classCount != ImageClassificationData.fullClassCount {
-      printError(
-        "error: --checkpoint: \(checkpoint): \(model.classCount) outputs but no 'classes' "
+      throw UsageError("--checkpoint: \(checkpoint): \(model.classCount) outputs but no 'classes' "
           + "metadata to say which classes they are")
-      throw ExitCode(64)
     }
     let standardisation: (mean: Float, std: Float)? =
       if let m = loaded.metadata.inputMean, let s = loaded.metadata.inputStd { (m, s) } else { nil }
@@ -51,14 +49,11 @@ struct Evaluate: ParsableCommand {
       dataset = try ImageClassificationData(
         directory: data, classes: classes, standardisation: standardisation)
     } catch {
-      printError("error: --data: \(error)")
-      throw ExitCode(64)
+      throw UsageError("--data: \(error)")
     }
     guard dataset.train.featureCount == model.inputSize else {
-      printError(
-        "error: --checkpoint: \(checkpoint): fc0.weight takes \(model.inputSize) inputs, the data "
+      throw UsageError("--checkpoint: \(checkpoint): fc0.weight takes \(model.inputSize) inputs, the data "
           + "has \(dataset.train.featureCount) pixels per image")
-      throw ExitCode(64)
     }
     let test = Empirical.evaluate(model, on: dataset.test)
     let train = Empirical.evaluate(model, on: dataset.train)

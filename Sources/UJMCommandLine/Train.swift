@@ -99,7 +99,10 @@ struct Train: ParsableCommand {
 
   var outputDirectory: String { output ?? "runs/type\(type.lowercased())" }
 
-  func run() throws {
+  func run() throws { try reportingUsageErrors(execute) }
+
+  /// The command's work; bad input throws `UsageError` (exit 64).
+  func execute() throws {
     let clock = ContinuousClock()
     let started = clock.now
     let kept = try classes.map(parseClasses)
@@ -114,8 +117,7 @@ struct Train: ParsableCommand {
     var resumed: (Checkpoint, TrainingState)?
     if resume {
       guard FileManager.default.fileExists(atPath: checkpointPath) else {
-        printError("error: --resume: no checkpoint at \(checkpointPath)")
-        throw ExitCode(64)
+        throw UsageError("--resume: no checkpoint at \(checkpointPath)")
       }
       do {
         let checkpoint = try Checkpoint(contentsOf: checkpointPath)
@@ -123,8 +125,7 @@ struct Train: ParsableCommand {
         try checkResumable(checkpoint, state, kept: kept)
         resumed = (checkpoint, state)
       } catch {
-        printError("error: --resume: \(error)")
-        throw ExitCode(64)
+        throw UsageError("--resume: \(error)")
       }
     }
 
@@ -137,8 +138,7 @@ struct Train: ParsableCommand {
       dataset = try ImageClassificationData(
         directory: data, classes: kept, standardisation: standardisation)
     } catch {
-      printError("error: --data: \(error)")
-      throw ExitCode(64)
+      throw UsageError("--data: \(error)")
     }
 
     let trainer =

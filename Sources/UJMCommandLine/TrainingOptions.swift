@@ -46,3 +46,20 @@ func jsonLine<T: Encodable>(_ value: T) -> String {
 
 /// `x` as a percentage with two decimals.
 func percent(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
+
+/// Bad input found while running (a missing or corrupt file): printed as one line, exit 64.
+struct UsageError: Error, CustomStringConvertible {
+  var description: String
+  init(_ description: String) { self.description = description }
+}
+
+/// Runs `body`; a `UsageError` is printed to standard error as `error: …` and becomes exit
+/// code 64 (EX_USAGE), without a stack trace.
+func reportingUsageErrors(_ body: () throws -> Void) throws {
+  do {
+    try body()
+  } catch let error as UsageError {
+    printError("error: \(error)")
+    throw ExitCode(64)
+  }
+}
