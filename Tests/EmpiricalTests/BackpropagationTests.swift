@@ -56,17 +56,19 @@ private func gradientAndFiniteDifference(
   return (backprop, finite)
 }
 
-private func tinyProblem(skips: Bool, seed: UInt64) -> (ResidualNetwork<Double>, [Double], [Int32])
+/// Width 9 exercises both the 8-lane vector loops and their scalar tails.
+private func tinyProblem(skips: Bool, seed: UInt64, width: Int = 9)
+  -> (ResidualNetwork<Double>, [Double], [Int32])
 {
   var rng = testGenerator(seed)
   var model = ResidualNetwork<Double>(
-    architecture: Architecture(blocks: 2, width: 4, skips: skips), inputSize: 5, classCount: 3,
+    architecture: Architecture(blocks: 2, width: width, skips: skips), inputSize: 5, classCount: 3,
     using: &rng)
   // Non-trivial BatchNorm parameters, so that γ and β enter the check.
   var other = model
   let copy = model
   model.forEachParameter(copy, &other) { p, _, _ in
-    if p.count == 4 { for k in p.indices { p[k] += uniform(0.5, &rng) } }
+    if p.count == width { for k in p.indices { p[k] += uniform(0.5, &rng) } }
   }
   let count = 6
   let input = (0..<(5 * count)).map { _ in uniform(2, &rng) }

@@ -43,6 +43,18 @@ public struct ImageClassificationData: Sendable {
   /// The number of classes of the full data set.
   public static let fullClassCount = 10
 
+  /// A data set from examples already in memory (benchmarks, tests).
+  public init(
+    train: LabeledExamples, test: LabeledExamples, classes: [Int], inputMean: Float,
+    inputStd: Float
+  ) {
+    self.train = train
+    self.test = test
+    self.classes = classes
+    self.inputMean = inputMean
+    self.inputStd = inputStd
+  }
+
   /// Loads `directory`'s four IDX files (each may be gzip-compressed, `…-ubyte.gz`, or plain).
   ///
   /// - Parameters:

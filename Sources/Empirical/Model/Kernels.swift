@@ -41,8 +41,10 @@ final class BatchStatistics<Scalar: BLASScalar>: @unchecked Sendable {
   let variance: ScalarBuffer<Scalar>
   let scratchA: ScalarBuffer<Scalar>
   let scratchB: ScalarBuffer<Scalar>
+  let scratchC: ScalarBuffer<Scalar>
 
   init(features: Int) {
+    scratchC = ScalarBuffer(count: features)
     mean = ScalarBuffer(count: features)
     inverseStd = ScalarBuffer(count: features)
     variance = ScalarBuffer(count: features)
@@ -51,13 +53,27 @@ final class BatchStatistics<Scalar: BLASScalar>: @unchecked Sendable {
   }
 }
 
+/// Scalars the kernels vectorise: `SIMD8` lanes of them load and store unaligned.
+public typealias KernelScalar = BLASScalar & SIMDScalar
+
+@inline(__always)
+func load8<S: KernelScalar>(_ p: UnsafePointer<S>, _ i: Int) -> SIMD8<S> {
+  UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<S>.self)
+}
+
+@inline(__always)
+func store8<S: KernelScalar>(_ v: SIMD8<S>, _ p: UnsafeMutablePointer<S>, _ i: Int) {
+  UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD8<S>.self)
+}
+
 /// a = ReLU(BN(x)) with the batch's statistics (training mode), which go into `stats`:
 /// μ_d = Σ_b x_{d,b}/B, σ²_d = Σ_b (x_{d,b} − μ_d)²/B, a = max(γ(x − μ)/√(σ² + ε) + β, 0).
-func batchNormReLUTraining<Scalar: BLASScalar>(
+func batchNormReLUTraining<Scalar: KernelScalar>(
   _ x: UnsafePointer<Scalar>, into a: UnsafeMutablePointer<Scalar>, features: Int, count: Int,
   weight: UnsafePointer<Scalar>, bias: UnsafePointer<Scalar>, stats: BatchStatistics<Scalar>
 ) {
   let d = features
+  let vectorEnd = d - d % 8
   let mean = stats.mean.pointer
   let variance = stats.variance.pointer
   let inverseStd = stats.inverseStd.pointer
@@ -67,15 +83,30 @@ func batchNormReLUTraining<Scalar: BLASScalar>(
   variance.update(repeating: 0, count: d)
   for b in 0..<count {
     let column = x + b * d
-    for f in 0..<d { mean[f] += column[f] }
+    var f = 0
+    while f < vectorEnd {
+      store8(load8(mean, f) + load8(column, f), mean, f)
+      f += 8
+    }
+    while f < d {
+      mean[f] += column[f]
+      f += 1
+    }
   }
   let inverseCount = 1 / Scalar(count)
   for f in 0..<d { mean[f] *= inverseCount }
   for b in 0..<count {
     let column = x + b * d
-    for f in 0..<d {
+    var f = 0
+    while f < vectorEnd {
+      let t = load8(column, f) - load8(mean, f)
+      store8(load8(variance, f) + t * t, variance, f)
+      f += 8
+    }
+    while f < d {
       let t = column[f] - mean[f]
       variance[f] += t * t
+      f += 1
     }
   }
   for f in 0..<d {
@@ -88,16 +119,25 @@ func batchNormReLUTraining<Scalar: BLASScalar>(
 }
 
 /// a = max(s·x + t, 0) per feature (evaluation-mode BatchNorm followed by ReLU).
-func affineReLU<Scalar: BLASScalar>(
+func affineReLU<Scalar: KernelScalar>(
   _ x: UnsafePointer<Scalar>, into a: UnsafeMutablePointer<Scalar>, features d: Int, count: Int,
   scale: UnsafePointer<Scalar>, shift: UnsafePointer<Scalar>
 ) {
+  let vectorEnd = d - d % 8
+  let zero = SIMD8<Scalar>()
   for b in 0..<count {
     let column = x + b * d
     let out = a + b * d
-    for f in 0..<d {
+    var f = 0
+    while f < vectorEnd {
+      let y = load8(column, f) * load8(scale, f) + load8(shift, f)
+      store8(y.replacing(with: zero, where: y .<= zero), out, f)
+      f += 8
+    }
+    while f < d {
       let y = column[f] * scale[f] + shift[f]
       out[f] = y > 0 ? y : 0
+      f += 1
     }
   }
 }
@@ -105,53 +145,68 @@ func affineReLU<Scalar: BLASScalar>(
 /// Backward through a = ReLU(BN(x)) in training mode. With dy = da·[a > 0] and x̂ the normalised
 /// input: ∂γ = Σ_b dy·x̂, ∂β = Σ_b dy, ∂x = γ/√(σ²+ε)·(dy − ∂β/B − x̂·∂γ/B). `dx` is overwritten,
 /// or accumulated into when `accumulate` (the skip connection's gradient is already there).
-func batchNormReLUBackward<Scalar: BLASScalar>(
+func batchNormReLUBackward<Scalar: KernelScalar>(
   x: UnsafePointer<Scalar>, a: UnsafePointer<Scalar>, da: UnsafePointer<Scalar>,
   dx: UnsafeMutablePointer<Scalar>, accumulate: Bool, features d: Int, count: Int,
   weight: UnsafePointer<Scalar>, stats: BatchStatistics<Scalar>,
   weightGradient: UnsafeMutablePointer<Scalar>, biasGradient: UnsafeMutablePointer<Scalar>
 ) {
+  let vectorEnd = d - d % 8
+  let zero = SIMD8<Scalar>()
   let mean = stats.mean.pointer
   let inverseStd = stats.inverseStd.pointer
   let sumDy = biasGradient
-  let sumDyXhat = stats.scratchA.pointer
+  let sumDyCentred = stats.scratchA.pointer
   sumDy.update(repeating: 0, count: d)
-  sumDyXhat.update(repeating: 0, count: d)
+  sumDyCentred.update(repeating: 0, count: d)
   for b in 0..<count {
     let xc = x + b * d
     let ac = a + b * d
     let dac = da + b * d
-    for f in 0..<d {
+    var f = 0
+    while f < vectorEnd {
+      let dy = load8(dac, f).replacing(with: zero, where: load8(ac, f) .<= zero)
+      store8(load8(sumDy, f) + dy, sumDy, f)
+      store8(load8(sumDyCentred, f) + dy * (load8(xc, f) - load8(mean, f)), sumDyCentred, f)
+      f += 8
+    }
+    while f < d {
       let dy = ac[f] > 0 ? dac[f] : 0
       sumDy[f] += dy
-      sumDyXhat[f] += dy * (xc[f] - mean[f])
+      sumDyCentred[f] += dy * (xc[f] - mean[f])
+      f += 1
     }
   }
   let inverseCount = 1 / Scalar(count)
+  // dx = k·dy − k·(∂β + x̂·∂γ)/B = k·dy + u·x + v per feature, with
+  // k = γ·invstd, u = −k·invstd·∂γ/B, v = −k·∂β/B − u·μ.
   let k = stats.scratchB.pointer
+  let u = stats.scratchC.pointer
+  let v = stats.scratchA.pointer
   for f in 0..<d {
-    sumDyXhat[f] *= inverseStd[f]
-    weightGradient[f] = sumDyXhat[f]
+    let dGamma = sumDyCentred[f] * inverseStd[f]
+    weightGradient[f] = dGamma
     k[f] = weight[f] * inverseStd[f]
+    u[f] = -k[f] * inverseStd[f] * dGamma * inverseCount
+    v[f] = -k[f] * sumDy[f] * inverseCount - u[f] * mean[f]
   }
-  // Reuse scratch: c1 = ∂β/B in mean-shifted form, c2 = ∂γ·invstd/B.
   for b in 0..<count {
     let xc = x + b * d
     let ac = a + b * d
     let dac = da + b * d
     let out = dx + b * d
-    if accumulate {
-      for f in 0..<d {
-        let dy = ac[f] > 0 ? dac[f] : 0
-        let xhat = (xc[f] - mean[f]) * inverseStd[f]
-        out[f] += k[f] * (dy - (sumDy[f] + xhat * sumDyXhat[f]) * inverseCount)
-      }
-    } else {
-      for f in 0..<d {
-        let dy = ac[f] > 0 ? dac[f] : 0
-        let xhat = (xc[f] - mean[f]) * inverseStd[f]
-        out[f] = k[f] * (dy - (sumDy[f] + xhat * sumDyXhat[f]) * inverseCount)
-      }
+    var f = 0
+    while f < vectorEnd {
+      let dy = load8(dac, f).replacing(with: zero, where: load8(ac, f) .<= zero)
+      let r = load8(k, f) * dy + load8(u, f) * load8(xc, f) + load8(v, f)
+      store8(accumulate ? load8(out, f) + r : r, out, f)
+      f += 8
+    }
+    while f < d {
+      let dy = ac[f] > 0 ? dac[f] : 0
+      let r = k[f] * dy + u[f] * xc[f] + v[f]
+      out[f] = accumulate ? out[f] + r : r
+      f += 1
     }
   }
 }

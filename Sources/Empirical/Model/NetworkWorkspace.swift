@@ -9,7 +9,7 @@ import LinearAlgebra
 ///
 /// After `forward`, `trajectory(block:)` holds h₁…h_{L+1} of the batch (training or
 /// evaluation mode) and `logits` the outputs.
-final class NetworkWorkspace<Scalar: BLASScalar>: @unchecked Sendable {
+final class NetworkWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
   let width: Int
   let inputSize: Int
   let classCount: Int

@@ -20,7 +20,7 @@ public struct StochasticGradientDescent: Sendable, Equatable, Codable {
   }
 
   /// One update of `model` with `gradients` at learning rate η, in place.
-  public func update<Scalar: BLASScalar>(
+  public func update<Scalar: KernelScalar>(
     _ model: inout ResidualNetwork<Scalar>, gradients: ResidualNetwork<Scalar>,
     momentumBuffers: inout ResidualNetwork<Scalar>, learningRate: Double
   ) {
@@ -34,10 +34,21 @@ public struct StochasticGradientDescent: Sendable, Equatable, Codable {
             let pp = pp.baseAddress!
             let gg = gg.baseAddress!
             let vv = vv.baseAddress!
-            for k in 0..<g.count {
+            let n = g.count
+            let vectorEnd = n - n % 8
+            var k = 0
+            while k < vectorEnd {
+              let p8 = load8(pp, k)
+              let velocity = mu * load8(vv, k) + (load8(gg, k) + lambda * p8)
+              store8(velocity, vv, k)
+              store8(p8 - eta * velocity, pp, k)
+              k += 8
+            }
+            while k < n {
               let velocity = mu * vv[k] + (gg[k] + lambda * pp[k])
               vv[k] = velocity
               pp[k] -= eta * velocity
+              k += 1
             }
           }
         }
