@@ -53,8 +53,37 @@ final class BatchStatistics<Scalar: BLASScalar>: @unchecked Sendable {
   }
 }
 
-/// Scalars the kernels vectorise: `SIMD8` lanes of them load and store unaligned.
-public typealias KernelScalar = BLASScalar & SIMDScalar
+/// Scalars the kernels vectorise in `SIMD8` lanes. The two masked operations are requirements
+/// so that each conformance uses the standard library's concrete (vector-instruction) SIMD
+/// comparisons; the generic ones compare lane by lane.
+public protocol KernelScalar: BLASScalar, SIMDScalar {
+  /// max(y, 0) lane-wise (ReLU).
+  static func rectified(_ y: SIMD8<Self>) -> SIMD8<Self>
+  /// `value` where `gate` > 0, else 0, lane-wise (ReLU's derivative applied to `value`).
+  static func gated(_ value: SIMD8<Self>, by gate: SIMD8<Self>) -> SIMD8<Self>
+}
+
+extension Float: KernelScalar {
+  @inline(__always)
+  public static func rectified(_ y: SIMD8<Float>) -> SIMD8<Float> {
+    y.replacing(with: 0, where: y .<= SIMD8<Float>())
+  }
+  @inline(__always)
+  public static func gated(_ value: SIMD8<Float>, by gate: SIMD8<Float>) -> SIMD8<Float> {
+    value.replacing(with: 0, where: gate .<= SIMD8<Float>())
+  }
+}
+
+extension Double: KernelScalar {
+  @inline(__always)
+  public static func rectified(_ y: SIMD8<Double>) -> SIMD8<Double> {
+    y.replacing(with: 0, where: y .<= SIMD8<Double>())
+  }
+  @inline(__always)
+  public static func gated(_ value: SIMD8<Double>, by gate: SIMD8<Double>) -> SIMD8<Double> {
+    value.replacing(with: 0, where: gate .<= SIMD8<Double>())
+  }
+}
 
 @inline(__always)
 func load8<S: KernelScalar>(_ p: UnsafePointer<S>, _ i: Int) -> SIMD8<S> {
@@ -124,14 +153,13 @@ func affineReLU<Scalar: KernelScalar>(
   scale: UnsafePointer<Scalar>, shift: UnsafePointer<Scalar>
 ) {
   let vectorEnd = d - d % 8
-  let zero = SIMD8<Scalar>()
   for b in 0..<count {
     let column = x + b * d
     let out = a + b * d
     var f = 0
     while f < vectorEnd {
       let y = load8(column, f) * load8(scale, f) + load8(shift, f)
-      store8(y.replacing(with: zero, where: y .<= zero), out, f)
+      store8(Scalar.rectified(y), out, f)
       f += 8
     }
     while f < d {
@@ -152,7 +180,6 @@ func batchNormReLUBackward<Scalar: KernelScalar>(
   weightGradient: UnsafeMutablePointer<Scalar>, biasGradient: UnsafeMutablePointer<Scalar>
 ) {
   let vectorEnd = d - d % 8
-  let zero = SIMD8<Scalar>()
   let mean = stats.mean.pointer
   let inverseStd = stats.inverseStd.pointer
   let sumDy = biasGradient
@@ -165,7 +192,7 @@ func batchNormReLUBackward<Scalar: KernelScalar>(
     let dac = da + b * d
     var f = 0
     while f < vectorEnd {
-      let dy = load8(dac, f).replacing(with: zero, where: load8(ac, f) .<= zero)
+      let dy = Scalar.gated(load8(dac, f), by: load8(ac, f))
       store8(load8(sumDy, f) + dy, sumDy, f)
       store8(load8(sumDyCentred, f) + dy * (load8(xc, f) - load8(mean, f)), sumDyCentred, f)
       f += 8
@@ -197,7 +224,7 @@ func batchNormReLUBackward<Scalar: KernelScalar>(
     let out = dx + b * d
     var f = 0
     while f < vectorEnd {
-      let dy = load8(dac, f).replacing(with: zero, where: load8(ac, f) .<= zero)
+      let dy = Scalar.gated(load8(dac, f), by: load8(ac, f))
       let r = load8(k, f) * dy + load8(u, f) * load8(xc, f) + load8(v, f)
       store8(accumulate ? load8(out, f) + r : r, out, f)
       f += 8
