@@ -63,3 +63,6 @@ func reportingUsageErrors(_ body: () throws -> Void) throws {
     throw ExitCode(64)
   }
 }
+
+/// `x` with `digits` decimals.
+func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }

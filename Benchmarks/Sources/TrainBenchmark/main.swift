@@ -69,7 +69,8 @@ let clock = ContinuousClock()
 _ = evaluate(trainer.model, on: data.test)
 let evalStart = clock.now
 let evaluation = evaluate(trainer.model, on: data.test)
-let evalSeconds = Double((clock.now - evalStart).components.attoseconds) * 1e-18
+let evalSeconds =
+  Double((clock.now - evalStart).components.attoseconds) * 1e-18
   + Double((clock.now - evalStart).components.seconds)
 
 let ratio = trainRate / ceiling

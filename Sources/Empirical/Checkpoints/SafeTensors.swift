@@ -87,7 +87,8 @@ public struct SafeTensorsFile: Sendable, Equatable {
       data = try Data(contentsOf: URL(fileURLWithPath: path))
     } catch {
       let reason =
-        FileManager.default.fileExists(atPath: path) ? "\(error.localizedDescription)" : "no such file"
+        FileManager.default.fileExists(atPath: path)
+        ? "\(error.localizedDescription)" : "no such file"
       throw .unreadable(path: path, reason: reason)
     }
     try self.init(decoding: [UInt8](data), path: path)
@@ -224,7 +225,8 @@ public struct SafeTensorsFile: Sendable, Equatable {
       let tensor = tensors[name]!
       let size = tensor.values.count * (tensor.values.dtype == "F32" ? 4 : 8)
       header[name] = [
-        "dtype": tensor.values.dtype, "shape": tensor.shape, "data_offsets": [offset, offset + size],
+        "dtype": tensor.values.dtype, "shape": tensor.shape,
+        "data_offsets": [offset, offset + size],
       ]
       offset += size
     }

@@ -1,8 +1,8 @@
-import LinearAlgebra
-
 // Goals, in order of priority: backpropagation exactly through the structure of
 // `ResidualNetwork` (checked against finite differences); every matrix product one sgemm on
 // preallocated buffers; no allocation per step. Activations are D×B column-major.
+
+import LinearAlgebra
 
 /// Preallocated buffers for forward and backward passes of one network shape on batches of up
 /// to `capacity` examples, and the gradients of the last backward pass.

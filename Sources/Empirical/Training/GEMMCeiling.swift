@@ -32,25 +32,33 @@ public func gemmOnlyStepSeconds(
   let gBlocks = (0..<(2 * l)).map { _ in buffer(d * d) }
   let gc = buffer(c * d)
   func step() {
-    gemm(false, false, m: d, n: n, k: inputSize, w0.pointer, lda: d, input.pointer, ldb: inputSize,
+    gemm(
+      false, false, m: d, n: n, k: inputSize, w0.pointer, lda: d, input.pointer, ldb: inputSize,
       activations[0].pointer, ldc: d)
     for j in 0..<(2 * l) {
-      gemm(false, false, m: d, n: n, k: d, blocks[j].pointer, lda: d, activations[j].pointer,
+      gemm(
+        false, false, m: d, n: n, k: d, blocks[j].pointer, lda: d, activations[j].pointer,
         ldb: d, beta: j % 2 == 1 ? 1 : 0, activations[j + 1].pointer, ldc: d)
     }
-    gemm(false, false, m: c, n: n, k: d, wc.pointer, lda: c, activations[2 * l].pointer, ldb: d,
+    gemm(
+      false, false, m: c, n: n, k: d, wc.pointer, lda: c, activations[2 * l].pointer, ldb: d,
       beta: 1, logits.pointer, ldc: c)
-    gemm(false, true, m: c, n: d, k: n, logits.pointer, lda: c, activations[2 * l].pointer,
+    gemm(
+      false, true, m: c, n: d, k: n, logits.pointer, lda: c, activations[2 * l].pointer,
       ldb: d, gc.pointer, ldc: c)
-    gemm(true, false, m: d, n: n, k: c, wc.pointer, lda: c, logits.pointer, ldb: c, out.pointer,
+    gemm(
+      true, false, m: d, n: n, k: c, wc.pointer, lda: c, logits.pointer, ldb: c, out.pointer,
       ldc: d)
     for j in stride(from: 2 * l - 1, through: 0, by: -1) {
-      gemm(false, true, m: d, n: d, k: n, out.pointer, lda: d, activations[j].pointer, ldb: d,
+      gemm(
+        false, true, m: d, n: d, k: n, out.pointer, lda: d, activations[j].pointer, ldb: d,
         gBlocks[j].pointer, ldc: d)
-      gemm(true, false, m: d, n: n, k: d, blocks[j].pointer, lda: d, out.pointer, ldb: d,
+      gemm(
+        true, false, m: d, n: n, k: d, blocks[j].pointer, lda: d, out.pointer, ldb: d,
         activations[2 * l + 1].pointer, ldc: d)
     }
-    gemm(false, true, m: d, n: inputSize, k: n, out.pointer, lda: d, input.pointer,
+    gemm(
+      false, true, m: d, n: inputSize, k: n, out.pointer, lda: d, input.pointer,
       ldb: inputSize, g0.pointer, ldc: d)
   }
   step()
