@@ -174,7 +174,7 @@ struct Train: ParsableCommand {
       case .diverged(let epoch, let step, let loss):
         if progressBar { printError("") }
         printError(
-          "error: training diverged at epoch \(epoch), step \(step) (loss \(loss)); "
+          "error: training diverged at epoch \(epoch), step \(step) (loss \(loss.isNaN ? "NaN" : "\(loss)")); "
             + (FileManager.default.fileExists(atPath: checkpointPath)
               ? "kept the last good checkpoint \(checkpointPath)" : "no checkpoint was written"))
         throw ExitCode(1)

@@ -133,4 +133,18 @@ struct TrainCommandTests {
     }
     _ = command
   }
+
+  @Test func divergenceStopsWithExit1AndKeepsTheLastGoodCheckpoint() throws {
+    let data = dataDirectory()
+    let output = temporaryDirectory("cli-diverge")
+    let common = tiny + ["--data", data, "--output", output]
+    #expect(run(["train", "--epochs", "1"] + common).code == 0)
+    let path = (output as NSString).appendingPathComponent("checkpoint.safetensors")
+    let before = try #require(FileManager.default.contents(atPath: path))
+    let (code, _) = run(["train", "--epochs", "4", "--resume", "--lr", "1e30"] + common)
+    #expect(code == 1)
+    #expect(FileManager.default.contents(atPath: path) == before)
+    let checkpoint = try Checkpoint(contentsOf: path)
+    #expect(checkpoint.metadata.epochs == 1)
+  }
 }
