@@ -29,7 +29,9 @@ public enum RAImpliesRA1Check {
 
     var label: String {
       switch self {
-      case .aligned(let a): return a.isZero ? "s_i = 1/i" : "s_i = 1/(i + \(a))"
+      case .aligned(let a):
+        if a.isZero { return "s_i = 1/i" }
+        return a < .zero ? "s_i = 1/(i − \(-a))" : "s_i = 1/(i + \(a))"
       case .rotationPerBlock: return "own U_i per block"
       case .rankTwo: return "S_i = diag(1/i, 1/(2i))"
       case .doubled: return "s_i = 2/i"
@@ -58,7 +60,7 @@ public enum RAImpliesRA1Check {
     let spacing: Rational
     if case .aligned(let a) = blocks { spacing = (1 + a).reciprocal } else { spacing = .one }
     let note =
-      "\(blocks.label), D ∈ \(dimensions), k ≤ \(depth): "
+      "\(blocks.label), D ∈ \(setLabel(dimensions)), k ≤ \(depth): "
       + (firstFailure ?? "equispaced on the line, spacing \(spacing)·uuᵀh₁")
     return .exact(
       name: name, theorem: "3.1", step: step, cases: cases, failures: failures, note: note)
@@ -100,6 +102,10 @@ public enum RAImpliesRA1Check {
       }
     }
     return nil
+  }
+
+  static func setLabel(_ values: [Int]) -> String {
+    "{" + values.map(String.init).joined(separator: ", ") + "}"
   }
 
   /// The non-zero leading diagonal of S_i.

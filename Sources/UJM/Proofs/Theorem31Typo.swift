@@ -54,7 +54,8 @@ public enum AppendixTypoCheck {
       }
     }
     let note =
-      "S_{i,1} = 1/4, claimed step ratio \(ratio), D ∈ \(dimensions), k ≤ \(depth): "
+      "S_{i,1} = 1/4, claimed step ratio \(ratio), "
+      + "D ∈ \(RAImpliesRA1Check.setLabel(dimensions)), k ≤ \(depth): "
       + (firstFailure ?? "h_k = (5/4)^{k−1}uuᵀh₁ + (I−uuᵀ)h₁, steps grow ×\(ratio)")
     return .exact(
       name: name, theorem: "3.1", step: step, cases: dimensions.count, failures: failures,

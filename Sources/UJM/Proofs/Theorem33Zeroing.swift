@@ -7,7 +7,7 @@
 /// entries of the rational matrices.
 public enum ZeroingKeepsLogitCheck {
   public static let name = "thm3.3.zeroing"
-  static let step = "zero S_i off S_{L+1}'s support: logit same, Σ‖J_i‖² ≤"
+  static let step = "zero S_i off supp S_{L+1}: same logit, Σ‖J_i‖² ≤"
 
   /// Checks the step on `cases` random aligned points (D = 2…4, L = 1…4, y = ±1), keeping the
   /// diagonal entry `keptIndex` of every S_i; 0 is S_{L+1}'s non-zero entry (the claim), any
