@@ -122,7 +122,10 @@ public struct Rational: Sendable, Hashable, Comparable {
     let shift = denominator.bitWidth - numerator.magnitude.bitWidth + 64
     let quotient =
       shift >= 0 ? (numerator << shift) / denominator : numerator / (denominator << -shift)
-    return Double(quotient) * Double(sign: .plus, exponent: -shift, significand: 1)
+    // One scaling by 2^(−shift): exact unless the result is subnormal (then rounded once more).
+    return Double(
+      sign: quotient.sign == .minus ? .minus : .plus, exponent: -shift,
+      significand: Double(quotient.magnitude))
   }
 
   // MARK: Arithmetic

@@ -26,14 +26,14 @@ public enum PowerSetExpansionCheck {
     }
   }
 
-  /// Checks the expansion on `cases` random rational J₁…J_L with L = 1 + (case mod 10) and
-  /// D = 2 or 3.
+  /// Checks the expansion on `cases` random rational J₁…J_L with L = 2, 3, …, 10, 1, 2, …
+  /// (L = 1 last, where the order of a product cannot matter) and D = 2 or 3.
   public static func verify<G: RandomNumberGenerator>(
     cases: Int, expansion: Expansion = .ordered, using generator: inout G
   ) -> ProofCheck {
     var failures = 0
     for c in 0..<cases {
-      let l = 1 + c % 10
+      let l = 1 + (c + 1) % 10
       let d = 2 + (c / 10) % 2
       let jacobians = (0..<l).map { _ in ExactSampling.matrix(d, using: &generator) }
       let identity = RationalMatrix.identity(d)
@@ -44,7 +44,8 @@ public enum PowerSetExpansionCheck {
     }
     return .exact(
       name: name, theorem: "3.3", step: step, cases: cases, failures: failures,
-      note: "\(expansion.label), L = 1…\(min(cases, 10)), D = 2, 3, random rationals")
+      note: "\(expansion.label), L = \(cases >= 10 ? "1" : "2")…\(min(cases + 1, 10)), "
+        + "D = 2, 3, random rationals")
   }
 
   /// Σ over subsets of the products of `jacobians`, formed as `expansion` says.
