@@ -16,7 +16,7 @@ public enum AlignmentAttainsBoundCheck {
     case aligned
     /// w = c·y·Δx with c < 0 (a counterexample).
     case negativeMultiple
-    /// J₁ with its own basis Q'S₁Q'ᵀ (a counterexample).
+    /// J₁ with its own basis Q'S₁Q'ᵀ, q'₁ ≠ ±q₁ and s_{1,1} strictly largest (a counterexample).
     case ownBasis
 
     var label: String {
@@ -44,7 +44,14 @@ public enum AlignmentAttainsBoundCheck {
       case .aligned: break
       case .negativeMultiple: point.w = point.w.scaled(by: -1)
       case .ownBasis:
-        let other = RationalMatrix.randomRotation(d, using: &generator)
+        // A genuinely misaligned J₁: a strictly largest s_{1,1} and a top singular vector q'₁
+        // other than ±q₁ (the small Cayley draws in D = 2 can repeat Q, so redraw then).
+        let q1 = point.q.column(0)
+        var other = RationalMatrix.randomRotation(d, using: &generator)
+        while other.column(0) == q1 || other.column(0) == q1.scaled(by: -1) {
+          other = RationalMatrix.randomRotation(d, using: &generator)
+        }
+        point.singularValues[0][0] += 1
         point.jacobians[0] =
           other * RationalMatrix.diagonal(point.singularValues[0]) * other.transposed
       }
