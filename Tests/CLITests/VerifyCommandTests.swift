@@ -57,9 +57,10 @@ struct VerifyCommandTests {
     #expect(Set(object.keys) == ["seed", "checks"])
     #expect(object["seed"] as? Int == 0)
     let checks = try #require(object["checks"] as? [[String: Any]])
-    #expect(checks.map { $0["name"] as? String } == [
-      "thm3.1.product", "thm3.1.implication", "thm3.1.typo",
-    ])
+    #expect(
+      checks.map { $0["name"] as? String } == [
+        "thm3.1.product", "thm3.1.implication", "thm3.1.typo",
+      ])
     for check in checks {
       #expect(
         Set(check.keys) == [

@@ -31,8 +31,9 @@ func time<R>(_ body: () -> R) -> (Double, R) {
 
 let (baseline, harmonic) = time { (1...1000).map { Rational(1, $0) }.sum() }
 let environment = BLASEnvironment.current
-print("VerifyBenchmark — BLAS core \(environment.core), \(environment.threads) thread(s); "
-  + "best of \(repeats); up-to \(configuration.upTo), cases \(configuration.cases), seed 0")
+print(
+  "VerifyBenchmark — BLAS core \(environment.core), \(environment.threads) thread(s); "
+    + "best of \(repeats); up-to \(configuration.upTo), cases \(configuration.cases), seed 0")
 print(
   "baseline: exact H_1000 (\(harmonic.denominator.bitWidth)-bit denominator) "
     + String(format: "%.4f s", baseline))

@@ -8,8 +8,7 @@ public struct ProofStep: Sendable {
   /// "3.1" or "3.3".
   public let theorem: String
   private let claim: @Sendable (ProofConfiguration, inout SeededGenerator) -> ProofCheck
-  private let counterexamples:
-    @Sendable (ProofConfiguration, inout SeededGenerator) -> [ProofCheck]
+  private let counterexamples: @Sendable (ProofConfiguration, inout SeededGenerator) -> [ProofCheck]
 
   init(
     _ name: String, theorem: String,

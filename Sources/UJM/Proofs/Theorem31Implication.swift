@@ -84,7 +84,8 @@ public enum RAImpliesRA1Check {
     for k in 2...max(2, depth) where depth >= 2 {
       let i = k - 1
       // Block i: h ← h + U_i S_i U_iᵀ h, applied through the non-zero singular values only.
-      let rotation = blocks == .rotationPerBlock && i > 1
+      let rotation =
+        blocks == .rotationPerBlock && i > 1
         ? RationalMatrix.randomRotation(d, using: &generator) : u0
       var next = h
       for (j, s) in singularValues(block: i, blocks: blocks).enumerated() where !s.isZero {
