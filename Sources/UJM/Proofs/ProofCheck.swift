@@ -77,8 +77,12 @@ public struct ProofCheck: Sendable, Equatable, Codable {
     out.measured = variants.map(\.measured).min()!
     out.passed = variants.contains(where: \.passed)
     out.detected = !out.passed
-    out.note = variants.map { "\($0.note) [\($0.passed ? "not detected" : "detected")]" }
-      .joined(separator: "; ")
+    out.note = variants.map { v in
+      let outcome =
+        v.kind == .exact
+        ? "\(Int(v.measured)) of \(v.cases) cases fail" : "measured \(formatScientific(v.measured))"
+      return "\(v.note) [\(outcome): \(v.passed ? "not detected" : "detected")]"
+    }.joined(separator: "; ")
     return out
   }
 }
