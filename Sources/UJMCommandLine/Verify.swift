@@ -19,8 +19,7 @@ struct Verify: ParsableCommand {
 
   @Option(
     name: .customLong("up-to"), parsing: .unconditional,
-    help: "Largest k of ∏_{i<k}(1+1/i) = k and depth of Theorem 3.1's streams (≥ 1; the typo "
-      + "check stops at 1000).")
+    help: "Largest k of Theorem 3.1's checks (≥ 1; the typo check stops at 1000).")
   var upTo: String = "1000"
 
   @Option(
