@@ -18,7 +18,7 @@ struct Evaluate: ParsableCommand {
 
   init() {}
 
-  func run() throws { try reportingUsageErrors(execute) }
+  func run() throws { try reportingUsageErrors(command: "evaluate", execute) }
 
   /// The command's work; bad input throws `UsageError` (exit 64).
   func execute() throws {

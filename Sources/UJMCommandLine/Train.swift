@@ -99,7 +99,7 @@ struct Train: ParsableCommand {
 
   var outputDirectory: String { output ?? "runs/type\(type.lowercased())" }
 
-  func run() throws { try reportingUsageErrors(execute) }
+  func run() throws { try reportingUsageErrors(command: "train", execute) }
 
   /// The command's work; bad input throws `UsageError` (exit 64).
   func execute() throws {

@@ -28,11 +28,6 @@ func parseClasses(_ text: String) throws -> [Int] {
   return classes
 }
 
-/// Writes `message` and a newline to standard error.
-func printError(_ message: String) {
-  FileHandle.standardError.write(Data((message + "\n").utf8))
-}
-
 /// Whether standard error is a terminal (progress bars) or not (one line per epoch).
 var standardErrorIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
 
@@ -46,23 +41,6 @@ func jsonLine<T: Encodable>(_ value: T) -> String {
 
 /// `x` as a percentage with two decimals.
 func percent(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
-
-/// Bad input found while running (a missing or corrupt file): printed as one line, exit 64.
-struct UsageError: Error, CustomStringConvertible {
-  var description: String
-  init(_ description: String) { self.description = description }
-}
-
-/// Runs `body`; a `UsageError` is printed to standard error as `error: …` and becomes exit
-/// code 64 (EX_USAGE), without a stack trace.
-func reportingUsageErrors(_ body: () throws -> Void) throws {
-  do {
-    try body()
-  } catch let error as UsageError {
-    printError("error: \(error)")
-    throw ExitCode(64)
-  }
-}
 
 /// `x` with `digits` decimals.
 func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
