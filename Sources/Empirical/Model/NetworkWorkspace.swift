@@ -87,7 +87,8 @@ final class NetworkWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
     precondition(model.width == width && model.depth == depth, "model does not fit workspace")
     let d = width
     let n = count
-    dropped = drop ?? Array(repeating: false, count: depth)
+    // Element by element, so that no array is allocated or shared with the caller's.
+    for i in 0..<depth { dropped[i] = drop?[i] ?? false }
     model.fc0.storage.withUnsafeBufferPointer { w in
       gemm(
         false, false, m: d, n: n, k: inputSize, w.baseAddress!, lda: d, input.pointer,
