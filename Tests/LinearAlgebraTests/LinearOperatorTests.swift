@@ -1,0 +1,51 @@
+import LinearAlgebra
+import TestSupport
+import Testing
+
+@Suite("LinearOperator: a matrix and its closure wrapper give the same products", .serialized)
+struct LinearOperatorTests {
+  @Test func matrixProductsMatchTheTripleLoop() {
+    var rng = testGenerator(1)
+    let a: Matrix<Double> = Gaussian.matrix(rows: 7, columns: 4, using: &rng)
+    let x: Matrix<Double> = Gaussian.matrix(rows: 4, columns: 3, using: &rng)
+    let y: Matrix<Double> = Gaussian.matrix(rows: 7, columns: 3, using: &rng)
+    #expect(relativeError(a.apply(x), naiveProduct(a, x)) < 1e-14)
+    #expect(relativeError(a.applyTransposed(y), naiveProduct(a.transposed, y)) < 1e-14)
+    #expect(relativeError(a.apply(x.column(0)), naiveProduct(a, x).column(0)) < 1e-14)
+    #expect(
+      relativeError(a.applyTransposed(y.column(1)), naiveProduct(a.transposed, y).column(1))
+        < 1e-14)
+  }
+
+  @Test func blockDefaultsEqualColumnByColumnProducts() {
+    var rng = testGenerator(2)
+    let a: Matrix<Double> = Gaussian.matrix(rows: 6, columns: 5, using: &rng)
+    let op = FunctionOperator<Double>(
+      rows: 6, columns: 5, apply: { a * $0 }, applyTransposed: { a.applyTransposed($0) })
+    let x: Matrix<Double> = Gaussian.matrix(rows: 5, columns: 4, using: &rng)
+    let y: Matrix<Double> = Gaussian.matrix(rows: 6, columns: 4, using: &rng)
+    #expect(relativeError(op.apply(x), a * x) < 1e-14)
+    #expect(relativeError(op.applyTransposed(y), a.applyTransposed(y)) < 1e-14)
+    #expect(relativeError(op.materialized(), a) < 1e-15)
+  }
+
+  @Test func transposedOperatorSwapsProductsAndShape() {
+    var rng = testGenerator(3)
+    let a: Matrix<Double> = Gaussian.matrix(rows: 6, columns: 3, using: &rng)
+    let t = a.transposedOperator
+    #expect(t.rows == 3 && t.columns == 6)
+    #expect(relativeError(t.materialized(), a.transposed) == 0)
+    let v: [Double] = Gaussian.sample(6, using: &rng)
+    #expect(relativeError(t.apply(v), a.applyTransposed(v)) == 0)
+  }
+
+  @Test func aWrongOperatorIsDetected() {
+    // Counterexample: an operator whose transpose product is not Aᵀ must not match A's.
+    var rng = testGenerator(4)
+    let a: Matrix<Double> = Gaussian.matrix(rows: 5, columns: 5, using: &rng)
+    let wrong = FunctionOperator<Double>(
+      rows: 5, columns: 5, apply: { a * $0 }, applyTransposed: { a * $0 })
+    let y: Matrix<Double> = Gaussian.matrix(rows: 5, columns: 2, using: &rng)
+    #expect(relativeError(wrong.applyTransposed(y), a.applyTransposed(y)) > 1e-2)
+  }
+}
