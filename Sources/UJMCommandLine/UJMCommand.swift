@@ -10,6 +10,7 @@ public struct UJMCommand: ParsableCommand {
     abstract: "A numerical workbench for Residual Alignment (Li & Papyan, NeurIPS 2023).",
     subcommands: [
       // Subcommands are listed here, one file each.
+      RSVDCommand.self,
     ]
   )
 

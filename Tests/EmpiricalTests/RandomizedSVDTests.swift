@@ -86,7 +86,8 @@ struct RandomizedSVDTests {
     for shape in [(100, 70), (70, 100)] {
       let a = try matrixWithSpectrum(sigma, rows: shape.0, columns: shape.1, using: &rng)
       let op = FunctionOperator<Double>(
-        rows: a.rows, columns: a.columns, apply: { a * $0 }, applyTransposed: { a.applyTransposed($0) })
+        rows: a.rows, columns: a.columns, apply: { a * $0 },
+        applyTransposed: { a.applyTransposed($0) })
       var g1 = testGenerator(99)
       var g2 = testGenerator(99)
       let viaMatrix = try RandomizedSVD.svd(of: a, rank: 8, using: &g1)

@@ -1,3 +1,4 @@
+import Foundation
 import LinearAlgebra
 import TestSupport
 import Testing
@@ -47,5 +48,22 @@ struct LinearOperatorTests {
       rows: 5, columns: 5, apply: { a * $0 }, applyTransposed: { a * $0 })
     let y: Matrix<Double> = Gaussian.matrix(rows: 5, columns: 2, using: &rng)
     #expect(relativeError(wrong.applyTransposed(y), a.applyTransposed(y)) > 1e-2)
+  }
+}
+
+@Suite("NumPyArchive: .npz files that numpy.load reads")
+struct NumPyArchiveTests {
+  @Test func crc32MatchesTheStandardCheckValue() {
+    #expect(CRC32.checksum(Data("123456789".utf8)) == 0xCBF4_3926)
+    #expect(CRC32.checksum(Data("123456780".utf8)) != 0xCBF4_3926)
+  }
+
+  @Test func archiveStoresEachArrayVerbatimAfterItsHeader() {
+    let a = NumPyArray(vector: [1, 2, 3])
+    let data = NumPyArchive(arrays: [("s", a)]).npzData
+    #expect(data.starts(with: [0x50, 0x4B, 0x03, 0x04]))
+    #expect(data.range(of: a.npyData) != nil)
+    // End-of-central-directory record: one entry.
+    #expect(data.suffix(22).starts(with: [0x50, 0x4B, 0x05, 0x06]))
   }
 }
