@@ -67,3 +67,29 @@ struct NumPyArchiveTests {
     #expect(data.suffix(22).starts(with: [0x50, 0x4B, 0x05, 0x06]))
   }
 }
+
+@Suite("luNormalize: Algorithm 971's in-place LU normaliser")
+struct LUNormalizeTests {
+  @Test func equalsLUNormalizedAndSpansTheSameColumns() throws {
+    var rng = testGenerator(5)
+    try withEvery("shape", in: [(9, 4), (5, 5), (40, 7)]) { shape, label in
+      let a: Matrix<Double> = Gaussian.matrix(rows: shape.0, columns: shape.1, using: &rng)
+      var l = a
+      try l.luNormalize()
+      #expect(l == (try a.luNormalized()), "\(label)")
+      // A = L·U: the columns of A lie in span L, so projecting A onto it changes nothing.
+      let q = try l.orthonormalized()
+      let projected = q * q.multiplied(by: a, transposingSelf: true)
+      #expect(relativeError(projected, a) <= 1e-12, "\(label)")
+    }
+  }
+
+  @Test func theSpanCheckRejectsAFactorThatIgnoresA() throws {
+    // Counterexample for the check above: the first columns of the identity do not span A.
+    var rng = testGenerator(6)
+    let a: Matrix<Double> = Gaussian.matrix(rows: 8, columns: 3, using: &rng)
+    let q = Matrix<Double>.identity(8).leadingColumns(3)
+    let projected = q * q.multiplied(by: a, transposingSelf: true)
+    #expect(relativeError(projected, a) > 0.1)
+  }
+}

@@ -112,11 +112,12 @@ public enum RandomizedSVD {
     if powerIterations == 0 {
       q = try q.orthonormalized()
     } else {
-      q = try q.luNormalized()
+      try q.luNormalize()
       for iteration in 1...powerIterations {
-        q = try a.applyTransposed(q).luNormalized()
-        q = a.apply(q)
-        q = iteration < powerIterations ? try q.luNormalized() : try q.orthonormalized()
+        var p = a.applyTransposed(q)
+        try p.luNormalize()
+        q = a.apply(p)
+        if iteration < powerIterations { try q.luNormalize() } else { q = try q.orthonormalized() }
       }
     }
     // Qᵀ·A = (Aᵀ·Q)ᵀ = Z·Σ·Wᵀ where Aᵀ·Q = W·Σ·Zᵀ.
