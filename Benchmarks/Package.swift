@@ -12,6 +12,13 @@ let package = Package(
   ],
   targets: [
     .executableTarget(
+      name: "JacobianBenchmark",
+      dependencies: [
+        .product(name: "LinearAlgebra", package: "ujm"),
+        .product(name: "Empirical", package: "ujm"),
+      ]
+    ),
+    .executableTarget(
       name: "RSVDBenchmark",
       dependencies: [
         .product(name: "LinearAlgebra", package: "ujm"),

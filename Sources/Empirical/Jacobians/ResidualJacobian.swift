@@ -35,8 +35,24 @@ public struct ResidualJacobian: LinearOperator, Sendable, Equatable {
     activeHidden = d2.indices.filter { d2[$0] != 0 }
     let a1 = activeInputs
     let a2 = activeHidden
-    inner = Matrix(rows: a2.count, columns: a1.count) { i, j in w1[a2[i], a1[j]] * d1[a1[j]] }
-    outer = Matrix(rows: d, columns: a2.count) { i, j in w2[i, a2[j]] * d2[a2[j]] }
+    // Gathers column by column over the storage (a closure per entry cost 2× the product).
+    let w1s = w1.storage
+    var innerStorage = [Double]()
+    innerStorage.reserveCapacity(a2.count * a1.count)
+    for k in a1 {
+      let column = k * d
+      let scale = d1[k]
+      for i in a2 { innerStorage.append(w1s[column + i] * scale) }
+    }
+    inner = Matrix(rows: a2.count, columns: a1.count, storage: innerStorage)
+    let w2s = w2.storage
+    var outerStorage = [Double]()
+    outerStorage.reserveCapacity(d * a2.count)
+    for k in a2 {
+      let scale = d2[k]
+      for i in (k * d)..<((k + 1) * d) { outerStorage.append(w2s[i] * scale) }
+    }
+    outer = Matrix(rows: d, columns: a2.count, storage: outerStorage)
   }
 
   public var rows: Int { dimension }
@@ -57,9 +73,13 @@ public struct ResidualJacobian: LinearOperator, Sendable, Equatable {
   /// J·X = outer·(inner·X[A1, :]).
   public func apply(_ x: Matrix<Double>) -> Matrix<Double> {
     precondition(x.rows == dimension, "block has \(x.rows) rows, expected \(dimension)")
-    let selected = Matrix(rows: activeInputs.count, columns: x.columns) { i, j in
-      x[activeInputs[i], j]
+    var storage = [Double]()
+    storage.reserveCapacity(activeInputs.count * x.columns)
+    let xs = x.storage
+    for j in 0..<x.columns {
+      for k in activeInputs { storage.append(xs[k + j * dimension]) }
     }
+    let selected = Matrix(rows: activeInputs.count, columns: x.columns, storage: storage)
     return outer * (inner * selected)
   }
 
