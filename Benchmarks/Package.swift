@@ -1,8 +1,8 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
-// Benchmarks live in their own package so that `swift test` in the root never builds them.
-// Each benchmark is one executable target: `swift run -c release <Name>` from this directory.
+// Benchmarks live in their own package so that `swift test` never builds them. Each prints its
+// figure as a ratio against a baseline measured in the same run, with the BLAS core and threads.
 let package = Package(
   name: "ujm-benchmarks",
   platforms: [.macOS(.v15)],
@@ -12,14 +12,21 @@ let package = Package(
   ],
   targets: [
     .executableTarget(
-      name: "JacobianBenchmark",
+      name: "TrainBenchmark",
+      dependencies: [
+        .product(name: "Empirical", package: "ujm"),
+        .product(name: "LinearAlgebra", package: "ujm"),
+      ]
+    ),
+    .executableTarget(
+      name: "RSVDBenchmark",
       dependencies: [
         .product(name: "LinearAlgebra", package: "ujm"),
         .product(name: "Empirical", package: "ujm"),
       ]
     ),
     .executableTarget(
-      name: "RSVDBenchmark",
+      name: "JacobianBenchmark",
       dependencies: [
         .product(name: "LinearAlgebra", package: "ujm"),
         .product(name: "Empirical", package: "ujm"),

@@ -5,8 +5,8 @@ import LinearAlgebra
 
 /// `ujm rsvd`: the top singular values of a 2-D NumPy array by Algorithm 971 (section 2.4),
 /// with an a-posteriori estimate of ‖A − U·Σ·Vᵀ‖₂.
-public struct RSVDCommand: ParsableCommand {
-  public static let configuration = CommandConfiguration(
+struct RSVDCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
     commandName: "rsvd",
     abstract: "Top singular values of a 2-D .npy array by randomized SVD (Algorithm 971).",
     discussion: """
@@ -38,9 +38,9 @@ public struct RSVDCommand: ParsableCommand {
   @Flag(help: "Print one JSON object instead of the report.")
   var json = false
 
-  public init() {}
+  init() {}
 
-  public func validate() throws {
+  func validate() throws {
     guard rank >= 1 else { throw ValidationError("--rank must be at least 1 (got \(rank))") }
     guard oversampling >= 0 else {
       throw ValidationError("--oversampling must be 0 or more (got \(oversampling))")
@@ -51,38 +51,27 @@ public struct RSVDCommand: ParsableCommand {
     guard seed >= 0 else { throw ValidationError("--seed must be 0 or more (got \(seed))") }
   }
 
-  public func run() throws {
-    do {
-      print(try report())
-    } catch {
-      FileHandle.standardError.write(Data("ujm rsvd: \(error.message)\n".utf8))
-      throw ExitCode(64)
-    }
-  }
-
-  /// A bad input, named: printed on one line, exit code 64.
-  public struct Failure: Error, CustomStringConvertible {
-    public var message: String
-    public var description: String { message }
+  func run() throws {
+    try reportingUsageErrors(command: "rsvd") { print(try report()) }
   }
 
   /// The machine-readable result; field names as in issue 6.
-  public struct Report: Codable, Equatable {
-    public var singular_values: [Double]
-    public var error_estimate: Double
-    public var seconds: Double
-    public var rank: Int
-    public var oversampling: Int
-    public var iterations: Int
-    public var seed: Int
+  struct Report: Codable, Equatable {
+    var singular_values: [Double]
+    var error_estimate: Double
+    var seconds: Double
+    var rank: Int
+    var oversampling: Int
+    var iterations: Int
+    var seed: Int
   }
 
   /// Runs the command and returns what it prints (the report or the JSON object).
-  public func report() throws(Failure) -> String {
+  func report() throws(UsageError) -> String {
     let a = try loadMatrix()
     guard rank <= min(a.rows, a.columns) else {
-      throw Failure(
-        message: "--rank \(rank) exceeds min(m, n) = \(min(a.rows, a.columns)) of "
+      throw UsageError(
+        "--rank \(rank) exceeds min(m, n) = \(min(a.rows, a.columns)) of "
           + "\(input) (\(a.rows)×\(a.columns))")
     }
     var generator = SeededGenerator(seed: UInt64(seed))
@@ -94,7 +83,7 @@ public struct RSVDCommand: ParsableCommand {
         of: a, rank: rank, oversampling: oversampling, powerIterations: iterations,
         using: &generator)
     } catch {
-      throw Failure(message: "\(input): \(error)")
+      throw UsageError("\(input): \(error)")
     }
     let elapsed = start.duration(to: clock.now)
     let seconds =
@@ -114,29 +103,29 @@ public struct RSVDCommand: ParsableCommand {
     return humanReadable(report, result: result, shape: (a.rows, a.columns))
   }
 
-  private func loadMatrix() throws(Failure) -> Matrix<Double> {
+  private func loadMatrix() throws(UsageError) -> Matrix<Double> {
     let array: NumPyArray
     do {
       array = try NumPyArray(contentsOf: URL(fileURLWithPath: input))
     } catch {
-      throw Failure(message: "--input \(error.file): \(error.problem)")
+      throw UsageError("--input \(error.file): \(error.problem)")
     }
     guard array.shape.count == 2 else {
-      throw Failure(
-        message: "--input \(input): expected a 2-D array, found a \(array.shape.count)-D array "
+      throw UsageError(
+        "--input \(input): expected a 2-D array, found a \(array.shape.count)-D array "
           + "of shape \(array.shape)")
     }
     guard array.shape[0] >= 1 && array.shape[1] >= 1 else {
-      throw Failure(message: "--input \(input): the array is empty (shape \(array.shape))")
+      throw UsageError("--input \(input): the array is empty (shape \(array.shape))")
     }
     guard array.values.allSatisfy(\.isFinite) else {
-      throw Failure(message: "--input \(input): the array contains NaN or infinite values")
+      throw UsageError("--input \(input): the array contains NaN or infinite values")
     }
     return array.matrix
   }
 
   private func writeVectors(_ d: SingularValueDecomposition<Double>, to path: String)
-    throws(Failure)
+    throws(UsageError)
   {
     let archive = NumPyArchive(arrays: [
       ("u", NumPyArray(matrix: d.u)), ("s", NumPyArray(vector: d.singularValues)),
@@ -145,7 +134,7 @@ public struct RSVDCommand: ParsableCommand {
     do {
       try archive.npzData.write(to: URL(fileURLWithPath: path), options: .atomic)
     } catch {
-      throw Failure(message: "--vectors \(path): cannot be written (\(error.localizedDescription))")
+      throw UsageError("--vectors \(path): cannot be written (\(error.localizedDescription))")
     }
   }
 

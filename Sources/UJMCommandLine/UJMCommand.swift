@@ -9,7 +9,8 @@ public struct UJMCommand: ParsableCommand {
     commandName: "ujm",
     abstract: "A numerical workbench for Residual Alignment (Li & Papyan, NeurIPS 2023).",
     subcommands: [
-      // Subcommands are listed here, one file each.
+      Solve.self,
+      Train.self, Evaluate.self,
       RSVDCommand.self,
     ]
   )

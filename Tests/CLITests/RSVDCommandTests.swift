@@ -3,7 +3,7 @@ import Foundation
 import LinearAlgebra
 import TestSupport
 import Testing
-import UJMCommandLine
+@testable import UJMCommandLine
 
 /// The bytes of a `.npy` file with an arbitrary header (for layouts NumPyArray does not write).
 func npyBytes(descr: String, fortran: Bool, shape: [Int], payload: [UInt8]) -> Data {
@@ -20,7 +20,7 @@ func npyBytes(descr: String, fortran: Bool, shape: [Int], payload: [UInt8]) -> D
 }
 
 /// A fresh temporary directory for one test.
-func temporaryDirectory() throws -> URL {
+func rsvdTemporaryDirectory() throws -> URL {
   let url = FileManager.default.temporaryDirectory
     .appendingPathComponent("ujm-rsvd-\(UUID().uuidString)")
   try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -51,7 +51,7 @@ struct RSVDCommandTests {
   }
 
   @Test func jsonReportsTheSingularValuesAndTheFieldsOfTheIssue() throws {
-    let dir = try temporaryDirectory()
+    let dir = try rsvdTemporaryDirectory()
     let file = dir.appendingPathComponent("a.npy")
     let sigma = try writeSpectrumMatrix(to: file)
     let out = try runRSVD(["rsvd", "--input", file.path, "--rank", "5", "--json", "--seed", "3"])
@@ -70,7 +70,7 @@ struct RSVDCommandTests {
   }
 
   @Test func readsFloat32FortranOrder() throws {
-    let dir = try temporaryDirectory()
+    let dir = try rsvdTemporaryDirectory()
     // [[1, 0, 0], …] scaled: a 4×3 matrix with singular values 3, 2, 1 stored column by column.
     let a = Matrix<Double>.diagonal([3, 2, 1], rows: 4, columns: 3)
     var payload = [UInt8]()
@@ -87,7 +87,7 @@ struct RSVDCommandTests {
   }
 
   @Test func humanReadableReportNamesSeedMethodAndBLAS() throws {
-    let dir = try temporaryDirectory()
+    let dir = try rsvdTemporaryDirectory()
     let file = dir.appendingPathComponent("a.npy")
     _ = try writeSpectrumMatrix(to: file)
     let out = try runRSVD(["rsvd", "--input", file.path, "--rank", "3"])
@@ -96,7 +96,7 @@ struct RSVDCommandTests {
   }
 
   @Test func vectorsFileHoldsUSAndV() throws {
-    let dir = try temporaryDirectory()
+    let dir = try rsvdTemporaryDirectory()
     let file = dir.appendingPathComponent("a.npy")
     _ = try writeSpectrumMatrix(to: file)
     let npz = dir.appendingPathComponent("uv.npz")
@@ -109,7 +109,7 @@ struct RSVDCommandTests {
   }
 
   @Test func badInputsGiveOneLineErrorsNamingTheOption() throws {
-    let dir = try temporaryDirectory()
+    let dir = try rsvdTemporaryDirectory()
     let good = dir.appendingPathComponent("a.npy")
     _ = try writeSpectrumMatrix(to: good)
     let vector = dir.appendingPathComponent("v.npy")
@@ -132,7 +132,7 @@ struct RSVDCommandTests {
       do {
         _ = try runRSVD(arguments)
         Issue.record("\(label): \(arguments) did not fail")
-      } catch let failure as RSVDCommand.Failure {
+      } catch let failure as UsageError {
         #expect(failure.message.contains(cases[i].mentions), "\(label): \(failure.message)")
         #expect(!failure.message.contains("\n"), "\(label): message is not one line")
       }
