@@ -1,3 +1,4 @@
+import Foundation
 import Empirical
 import LinearAlgebra
 import TestSupport
@@ -108,5 +109,66 @@ struct TripletResidualTests {
     var wrong = exact
     wrong.singularValues[1] *= 1.01
     #expect(ResidualAlignmentMeasurement.tripletResidual(a, wrong) >= 1e-3)
+  }
+}
+
+@Suite("EvaluationNetwork of a Float32 ResidualNetwork agrees with the trainer's forward pass",
+  .serialized)
+struct EvaluationNetworkAdapterTests {
+  /// A small random Float32 network with non-trivial BatchNorm statistics.
+  func model(skips: Bool, dropPath: Double, using rng: inout SeededGenerator)
+    -> ResidualNetwork<Float>
+  {
+    var m = ResidualNetwork<Float>(
+      architecture: Architecture(blocks: 3, width: 16, skips: skips), inputSize: 12,
+      classCount: 4, dropPath: dropPath, using: &rng)
+    func perturb(_ bn: inout BatchNorm<Float>) {
+      for k in 0..<bn.features {
+        bn.weight[k] = Float.random(in: 0.5...1.5, using: &rng)
+        bn.bias[k] = Float.random(in: -0.3...0.3, using: &rng)
+        bn.runningMean[k] = Float.random(in: -0.2...0.2, using: &rng)
+        bn.runningVariance[k] = Float.random(in: 0.2...2, using: &rng)
+      }
+    }
+    perturb(&m.bn0)
+    perturb(&m.bnf)
+    for i in m.blocks.indices {
+      perturb(&m.blocks[i].bn1)
+      perturb(&m.blocks[i].bn2)
+    }
+    return m
+  }
+
+  @Test func lossAndAccuracyAgreeWithTheFloat32Network() {
+    var rng = testGenerator(76)
+    withEvery("skips, drop path", in: [(true, 0.0), (false, 0.0), (true, 0.2)]) { config, label in
+      let m = model(skips: config.0, dropPath: config.1, using: &rng)
+      let n = 64
+      let features = (0..<(12 * n)).map { _ in Float.random(in: -1...1, using: &rng) }
+      let labels = (0..<n).map { Int32($0 % 4) }
+      let reference = evaluate(
+        m, on: LabeledExamples(features: features, labels: labels, featureCount: 12))
+      let net = EvaluationNetwork(m)
+      let x = Matrix<Double>(rows: 12, columns: n, storage: features.map(Double.init))
+      let logits = net.forward(batch: x)
+      var loss = 0.0
+      var correct = 0
+      for j in 0..<n {
+        let column = logits.column(j)
+        let top = column.max()!
+        let logSum = top + Foundation.log(column.reduce(0) { $0 + Foundation.exp($1 - top) })
+        loss += (logSum - column[Int(labels[j])]) / Double(n)
+        if EvaluationNetwork.predictions(Matrix(rows: 4, columns: 1, storage: column))[0]
+          == Int(labels[j])
+        {
+          correct += 1
+        }
+      }
+      let lossError = abs(loss - reference.loss) / reference.loss
+      print("\(label): Float64 loss \(loss), Float32 loss \(reference.loss), relative "
+        + "difference \(lossError) (tolerance 1e-5)")
+      #expect(lossError <= 1e-5, "\(label)")
+      #expect(abs(Double(correct) / Double(n) - reference.accuracy) <= 1.0 / Double(n), "\(label)")
+    }
   }
 }
