@@ -11,7 +11,7 @@ public struct UJMCommand: ParsableCommand {
     subcommands: [
       Solve.self,
       Train.self, Evaluate.self,
-      RSVDCommand.self,
+      RSVDCommand.self, Measure.self,
     ]
   )
 

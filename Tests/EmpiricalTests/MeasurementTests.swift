@@ -172,3 +172,24 @@ struct EvaluationNetworkAdapterTests {
     }
   }
 }
+
+@Suite("InputSelection: balanced, seeded draws of training positions")
+struct InputSelectionTests {
+  @Test func twoPerClassForTwentyInputsAndTenClasses() {
+    var rng = testGenerator(77)
+    let labels = (0..<1000).map { _ in Int.random(in: 0..<10, using: &rng) }
+    var g1 = SeededGenerator(seed: 0)
+    var g2 = SeededGenerator(seed: 0)
+    let a = InputSelection.balanced(labels: labels, classes: 10, count: 20, using: &g1)!
+    let b = InputSelection.balanced(labels: labels, classes: 10, count: 20, using: &g2)!
+    #expect(a == b && Set(a).count == 20)
+    for c in 0..<10 { #expect(a.filter { labels[$0] == c }.count == 2, "class \(c)") }
+    var g3 = SeededGenerator(seed: 1)
+    #expect(InputSelection.balanced(labels: labels, classes: 10, count: 20, using: &g3)! != a)
+  }
+
+  @Test func tooFewExamplesOfAClassIsNil() {
+    var rng = testGenerator(78)
+    #expect(InputSelection.balanced(labels: [0, 0, 1], classes: 2, count: 4, using: &rng) == nil)
+  }
+}

@@ -17,7 +17,7 @@ public struct ResidualAlignmentMeasurement: Sendable {
   public struct Block: Sendable, Equatable, Codable {
     /// The block index i (1-based, as in the paper's figures).
     public var index: Int
-    /// σ₁…σ₂₀ of J_i, each the mean over the inputs.
+    /// σ₁…σ₂₀ of J_i (σ₁…σ_D when D < 20), each the mean over the inputs.
     public var topSingularValues: [Double]
     /// σ₁(J_i) for each input, in input order.
     public var sigma1PerInput: [Double]
@@ -88,8 +88,12 @@ public struct ResidualAlignmentMeasurement: Sendable {
   public var ra4: InverseDepthScaling
   /// The largest triplet residual max(‖J·v_k − σ_k·u_k‖, ‖Jᵀ·u_k − σ_k·v_k‖) / σ₁(J) over
   /// every triplet of every Jacobian measured: the backward error of the randomized SVD (exact
-  /// triplets give 0).
+  /// triplets give 0). The last triplets converge slowest when the spectrum is flat there.
   public var largestTripletResidual: Double
+  /// The same over the top-k triplets only (those RA2 uses).
+  public var largestTopKTripletResidual: Double
+  /// Singular triplets computed per Jacobian: max(20, k, C + 1), at most D.
+  public var tripletsPerJacobian: Int
   /// h₁…h_{L+1} of every input (Figure 1).
   public var trajectories: [[[Double]]]
   /// U_jᵀ·J_i·V_j at [i][j] (k×k) for the first input (Figure 2).
@@ -101,18 +105,25 @@ public struct ResidualAlignmentMeasurement: Sendable {
   public static func tripletResidual<Op: LinearOperator<Double>>(
     _ j: Op, _ d: SingularValueDecomposition<Double>
   ) -> Double {
-    guard let sigma1 = d.singularValues.first, sigma1 > 0 else { return 0 }
+    tripletResiduals(j, d).max() ?? 0
+  }
+
+  /// max(‖J·v_k − σ_k·u_k‖, ‖Jᵀ·u_k − σ_k·v_k‖) / σ₁ for each triplet k (zeros when σ₁ = 0).
+  public static func tripletResiduals<Op: LinearOperator<Double>>(
+    _ j: Op, _ d: SingularValueDecomposition<Double>
+  ) -> [Double] {
+    guard let sigma1 = d.singularValues.first, sigma1 > 0 else {
+      return d.singularValues.map { _ in 0 }
+    }
     let jv = j.apply(d.v)
     let jtu = j.applyTransposed(d.u)
-    var worst = 0.0
-    for k in 0..<d.singularValues.count {
+    return (0..<d.singularValues.count).map { k in
       var a = jv.column(k)
       a.add(d.u.column(k), scaledBy: -d.singularValues[k])
       var b = jtu.column(k)
       b.add(d.v.column(k), scaledBy: -d.singularValues[k])
-      worst = max(worst, a.euclideanNorm, b.euclideanNorm)
+      return max(a.euclideanNorm, b.euclideanNorm) / sigma1
     }
-    return worst / sigma1
   }
 
   /// The number of triplets computed per Jacobian for RA2 rank k, C classes and width D.
@@ -138,6 +149,7 @@ public struct ResidualAlignmentMeasurement: Sendable {
     var spectra = [[[Double]]]()  // [input][block] → top m σ
     var shapes = [[SpectrumShape]]()  // [input][block]
     var largestError = 0.0
+    var largestTopK = 0.0
     var alignment = [[Matrix<Double>]]()
     var grid = Matrix<Double>(rows: l, columns: l)
     for (n, x) in inputs.enumerated() {
@@ -150,7 +162,9 @@ public struct ResidualAlignmentMeasurement: Sendable {
         let j = network.branches[i].jacobian(at: trajectory[i])
         let r = try j.topSingularTriplets(
           rank: m, errorEstimateIterations: 0, using: &generator)
-        largestError = max(largestError, Self.tripletResidual(j, r.decomposition))
+        let residuals = Self.tripletResiduals(j, r.decomposition)
+        largestError = max(largestError, residuals.max() ?? 0)
+        largestTopK = max(largestTopK, residuals.prefix(rank).max() ?? 0)
         jacobians.append(j)
         decompositions.append(r.decomposition)
       }
@@ -179,8 +193,8 @@ public struct ResidualAlignmentMeasurement: Sendable {
     let blocks = (0..<l).map { i in
       Block(
         index: i + 1,
-        topSingularValues: (0..<20).map { k in
-          spectra.reduce(0) { $0 + (k < $1[i].count ? $1[i][k] : 0) } / count
+        topSingularValues: (0..<min(20, m)).map { k in
+          spectra.reduce(0) { $0 + $1[i][k] } / count
         },
         sigma1PerInput: spectra.map { $0[i].first ?? 0 },
         gap: Spread(of: shapes.map { $0[i].gap }),
@@ -204,7 +218,8 @@ public struct ResidualAlignmentMeasurement: Sendable {
         numericalRank: Spread(
           of: shapes.map { Spread(of: $0.map { Double($0.numericalRank) }).median })),
       ra4: InverseDepthScaling(sigma1: sigma1, resamples: bootstrapResamples, using: &generator),
-      largestTripletResidual: largestError, trajectories: trajectories,
+      largestTripletResidual: largestError, largestTopKTripletResidual: largestTopK,
+      tripletsPerJacobian: m, trajectories: trajectories,
       alignmentMatrices: alignment, pairDiagonalFractions: grid)
   }
 }
