@@ -136,3 +136,13 @@ struct RandomizedSVDTests {
     #expect(report.estimate <= truth * (1 + 1e-12) && report.bound >= truth)
   }
 }
+
+@Suite("Dense-or-randomized cost model")
+struct DenseCostModelTests {
+  @Test func squareMatricesUseTheRandomizedSVDAndNarrowOnesTheDense() {
+    #expect(!RandomizedSVD.denseIsCheaper(rows: 512, columns: 512, rank: 30, oversampling: 10))
+    #expect(!RandomizedSVD.denseIsCheaper(rows: 4096, columns: 4096, rank: 30, oversampling: 10))
+    #expect(RandomizedSVD.denseIsCheaper(rows: 512, columns: 100, rank: 30, oversampling: 10))
+    #expect(RandomizedSVD.denseIsCheaper(rows: 100, columns: 512, rank: 30, oversampling: 10))
+  }
+}

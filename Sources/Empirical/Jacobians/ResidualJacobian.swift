@@ -98,8 +98,9 @@ public struct ResidualJacobian: LinearOperator, Sendable, Equatable {
   /// The D×D matrix J.
   public func materialized() -> Matrix<Double> { scatterRows(compressed.transposed).transposed }
 
-  /// The top `rank` singular triplets of J by Algorithm 971 on `compressed` (same singular
-  /// values and U; V scattered back to D rows), with the error report.
+  /// The top `rank` singular triplets of J from `compressed` (same singular values and U; V
+  /// scattered back to D rows), with the error report: by Algorithm 971, or by the dense SVD
+  /// when `RandomizedSVD.denseIsCheaper` says so for the shape of the nonzero part.
   public func topSingularTriplets<G: RandomNumberGenerator>(
     rank: Int, oversampling: Int = RandomizedSVD.defaultOversampling,
     powerIterations: Int = RandomizedSVD.defaultPowerIterations,
@@ -116,6 +117,18 @@ public struct ResidualJacobian: LinearOperator, Sendable, Equatable {
           u: Matrix(rows: dimension, columns: 0), singularValues: [],
           v: Matrix(rows: 0, columns: 0)),
         error: SpectralNormReport(estimate: 0, bound: 0, iterations: 0, probes: 0),
+        method: .dense)
+    } else if RandomizedSVD.denseIsCheaper(
+      rows: k.rows, columns: k.columns, rank: kept, oversampling: oversampling,
+      powerIterations: powerIterations)
+    {
+      // Exact, and cheaper than Algorithm 971 when few inputs are active.
+      let full = try k.singularValueDecomposition()
+      let next = kept < full.singularValues.count ? full.singularValues[kept] : 0
+      result = RandomizedSVDResult(
+        decomposition: full.truncated(to: kept).signCanonical(),
+        error: errorEstimateIterations > 0
+          ? SpectralNormReport(estimate: next, bound: next, iterations: 0, probes: 0) : nil,
         method: .dense)
     } else {
       result = try RandomizedSVD.svd(

@@ -53,6 +53,23 @@ public enum RandomizedSVD {
     return l * 1.25 >= Double(Swift.min(rows, columns))
   }
 
+  /// Whether LAPACK's dense SVD of an m×n matrix should cost fewer flops than Algorithm 971
+  /// with l = k + p and T iterations: 4·(T + 1)·m·n·l for the products against about
+  /// 4·m·n² + 22·n³ for `dgesdd` with thin U and V (n = min(m, n); Golub & Van Loan, table
+  /// 8.6.1, R-SVD). For a Residual Jacobian whose ReLUs leave few inputs active (a 512×140
+  /// nonzero part), the dense SVD is the cheaper and exact choice.
+  public static func denseIsCheaper(
+    rows: Int, columns: Int, rank: Int, oversampling: Int,
+    powerIterations: Int = defaultPowerIterations
+  ) -> Bool {
+    let m = Double(Swift.max(rows, columns))
+    let n = Double(Swift.min(rows, columns))
+    let l = Double(rank + oversampling)
+    let randomized = 4 * Double(powerIterations + 1) * m * n * l
+    let dense = 4 * m * n * n + 22 * n * n * n
+    return dense <= randomized
+  }
+
   /// The top `rank` singular triplets of `a` by Algorithm 971, with a report on the error.
   ///
   /// - Parameters:
