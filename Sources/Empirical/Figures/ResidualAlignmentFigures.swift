@@ -72,15 +72,24 @@ public enum ResidualAlignmentFigures {
         s +=
           "<g><title>i=\(i + 1) j=\(j + 1) diagonal fraction "
           + "\(String(format: "%.3f", pairFractions[i, j]))</title>"
+        // One path per grey level (16 levels; white cells are not drawn) keeps the file small.
+        var cells = [Int: String]()
         for a in 0..<k {
           for b in 0..<m.columns {
             let v = scale > 0 ? abs(m[a, b]) / scale : 0
-            let grey = Int((1 - v) * 255)
-            s +=
-              "<rect x=\"\(num(x0 + Double(b) * px))\" y=\"\(num(y0 + Double(a) * px))\" "
-              + "width=\"\(num(px))\" height=\"\(num(px))\" "
-              + "fill=\"rgb(\(grey),\(grey),\(grey))\"/>"
+            let level = Int((v * 15).rounded())
+            if level == 0 { continue }
+            cells[level, default: ""] +=
+              "M\(num(x0 + Double(b) * px)) \(num(y0 + Double(a) * px))h\(num(px))v\(num(px))"
+              + "h-\(num(px))z"
           }
+        }
+        s +=
+          "<rect x=\"\(num(x0))\" y=\"\(num(y0))\" width=\"\(num(px * Double(m.columns)))\" "
+          + "height=\"\(num(px * Double(k)))\" fill=\"none\" stroke=\"#ccc\"/>"
+        for (level, path) in cells.sorted(by: { $0.key < $1.key }) {
+          let grey = 255 - level * 17
+          s += "<path d=\"\(path)\" fill=\"rgb(\(grey),\(grey),\(grey))\"/>"
         }
         s += "</g>\n"
       }
