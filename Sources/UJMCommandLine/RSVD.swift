@@ -108,7 +108,7 @@ struct RSVDCommand: ParsableCommand {
     do {
       array = try NumPyArray(contentsOf: URL(fileURLWithPath: input))
     } catch {
-      throw UsageError("--input \(error.file): \(error.problem)")
+      throw UsageError("--input \(input): \(error.problem)")
     }
     guard array.shape.count == 2 else {
       throw UsageError(
