@@ -181,19 +181,33 @@ public struct Rational: Sendable, Hashable, Comparable {
     return a.numerator * b.denominator < b.numerator * a.denominator
   }
 
-  /// gcd with fast paths for 1 and for machine-word operands (the library's binary gcd walks
-  /// every bit even when one operand is 1).
+  /// gcd with fast paths: 1, machine words, and Euclid's division step while the operands'
+  /// sizes differ (one `%` then replaces many steps of the library's binary gcd, which walks
+  /// the larger operand bit by bit); operands of similar size go to the binary gcd.
   static func gcd(_ a: BigUInt, _ b: BigUInt) -> BigUInt {
     if a == 1 || b == 1 { return 1 }
     if a.isZero { return b }
     if b.isZero { return a }
-    if a.bitWidth <= 64 && b.bitWidth <= 64 {
-      var x = UInt64(a)
-      var y = UInt64(b)
-      while y != 0 { (x, y) = (y, x % y) }
-      return BigUInt(x)
+    // gcd(a, b) = 2^min(twos) · gcd(odd parts): denominators here are often 4^k·m.
+    let az = a.trailingZeroBitCount
+    let bz = b.trailingZeroBitCount
+    var (x, y) = (a >> az, b >> bz)
+    if x < y { swap(&x, &y) }
+    while !y.isZero {
+      if x.bitWidth <= 64 {
+        var p = UInt64(x)
+        var q = UInt64(y)
+        while q != 0 { (p, q) = (q, p % q) }
+        x = BigUInt(p)
+        break
+      }
+      if x.bitWidth - y.bitWidth < 16 {
+        x = x.greatestCommonDivisor(with: y)
+        break
+      }
+      (x, y) = (y, x % y)
     }
-    return a.greatestCommonDivisor(with: b)
+    return x << Swift.min(az, bz)
   }
 }
 
