@@ -188,17 +188,18 @@ public struct Rational: Sendable, Hashable, Comparable {
     if a == 1 || b == 1 { return 1 }
     if a.isZero { return b }
     if b.isZero { return a }
-    // gcd(a, b) = 2^min(twos) · gcd(odd parts): denominators here are often 4^k·m.
+    if a.bitWidth <= 64 && b.bitWidth <= 64 { return BigUInt(wordGCD(UInt64(a), UInt64(b))) }
     let az = a.trailingZeroBitCount
     let bz = b.trailingZeroBitCount
+    // Odd parts of similar size: the binary gcd is fastest.
+    if abs((a.bitWidth - az) - (b.bitWidth - bz)) < 16 { return a.greatestCommonDivisor(with: b) }
+    // gcd(a, b) = 2^min(twos) · gcd(odd parts), and Euclid's division step shrinks the larger
+    // odd part at once (denominators here are often 4^k·m with m small).
     var (x, y) = (a >> az, b >> bz)
     if x < y { swap(&x, &y) }
     while !y.isZero {
       if x.bitWidth <= 64 {
-        var p = UInt64(x)
-        var q = UInt64(y)
-        while q != 0 { (p, q) = (q, p % q) }
-        x = BigUInt(p)
+        x = BigUInt(wordGCD(UInt64(x), UInt64(y)))
         break
       }
       if x.bitWidth - y.bitWidth < 16 {
@@ -208,6 +209,12 @@ public struct Rational: Sendable, Hashable, Comparable {
       (x, y) = (y, x % y)
     }
     return x << Swift.min(az, bz)
+  }
+
+  private static func wordGCD(_ a: UInt64, _ b: UInt64) -> UInt64 {
+    var (p, q) = (a, b)
+    while q != 0 { (p, q) = (q, p % q) }
+    return p
   }
 }
 
