@@ -231,6 +231,11 @@ private struct StructuredRun {
         d = g
         space.scale(&d, by: -1)
         slope0 = -gradientNorm * gradientNorm
+        // Gram-form norms can cancel to 0 or below (NaN root): let the dense phase take over.
+        if !(slope0 < 0) {
+          handOver = true
+          break
+        }
       }
       let initialStep = pairs.isEmpty ? min(1, 1 / gradientNorm) : 1
       var last: RankOneBundleBasis.Evaluation?
