@@ -1,10 +1,15 @@
 // Goals, in order of priority: the textbook method, exactly as stated (a baseline that others are
-// measured against); never return a non-finite point; one evaluation per trial step.
+// measured against); never return a non-finite point; reach the gradient tolerance even where
+// differences of F are at rounding level; one evaluation per trial step.
 
 /// Gradient descent, with a fixed step η or with a backtracking (Armijo) line search.
 ///
-/// x ← x − η∇F(x). With `.backtracking`, η starts from the last accepted step times `growth` and
-/// halves until F(x − η∇F) ≤ F(x) − c·η‖∇F‖² (Armijo's condition, c = 1e-4).
+/// x ← x − η∇F(x). With `.backtracking`, η starts from twice the last accepted step and halves
+/// until F(x − η∇F) ≤ F(x) − c·η‖∇F‖² (Armijo's condition, c = 1e-4). Near a minimum that
+/// difference of F falls below F's rounding error (‖∇F‖²/λ ≈ 1e-16 at ‖∇F‖ = 1e-9), so a trial
+/// whose F is within 1e-10·|F| of F(x) is also accepted when Hager and Zhang's approximate Armijo
+/// condition holds: ∇F(x − η∇F)ᵀ∇F(x) ≥ −(1 − 2δ)‖∇F(x)‖², δ = 0.1 (for a quadratic this is
+/// Armijo's condition with c = δ, written with the gradient, which stays accurate).
 public struct GradientDescent: Minimizer {
   public enum StepRule: Sendable, Equatable {
     /// A constant step η.
@@ -44,8 +49,8 @@ public struct GradientDescent: Minimizer {
     var iteration = 0
     var reason: StopReason = .iterationLimit
     while true {
-      if test.isConverged(gradientNorm: gnorm) {
-        reason = .converged(gradientNorm: gnorm)
+      if let stop = test.stopReason(objective: f, gradientNorm: gnorm) {
+        reason = stop
         break
       }
       if iteration >= test.maxIterations { break }
@@ -63,6 +68,7 @@ public struct GradientDescent: Minimizer {
       case .backtracking:
         eta *= 2
         let g2 = gnorm * gnorm
+        var haveGradient = false
         for _ in 0..<60 {
           VectorKernels.step(x, -eta, g, into: &trial)
           let fTrial = objective.value(at: trial)
@@ -71,11 +77,23 @@ public struct GradientDescent: Minimizer {
             accepted = true
             break
           }
+          if fTrial.isFinite && fTrial <= f + 1e-10 * abs(f) {
+            // Rounding level: decide with the directional derivative instead.
+            (fNew, gNew) = objective.valueAndGradient(at: trial)
+            evaluations += 1
+            if fNew.isFinite && VectorKernels.dot(gNew, g) >= -(1 - 2 * 0.1) * g2 {
+              accepted = true
+              haveGradient = true
+              break
+            }
+          }
           eta /= 2
         }
-        if accepted {
+        if accepted && !haveGradient {
           (fNew, gNew) = objective.valueAndGradient(at: trial)
           evaluations += 1
+        }
+        if accepted {
           accepted = fNew.isFinite && VectorKernels.allFinite(gNew)
         } else {
           reason = .stalled(gradientNorm: gnorm)
