@@ -232,8 +232,8 @@ private struct StructuredRun {
         d = g
         space.scale(&d, by: -1)
         slope0 = -gradientNorm * gradientNorm
+        // Gram-form norms can cancel to 0 or below (NaN root): let the dense phase take over.
         if !(slope0 < 0) {
-          // ‖∇F‖ is 0 in Gram form but not densely: rounding level; the dense phase finishes.
           handOver = true
           break
         }

@@ -19,8 +19,8 @@ struct Solve: ParsableCommand {
   @Option(name: .customLong("lambda"), parsing: .unconditional, help: "Weight decay λ > 0.")
   var lambda: String
 
-  @Option(name: .customLong("D"), parsing: .unconditional, help: "Width D (ignored with --dx).")
-  var dimension: String = "64"
+  @Option(name: .customLong("D"), parsing: .unconditional, help: "Width D (default 64; with --dx, D is the file's length).")
+  var dimension: String?
 
   @Option(name: .customLong("label"), parsing: .unconditional, help: "The label y: 1 or -1.")
   var label: String = "1"

@@ -21,7 +21,7 @@ struct SolveOptions {
   static let parameterCopies = 12
 
   init(
-    depth: String, lambda: String, dimension: String, label: String, dxFile: String?,
+    depth: String, lambda: String, dimension: String?, label: String, dxFile: String?,
     algorithm: String, gradientTolerance: String, maxIterations: String, step: String,
     seed: String, perturb: String
   ) throws {
@@ -78,11 +78,16 @@ struct SolveOptions {
 
     if let dxFile {
       let values = try DxFile.read(dxFile)
+      if let dimension, Int(dimension) != values.count {
+        throw UsageError(
+          "--dx \(dxFile) has \(values.count) entries but --D is \(dimension): drop --D or fix the file")
+      }
       self.dx = values
       self.dimension = values.count
     } else {
-      guard let d = Int(dimension) else {
-        throw UsageError("--D '\(dimension)' is not an integer")
+      let text = dimension ?? "64"
+      guard let d = Int(text) else {
+        throw UsageError("--D '\(text)' is not an integer")
       }
       guard d >= 1 else { throw UsageError("--D must be at least 1 (got \(d))") }
       self.dimension = d

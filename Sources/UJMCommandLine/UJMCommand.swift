@@ -10,6 +10,8 @@ public struct UJMCommand: ParsableCommand {
     abstract: "A numerical workbench for Residual Alignment (Li & Papyan, NeurIPS 2023).",
     subcommands: [
       Solve.self,
+      Train.self, Evaluate.self,
+      Verify.self,
     ]
   )
 

@@ -14,11 +14,11 @@ func printError(_ line: String) {
 }
 
 /// Runs `body`; a `UsageError` becomes one line on stderr and exit code 64.
-func reportingUsageErrors(command: String, _ body: () throws -> Void) throws {
+func reportingUsageErrors(command: String = "", _ body: () throws -> Void) throws {
   do {
     try body()
   } catch let error as UsageError {
-    printError("ujm \(command): error: \(error.message)")
+    printError("ujm\(command.isEmpty ? "" : " " + command): error: \(error.message)")
     throw ExitCode(64)
   }
 }

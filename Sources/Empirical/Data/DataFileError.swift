@@ -1,0 +1,45 @@
+/// Why a data file could not be read. Every case names the file and, where it applies, the byte
+/// offset (in the decompressed stream) at which the problem was found.
+public enum DataFileError: Error, Equatable, Sendable, CustomStringConvertible {
+  /// The file does not exist.
+  case missing(path: String)
+  /// The file exists but cannot be opened or read.
+  case unreadable(path: String, reason: String)
+  /// The gzip stream is corrupt or ends early.
+  case corruptCompression(path: String, offset: Int, reason: String)
+  /// The first four bytes are not an IDX magic number of unsigned bytes.
+  case badMagic(path: String, offset: Int, found: [UInt8])
+  /// The file ends before the header or the data it announces.
+  case truncated(path: String, offset: Int, expectedBytes: Int)
+  /// The file is longer than its header announces, or its dimensions are not what a data set
+  /// of this kind needs (e.g. images that are not 2-D).
+  case sizeMismatch(path: String, offset: Int, reason: String)
+  /// The images file and the labels file hold different numbers of examples.
+  case countMismatch(imagesPath: String, images: Int, labelsPath: String, labels: Int)
+  /// A label is not below the number of classes.
+  case labelOutOfRange(path: String, offset: Int, label: Int, classes: Int)
+  /// A requested class has no examples.
+  case emptyClass(path: String, label: Int)
+
+  public var description: String {
+    switch self {
+    case .missing(let path): "\(path): no such file"
+    case .unreadable(let path, let reason): "\(path): cannot read (\(reason))"
+    case .corruptCompression(let path, let offset, let reason):
+      "\(path): corrupt gzip data at decompressed byte \(offset) (\(reason))"
+    case .badMagic(let path, let offset, let found):
+      "\(path): bad IDX magic number at byte \(offset): "
+        + found.map { "0x" + String($0, radix: 16) }.joined(separator: " ")
+        + " (expected 0x0 0x0 0x8 and a dimension count)"
+    case .truncated(let path, let offset, let expectedBytes):
+      "\(path): truncated at byte \(offset) (the header announces \(expectedBytes) bytes)"
+    case .sizeMismatch(let path, let offset, let reason):
+      "\(path): size mismatch at byte \(offset) (\(reason))"
+    case .countMismatch(let imagesPath, let images, let labelsPath, let labels):
+      "\(imagesPath) holds \(images) images but \(labelsPath) holds \(labels) labels"
+    case .labelOutOfRange(let path, let offset, let label, let classes):
+      "\(path): label \(label) at byte \(offset) is not below the number of classes \(classes)"
+    case .emptyClass(let path, let label): "\(path): no example of class \(label)"
+    }
+  }
+}

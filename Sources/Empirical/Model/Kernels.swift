@@ -1,0 +1,271 @@
+// Goals, in order of priority: PyTorch's arithmetic for BatchNorm1d, ReLU and cross-entropy;
+// loops over contiguous memory that the compiler vectorises (features innermost, so each pass
+// over a D×B activation is a run of independent lanes, in a fixed order: deterministic); no
+// allocation. Activations are D×B column-major: example b's features are contiguous.
+
+import Foundation
+import LinearAlgebra
+
+/// A fixed-size buffer of scalars, allocated once and zeroed.
+final class ScalarBuffer<Scalar: BLASScalar>: @unchecked Sendable {
+  let pointer: UnsafeMutablePointer<Scalar>
+  let count: Int
+
+  init(count: Int) {
+    self.count = count
+    pointer = .allocate(capacity: Swift.max(count, 1))
+    pointer.initialize(repeating: 0, count: Swift.max(count, 1))
+  }
+
+  deinit { pointer.deallocate() }
+
+  func zero(_ n: Int? = nil) { pointer.update(repeating: 0, count: n ?? count) }
+}
+
+/// `C ← α·op(A)·op(B) + β·C` on column-major buffers. The BLAS routine is `?gemm`.
+@inline(__always)
+func gemm<Scalar: BLASScalar>(
+  _ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int, alpha: Scalar = 1,
+  _ a: UnsafePointer<Scalar>, lda: Int, _ b: UnsafePointer<Scalar>, ldb: Int, beta: Scalar = 0,
+  _ c: UnsafeMutablePointer<Scalar>, ldc: Int
+) {
+  Scalar._gemm(
+    transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b,
+    ldb: ldb, beta: beta, c: c, ldc: ldc)
+}
+
+/// Batch statistics of one BatchNorm layer from a training forward pass.
+final class BatchStatistics<Scalar: BLASScalar>: @unchecked Sendable {
+  let mean: ScalarBuffer<Scalar>
+  let inverseStd: ScalarBuffer<Scalar>
+  let variance: ScalarBuffer<Scalar>
+  let scratchA: ScalarBuffer<Scalar>
+  let scratchB: ScalarBuffer<Scalar>
+  let scratchC: ScalarBuffer<Scalar>
+
+  init(features: Int) {
+    scratchC = ScalarBuffer(count: features)
+    mean = ScalarBuffer(count: features)
+    inverseStd = ScalarBuffer(count: features)
+    variance = ScalarBuffer(count: features)
+    scratchA = ScalarBuffer(count: features)
+    scratchB = ScalarBuffer(count: features)
+  }
+}
+
+/// Scalars the kernels vectorise in `SIMD8` lanes. The two masked operations are requirements
+/// so that each conformance uses the standard library's concrete (vector-instruction) SIMD
+/// comparisons; the generic ones compare lane by lane.
+public protocol KernelScalar: BLASScalar, SIMDScalar {
+  /// max(y, 0) lane-wise (ReLU).
+  static func rectified(_ y: SIMD8<Self>) -> SIMD8<Self>
+  /// `value` where `gate` > 0, else 0, lane-wise (ReLU's derivative applied to `value`).
+  static func gated(_ value: SIMD8<Self>, by gate: SIMD8<Self>) -> SIMD8<Self>
+}
+
+extension Float: KernelScalar {
+  @inline(__always)
+  public static func rectified(_ y: SIMD8<Float>) -> SIMD8<Float> {
+    y.replacing(with: 0, where: y .<= SIMD8<Float>())
+  }
+  @inline(__always)
+  public static func gated(_ value: SIMD8<Float>, by gate: SIMD8<Float>) -> SIMD8<Float> {
+    value.replacing(with: 0, where: gate .<= SIMD8<Float>())
+  }
+}
+
+extension Double: KernelScalar {
+  @inline(__always)
+  public static func rectified(_ y: SIMD8<Double>) -> SIMD8<Double> {
+    y.replacing(with: 0, where: y .<= SIMD8<Double>())
+  }
+  @inline(__always)
+  public static func gated(_ value: SIMD8<Double>, by gate: SIMD8<Double>) -> SIMD8<Double> {
+    value.replacing(with: 0, where: gate .<= SIMD8<Double>())
+  }
+}
+
+@inline(__always)
+func load8<S: KernelScalar>(_ p: UnsafePointer<S>, _ i: Int) -> SIMD8<S> {
+  UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<S>.self)
+}
+
+@inline(__always)
+func store8<S: KernelScalar>(_ v: SIMD8<S>, _ p: UnsafeMutablePointer<S>, _ i: Int) {
+  UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD8<S>.self)
+}
+
+/// a = ReLU(BN(x)) with the batch's statistics (training mode), which go into `stats`:
+/// μ_d = Σ_b x_{d,b}/B, σ²_d = Σ_b (x_{d,b} − μ_d)²/B, a = max(γ(x − μ)/√(σ² + ε) + β, 0).
+func batchNormReLUTraining<Scalar: KernelScalar>(
+  _ x: UnsafePointer<Scalar>, into a: UnsafeMutablePointer<Scalar>, features: Int, count: Int,
+  weight: UnsafePointer<Scalar>, bias: UnsafePointer<Scalar>, stats: BatchStatistics<Scalar>
+) {
+  let d = features
+  let vectorEnd = d - d % 8
+  let mean = stats.mean.pointer
+  let variance = stats.variance.pointer
+  let inverseStd = stats.inverseStd.pointer
+  let scale = stats.scratchA.pointer
+  let shift = stats.scratchB.pointer
+  mean.update(repeating: 0, count: d)
+  variance.update(repeating: 0, count: d)
+  for b in 0..<count {
+    let column = x + b * d
+    var f = 0
+    while f < vectorEnd {
+      store8(load8(mean, f) + load8(column, f), mean, f)
+      f += 8
+    }
+    while f < d {
+      mean[f] += column[f]
+      f += 1
+    }
+  }
+  let inverseCount = 1 / Scalar(count)
+  for f in 0..<d { mean[f] *= inverseCount }
+  for b in 0..<count {
+    let column = x + b * d
+    var f = 0
+    while f < vectorEnd {
+      let t = load8(column, f) - load8(mean, f)
+      store8(load8(variance, f) + t * t, variance, f)
+      f += 8
+    }
+    while f < d {
+      let t = column[f] - mean[f]
+      variance[f] += t * t
+      f += 1
+    }
+  }
+  for f in 0..<d {
+    variance[f] *= inverseCount
+    inverseStd[f] = 1 / (variance[f] + BatchNorm<Scalar>.epsilon).squareRoot()
+    scale[f] = weight[f] * inverseStd[f]
+    shift[f] = bias[f] - mean[f] * scale[f]
+  }
+  affineReLU(x, into: a, features: d, count: count, scale: scale, shift: shift)
+}
+
+/// a = max(s·x + t, 0) per feature (evaluation-mode BatchNorm followed by ReLU).
+func affineReLU<Scalar: KernelScalar>(
+  _ x: UnsafePointer<Scalar>, into a: UnsafeMutablePointer<Scalar>, features d: Int, count: Int,
+  scale: UnsafePointer<Scalar>, shift: UnsafePointer<Scalar>
+) {
+  let vectorEnd = d - d % 8
+  for b in 0..<count {
+    let column = x + b * d
+    let out = a + b * d
+    var f = 0
+    while f < vectorEnd {
+      let y = load8(column, f) * load8(scale, f) + load8(shift, f)
+      store8(Scalar.rectified(y), out, f)
+      f += 8
+    }
+    while f < d {
+      let y = column[f] * scale[f] + shift[f]
+      out[f] = y > 0 ? y : 0
+      f += 1
+    }
+  }
+}
+
+/// Backward through a = ReLU(BN(x)) in training mode. With dy = da·[a > 0] and x̂ the normalised
+/// input: ∂γ = Σ_b dy·x̂, ∂β = Σ_b dy, ∂x = γ/√(σ²+ε)·(dy − ∂β/B − x̂·∂γ/B). `dx` is overwritten,
+/// or accumulated into when `accumulate` (the skip connection's gradient is already there).
+func batchNormReLUBackward<Scalar: KernelScalar>(
+  x: UnsafePointer<Scalar>, a: UnsafePointer<Scalar>, da: UnsafePointer<Scalar>,
+  dx: UnsafeMutablePointer<Scalar>, accumulate: Bool, features d: Int, count: Int,
+  weight: UnsafePointer<Scalar>, stats: BatchStatistics<Scalar>,
+  weightGradient: UnsafeMutablePointer<Scalar>, biasGradient: UnsafeMutablePointer<Scalar>
+) {
+  let vectorEnd = d - d % 8
+  let mean = stats.mean.pointer
+  let inverseStd = stats.inverseStd.pointer
+  let sumDy = biasGradient
+  let sumDyCentred = stats.scratchA.pointer
+  sumDy.update(repeating: 0, count: d)
+  sumDyCentred.update(repeating: 0, count: d)
+  for b in 0..<count {
+    let xc = x + b * d
+    let ac = a + b * d
+    let dac = da + b * d
+    var f = 0
+    while f < vectorEnd {
+      let dy = Scalar.gated(load8(dac, f), by: load8(ac, f))
+      store8(load8(sumDy, f) + dy, sumDy, f)
+      store8(load8(sumDyCentred, f) + dy * (load8(xc, f) - load8(mean, f)), sumDyCentred, f)
+      f += 8
+    }
+    while f < d {
+      let dy = ac[f] > 0 ? dac[f] : 0
+      sumDy[f] += dy
+      sumDyCentred[f] += dy * (xc[f] - mean[f])
+      f += 1
+    }
+  }
+  let inverseCount = 1 / Scalar(count)
+  // dx = k·dy − k·(∂β + x̂·∂γ)/B = k·dy + u·x + v per feature, with
+  // k = γ·invstd, u = −k·invstd·∂γ/B, v = −k·∂β/B − u·μ.
+  let k = stats.scratchB.pointer
+  let u = stats.scratchC.pointer
+  let v = stats.scratchA.pointer
+  for f in 0..<d {
+    let dGamma = sumDyCentred[f] * inverseStd[f]
+    weightGradient[f] = dGamma
+    k[f] = weight[f] * inverseStd[f]
+    u[f] = -k[f] * inverseStd[f] * dGamma * inverseCount
+    v[f] = -k[f] * sumDy[f] * inverseCount - u[f] * mean[f]
+  }
+  for b in 0..<count {
+    let xc = x + b * d
+    let ac = a + b * d
+    let dac = da + b * d
+    let out = dx + b * d
+    var f = 0
+    while f < vectorEnd {
+      let dy = Scalar.gated(load8(dac, f), by: load8(ac, f))
+      let r = load8(k, f) * dy + load8(u, f) * load8(xc, f) + load8(v, f)
+      store8(accumulate ? load8(out, f) + r : r, out, f)
+      f += 8
+    }
+    while f < d {
+      let dy = ac[f] > 0 ? dac[f] : 0
+      let r = k[f] * dy + u[f] * xc[f] + v[f]
+      out[f] = accumulate ? out[f] + r : r
+      f += 1
+    }
+  }
+}
+
+/// Mean cross-entropy of softmax(logits) against `labels` over `count` examples (C×B logits),
+/// the number of correct arg-max predictions, and, when `gradient` is given, ∂loss/∂logits =
+/// (softmax − onehot)/B. Exponentials in Double.
+func crossEntropy<Scalar: BLASScalar>(
+  logits: UnsafePointer<Scalar>, labels: UnsafePointer<Int32>, classes c: Int, count: Int,
+  gradient: UnsafeMutablePointer<Scalar>?
+) -> (loss: Double, correct: Int) {
+  var total = 0.0
+  var correct = 0
+  let inverseCount = 1 / Double(count)
+  for b in 0..<count {
+    let l = logits + b * c
+    var best = 0
+    for j in 1..<c where l[j] > l[best] { best = j }
+    let label = Int(labels[b])
+    if best == label { correct += 1 }
+    let m = Double(l[best])
+    var sum = 0.0
+    for j in 0..<c { sum += Foundation.exp(Double(l[j]) - m) }
+    let logSumExp = m + Foundation.log(sum)
+    total += logSumExp - Double(l[label])
+    if let gradient {
+      let g = gradient + b * c
+      for j in 0..<c {
+        let p = Foundation.exp(Double(l[j]) - logSumExp)
+        g[j] = Scalar((p - (j == label ? 1 : 0)) * inverseCount)
+      }
+    }
+  }
+  return (total * inverseCount, correct)
+}

@@ -1,0 +1,293 @@
+import LinearAlgebra
+
+// Goals, in order of priority: backpropagation exactly through the structure of
+// `ResidualNetwork` (checked against finite differences); every matrix product one sgemm on
+// preallocated buffers; no allocation per step. Activations are D×B column-major.
+
+/// Preallocated buffers for forward and backward passes of one network shape on batches of up
+/// to `capacity` examples, and the gradients of the last backward pass.
+///
+/// After `forward`, `trajectory(block:)` holds h₁…h_{L+1} of the batch (training or
+/// evaluation mode) and `logits` the outputs.
+final class NetworkWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
+  let width: Int
+  let inputSize: Int
+  let classCount: Int
+  let depth: Int
+  let capacity: Int
+  /// Examples in the current batch.
+  private(set) var count = 0
+
+  let input: ScalarBuffer<Scalar>
+  let z0: ScalarBuffer<Scalar>
+  /// h₁…h_{L+1}.
+  let hidden: [ScalarBuffer<Scalar>]
+  let a1: [ScalarBuffer<Scalar>]
+  let z1: [ScalarBuffer<Scalar>]
+  let a2: [ScalarBuffer<Scalar>]
+  let af: ScalarBuffer<Scalar>
+  let logits: ScalarBuffer<Scalar>
+  let logitsGradient: ScalarBuffer<Scalar>
+  let hiddenGradient: ScalarBuffer<Scalar>
+  let scratchA: ScalarBuffer<Scalar>
+  let scratchB: ScalarBuffer<Scalar>
+  /// Batch statistics: BN₀, then per block BN1, BN2, then BN_f.
+  let statistics: [BatchStatistics<Scalar>]
+  /// Which blocks the last training forward pass dropped.
+  private(set) var dropped: [Bool]
+  /// Gradients of the last backward pass (running statistics unused).
+  var gradients: ResidualNetwork<Scalar>
+
+  init(model: ResidualNetwork<Scalar>, capacity: Int) {
+    width = model.width
+    inputSize = model.inputSize
+    classCount = model.classCount
+    depth = model.depth
+    self.capacity = capacity
+    let activation = width * capacity
+    input = ScalarBuffer(count: inputSize * capacity)
+    z0 = ScalarBuffer(count: activation)
+    hidden = (0...depth).map { _ in ScalarBuffer(count: activation) }
+    a1 = (0..<depth).map { _ in ScalarBuffer(count: activation) }
+    z1 = (0..<depth).map { _ in ScalarBuffer(count: activation) }
+    a2 = (0..<depth).map { _ in ScalarBuffer(count: activation) }
+    af = ScalarBuffer(count: activation)
+    logits = ScalarBuffer(count: classCount * capacity)
+    logitsGradient = ScalarBuffer(count: classCount * capacity)
+    hiddenGradient = ScalarBuffer(count: activation)
+    scratchA = ScalarBuffer(count: activation)
+    scratchB = ScalarBuffer(count: activation)
+    statistics = (0..<(2 * depth + 2)).map { _ in BatchStatistics(features: model.width) }
+    dropped = Array(repeating: false, count: depth)
+    gradients = model.zeroed
+  }
+
+  /// Copies `count` examples (n₀ features each, contiguous) into the input buffer.
+  func loadInput(_ features: UnsafePointer<Scalar>, count: Int) {
+    precondition(count >= 1 && count <= capacity, "batch of \(count) exceeds \(capacity)")
+    input.pointer.update(from: features, count: count * inputSize)
+    self.count = count
+  }
+
+  /// Gathers examples `indices` of `features` (n₀ per example) into the input buffer.
+  func gatherInput(_ features: UnsafePointer<Float>, indices: ArraySlice<Int>) {
+    precondition(indices.count >= 1 && indices.count <= capacity, "batch exceeds capacity")
+    for (b, n) in indices.enumerated() {
+      let source = features + n * inputSize
+      let target = input.pointer + b * inputSize
+      for f in 0..<inputSize { target[f] = Scalar(source[f]) }
+    }
+    count = indices.count
+  }
+
+  /// The forward pass on the loaded input. In training mode BatchNorm uses batch statistics and
+  /// the blocks in `drop` (if any) are skipped (h_{i+1} = h_i); in evaluation mode BatchNorm uses
+  /// running statistics and residual branches are scaled by 1 − p.
+  func forward(_ model: ResidualNetwork<Scalar>, training: Bool, drop: [Bool]? = nil) {
+    precondition(model.width == width && model.depth == depth, "model does not fit workspace")
+    let d = width
+    let n = count
+    dropped = drop ?? Array(repeating: false, count: depth)
+    model.fc0.storage.withUnsafeBufferPointer { w in
+      gemm(
+        false, false, m: d, n: n, k: inputSize, w.baseAddress!, lda: d, input.pointer,
+        ldb: inputSize, z0.pointer, ldc: d)
+    }
+    normReLU(model.bn0, 0, z0.pointer, into: hidden[0].pointer, training: training)
+    let branchScale = Scalar(training ? 1 : 1 - model.dropPath)
+    for i in 0..<depth {
+      let block = model.blocks[i]
+      let h = hidden[i].pointer
+      let next = hidden[i + 1].pointer
+      if dropped[i] {
+        next.update(from: h, count: d * n)
+        continue
+      }
+      normReLU(block.bn1, 1 + 2 * i, h, into: a1[i].pointer, training: training)
+      block.fc1.storage.withUnsafeBufferPointer { w in
+        gemm(
+          false, false, m: d, n: n, k: d, w.baseAddress!, lda: d, a1[i].pointer, ldb: d,
+          z1[i].pointer, ldc: d)
+      }
+      normReLU(block.bn2, 2 + 2 * i, z1[i].pointer, into: a2[i].pointer, training: training)
+      if model.skips { next.update(from: h, count: d * n) }
+      block.fc2.storage.withUnsafeBufferPointer { w in
+        gemm(
+          false, false, m: d, n: n, k: d, alpha: branchScale, w.baseAddress!, lda: d,
+          a2[i].pointer, ldb: d, beta: model.skips ? 1 : 0, next, ldc: d)
+      }
+    }
+    normReLU(model.bnf, 2 * depth + 1, hidden[depth].pointer, into: af.pointer, training: training)
+    let c = classCount
+    for b in 0..<n {
+      (logits.pointer + b * c).update(from: model.clsBias, count: c)
+    }
+    model.cls.storage.withUnsafeBufferPointer { w in
+      gemm(
+        false, false, m: c, n: n, k: d, w.baseAddress!, lda: c, af.pointer, ldb: d, beta: 1,
+        logits.pointer, ldc: c)
+    }
+  }
+
+  private func normReLU(
+    _ norm: BatchNorm<Scalar>, _ index: Int, _ x: UnsafePointer<Scalar>,
+    into a: UnsafeMutablePointer<Scalar>, training: Bool
+  ) {
+    let stats = statistics[index]
+    if training {
+      norm.weight.withUnsafeBufferPointer { w in
+        norm.bias.withUnsafeBufferPointer { b in
+          batchNormReLUTraining(
+            x, into: a, features: width, count: count, weight: w.baseAddress!,
+            bias: b.baseAddress!, stats: stats)
+        }
+      }
+    } else {
+      let (scale, shift) = norm.evaluationScaleAndShift
+      scale.withUnsafeBufferPointer { s in
+        shift.withUnsafeBufferPointer { t in
+          affineReLU(
+            x, into: a, features: width, count: count, scale: s.baseAddress!,
+            shift: t.baseAddress!)
+        }
+      }
+    }
+  }
+
+  /// Mean cross-entropy and correct predictions of the last forward pass; with
+  /// `withGradient`, also ∂loss/∂logits for `backward`.
+  func loss(labels: UnsafePointer<Int32>, withGradient: Bool) -> (loss: Double, correct: Int) {
+    crossEntropy(
+      logits: logits.pointer, labels: labels, classes: classCount, count: count,
+      gradient: withGradient ? logitsGradient.pointer : nil)
+  }
+
+  /// Backpropagation of the last training forward pass and `loss(…, withGradient: true)` into
+  /// `gradients`.
+  func backward(_ model: ResidualNetwork<Scalar>) {
+    let d = width
+    let n = count
+    let c = classCount
+    let dh = hiddenGradient.pointer
+    let dLogits = logitsGradient.pointer
+    // Classifier: ∂W_c = ∂logits·a_fᵀ, ∂b_c = Σ_b ∂logits, ∂a_f = W_cᵀ·∂logits.
+    gradients.cls.storage.withUnsafeMutableBufferPointer { g in
+      gemm(
+        false, true, m: c, n: d, k: n, dLogits, lda: c, af.pointer, ldb: d, g.baseAddress!,
+        ldc: c)
+    }
+    gradients.clsBias.withUnsafeMutableBufferPointer { g in
+      for j in 0..<c { g[j] = 0 }
+      for b in 0..<n { for j in 0..<c { g[j] += dLogits[b * c + j] } }
+    }
+    model.cls.storage.withUnsafeBufferPointer { w in
+      gemm(
+        true, false, m: d, n: n, k: c, w.baseAddress!, lda: c, dLogits, ldb: c,
+        scratchA.pointer, ldc: d)
+    }
+    normReLUBackward(
+      model.bnf, 2 * depth + 1, x: hidden[depth].pointer, a: af.pointer, da: scratchA.pointer,
+      dx: dh, accumulate: false, gradient: \.bnf)
+    for i in stride(from: depth - 1, through: 0, by: -1) {
+      if dropped[i] {
+        zeroBlockGradients(i)
+        continue
+      }
+      let block = model.blocks[i]
+      // dh is ∂loss/∂h_{i+1} = ∂loss/∂(branch output).
+      gradients.blocks[i].fc2.storage.withUnsafeMutableBufferPointer { g in
+        gemm(
+          false, true, m: d, n: d, k: n, dh, lda: d, a2[i].pointer, ldb: d, g.baseAddress!,
+          ldc: d)
+      }
+      block.fc2.storage.withUnsafeBufferPointer { w in
+        gemm(
+          true, false, m: d, n: n, k: d, w.baseAddress!, lda: d, dh, ldb: d, scratchA.pointer,
+          ldc: d)
+      }
+      normReLUBackward(
+        block.bn2, 2 + 2 * i, x: z1[i].pointer, a: a2[i].pointer, da: scratchA.pointer,
+        dx: scratchB.pointer, accumulate: false, gradient: \.blocks[i].bn2)
+      gradients.blocks[i].fc1.storage.withUnsafeMutableBufferPointer { g in
+        gemm(
+          false, true, m: d, n: d, k: n, scratchB.pointer, lda: d, a1[i].pointer, ldb: d,
+          g.baseAddress!, ldc: d)
+      }
+      block.fc1.storage.withUnsafeBufferPointer { w in
+        gemm(
+          true, false, m: d, n: n, k: d, w.baseAddress!, lda: d, scratchB.pointer, ldb: d,
+          scratchA.pointer, ldc: d)
+      }
+      normReLUBackward(
+        block.bn1, 1 + 2 * i, x: hidden[i].pointer, a: a1[i].pointer, da: scratchA.pointer,
+        dx: dh, accumulate: model.skips, gradient: \.blocks[i].bn1)
+    }
+    normReLUBackward(
+      model.bn0, 0, x: z0.pointer, a: hidden[0].pointer, da: dh, dx: scratchB.pointer,
+      accumulate: false, gradient: \.bn0)
+    gradients.fc0.storage.withUnsafeMutableBufferPointer { g in
+      gemm(
+        false, true, m: d, n: inputSize, k: n, scratchB.pointer, lda: d, input.pointer,
+        ldb: inputSize, g.baseAddress!, ldc: d)
+    }
+  }
+
+  private func zeroBlockGradients(_ i: Int) {
+    func zero(_ a: inout [Scalar]) {
+      a.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    }
+    zero(&gradients.blocks[i].bn1.weight)
+    zero(&gradients.blocks[i].bn1.bias)
+    zero(&gradients.blocks[i].fc1.storage)
+    zero(&gradients.blocks[i].bn2.weight)
+    zero(&gradients.blocks[i].bn2.bias)
+    zero(&gradients.blocks[i].fc2.storage)
+  }
+
+  private func normReLUBackward(
+    _ norm: BatchNorm<Scalar>, _ index: Int, x: UnsafePointer<Scalar>, a: UnsafePointer<Scalar>,
+    da: UnsafePointer<Scalar>, dx: UnsafeMutablePointer<Scalar>, accumulate: Bool,
+    gradient path: WritableKeyPath<ResidualNetwork<Scalar>, BatchNorm<Scalar>>
+  ) {
+    // The key path reaches a BatchNorm whose two small arrays are written in place.
+    var g = gradients[keyPath: path]
+    gradients[keyPath: path] = BatchNorm(features: 0)
+    norm.weight.withUnsafeBufferPointer { w in
+      g.weight.withUnsafeMutableBufferPointer { gw in
+        g.bias.withUnsafeMutableBufferPointer { gb in
+          batchNormReLUBackward(
+            x: x, a: a, da: da, dx: dx, accumulate: accumulate, features: width, count: count,
+            weight: w.baseAddress!, stats: statistics[index], weightGradient: gw.baseAddress!,
+            biasGradient: gb.baseAddress!)
+        }
+      }
+    }
+    gradients[keyPath: path] = g
+  }
+
+  /// Moves each BatchNorm's running statistics towards the last training batch's:
+  /// m ← 0.9·m + 0.1·μ, v ← 0.9·v + 0.1·σ²·B/(B − 1), and counts the batch.
+  func updateRunningStatistics(_ model: inout ResidualNetwork<Scalar>) {
+    let n = count
+    let unbias = n > 1 ? Scalar(n) / Scalar(n - 1) : 1
+    func update(_ norm: inout BatchNorm<Scalar>, _ index: Int) {
+      let stats = statistics[index]
+      let m = BatchNorm<Scalar>.momentum
+      norm.runningMean.withUnsafeMutableBufferPointer { rm in
+        norm.runningVariance.withUnsafeMutableBufferPointer { rv in
+          for f in 0..<width {
+            rm[f] = (1 - m) * rm[f] + m * stats.mean.pointer[f]
+            rv[f] = (1 - m) * rv[f] + m * stats.variance.pointer[f] * unbias
+          }
+        }
+      }
+      norm.batchesTracked += 1
+    }
+    update(&model.bn0, 0)
+    for i in 0..<depth where !dropped[i] {
+      update(&model.blocks[i].bn1, 1 + 2 * i)
+      update(&model.blocks[i].bn2, 2 + 2 * i)
+    }
+    update(&model.bnf, 2 * depth + 1)
+  }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import LinearAlgebra
+
+/// Stochastic gradient descent with momentum and weight decay, as PyTorch's `torch.optim.SGD`
+/// (dampening 0, no Nesterov): for every parameter p with gradient g and momentum buffer v,
+///
+///     g ← g + λ·p,   v ← μ·v + g,   p ← p − η·v
+///
+/// (the buffer starts at zero, so the first step sets v = g as PyTorch does). Weight decay λ
+/// applies to every parameter, BatchNorm's and the classifier bias included.
+public struct StochasticGradientDescent: Sendable, Equatable, Codable {
+  /// μ.
+  public var momentum: Double
+  /// λ.
+  public var weightDecay: Double
+
+  public init(momentum: Double = 0.9, weightDecay: Double) {
+    self.momentum = momentum
+    self.weightDecay = weightDecay
+  }
+
+  /// One update of `model` with `gradients` at learning rate η, in place.
+  public func update<Scalar: KernelScalar>(
+    _ model: inout ResidualNetwork<Scalar>, gradients: ResidualNetwork<Scalar>,
+    momentumBuffers: inout ResidualNetwork<Scalar>, learningRate: Double
+  ) {
+    let mu = Scalar(momentum)
+    let lambda = Scalar(weightDecay)
+    let eta = Scalar(learningRate)
+    model.forEachParameter(gradients, &momentumBuffers) { p, g, v in
+      p.withUnsafeMutableBufferPointer { pp in
+        g.withUnsafeBufferPointer { gg in
+          v.withUnsafeMutableBufferPointer { vv in
+            let pp = pp.baseAddress!
+            let gg = gg.baseAddress!
+            let vv = vv.baseAddress!
+            let n = g.count
+            let vectorEnd = n - n % 8
+            var k = 0
+            while k < vectorEnd {
+              let p8 = load8(pp, k)
+              let velocity = mu * load8(vv, k) + (load8(gg, k) + lambda * p8)
+              store8(velocity, vv, k)
+              store8(p8 - eta * velocity, pp, k)
+              k += 8
+            }
+            while k < n {
+              let velocity = mu * vv[k] + (gg[k] + lambda * pp[k])
+              vv[k] = velocity
+              pp[k] -= eta * velocity
+              k += 1
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Cosine annealing stepped once per epoch, as PyTorch's `CosineAnnealingLR(T_max: E,
+/// eta_min: 0)`: η_e = η₀·(1 + cos(π·e/E))/2 for epoch e = 0…E−1.
+public func cosineLearningRate(base: Double, epoch: Int, epochs: Int) -> Double {
+  guard epochs > 0 else { return base }
+  return base * (1 + cos(Double.pi * Double(epoch) / Double(epochs))) / 2
+}
+
+/// A uniformly random permutation of 0..<n by Fisher–Yates with unbiased bounded draws, so that
+/// the order depends only on the generator's stream (not on the standard library's algorithm).
+public func randomPermutation(
+  _ n: Int, using generator: inout some RandomNumberGenerator
+) -> [Int] {
+  var order = Array(0..<n)
+  if n < 2 { return order }
+  for i in stride(from: n - 1, to: 0, by: -1) {
+    let bound = UInt64(i + 1)
+    let threshold = (0 &- bound) % bound
+    var r = generator.next()
+    while r < threshold { r = generator.next() }
+    order.swapAt(i, Int(r % bound))
+  }
+  return order
+}

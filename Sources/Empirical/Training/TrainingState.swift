@@ -1,0 +1,84 @@
+import Foundation
+import LinearAlgebra
+
+/// Where a run stands: the optimiser's momentum buffers, the counters and the generators'
+/// states. Saved beside the checkpoint as `optimizer.safetensors` (momentum buffers under the
+/// parameters' names; counters and generator states in the metadata), so that `--resume`
+/// continues bit-for-bit.
+public struct TrainingState: Sendable, Equatable {
+  /// The momentum buffer of every parameter.
+  public var momentum: ResidualNetwork<Float>
+  /// Epochs completed.
+  public var epoch: Int
+  /// Steps taken in all.
+  public var step: Int
+  /// Steps taken in the current (unfinished) epoch; 0 at an epoch boundary.
+  public var stepInEpoch: Int
+  /// The shuffling generator's state at the start of the current epoch.
+  public var shuffleState: SeededGenerator
+  /// The drop-path generator's current state.
+  public var dropState: SeededGenerator
+
+  /// Writes `optimizer.safetensors` atomically.
+  public func write(to path: String) throws(SafeTensorsError) {
+    func words(_ g: SeededGenerator) -> String {
+      let s = g.state
+      return [s.0, s.1, s.2, s.3].map(String.init).joined(separator: ",")
+    }
+    let file = SafeTensorsFile(
+      tensors: Checkpoint.tensors(of: momentum, parametersOnly: true),
+      metadata: [
+        "epoch": "\(epoch)", "step": "\(step)", "step_in_epoch": "\(stepInEpoch)",
+        "shuffle_generator": words(shuffleState), "drop_path_generator": words(dropState),
+        "optimizer": "SGD momentum buffers",
+      ])
+    try file.write(to: path)
+  }
+
+  /// Reads `optimizer.safetensors`; the buffers must fit `model`.
+  public init(contentsOf path: String, model: ResidualNetwork<Float>) throws(CheckpointError) {
+    let file: SafeTensorsFile
+    do { file = try SafeTensorsFile(contentsOf: path) } catch { throw .file(error) }
+    func integer(_ key: String) throws(CheckpointError) -> Int {
+      guard let s = file.metadata[key], let v = Int(s), v >= 0 else {
+        throw .badMetadata(path: path, key: key, value: file.metadata[key] ?? "(missing)")
+      }
+      return v
+    }
+    func generator(_ key: String) throws(CheckpointError) -> SeededGenerator {
+      let parts = (file.metadata[key] ?? "").split(separator: ",").compactMap { UInt64($0) }
+      guard parts.count == 4 else {
+        throw .badMetadata(path: path, key: key, value: file.metadata[key] ?? "(missing)")
+      }
+      return SeededGenerator(state: (parts[0], parts[1], parts[2], parts[3]))
+    }
+    var buffers = try Checkpoint.model(
+      from: file.tensors, path: path, skips: model.skips, parametersOnly: true, like: model)
+    guard buffers.width == model.width, buffers.classCount == model.classCount,
+      buffers.inputSize == model.inputSize
+    else {
+      throw .wrongShape(
+        path: path, name: "cls.weight", expected: [model.classCount, model.width],
+        found: [buffers.classCount, buffers.width])
+    }
+    buffers.dropPath = model.dropPath
+    momentum = buffers
+    epoch = try integer("epoch")
+    step = try integer("step")
+    stepInEpoch = try integer("step_in_epoch")
+    shuffleState = try generator("shuffle_generator")
+    dropState = try generator("drop_path_generator")
+  }
+
+  public init(
+    momentum: ResidualNetwork<Float>, epoch: Int, step: Int, stepInEpoch: Int,
+    shuffleState: SeededGenerator, dropState: SeededGenerator
+  ) {
+    self.momentum = momentum
+    self.epoch = epoch
+    self.step = step
+    self.stepInEpoch = stepInEpoch
+    self.shuffleState = shuffleState
+    self.dropState = dropState
+  }
+}

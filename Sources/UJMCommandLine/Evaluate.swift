@@ -1,0 +1,97 @@
+import ArgumentParser
+import Empirical
+import Foundation
+
+/// `ujm evaluate`: test and train loss and accuracy of a checkpoint in evaluation mode.
+struct Evaluate: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Evaluate a checkpoint (PyTorch-layout safetensors) on its class subset.")
+
+  @Option(help: "A checkpoint.safetensors written by ujm train or by PyTorch.")
+  var checkpoint: String
+
+  @Option(help: "Directory with the IDX files.")
+  var data: String = defaultDataDirectory
+
+  @Flag(help: "Print JSON.")
+  var json = false
+
+  init() {}
+
+  func run() throws { try reportingUsageErrors(execute) }
+
+  /// The command's work; bad input throws `UsageError` (exit 64).
+  func execute() throws {
+    let loaded: Checkpoint
+    do {
+      loaded = try Checkpoint(contentsOf: checkpoint)
+    } catch {
+      throw UsageError("--checkpoint: \(error)")
+    }
+    let model = loaded.model
+    let classes = loaded.metadata.classes
+    if let classes {
+      guard classes.count == model.classCount,
+        classes.allSatisfy({ (0..<ImageClassificationData.fullClassCount).contains($0) }),
+        Set(classes).count == classes.count
+      else {
+        throw UsageError("--checkpoint: \(checkpoint): metadata classes '\(classes)' do not fit the "
+            + "\(model.classCount) outputs of cls.weight")
+      }
+    } else if model.classCount != ImageClassificationData.fullClassCount {
+      throw UsageError("--checkpoint: \(checkpoint): \(model.classCount) outputs but no 'classes' "
+          + "metadata to say which classes they are")
+    }
+    let standardisation: (mean: Float, std: Float)? =
+      if let m = loaded.metadata.inputMean, let s = loaded.metadata.inputStd { (m, s) } else { nil }
+    let dataset: ImageClassificationData
+    do {
+      dataset = try ImageClassificationData(
+        directory: data, classes: classes, standardisation: standardisation)
+    } catch {
+      throw UsageError("--data: \(error)")
+    }
+    guard dataset.train.featureCount == model.inputSize else {
+      throw UsageError("--checkpoint: \(checkpoint): fc0.weight takes \(model.inputSize) inputs, the data "
+          + "has \(dataset.train.featureCount) pixels per image")
+    }
+    let test = Empirical.evaluate(model, on: dataset.test)
+    let train = Empirical.evaluate(model, on: dataset.train)
+    let arch =
+      loaded.metadata.arch
+      ?? "\(model.depth) blocks, width \(model.width), \(model.skips ? "skips" : "no skips")"
+    let report = EvaluationReport(
+      testAccuracy: test.accuracy, testLoss: test.loss, trainAccuracy: train.accuracy,
+      trainLoss: train.loss, arch: arch)
+    if json {
+      print(jsonLine(report))
+    } else {
+      print(
+        """
+        \(checkpoint) (\(arch); \(model.depth) blocks, width \(model.width), \
+        \(model.classCount) classes)
+        test:  accuracy \(percent(test.accuracy)), loss \(String(format: "%.4f", test.loss)) \
+        (\(test.count) examples)
+        train: accuracy \(percent(train.accuracy)), loss \(String(format: "%.4f", train.loss)) \
+        (\(train.count) examples)
+        """)
+    }
+  }
+}
+
+/// `ujm evaluate --json`.
+struct EvaluationReport: Codable {
+  var testAccuracy: Double
+  var testLoss: Double
+  var trainAccuracy: Double
+  var trainLoss: Double
+  var arch: String
+
+  enum CodingKeys: String, CodingKey {
+    case arch
+    case testAccuracy = "test_accuracy"
+    case testLoss = "test_loss"
+    case trainAccuracy = "train_accuracy"
+    case trainLoss = "train_loss"
+  }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Empirical
+import Foundation
+
+/// The default data directory: Debian's `dataset-fashion-mnist`.
+let defaultDataDirectory = "/usr/share/datasets/fashion-mnist"
+
+/// Parses `--classes 0,3,7`: distinct classes of the data set, at least two.
+func parseClasses(_ text: String) throws -> [Int] {
+  let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+  var classes: [Int] = []
+  for part in parts {
+    let trimmed = part.trimmingCharacters(in: .whitespaces)
+    guard let c = Int(trimmed) else {
+      throw ValidationError("--classes: '\(trimmed)' is not a class number (0–9)")
+    }
+    guard (0..<ImageClassificationData.fullClassCount).contains(c) else {
+      throw ValidationError("--classes: \(c) is not a class of the data set (0–9)")
+    }
+    guard !classes.contains(c) else {
+      throw ValidationError("--classes: class \(c) is listed twice")
+    }
+    classes.append(c)
+  }
+  guard classes.count >= 2 else {
+    throw ValidationError("--classes: needs at least two classes (got \(classes.count))")
+  }
+  return classes
+}
+
+/// Whether standard error is a terminal (progress bars) or not (one line per epoch).
+var standardErrorIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
+
+/// Encodes `value` as one line of JSON with sorted keys.
+func jsonLine<T: Encodable>(_ value: T) -> String {
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+  let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+  return String(decoding: data, as: UTF8.self)
+}
+
+/// `x` as a percentage with two decimals.
+func percent(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }

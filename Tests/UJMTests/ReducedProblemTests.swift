@@ -1,0 +1,55 @@
+import LinearAlgebra
+import TestSupport
+import Testing
+
+@testable import UJM
+
+@Suite("The reduced problem is a trustworthy oracle for the UJM optimum")
+struct ReducedProblemTests {
+  @Test(arguments: [(16, 0.01, 1.0), (1, 0.1, 0.5), (4, 1.0, 2.0), (32, 0.001, 0.9)])
+  func minimumIsNotBeatenByABruteForceGrid(depth: Int, lambda: Double, r: Double) {
+    let problem = ReducedProblem(depth: depth, lambda: lambda, dxNorm: r)
+    let optimum = problem.minimize()
+    let sMax = problem.sBound
+    let tMax = (2 * 0.6931471805599453 / lambda).squareRoot()
+    var gridMin = Double.infinity
+    let n = 400
+    for i in 0...n {
+      for j in 0...n {
+        let s = sMax * Double(i) / Double(n)
+        let t = tMax * Double(j) / Double(n)
+        gridMin = min(gridMin, problem.value(s: s, t: t))
+      }
+    }
+    // The oracle is at least as good as every grid point, and the grid comes close to it.
+    #expect(optimum.objective <= gridMin + 1e-15)
+    #expect(gridMin - optimum.objective < 1e-2 * max(1, optimum.objective))
+  }
+
+  @Test(arguments: [(16, 0.01, 1.0), (1, 0.1, 0.5), (4, 1.0, 2.0), (8, 0.05, 0.3)])
+  func gradientVanishesToMachinePrecisionAtTheOptimum(depth: Int, lambda: Double, r: Double) {
+    let optimum = ReducedProblem(depth: depth, lambda: lambda, dxNorm: r).minimize()
+    #expect(optimum.gradientNorm < 1e-14, "‖∇g‖ = \(optimum.gradientNorm)")
+    #expect(optimum.s > 0 && optimum.t > 0)
+  }
+
+  @Test func reducedValueEqualsTheFullObjectiveOnTheFamily() {
+    var rng = testGenerator(41)
+    for label in [1.0, -1.0] {
+      let dx: [Double] = Gaussian.sample(5, using: &rng)
+      let model = UnconstrainedJacobiansModel(dx: dx, label: label, lambda: 0.05, depth: 3)
+      let problem = ReducedProblem(depth: 3, lambda: 0.05, dxNorm: dx.euclideanNorm)
+      let candidate = ReducedOptimum(objective: 0, s: 0.3, t: 1.7, gradientNorm: 0)
+      let full = model.objective(at: candidate.point(dx: dx, label: label, depth: 3))
+      #expect(abs(full - problem.value(s: 0.3, t: 1.7)) < 1e-14)
+    }
+  }
+
+  @Test func optimalTSolvesItsStationarityEquation() {
+    let problem = ReducedProblem(depth: 5, lambda: 0.02, dxNorm: 1.3)
+    for s in [0.0, 0.1, 0.5, 2.0] {
+      let t = problem.optimalT(s: s)
+      #expect(abs(problem.gradient(s: s, t: t).dt) < 1e-15)
+    }
+  }
+}
