@@ -198,6 +198,7 @@ private struct StructuredRun {
     var handOver = false
     var reason = StopReason.iterationLimit
     let search = WolfeLineSearch()
+    var progress = ProgressMonitor()
 
     while true {
       if gradientNorm <= gradientTrigger || f <= objectiveTrigger {
@@ -276,8 +277,12 @@ private struct StructuredRun {
           IterationRecord(
             iteration: iteration, objective: f, gradientNorm: gradientNorm,
             step: max(0, ss).squareRoot()))
-      case .failed(let onlyNonFinite):
-        if onlyNonFinite {
+        if progress.record(objective: f, gradientNorm: gradientNorm) {
+          handOver = true
+          break
+        }
+      case .failed(let nonFinite):
+        if nonFinite {
           reason = .nonFinite(iteration: iteration)
         } else if !pairs.isEmpty {
           _ = pairs.reset()
