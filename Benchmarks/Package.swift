@@ -1,8 +1,14 @@
 // swift-tools-version: 6.2
+import Foundation
 import PackageDescription
 
-// Benchmarks live in their own package so that `swift test` never builds them. Each prints its
-// figure as a ratio against a baseline measured in the same run, with the BLAS core and threads.
+// Benchmarks live in their own package so that `swift test` in the root never builds them.
+// Each directory of Sources/ is one executable benchmark: `swift run -c release <Name>` from this
+// directory. Each prints its figure as a ratio against a baseline measured in the same run, with
+// the BLAS core and thread count.
+let names = ((try? FileManager.default.contentsOfDirectory(
+  atPath: Context.packageDirectory + "/Sources")) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+
 let package = Package(
   name: "ujm-benchmarks",
   platforms: [.macOS(.v15)],
@@ -10,27 +16,14 @@ let package = Package(
     // Named, because a path dependency is otherwise known by its directory name.
     .package(name: "ujm", path: "..")
   ],
-  targets: [
+  targets: names.map { name in
     .executableTarget(
-      name: "TrainBenchmark",
+      name: name,
       dependencies: [
+        .product(name: "UJM", package: "ujm"),
         .product(name: "Empirical", package: "ujm"),
         .product(name: "LinearAlgebra", package: "ujm"),
       ]
-    ),
-    .executableTarget(
-      name: "RSVDBenchmark",
-      dependencies: [
-        .product(name: "LinearAlgebra", package: "ujm"),
-        .product(name: "Empirical", package: "ujm"),
-      ]
-    ),
-    .executableTarget(
-      name: "JacobianBenchmark",
-      dependencies: [
-        .product(name: "LinearAlgebra", package: "ujm"),
-        .product(name: "Empirical", package: "ujm"),
-      ]
-    ),
-  ]
+    )
+  }
 )

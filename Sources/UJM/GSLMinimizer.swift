@@ -1,7 +1,8 @@
 // Goals, in order of priority: GSL's four gradient minimisers behind the `Minimizer` interface,
 // memory-safe (C-INTEROP.md pitfalls 3–8 and 10); a stall (`GSL_ENOPROG`) short of the tolerance
-// is restarted from the current point rather than reported as success or as a crash; no copy of
-// the parameters per evaluation (GSL's vectors are contiguous, so the objective reads them in place).
+// is restarted from the current point, then handed to a polishing phase, rather than reported as
+// success or as a crash; no copy of the parameters per evaluation (GSL's vectors are contiguous,
+// so the objective reads them in place).
 import CGSL
 
 /// GSL's `gsl_multimin_fdfminimizer` family: `vector_bfgs2`, `conjugate_fr`, `conjugate_pr`,
@@ -10,7 +11,12 @@ import CGSL
 /// GSL iterates; the convergence test is ours (‖∇F‖ ≤ tolerance, as `gsl_multimin_test_gradient`).
 /// When the line search can make no progress (`GSL_ENOPROG`) before the tolerance is met, the
 /// minimiser is set again at the current point with a smaller first step, up to `maxRestarts`
-/// times; the result counts the restarts and says `stalled` if they did not help.
+/// times. If it still stalls, a polishing phase takes over from the best point: `LBFGSMinimizer`,
+/// whose line search uses the directional derivative (approximate Wolfe conditions), so it keeps
+/// making progress where differences of F are at rounding level — which is where GSL's line
+/// searches stop (at ‖∇F‖ ≈ 1e-9, F changes by about ‖∇F‖²/λ ≈ 1e-16). The result counts the
+/// restarts and the polishing iterations (`polishIterations`, part of `iterations`), and its stop
+/// reason is the polishing phase's (`stalled` if that stalls too). `polish: false` turns it off.
 public struct GSLMinimizer: Minimizer {
   public enum Algorithm: String, Sendable, CaseIterable {
     case bfgs2, conjugateFR = "cg-fr", conjugatePR = "cg-pr", steepestDescent = "steepest"
@@ -22,15 +28,18 @@ public struct GSLMinimizer: Minimizer {
   /// GSL's line-search tolerance (GSL advises 0.1 for BFGS).
   public var lineSearchTolerance: Double
   public var maxRestarts: Int
+  /// Whether a stall is handed to the polishing phase.
+  public var polish: Bool
 
   public init(
     algorithm: Algorithm, initialStep: Double = 0.01, lineSearchTolerance: Double = 0.1,
-    maxRestarts: Int = 20
+    maxRestarts: Int = 2, polish: Bool = true
   ) {
     self.algorithm = algorithm
     self.initialStep = initialStep
     self.lineSearchTolerance = lineSearchTolerance
     self.maxRestarts = maxRestarts
+    self.polish = polish
   }
 
   public var name: String { algorithm.rawValue }
@@ -45,6 +54,18 @@ public struct GSLMinimizer: Minimizer {
   }
 
   public func minimize(
+    _ objective: some Objective, from start: [Double], until test: ConvergenceTest
+  ) -> SolveResult {
+    let main = minimizeWithGSL(objective, from: start, until: test)
+    guard polish, case .stalled = main.stopReason else { return main }
+    var remaining = test
+    remaining.maxIterations = max(0, test.maxIterations - main.iterations)
+    let polished = LBFGSMinimizer.polishing(parameterCount: objective.parameterCount)
+      .minimize(objective, from: main.optimum, until: remaining)
+    return main.continued(by: polished)
+  }
+
+  private func minimizeWithGSL(
     _ objective: some Objective, from start: [Double], until test: ConvergenceTest
   ) -> SolveResult {
     gsl_set_error_handler_off()
@@ -104,8 +125,8 @@ public struct GSLMinimizer: Minimizer {
           evaluations: box.evaluations, stopReason: .nonFinite(iteration: 0), history: history)
       }
       while true {
-        if test.isConverged(gradientNorm: gradientNorm) {
-          reason = .converged(gradientNorm: gradientNorm)
+        if let stop = test.stopReason(objective: f, gradientNorm: gradientNorm) {
+          reason = stop
           break
         }
         if iteration >= test.maxIterations { break }

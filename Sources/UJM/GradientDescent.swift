@@ -1,10 +1,17 @@
 // Goals, in order of priority: the textbook method, exactly as stated (a baseline that others are
-// measured against); never return a non-finite point; one evaluation per trial step.
+// measured against); never return a non-finite point; reach the gradient tolerance even where
+// differences of F are at rounding level; one evaluation per trial step.
 
 /// Gradient descent, with a fixed step η or with a backtracking (Armijo) line search.
 ///
-/// x ← x − η∇F(x). With `.backtracking`, η starts from the last accepted step times `growth` and
-/// halves until F(x − η∇F) ≤ F(x) − c·η‖∇F‖² (Armijo's condition, c = 1e-4).
+/// x ← x − η∇F(x). With `.backtracking`, η starts from twice the last accepted step and halves
+/// until F(x − η∇F) ≤ F(x) − c·η‖∇F‖² (Armijo's condition, c = 1e-4). Near a minimum that
+/// difference of F falls below F's rounding error (‖∇F‖²/λ ≈ 1e-16 at ‖∇F‖ = 1e-9), so a trial
+/// whose F is within 1e-10·|F| of F(x) is also accepted when Hager and Zhang's approximate Armijo
+/// condition holds: ∇F(x − η∇F)ᵀ∇F(x) ≥ −(1 − 2δ)‖∇F(x)‖², δ = 0.1 (for a quadratic this is
+/// Armijo's condition with c = δ, written with the gradient, which stays accurate). An iterate
+/// sequence that improves neither F nor ‖∇F‖ for 50 iterations is a stall (`ProgressMonitor`;
+/// backtracking only: a fixed step is the textbook method without safeguards).
 public struct GradientDescent: Minimizer {
   public enum StepRule: Sendable, Equatable {
     /// A constant step η.
@@ -43,9 +50,10 @@ public struct GradientDescent: Minimizer {
     }
     var iteration = 0
     var reason: StopReason = .iterationLimit
+    var progress = ProgressMonitor()
     while true {
-      if test.isConverged(gradientNorm: gnorm) {
-        reason = .converged(gradientNorm: gnorm)
+      if let stop = test.stopReason(objective: f, gradientNorm: gnorm) {
+        reason = stop
         break
       }
       if iteration >= test.maxIterations { break }
@@ -63,21 +71,36 @@ public struct GradientDescent: Minimizer {
       case .backtracking:
         eta *= 2
         let g2 = gnorm * gnorm
+        var haveGradient = false
+        var lastFinite = true
         for _ in 0..<60 {
           VectorKernels.step(x, -eta, g, into: &trial)
           let fTrial = objective.value(at: trial)
           evaluations += 1
+          lastFinite = fTrial.isFinite
           if fTrial.isFinite && fTrial <= f - 1e-4 * eta * g2 {
             accepted = true
             break
           }
+          if fTrial.isFinite && fTrial <= f + 1e-10 * abs(f) {
+            // Rounding level: decide with the directional derivative instead.
+            (fNew, gNew) = objective.valueAndGradient(at: trial)
+            evaluations += 1
+            if fNew.isFinite && VectorKernels.dot(gNew, g) >= -(1 - 2 * 0.1) * g2 {
+              accepted = true
+              haveGradient = true
+              break
+            }
+          }
           eta /= 2
         }
-        if accepted {
+        if accepted && !haveGradient {
           (fNew, gNew) = objective.valueAndGradient(at: trial)
           evaluations += 1
+        }
+        if accepted {
           accepted = fNew.isFinite && VectorKernels.allFinite(gNew)
-        } else {
+        } else if lastFinite {
           reason = .stalled(gradientNorm: gnorm)
         }
       }
@@ -92,6 +115,12 @@ public struct GradientDescent: Minimizer {
       gnorm = VectorKernels.norm(g)
       history.append(
         IterationRecord(iteration: iteration, objective: f, gradientNorm: gnorm, step: eta * gnorm))
+      if case .backtracking = rule, progress.record(objective: f, gradientNorm: gnorm),
+        test.stopReason(objective: f, gradientNorm: gnorm) == nil
+      {
+        reason = .stalled(gradientNorm: gnorm)
+        break
+      }
     }
     return SolveResult(
       optimum: x, objective: f, gradientNorm: gnorm, iterations: iteration,

@@ -8,6 +8,9 @@ public enum StopReason: Sendable, Equatable {
   case iterationLimit
   /// F or ∇F became NaN or infinite at this iteration; the result holds the last finite point.
   case nonFinite(iteration: Int)
+  /// F fell to the test's `objectiveTarget` (used by benchmarks that time a solver to a gap
+  /// F − f*), before ‖∇F‖ met the tolerance.
+  case reachedTarget(objective: Double)
 
   /// A one-word name for JSON (`converged`, `stalled`, `iteration_limit`, `non_finite`).
   public var name: String {
@@ -16,6 +19,7 @@ public enum StopReason: Sendable, Equatable {
     case .stalled: "stalled"
     case .iterationLimit: "iteration_limit"
     case .nonFinite: "non_finite"
+    case .reachedTarget: "reached_target"
     }
   }
 
@@ -57,10 +61,15 @@ public struct SolveResult: Sendable {
   public var restarts: Int
   /// The state after each iteration (iteration 0 is the starting point).
   public var history: [IterationRecord]
+  /// Iterations of the final polishing phase (a dense L-BFGS with a derivative-based line search)
+  /// that took over after the main method stalled or handed over; 0 when there was none.
+  /// Included in `iterations`.
+  public var polishIterations: Int = 0
 
   public init(
     optimum: [Double], objective: Double, gradientNorm: Double, iterations: Int, evaluations: Int,
-    stopReason: StopReason, restarts: Int = 0, history: [IterationRecord]
+    stopReason: StopReason, restarts: Int = 0, history: [IterationRecord],
+    polishIterations: Int = 0
   ) {
     self.optimum = optimum
     self.objective = objective
@@ -70,6 +79,7 @@ public struct SolveResult: Sendable {
     self.stopReason = stopReason
     self.restarts = restarts
     self.history = history
+    self.polishIterations = polishIterations
   }
 }
 
@@ -79,15 +89,33 @@ public struct ConvergenceTest: Sendable, Equatable {
   public var gradientTolerance: Double
   /// Give up after this many iterations.
   public var maxIterations: Int
+  /// Also stop, with `.reachedTarget`, once F ≤ this (benchmarks: time to F − f* < 1e-8).
+  public var objectiveTarget: Double?
 
-  public init(gradientTolerance: Double = 1e-9, maxIterations: Int = 20_000) {
+  public init(
+    gradientTolerance: Double = 1e-9, maxIterations: Int = 20_000, objectiveTarget: Double? = nil
+  ) {
     precondition(gradientTolerance > 0, "gradient tolerance must be positive")
     precondition(maxIterations >= 0, "iteration budget must be non-negative")
     self.gradientTolerance = gradientTolerance
     self.maxIterations = maxIterations
+    self.objectiveTarget = objectiveTarget
   }
 
   public func isConverged(gradientNorm: Double) -> Bool { gradientNorm <= gradientTolerance }
+
+  /// Whether F has reached `objectiveTarget` (false when there is none).
+  public func reachedTarget(objective: Double) -> Bool {
+    guard let objectiveTarget else { return false }
+    return objective <= objectiveTarget
+  }
+
+  /// The reason to stop at a point with this F and ‖∇F‖, or nil to go on. Convergence comes first.
+  public func stopReason(objective: Double, gradientNorm: Double) -> StopReason? {
+    if isConverged(gradientNorm: gradientNorm) { return .converged(gradientNorm: gradientNorm) }
+    if reachedTarget(objective: objective) { return .reachedTarget(objective: objective) }
+    return nil
+  }
 }
 
 /// A minimiser of an `Objective`.

@@ -1,6 +1,6 @@
 // Goals, in order of priority: the exact gradient of Definition 3.2; O(L·D²) work and two passes
 // over the parameters per evaluation (memory traffic dominates at D = 512); no allocation that
-// scales with the parameter count.
+// scales with the parameter count; inner loops whose reductions vectorise (`VectorKernels`).
 
 extension UnconstrainedJacobiansModel {
   /// F(x) and ∇F(x) (Definition 3.2; gradient formulas in the type's documentation).
@@ -107,15 +107,7 @@ extension UnconstrainedJacobiansModel {
     for k in 0..<d { out[k] = a[k] }
     var squares = 0.0
     for c in 0..<d {
-      let col = j + c * d
-      let ac = a[c]
-      var s = 0.0
-      for r in 0..<d {
-        let v = col[r]
-        out[r] += v * ac
-        s += v * v
-      }
-      squares += s
+      squares += VectorKernels.axpyReturningSquares(a[c], j + c * d, out, count: d)
     }
     return squares
   }
@@ -128,15 +120,8 @@ extension UnconstrainedJacobiansModel {
     nextB: UnsafeMutablePointer<Double>, lPrime: Double, lambda: Double
   ) {
     for c in 0..<d {
-      let col = j + c * d
-      let gcol = g + c * d
-      let coefficient = lPrime * a[c]
-      var dot = 0.0
-      for r in 0..<d {
-        let v = col[r]
-        dot += v * b[r]
-        gcol[r] = lambda * v + coefficient * b[r]
-      }
+      let dot = VectorKernels.combineReturningDot(
+        lambda, j + c * d, lPrime * a[c], b, into: g + c * d, count: d)
       nextB[c] = b[c] + dot
     }
   }

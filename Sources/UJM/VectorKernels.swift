@@ -1,33 +1,166 @@
-// Fused loops over the flat parameter vector, for the solvers' own iterations. Each function is
-// one pass over memory; at D = 512 a pass over the 4.2 million parameters dominates the cost.
+// Goals, in order of priority: correct results; one pass over memory per call; reductions that
+// vectorise. A plain `s += x[k]*y[k]` loop is one serial chain of dependent additions (the
+// compiler may not reorder floating-point sums), so it runs at one add per latency; here every
+// reduction keeps two SIMD4 accumulators (8 independent chains), which lets the loop run at memory
+// speed. At D = 512 one pass over the 4.2 million parameters dominates every solver's cost.
 
+/// Fused loops over flat vectors of `Double`, for the objective and the solvers' own iterations.
 enum VectorKernels {
-  /// ‖x‖₂ (plain sum of squares: the gradients here are far from overflow).
-  static func norm(_ x: [Double]) -> Double {
-    x.withUnsafeBufferPointer { p in
-      var s = 0.0
-      for v in p { s += v * v }
-      return s.squareRoot()
+  // MARK: - Pointer kernels
+
+  /// Σₖ x[k]·y[k].
+  @inline(__always)
+  static func dot(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, count n: Int) -> Double {
+    var s0 = SIMD4<Double>()
+    var s1 = SIMD4<Double>()
+    var k = 0
+    while k + 8 <= n {
+      s0 += load(x + k) * load(y + k)
+      s1 += load(x + k + 4) * load(y + k + 4)
+      k += 8
     }
+    var s = (s0 + s1).sum()
+    while k < n {
+      s += x[k] * y[k]
+      k += 1
+    }
+    return s
   }
+
+  /// out[k] += α·x[k] for k < n; returns Σₖ x[k]² (the forward step of the UJM: one read of x).
+  @inline(__always)
+  static func axpyReturningSquares(
+    _ alpha: Double, _ x: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, count n: Int
+  ) -> Double {
+    var s0 = SIMD4<Double>()
+    var s1 = SIMD4<Double>()
+    let a = SIMD4<Double>(repeating: alpha)
+    var k = 0
+    while k + 8 <= n {
+      let v0 = load(x + k)
+      let v1 = load(x + k + 4)
+      store(load(out + k) + a * v0, out + k)
+      store(load(out + k + 4) + a * v1, out + k + 4)
+      s0 += v0 * v0
+      s1 += v1 * v1
+      k += 8
+    }
+    var s = (s0 + s1).sum()
+    while k < n {
+      let v = x[k]
+      out[k] += alpha * v
+      s += v * v
+      k += 1
+    }
+    return s
+  }
+
+  /// out[k] = λ·x[k] + c·b[k] for k < n; returns Σₖ x[k]·b[k] (the backward step of the UJM).
+  @inline(__always)
+  static func combineReturningDot(
+    _ lambda: Double, _ x: UnsafePointer<Double>, _ c: Double, _ b: UnsafePointer<Double>,
+    into out: UnsafeMutablePointer<Double>, count n: Int
+  ) -> Double {
+    var s0 = SIMD4<Double>()
+    var s1 = SIMD4<Double>()
+    let l = SIMD4<Double>(repeating: lambda)
+    let cc = SIMD4<Double>(repeating: c)
+    var k = 0
+    while k + 8 <= n {
+      let v0 = load(x + k)
+      let v1 = load(x + k + 4)
+      let b0 = load(b + k)
+      let b1 = load(b + k + 4)
+      s0 += v0 * b0
+      s1 += v1 * b1
+      store(l * v0 + cc * b0, out + k)
+      store(l * v1 + cc * b1, out + k + 4)
+      k += 8
+    }
+    var s = (s0 + s1).sum()
+    while k < n {
+      let v = x[k]
+      s += v * b[k]
+      out[k] = lambda * v + c * b[k]
+      k += 1
+    }
+    return s
+  }
+
+  /// y[k] += α·x[k].
+  @inline(__always)
+  static func axpy(
+    _ alpha: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, count n: Int
+  ) {
+    for k in 0..<n { y[k] += alpha * x[k] }
+  }
+
+  @inline(__always)
+  private static func load(_ p: UnsafePointer<Double>) -> SIMD4<Double> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Double>.self)
+  }
+
+  @inline(__always)
+  private static func load(_ p: UnsafeMutablePointer<Double>) -> SIMD4<Double> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Double>.self)
+  }
+
+  @inline(__always)
+  private static func store(_ v: SIMD4<Double>, _ p: UnsafeMutablePointer<Double>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Double>.self)
+  }
+
+  // MARK: - Array kernels
+
+  /// ‖x‖₂ (plain sum of squares: the gradients here are far from overflow).
+  static func norm(_ x: [Double]) -> Double { dot(x, x).squareRoot() }
 
   /// xᵀy.
   static func dot(_ x: [Double], _ y: [Double]) -> Double {
-    x.withUnsafeBufferPointer { a in
+    precondition(x.count == y.count, "dot of vectors of lengths \(x.count) and \(y.count)")
+    return x.withUnsafeBufferPointer { a in
       y.withUnsafeBufferPointer { b in
-        var s = 0.0
-        for k in 0..<a.count { s += a[k] * b[k] }
-        return s
+        a.isEmpty ? 0 : dot(a.baseAddress!, b.baseAddress!, count: a.count)
       }
     }
   }
 
   /// out = x + t·d.
   static func step(_ x: [Double], _ t: Double, _ d: [Double], into out: inout [Double]) {
+    precondition(x.count == d.count && x.count == out.count, "shape mismatch in step")
     x.withUnsafeBufferPointer { a in
       d.withUnsafeBufferPointer { b in
         out.withUnsafeMutableBufferPointer { o in
           for k in 0..<a.count { o[k] = a[k] + t * b[k] }
+        }
+      }
+    }
+  }
+
+  /// y += α·x.
+  static func axpy(_ alpha: Double, _ x: [Double], _ y: inout [Double]) {
+    precondition(x.count == y.count, "shape mismatch in axpy")
+    x.withUnsafeBufferPointer { a in
+      y.withUnsafeMutableBufferPointer { b in
+        if !a.isEmpty { axpy(alpha, a.baseAddress!, b.baseAddress!, count: a.count) }
+      }
+    }
+  }
+
+  /// x ← α·x.
+  static func scale(_ x: inout [Double], by alpha: Double) {
+    x.withUnsafeMutableBufferPointer { p in
+      for k in 0..<p.count { p[k] *= alpha }
+    }
+  }
+
+  /// out = x − y.
+  static func difference(_ x: [Double], _ y: [Double], into out: inout [Double]) {
+    precondition(x.count == y.count && x.count == out.count, "shape mismatch in difference")
+    x.withUnsafeBufferPointer { a in
+      y.withUnsafeBufferPointer { b in
+        out.withUnsafeMutableBufferPointer { o in
+          for k in 0..<a.count { o[k] = a[k] - b[k] }
         }
       }
     }

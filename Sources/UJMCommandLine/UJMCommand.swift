@@ -11,6 +11,7 @@ public struct UJMCommand: ParsableCommand {
     subcommands: [
       Solve.self,
       Train.self, Evaluate.self,
+      Verify.self,
       RSVDCommand.self, Measure.self,
     ]
   )

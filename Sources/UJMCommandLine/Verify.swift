@@ -1,0 +1,160 @@
+import ArgumentParser
+import Foundation
+import UJM
+
+/// `ujm verify`: the executable proofs of Theorem 3.1 and of every step of Theorem 3.3's proof.
+struct Verify: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Check Theorem 3.1 and every step of the proof of Theorem 3.3 (appendices A, B).",
+    discussion: """
+      Exact checks decide their claim in rational arithmetic (measured: failing cases, \
+      tolerance 0); sampled checks evaluate it in floating point over seeded random cases \
+      (measured: worst margin or relative error). With --counterexamples every verifier runs on \
+      its counterexample instead and must fail there ("detected"). Exit status: 0 when every \
+      check passes (every counterexample is detected), 1 otherwise, 64 for a usage error.
+      """)
+
+  @Option(name: .customLong("theorem"), parsing: .unconditional, help: "3.1, 3.3 or all.")
+  var theorem: String = "all"
+
+  @Option(
+    name: .customLong("up-to"), parsing: .unconditional,
+    help: "Largest k of Theorem 3.1's checks (≥ 1; the typo check stops at 1000).")
+  var upTo: String = "1000"
+
+  @Option(
+    name: .customLong("cases"), parsing: .unconditional,
+    help: "Random cases of the sampled checks (exact checks run a fraction of it; ≥ 1).")
+  var cases: String = "1000"
+
+  @Option(name: .customLong("seed"), parsing: .unconditional, help: "Seed of every random draw.")
+  var seed: String = "0"
+
+  @Flag(
+    name: .customLong("counterexamples"),
+    help: "Run each verifier on its counterexample; it must be detected (fail).")
+  var counterexamples = false
+
+  @Flag(name: .customLong("json"), help: "Print the report as JSON.")
+  var json = false
+
+  func run() throws {
+    var outcome: VerifyOutcome?
+    try reportingUsageErrors(command: "verify") { outcome = try self.outcome() }
+    guard let outcome else { return }
+    print(outcome.text)
+    if !outcome.succeeded { throw ExitCode(1) }
+  }
+
+  /// Validates the options, runs the checks and formats the report.
+  func outcome() throws -> VerifyOutcome {
+    let options = try VerifyOptions(theorem: theorem, upTo: upTo, cases: cases, seed: seed)
+    let checks = ExecutableProofs.run(
+      theorem: options.theorem, configuration: options.configuration,
+      counterexamples: counterexamples)
+    let succeeded = checks.allSatisfy { counterexamples ? $0.detected == true : $0.passed }
+    let text =
+      json
+      ? try VerifyReportFormatter.json(seed: options.configuration.seed, checks: checks)
+      : VerifyReportFormatter.text(
+        checks, configuration: options.configuration, counterexamples: counterexamples)
+    return VerifyOutcome(checks: checks, text: text, succeeded: succeeded)
+  }
+}
+
+/// What `ujm verify` printed and whether it succeeded.
+struct VerifyOutcome {
+  var checks: [ProofCheck]
+  var text: String
+  var succeeded: Bool
+}
+
+/// The validated arguments of `ujm verify`: every error names the option.
+struct VerifyOptions {
+  /// "3.1", "3.3", or nil for all.
+  var theorem: String?
+  var configuration: ProofConfiguration
+
+  init(theorem: String, upTo: String, cases: String, seed: String) throws {
+    switch theorem {
+    case "3.1", "3.3": self.theorem = theorem
+    case "all": self.theorem = nil
+    default: throw UsageError("--theorem must be 3.1, 3.3 or all (got \(theorem))")
+    }
+    guard let n = Int(upTo) else { throw UsageError("--up-to '\(upTo)' is not an integer") }
+    guard n >= 1 else { throw UsageError("--up-to must be at least 1 (got \(n))") }
+    guard let c = Int(cases) else { throw UsageError("--cases '\(cases)' is not an integer") }
+    guard c >= 1 else { throw UsageError("--cases must be at least 1 (got \(c))") }
+    guard let s = UInt64(seed) else {
+      throw UsageError("--seed must be a non-negative integer below 2^64 (got \(seed))")
+    }
+    self.configuration = ProofConfiguration(upTo: n, cases: c, seed: s)
+  }
+}
+
+/// The human-readable table and the JSON of a `ujm verify` run.
+enum VerifyReportFormatter {
+  /// The JSON report `{seed, checks: [{name, theorem, step, kind, cases, measured, tolerance,
+  /// passed, note[, detected]}]}`.
+  static func json(seed: UInt64, checks: [ProofCheck]) throws -> String {
+    struct Report: Encodable {
+      var seed: UInt64
+      var checks: [ProofCheck]
+    }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(
+      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return String(decoding: try encoder.encode(Report(seed: seed, checks: checks)), as: UTF8.self)
+  }
+
+  /// One line per check: id, theorem, step, kind, cases, measured, tolerance, verdict, note.
+  static func text(
+    _ checks: [ProofCheck], configuration: ProofConfiguration, counterexamples: Bool
+  ) -> String {
+    var lines = [
+      "ujm verify — seed \(configuration.seed), up-to \(configuration.upTo), "
+        + "cases \(configuration.cases)"
+        + (counterexamples ? ", counterexamples (each must be detected)" : ""),
+      "",
+    ]
+    let header = [
+      pad("id", 24), pad("thm", 4), pad("step", 48), pad("kind", 8), pad("cases", 7, right: true),
+      pad("measured", 10, right: true), pad("tolerance", 10, right: true),
+      pad(counterexamples ? "verdict" : "result", 13), "note",
+    ]
+    lines.append(header.joined(separator: " "))
+    for c in checks {
+      let verdict =
+        counterexamples
+        ? (c.detected == true ? "detected" : "NOT DETECTED") : (c.passed ? "pass" : "FAIL")
+      lines.append(
+        [
+          pad(c.name, 24), pad(c.theorem, 4), pad(c.step, 48), pad(c.kind.rawValue, 8),
+          pad("\(c.cases)", 7, right: true),
+          pad(format(c.measured, exact: c.kind == .exact), 10, right: true),
+          pad(format(c.tolerance, exact: c.kind == .exact), 10, right: true), pad(verdict, 13),
+          c.note,
+        ].joined(separator: " "))
+    }
+    let good = checks.filter { counterexamples ? $0.detected == true : $0.passed }.count
+    lines.append("")
+    lines.append(
+      counterexamples
+        ? "\(good) of \(checks.count) counterexamples detected"
+        : "\(good) of \(checks.count) checks passed")
+    return lines.joined(separator: "\n")
+  }
+
+  /// Exact checks print their integer count; sampled ones scientific notation.
+  static func format(_ x: Double, exact: Bool) -> String {
+    exact && x.isFinite && x == x.rounded() ? "\(Int(x))" : formatScientific(x)
+  }
+
+  static func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
+    let n = s.count
+    if n >= width { return s }
+    let fill = String(repeating: " ", count: width - n)
+    return right ? fill + s : s + fill
+  }
+}
