@@ -9,6 +9,8 @@ extension Matrix {
   ///
   /// An exactly singular U (LAPACK's info > 0) is not an error: L is still well defined, as in
   /// fbpca. The corresponding LAPACK routine is `?getrf`.
+  @_specialize(exported: true, where Scalar == Double)
+  @_specialize(exported: true, where Scalar == Float)
   public mutating func luNormalize() throws(LAPACKError) {
     precondition(rows >= columns, "LU normalisation needs rows ≥ columns")
     let (m, n) = (rows, columns)

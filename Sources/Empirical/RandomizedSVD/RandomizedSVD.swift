@@ -80,6 +80,7 @@ public enum RandomizedSVD {
   ///   - errorEstimateIterations: subspace iterations of the error estimate; 0 skips the
   ///     error report (both fields are then `nil`).
   ///   - generator: the source of the Gaussian test matrix and of the error probes.
+  @_specialize(exported: true, where Op == Matrix<Double>, G == SeededGenerator)
   public static func svd<Op: LinearOperator, G: RandomNumberGenerator>(
     of a: Op, rank: Int, oversampling: Int = defaultOversampling,
     powerIterations: Int = defaultPowerIterations,
