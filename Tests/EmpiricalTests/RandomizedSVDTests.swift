@@ -146,35 +146,3 @@ struct DenseCostModelTests {
     #expect(RandomizedSVD.denseIsCheaper(rows: 100, columns: 512, rank: 30, oversampling: 10))
   }
 }
-
-@Suite("Algorithm 971 with Float32 power iterations: same triplets as Float64", .serialized)
-struct MixedPrecisionSVDTests {
-  @Test func exactOnRankKSpectra() throws {
-    var rng = testGenerator(18)
-    let sigma = [1.0, 0.1, 0.01]
-    try withEvery("shape", in: [(120, 80), (80, 120)]) { shape, label in
-      let a = try matrixWithSpectrum(sigma, rows: shape.0, columns: shape.1, using: &rng)
-      let r = try RandomizedSVD.mixedPrecisionSVD(of: a, rank: 3, using: &rng)
-      let valueError = relativeError(r.singularValues, sigma)
-      let residual = try residualNorm(a, r.decomposition)
-      print("mixed \(label): σ error \(valueError), ‖A−UΣVᵀ‖₂ \(residual) (tolerance 1e-11)")
-      #expect(valueError <= 1e-11 && residual <= 1e-11, "\(label)")
-    }
-  }
-
-  @Test func matchesTheFloat64AlgorithmOnSlowDecay() throws {
-    var rng = testGenerator(19)
-    let sigma = (1...160).map { 1 / Double($0) }
-    let a = try matrixWithSpectrum(sigma, rows: 200, columns: 160, using: &rng)
-    var g1 = SeededGenerator(seed: 3)
-    var g2 = SeededGenerator(seed: 3)
-    let mixed = try RandomizedSVD.mixedPrecisionSVD(of: a, rank: 10, using: &g1)
-    let double = try RandomizedSVD.svd(of: a, rank: 10, using: &g2)
-    let valueError = relativeError(mixed.singularValues, double.singularValues)
-    let uError = relativeError(mixed.decomposition.u, double.decomposition.u)
-    print("mixed vs Float64 (1/i, 200×160, k = 10): σ \(valueError) (tolerance 1e-12), "
-      + "U \(uError) (tolerance 1e-6)")
-    #expect(valueError <= 1e-12 && uError <= 1e-6)
-    #expect(abs(mixed.error!.estimate - sigma[10]) <= 1e-8)
-  }
-}

@@ -1,6 +1,5 @@
 // Algorithm 971 (top 30, T = 20) against LAPACK's dense SVD, timed in the same process.
-// Issue 6's targets: ≥ 3× faster at 512×512, ≥ 30× faster at 4096×4096. Also times the
-// variant with Float32 power iterations (`mixedPrecisionSVD`).
+// Issue 6's targets: ≥ 3× faster at 512×512, ≥ 30× faster at 4096×4096.
 //
 // Usage: swift run -c release RSVDBenchmark [sizes…]   (default: 512 4096)
 // Set OPENBLAS_NUM_THREADS to fix the thread count; the BLAS core and threads are printed.
@@ -62,8 +61,6 @@ for n in sizes.isEmpty ? [512, 4096] : sizes {
   var randomized = [Double]()
   var withEstimate = [Double]()
   var result: RandomizedSVDResult<Double>?
-  var mixed = [Double]()
-  var mixedResult: RandomizedSVDResult<Double>?
   for r in 0..<repeats {
     var g = SeededGenerator(seed: UInt64(r))
     randomized.append(
@@ -71,13 +68,6 @@ for n in sizes.isEmpty ? [512, 4096] : sizes {
         result = try RandomizedSVD.svd(
           of: a, rank: rank, oversampling: oversampling, powerIterations: iterations,
           errorEstimateIterations: 0, using: &g)
-      })
-    var g3 = SeededGenerator(seed: UInt64(r))
-    mixed.append(
-      try seconds {
-        mixedResult = try RandomizedSVD.mixedPrecisionSVD(
-          of: a, rank: rank, oversampling: oversampling, powerIterations: iterations,
-          errorEstimateIterations: 0, using: &g3)
       })
     var g2 = SeededGenerator(seed: UInt64(r))
     withEstimate.append(
@@ -106,14 +96,6 @@ for n in sizes.isEmpty ? [512, 4096] : sizes {
   print("  speed-up vs values-only SVD:   \(format(tValues / tRandom, 1))× "
     + "(\(format(tValues / tEstimate, 1))× with the error estimate)")
   print("  max relative error of the top \(rank) σ vs dgesdd: \(maxRelative)")
-  var mixedRelative = 0.0
-  for (x, y) in zip(mixedResult!.singularValues, top) {
-    mixedRelative = max(mixedRelative, abs(x - y) / y)
-  }
-  let tMixed = median(mixed)
-  print("  variant with Float32 power iterations (mixedPrecisionSVD): \(format(tMixed, 4)) s, "
-    + "\(format(tFull / tMixed, 1))× vs full dense SVD, \(format(tValues / tMixed, 1))× vs "
-    + "values only; max relative error of the top \(rank) σ \(mixedRelative)")
   print("  ‖A − UΣVᵀ‖₂ estimate \(result!.error!.estimate) (σ\(rank + 1) = "
     + "\(reference.singularValues[rank]))")
   print("  BLAS core \(blas.core), \(blas.threads) threads; load average \(loadAverage())")
