@@ -18,7 +18,7 @@ struct Evaluate: ParsableCommand {
 
   init() {}
 
-  func run() throws { try reportingUsageErrors(execute) }
+  func run() throws { try reportingUsageErrors(command: "evaluate", execute) }
 
   /// The command's work; bad input throws `UsageError` (exit 64).
   func execute() throws {
@@ -35,11 +35,13 @@ struct Evaluate: ParsableCommand {
         classes.allSatisfy({ (0..<ImageClassificationData.fullClassCount).contains($0) }),
         Set(classes).count == classes.count
       else {
-        throw UsageError("--checkpoint: \(checkpoint): metadata classes '\(classes)' do not fit the "
+        throw UsageError(
+          "--checkpoint: \(checkpoint): metadata classes '\(classes)' do not fit the "
             + "\(model.classCount) outputs of cls.weight")
       }
     } else if model.classCount != ImageClassificationData.fullClassCount {
-      throw UsageError("--checkpoint: \(checkpoint): \(model.classCount) outputs but no 'classes' "
+      throw UsageError(
+        "--checkpoint: \(checkpoint): \(model.classCount) outputs but no 'classes' "
           + "metadata to say which classes they are")
     }
     let standardisation: (mean: Float, std: Float)? =
@@ -52,7 +54,8 @@ struct Evaluate: ParsableCommand {
       throw UsageError("--data: \(error)")
     }
     guard dataset.train.featureCount == model.inputSize else {
-      throw UsageError("--checkpoint: \(checkpoint): fc0.weight takes \(model.inputSize) inputs, the data "
+      throw UsageError(
+        "--checkpoint: \(checkpoint): fc0.weight takes \(model.inputSize) inputs, the data "
           + "has \(dataset.train.featureCount) pixels per image")
     }
     let test = Empirical.evaluate(model, on: dataset.test)

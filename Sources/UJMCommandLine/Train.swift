@@ -99,7 +99,7 @@ struct Train: ParsableCommand {
 
   var outputDirectory: String { output ?? "runs/type\(type.lowercased())" }
 
-  func run() throws { try reportingUsageErrors(execute) }
+  func run() throws { try reportingUsageErrors(command: "train", execute) }
 
   /// The command's work; bad input throws `UsageError` (exit 64).
   func execute() throws {
@@ -164,7 +164,8 @@ struct Train: ParsableCommand {
     while !trainer.isFinished {
       var lastDraw = clock.now
       let outcome = trainer.trainEpoch { p in
-        guard progressBar, clock.now - lastDraw > .milliseconds(200) || p.stepInEpoch == p.stepsPerEpoch
+        guard progressBar,
+          clock.now - lastDraw > .milliseconds(200) || p.stepInEpoch == p.stepsPerEpoch
         else { return }
         lastDraw = clock.now
         drawProgress(p)
@@ -173,7 +174,7 @@ struct Train: ParsableCommand {
       case .diverged(let epoch, let step, let loss):
         if progressBar { printError("") }
         printError(
-          "error: training diverged at epoch \(epoch), step \(step) (loss \(loss)); "
+          "error: training diverged at epoch \(epoch), step \(step) (loss \(loss.isNaN ? "NaN" : "\(loss)")); "
             + (FileManager.default.fileExists(atPath: checkpointPath)
               ? "kept the last good checkpoint \(checkpointPath)" : "no checkpoint was written"))
         throw ExitCode(1)
@@ -186,11 +187,10 @@ struct Train: ParsableCommand {
         if progressBar { printError("") }
         if !json {
           printError(
-            "epoch \(metrics.epoch)/\(epochs): train loss \(String(format: "%.4f", metrics.trainLoss))"
-              + " acc \(percent(metrics.trainAccuracy)); test loss "
-              + "\(String(format: "%.4f", metrics.testLoss)) acc \(percent(metrics.testAccuracy)); "
-              + "lr \(String(format: "%.5f", metrics.lr)); \(String(format: "%.1f", metrics.seconds)) s, "
-              + "\(Int(metrics.samplesPerSecond.rounded())) samples/s")
+            "epoch \(metrics.epoch)/\(epochs): train loss \(fixed(metrics.trainLoss, 4)) acc "
+              + "\(percent(metrics.trainAccuracy)); test loss \(fixed(metrics.testLoss, 4)) acc "
+              + "\(percent(metrics.testAccuracy)); lr \(fixed(metrics.lr, 5)); "
+              + "\(fixed(metrics.seconds, 1)) s, \(Int(metrics.samplesPerSecond.rounded())) samples/s")
         }
       }
     }
@@ -212,10 +212,10 @@ struct Train: ParsableCommand {
     } else {
       print(
         "type \(summary.type): \(summary.epochs) epochs, \(summary.steps) steps, "
-          + "\(String(format: "%.1f", summary.seconds)) s (\(Int(summary.samplesPerSecond.rounded())) "
-          + "samples/s in training steps; BLAS \(blas.core) × \(blas.threads) threads); test accuracy "
-          + "\(percent(summary.testAccuracy)), loss \(String(format: "%.4f", summary.testLoss)); "
-          + "seed \(seed)\ncheckpoint: \(checkpointPath)")
+          + "\(fixed(summary.seconds, 1)) s (\(Int(summary.samplesPerSecond.rounded())) samples/s "
+          + "in training steps; BLAS \(blas.core) × \(blas.threads) threads); test accuracy "
+          + "\(percent(summary.testAccuracy)), loss \(fixed(summary.testLoss, 4)); seed \(seed)\n"
+          + "checkpoint: \(checkpointPath)")
     }
   }
 

@@ -41,3 +41,6 @@ func jsonLine<T: Encodable>(_ value: T) -> String {
 
 /// `x` as a percentage with two decimals.
 func percent(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
+
+/// `x` with `digits` decimals.
+func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }

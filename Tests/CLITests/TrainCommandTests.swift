@@ -29,7 +29,8 @@ private let tiny = ["--blocks", "1", "--width", "8", "--batch-size", "16", "--cl
 struct TrainCommandTests {
   @Test(arguments: [
     (["--epochs", "-1"], "--epochs"), (["--epochs", "1", "--batch-size", "0"], "--batch-size"),
-    (["--epochs", "1", "--lr", "-1"], "--lr"), (["--epochs", "1", "--classes", "3,3"], "--classes"),
+    (["--epochs", "1", "--lr", "-1"], "--lr"),
+    (["--epochs", "1", "--classes", "3,3"], "--classes"),
     (["--epochs", "1", "--classes", "11"], "--classes"),
     (["--epochs", "1", "--drop-path", "1.5"], "--drop-path"),
     (["--epochs", "1", "--type", "7"], "--type"),
@@ -92,7 +93,8 @@ struct TrainCommandTests {
     #expect(lines.count == 3)
 
     let evaluation = run([
-      "evaluate", "--checkpoint", (output as NSString).appendingPathComponent("checkpoint.safetensors"),
+      "evaluate", "--checkpoint",
+      (output as NSString).appendingPathComponent("checkpoint.safetensors"),
       "--data", data, "--json",
     ])
     #expect(evaluation.code == 0)
@@ -108,8 +110,10 @@ struct TrainCommandTests {
 
     let stopped = temporaryDirectory("cli-steps")
     #expect(
-      run(["train", "--epochs", "5", "--max-steps", "3", "--data", data, "--output", stopped] + tiny)
-        .code == 0)
+      run(
+        ["train", "--epochs", "5", "--max-steps", "3", "--data", data, "--output", stopped] + tiny
+      )
+      .code == 0)
     let s = try Checkpoint(
       contentsOf: (stopped as NSString).appendingPathComponent("checkpoint.safetensors"))
     #expect(s.metadata.steps == 3 && s.model.bn0.batchesTracked == 3)
@@ -128,5 +132,19 @@ struct TrainCommandTests {
       (error as? UsageError)?.description.hasPrefix("--checkpoint: \(bad)") == true
     }
     _ = command
+  }
+
+  @Test func divergenceStopsWithExit1AndKeepsTheLastGoodCheckpoint() throws {
+    let data = dataDirectory()
+    let output = temporaryDirectory("cli-diverge")
+    let common = tiny + ["--data", data, "--output", output]
+    #expect(run(["train", "--epochs", "1"] + common).code == 0)
+    let path = (output as NSString).appendingPathComponent("checkpoint.safetensors")
+    let before = try #require(FileManager.default.contents(atPath: path))
+    let (code, _) = run(["train", "--epochs", "4", "--resume", "--lr", "1e30"] + common)
+    #expect(code == 1)
+    #expect(FileManager.default.contents(atPath: path) == before)
+    let checkpoint = try Checkpoint(contentsOf: path)
+    #expect(checkpoint.metadata.epochs == 1)
   }
 }

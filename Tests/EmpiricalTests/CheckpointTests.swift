@@ -83,7 +83,8 @@ struct CheckpointTests {
     var dtype = good
     dtype.tensors["bn0.num_batches_tracked"] = StoredTensor(shape: [], values: .f32([1]))
     #expect(
-      throws: CheckpointError.wrongDType(path: "p", name: "bn0.num_batches_tracked", expected: "I64")
+      throws: CheckpointError.wrongDType(
+        path: "p", name: "bn0.num_batches_tracked", expected: "I64")
     ) { try Checkpoint(file: dtype, path: "p") }
     var extra = good
     extra.tensors["blocks.0.fc3.weight"] = StoredTensor(shape: [1], values: .f32([1]))

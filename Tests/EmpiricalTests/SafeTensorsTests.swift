@@ -7,13 +7,16 @@ import Testing
 /// A safetensors file assembled by hand from its header JSON and data bytes.
 private func handMade(_ header: String, data: [UInt8]) -> [UInt8] {
   let h = [UInt8](header.utf8)
-  var bytes: [UInt8] = (0..<8).map { UInt8(truncatingIfNeeded: UInt64(h.count) >> (8 * UInt64($0))) }
+  var bytes: [UInt8] = (0..<8).map {
+    UInt8(truncatingIfNeeded: UInt64(h.count) >> (8 * UInt64($0)))
+  }
   bytes += h
   return bytes + data
 }
 
 private func floatBytes(_ values: [Float]) -> [UInt8] {
-  values.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * UInt32($0))) } }
+  values.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * UInt32($0))) }
+  }
 }
 
 @Suite("safetensors: round-trips and rejects malformed files")
@@ -38,7 +41,8 @@ struct SafeTensorsTests {
   @Test func handMadeFileInTheReferenceLayoutIsRead() throws {
     let header =
       #"{"__metadata__":{"format":"pt"},"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#
-    let file = try SafeTensorsFile(decoding: handMade(header, data: floatBytes([1.5, -2])), path: "m")
+    let file = try SafeTensorsFile(
+      decoding: handMade(header, data: floatBytes([1.5, -2])), path: "m")
     #expect(file.tensors["x"] == StoredTensor(shape: [2], values: .f32([1.5, -2])))
     #expect(file.metadata == ["format": "pt"])
   }

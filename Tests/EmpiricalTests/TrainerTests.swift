@@ -11,7 +11,9 @@ private func syntheticData() throws -> ImageClassificationData {
   return try ImageClassificationData(directory: directory, classes: [0, 1, 2])
 }
 
-private func configuration(epochs: Int, maxSteps: Int? = nil, dropPath: Double = 0, seed: UInt64 = 0)
+private func configuration(
+  epochs: Int, maxSteps: Int? = nil, dropPath: Double = 0, seed: UInt64 = 0
+)
   -> TrainingConfiguration
 {
   TrainingConfiguration(
@@ -62,7 +64,8 @@ struct TrainerTests {
   @Test(arguments: [0.0, 0.5])
   func resumingMidEpochIsBitForBitTheUninterruptedRun(dropPath: Double) throws {
     let data = try syntheticData()
-    let uninterrupted = Trainer(configuration: configuration(epochs: 3, dropPath: dropPath), data: data)
+    let uninterrupted = Trainer(
+      configuration: configuration(epochs: 3, dropPath: dropPath), data: data)
     _ = runToEnd(uninterrupted)
 
     // Stop at step 10 of 24 (inside epoch 2), save, reload from the files, continue.

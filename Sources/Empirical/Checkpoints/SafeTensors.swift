@@ -87,7 +87,8 @@ public struct SafeTensorsFile: Sendable, Equatable {
       data = try Data(contentsOf: URL(fileURLWithPath: path))
     } catch {
       let reason =
-        FileManager.default.fileExists(atPath: path) ? "\(error.localizedDescription)" : "no such file"
+        FileManager.default.fileExists(atPath: path)
+        ? "\(error.localizedDescription)" : "no such file"
       throw .unreadable(path: path, reason: reason)
     }
     try self.init(decoding: [UInt8](data), path: path)
@@ -163,11 +164,20 @@ public struct SafeTensorsFile: Sendable, Equatable {
       switch dtype {
       case "F32":
         var values = [Float](repeating: 0, count: count)
-        for k in 0..<count {
-          var bits: UInt32 = 0
-          for b in 0..<4 { bits |= UInt32(bytes[base + 4 * k + b]) << (8 * UInt32(b)) }
-          values[k] = Float(bitPattern: bits)
-        }
+        #if _endian(little)
+          values.withUnsafeMutableBytes { target in
+            bytes.withUnsafeBytes { source in
+              target.copyMemory(
+                from: UnsafeRawBufferPointer(rebasing: source[base..<(base + 4 * count)]))
+            }
+          }
+        #else
+          for k in 0..<count {
+            var bits: UInt32 = 0
+            for b in 0..<4 { bits |= UInt32(bytes[base + 4 * k + b]) << (8 * UInt32(b)) }
+            values[k] = Float(bitPattern: bits)
+          }
+        #endif
         tensors[name] = StoredTensor(shape: shape, values: .f32(values))
       default:
         var values = [Int64](repeating: 0, count: count)
@@ -224,7 +234,8 @@ public struct SafeTensorsFile: Sendable, Equatable {
       let tensor = tensors[name]!
       let size = tensor.values.count * (tensor.values.dtype == "F32" ? 4 : 8)
       header[name] = [
-        "dtype": tensor.values.dtype, "shape": tensor.shape, "data_offsets": [offset, offset + size],
+        "dtype": tensor.values.dtype, "shape": tensor.shape,
+        "data_offsets": [offset, offset + size],
       ]
       offset += size
     }
@@ -242,10 +253,14 @@ public struct SafeTensorsFile: Sendable, Equatable {
     for name in names {
       switch tensors[name]!.values {
       case .f32(let values):
-        for v in values {
-          let bits = v.bitPattern
-          for b in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: bits >> (8 * UInt32(b)))) }
-        }
+        #if _endian(little)
+          values.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        #else
+          for v in values {
+            let bits = v.bitPattern
+            for b in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: bits >> (8 * UInt32(b)))) }
+          }
+        #endif
       case .i64(let values):
         for v in values {
           let bits = UInt64(bitPattern: v)

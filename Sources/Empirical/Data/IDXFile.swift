@@ -39,7 +39,8 @@ public struct IDXFile: Sendable, Equatable {
     var total = 1
     for d in 0..<rank {
       let o = 4 + 4 * d
-      let size = Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8
+      let size =
+        Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8
         | Int(bytes[o + 3])
       dimensions.append(size)
       total *= size
@@ -61,7 +62,9 @@ public struct IDXFile: Sendable, Equatable {
   public var encoded: [UInt8] {
     var bytes: [UInt8] = [0, 0, 0x08, UInt8(dimensions.count)]
     for d in dimensions {
-      bytes += [UInt8(d >> 24 & 0xFF), UInt8(d >> 16 & 0xFF), UInt8(d >> 8 & 0xFF), UInt8(d & 0xFF)]
+      bytes += [
+        UInt8(d >> 24 & 0xFF), UInt8(d >> 16 & 0xFF), UInt8(d >> 8 & 0xFF), UInt8(d & 0xFF),
+      ]
     }
     return bytes + values
   }

@@ -1,8 +1,8 @@
-import LinearAlgebra
-
 // Goals, in order of priority: backpropagation exactly through the structure of
 // `ResidualNetwork` (checked against finite differences); every matrix product one sgemm on
 // preallocated buffers; no allocation per step. Activations are D×B column-major.
+
+import LinearAlgebra
 
 /// Preallocated buffers for forward and backward passes of one network shape on batches of up
 /// to `capacity` examples, and the gradients of the last backward pass.
@@ -87,7 +87,8 @@ final class NetworkWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
     precondition(model.width == width && model.depth == depth, "model does not fit workspace")
     let d = width
     let n = count
-    dropped = drop ?? Array(repeating: false, count: depth)
+    // Element by element, so that no array is allocated or shared with the caller's.
+    for i in 0..<depth { dropped[i] = drop?[i] ?? false }
     model.fc0.storage.withUnsafeBufferPointer { w in
       gemm(
         false, false, m: d, n: n, k: inputSize, w.baseAddress!, lda: d, input.pointer,
@@ -187,7 +188,7 @@ final class NetworkWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
     }
     normReLUBackward(
       model.bnf, 2 * depth + 1, x: hidden[depth].pointer, a: af.pointer, da: scratchA.pointer,
-      dx: dh, accumulate: false, gradient: \.bnf)
+      dx: dh, accumulate: false, gradient: .head)
     for i in stride(from: depth - 1, through: 0, by: -1) {
       if dropped[i] {
         zeroBlockGradients(i)
@@ -207,7 +208,7 @@ final class NetworkWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       }
       normReLUBackward(
         block.bn2, 2 + 2 * i, x: z1[i].pointer, a: a2[i].pointer, da: scratchA.pointer,
-        dx: scratchB.pointer, accumulate: false, gradient: \.blocks[i].bn2)
+        dx: scratchB.pointer, accumulate: false, gradient: .second(i))
       gradients.blocks[i].fc1.storage.withUnsafeMutableBufferPointer { g in
         gemm(
           false, true, m: d, n: d, k: n, scratchB.pointer, lda: d, a1[i].pointer, ldb: d,
@@ -220,11 +221,11 @@ final class NetworkWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       }
       normReLUBackward(
         block.bn1, 1 + 2 * i, x: hidden[i].pointer, a: a1[i].pointer, da: scratchA.pointer,
-        dx: dh, accumulate: model.skips, gradient: \.blocks[i].bn1)
+        dx: dh, accumulate: model.skips, gradient: .first(i))
     }
     normReLUBackward(
       model.bn0, 0, x: z0.pointer, a: hidden[0].pointer, da: dh, dx: scratchB.pointer,
-      accumulate: false, gradient: \.bn0)
+      accumulate: false, gradient: .stem)
     gradients.fc0.storage.withUnsafeMutableBufferPointer { g in
       gemm(
         false, true, m: d, n: inputSize, k: n, scratchB.pointer, lda: d, input.pointer,
@@ -247,22 +248,35 @@ final class NetworkWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
   private func normReLUBackward(
     _ norm: BatchNorm<Scalar>, _ index: Int, x: UnsafePointer<Scalar>, a: UnsafePointer<Scalar>,
     da: UnsafePointer<Scalar>, dx: UnsafeMutablePointer<Scalar>, accumulate: Bool,
-    gradient path: WritableKeyPath<ResidualNetwork<Scalar>, BatchNorm<Scalar>>
+    gradient location: NormLocation
   ) {
-    // The key path reaches a BatchNorm whose two small arrays are written in place.
-    var g = gradients[keyPath: path]
-    gradients[keyPath: path] = BatchNorm(features: 0)
-    norm.weight.withUnsafeBufferPointer { w in
-      g.weight.withUnsafeMutableBufferPointer { gw in
-        g.bias.withUnsafeMutableBufferPointer { gb in
-          batchNormReLUBackward(
-            x: x, a: a, da: da, dx: dx, accumulate: accumulate, features: width, count: count,
-            weight: w.baseAddress!, stats: statistics[index], weightGradient: gw.baseAddress!,
-            biasGradient: gb.baseAddress!)
+    withGradient(of: location) { g in
+      norm.weight.withUnsafeBufferPointer { w in
+        g.weight.withUnsafeMutableBufferPointer { gw in
+          g.bias.withUnsafeMutableBufferPointer { gb in
+            batchNormReLUBackward(
+              x: x, a: a, da: da, dx: dx, accumulate: accumulate, features: width, count: count,
+              weight: w.baseAddress!, stats: statistics[index], weightGradient: gw.baseAddress!,
+              biasGradient: gb.baseAddress!)
+          }
         }
       }
     }
-    gradients[keyPath: path] = g
+  }
+
+  /// Where a BatchNorm layer sits: BN₀, BN_f, or BN1/BN2 of block i.
+  enum NormLocation {
+    case stem, head, first(Int), second(Int)
+  }
+
+  /// In-place access to the gradient of the BatchNorm at `location` (no copy, no allocation).
+  private func withGradient(of location: NormLocation, _ body: (inout BatchNorm<Scalar>) -> Void) {
+    switch location {
+    case .stem: body(&gradients.bn0)
+    case .head: body(&gradients.bnf)
+    case .first(let i): body(&gradients.blocks[i].bn1)
+    case .second(let i): body(&gradients.blocks[i].bn2)
+    }
   }
 
   /// Moves each BatchNorm's running statistics towards the last training batch's:

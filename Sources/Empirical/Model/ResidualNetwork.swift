@@ -1,8 +1,8 @@
-import LinearAlgebra
-
 // Goals, in order of priority: the paper's fully-connected pre-activation ResNets exactly as the
 // PyTorch reference defines them (so checkpoints move between the two); value types whose
 // weights and statistics the measurements (Jacobians, trajectories) read directly.
+
+import LinearAlgebra
 
 /// The shape of a fully-connected residual network: depth L, width D, skips on or off.
 ///
@@ -44,8 +44,9 @@ public struct ResidualBlock<Scalar: BLASScalar>: Sendable, Equatable {
   /// W2 (D×D).
   public var fc2: Matrix<Scalar>
 
-  public init(bn1: BatchNorm<Scalar>, fc1: Matrix<Scalar>, bn2: BatchNorm<Scalar>, fc2: Matrix<Scalar>)
-  {
+  public init(
+    bn1: BatchNorm<Scalar>, fc1: Matrix<Scalar>, bn2: BatchNorm<Scalar>, fc2: Matrix<Scalar>
+  ) {
     self.bn1 = bn1
     self.fc1 = fc1
     self.bn2 = bn2

@@ -3,62 +3,81 @@
 
 import LinearAlgebra
 
-/// Seconds for the matrix products of one training step alone, back to back: the forward
-/// products W₀x, W1·a, W2·a (every block), W_c·a_f and the backward products for every weight
-/// gradient and every input gradient, as `NetworkWorkspace` issues them — ≈ 6·B·(n₀D + 2LD² +
-/// DC) flops. One entry per repetition (after one warm-up step).
-public func gemmOnlyStepSeconds(
-  architecture: Architecture, inputSize: Int = 784, classCount: Int = 10, batchSize: Int = 128,
-  repetitions: Int = 10
-) -> [Double] {
-  let d = architecture.width
-  let n = batchSize
-  let c = classCount
-  let l = architecture.blocks
-  var rng = SeededGenerator(seed: 1)
-  func buffer(_ count: Int) -> ScalarBuffer<Float> {
-    let b = ScalarBuffer<Float>(count: count)
-    for k in 0..<count { b.pointer[k] = Float(uniform(0.05, &rng)) }
-    return b
+/// The matrix products of one training step alone, back to back: the forward products W₀x,
+/// W1·a, W2·a (every block), W_c·a_f and the backward products for every weight gradient and
+/// every input gradient, as `NetworkWorkspace` issues them — ≈ 6·B·(n₀D + 2LD² + DC) flops —
+/// on preallocated buffers. `step()` times one such step: the ceiling for a training step.
+public final class GEMMCeiling {
+  let d: Int
+  let n: Int
+  let c: Int
+  let l: Int
+  let inputSize: Int
+  let input, w0, wc, out, logits, g0, gc: ScalarBuffer<Float>
+  let blocks, activations, gBlocks: [ScalarBuffer<Float>]
+
+  public init(
+    architecture: Architecture, inputSize: Int = 784, classCount: Int = 10, batchSize: Int = 128
+  ) {
+    let (d, n, c, l) = (architecture.width, batchSize, classCount, architecture.blocks)
+    (self.d, self.n, self.c, self.l) = (d, n, c, l)
+    self.inputSize = inputSize
+    var rng = SeededGenerator(seed: 1)
+    func buffer(_ count: Int) -> ScalarBuffer<Float> {
+      let b = ScalarBuffer<Float>(count: count)
+      for k in 0..<count { b.pointer[k] = Float(uniform(0.05, &rng)) }
+      return b
+    }
+    input = buffer(inputSize * n)
+    w0 = buffer(d * inputSize)
+    blocks = (0..<(2 * l)).map { _ in buffer(d * d) }
+    wc = buffer(c * d)
+    activations = (0..<(2 * l + 2)).map { _ in buffer(d * n) }
+    out = buffer(d * n)
+    logits = buffer(c * n)
+    g0 = buffer(d * inputSize)
+    gBlocks = (0..<(2 * l)).map { _ in buffer(d * d) }
+    gc = buffer(c * d)
+    run()
   }
-  let input = buffer(inputSize * n)
-  let w0 = buffer(d * inputSize)
-  let blocks = (0..<(2 * l)).map { _ in buffer(d * d) }
-  let wc = buffer(c * d)
-  let activations = (0..<(2 * l + 2)).map { _ in buffer(d * n) }
-  let out = buffer(d * n)
-  let logits = buffer(c * n)
-  let g0 = buffer(d * inputSize)
-  let gBlocks = (0..<(2 * l)).map { _ in buffer(d * d) }
-  let gc = buffer(c * d)
-  func step() {
-    gemm(false, false, m: d, n: n, k: inputSize, w0.pointer, lda: d, input.pointer, ldb: inputSize,
+
+  /// Seconds for one step's products.
+  public func step() -> Double {
+    let clock = ContinuousClock()
+    let start = clock.now
+    run()
+    return (clock.now - start).seconds
+  }
+
+  private func run() {
+    gemm(
+      false, false, m: d, n: n, k: inputSize, w0.pointer, lda: d, input.pointer, ldb: inputSize,
       activations[0].pointer, ldc: d)
     for j in 0..<(2 * l) {
-      gemm(false, false, m: d, n: n, k: d, blocks[j].pointer, lda: d, activations[j].pointer,
+      gemm(
+        false, false, m: d, n: n, k: d, blocks[j].pointer, lda: d, activations[j].pointer,
         ldb: d, beta: j % 2 == 1 ? 1 : 0, activations[j + 1].pointer, ldc: d)
     }
-    gemm(false, false, m: c, n: n, k: d, wc.pointer, lda: c, activations[2 * l].pointer, ldb: d,
+    gemm(
+      false, false, m: c, n: n, k: d, wc.pointer, lda: c, activations[2 * l].pointer, ldb: d,
       beta: 1, logits.pointer, ldc: c)
-    gemm(false, true, m: c, n: d, k: n, logits.pointer, lda: c, activations[2 * l].pointer,
+    gemm(
+      false, true, m: c, n: d, k: n, logits.pointer, lda: c, activations[2 * l].pointer,
       ldb: d, gc.pointer, ldc: c)
-    gemm(true, false, m: d, n: n, k: c, wc.pointer, lda: c, logits.pointer, ldb: c, out.pointer,
+    gemm(
+      true, false, m: d, n: n, k: c, wc.pointer, lda: c, logits.pointer, ldb: c, out.pointer,
       ldc: d)
     for j in stride(from: 2 * l - 1, through: 0, by: -1) {
-      gemm(false, true, m: d, n: d, k: n, out.pointer, lda: d, activations[j].pointer, ldb: d,
+      gemm(
+        false, true, m: d, n: d, k: n, out.pointer, lda: d, activations[j].pointer, ldb: d,
         gBlocks[j].pointer, ldc: d)
-      gemm(true, false, m: d, n: n, k: d, blocks[j].pointer, lda: d, out.pointer, ldb: d,
+      gemm(
+        true, false, m: d, n: n, k: d, blocks[j].pointer, lda: d, out.pointer, ldb: d,
         activations[2 * l + 1].pointer, ldc: d)
     }
-    gemm(false, true, m: d, n: inputSize, k: n, out.pointer, lda: d, input.pointer,
+    gemm(
+      false, true, m: d, n: inputSize, k: n, out.pointer, lda: d, input.pointer,
       ldb: inputSize, g0.pointer, ldc: d)
-  }
-  step()
-  let clock = ContinuousClock()
-  return (0..<repetitions).map { _ in
-    let start = clock.now
-    step()
-    return (clock.now - start).seconds
   }
 }
 
