@@ -22,6 +22,11 @@ func option(_ name: String, default value: String) -> String {
   return value
 }
 
+/// Prints a line unbuffered, so that progress shows when the output goes to a file.
+func emit(_ line: String) {
+  FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
 func seconds(_ duration: Duration) -> Double {
   Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
 }
@@ -58,7 +63,6 @@ func pad(_ s: String, _ width: Int) -> String {
   s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
 }
 
-setvbuf(stdout, nil, _IOLBF, 0)
 let budget = Double(option("--budget", default: "60"))!
 let dimensions = option("--dimensions", default: "16,64,256,512").split(separator: ",").map {
   Int($0)!
@@ -73,13 +77,13 @@ let defaultAlgorithm = SolverAlgorithm.defaultAlgorithm
 let algorithms: [SolverAlgorithm] =
   [.gd, defaultAlgorithm] + SolverAlgorithm.allCases.filter { $0 != .gd && $0 != defaultAlgorithm }
 
-print("SolveBenchmark: L = \(depth), λ = \(lambda), seed 0, label +1; time to F − f* < \(gap)")
-print(
+emit("SolveBenchmark: L = \(depth), λ = \(lambda), seed 0, label +1; time to F − f* < \(gap)")
+emit(
   "BLAS: \(blas.core), \(blas.threads) thread(s); at D ≥ 256 each solve is capped at about "
     + "\(format(budget)) s (gd: \(format(3 * budget)) s) by an iteration budget from a pilot run")
-print("speed-up vs gd = gd's seconds / the algorithm's seconds; peak = VmHWM during the solve")
-print("Timings are wall-clock on a machine shared with other builds: expect noise.")
-print("")
+emit("speed-up vs gd = gd's seconds / the algorithm's seconds; peak = VmHWM during the solve")
+emit("Timings are wall-clock on a machine shared with other builds: expect noise.")
+emit("")
 
 struct Row {
   var algorithm: String
@@ -163,12 +167,12 @@ for d in dimensions {
   }
 
   let baseline = rows.first { $0.algorithm == SolverAlgorithm.gd.rawValue }!
-  print("D = \(d) (\(n) parameters), f* = \(format(fStar, 17))")
+  emit("D = \(d) (\(n) parameters), f* = \(format(fStar, 17))")
   var header =
     pad("algorithm", 10) + pad("seconds", 11) + pad("evals", 8) + pad("iters", 8)
     + pad("F − f*", 11) + pad("stop", 26) + pad("speed-up vs gd", 19) + pad("polish", 8)
   if d == 512 { header += "peak (copies)" }
-  print(header)
+  emit(header)
   for row in rows {
     var speedUp = baseline.seconds / row.seconds
     var speedText = format(speedUp) + "×"
@@ -181,9 +185,9 @@ for d in dimensions {
       + pad(row.stop + (row.capped ? " (capped)" : ""), 26) + pad(speedText, 19)
       + pad("\(row.polish)", 8)
     if d == 512 { line += row.peakCopies.map { format($0) } ?? "n/a" }
-    print(line)
+    emit(line)
   }
-  print("")
+  emit("")
 }
 
 // Seconds per evaluation against D: least-squares slope of log(seconds) on log(D).
@@ -201,19 +205,19 @@ func fitExponent(_ points: [(d: Int, seconds: Double)]) -> Double {
   return sxy / sxx
 }
 
-print("Seconds per objective+gradient evaluation:")
-print(pad("D", 8) + pad("dense", 14) + pad("lbfgs (structured, mean over its solve)", 40))
+emit("Seconds per objective+gradient evaluation:")
+emit(pad("D", 8) + pad("dense", 14) + pad("lbfgs (structured, mean over its solve)", 40))
 for (dense, structured) in zip(evaluationSeconds, structuredEvaluationSeconds) {
-  print(pad("\(dense.d)", 8) + pad(format(dense.seconds), 14) + format(structured.seconds))
+  emit(pad("\(dense.d)", 8) + pad(format(dense.seconds), 14) + format(structured.seconds))
 }
 let large = evaluationSeconds.filter { $0.d >= 64 }
 if large.count >= 2 {
-  print(
+  emit(
     "fitted exponent (dense, D ≥ 64): \(format(fitExponent(large))); "
       + "all D: \(format(fitExponent(evaluationSeconds))) (expected ≈ 2)")
 }
 let largeStructured = structuredEvaluationSeconds.filter { $0.d >= 64 }
 if largeStructured.count >= 2 {
-  print("fitted exponent (lbfgs, D ≥ 64): \(format(fitExponent(largeStructured)))")
+  emit("fitted exponent (lbfgs, D ≥ 64): \(format(fitExponent(largeStructured)))")
 }
-print("BLAS: \(blas.core), \(blas.threads) thread(s)")
+emit("BLAS: \(blas.core), \(blas.threads) thread(s)")
