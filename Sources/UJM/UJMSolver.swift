@@ -74,6 +74,7 @@ public struct UJMSolveRun: Sendable {
         gradient_norm: reduced.gradientNorm),
       gap: objective - reduced.objective, gradient_norm: gradientNorm,
       iterations: result.iterations, evaluations: result.evaluations, restarts: result.restarts,
+      polish_iterations: result.polishIterations,
       stop_reason: result.stopReason.name, seconds: seconds, perturb: perturbation,
       checks: checks, blas: .current)
     return (report, result)
