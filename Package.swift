@@ -15,7 +15,6 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
     .package(url: "https://github.com/attaswift/BigInt", from: "6.0.0"),
-    .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
   ],
   targets: [
     // MARK: - Public API
@@ -77,7 +76,6 @@ let package = Package(
       name: "UJMTests",
       dependencies: [
         "UJM", "LinearAlgebra", "TestSupport",
-        .product(name: "PropertyBased", package: "swift-property-based"),
       ]
     ),
     .testTarget(

@@ -9,7 +9,9 @@
 /// difference of F falls below F's rounding error (‖∇F‖²/λ ≈ 1e-16 at ‖∇F‖ = 1e-9), so a trial
 /// whose F is within 1e-10·|F| of F(x) is also accepted when Hager and Zhang's approximate Armijo
 /// condition holds: ∇F(x − η∇F)ᵀ∇F(x) ≥ −(1 − 2δ)‖∇F(x)‖², δ = 0.1 (for a quadratic this is
-/// Armijo's condition with c = δ, written with the gradient, which stays accurate).
+/// Armijo's condition with c = δ, written with the gradient, which stays accurate). An iterate
+/// sequence that improves neither F nor ‖∇F‖ for 50 iterations is a stall (`ProgressMonitor`;
+/// backtracking only: a fixed step is the textbook method without safeguards).
 public struct GradientDescent: Minimizer {
   public enum StepRule: Sendable, Equatable {
     /// A constant step η.
@@ -48,6 +50,7 @@ public struct GradientDescent: Minimizer {
     }
     var iteration = 0
     var reason: StopReason = .iterationLimit
+    var progress = ProgressMonitor()
     while true {
       if let stop = test.stopReason(objective: f, gradientNorm: gnorm) {
         reason = stop
@@ -69,10 +72,12 @@ public struct GradientDescent: Minimizer {
         eta *= 2
         let g2 = gnorm * gnorm
         var haveGradient = false
+        var lastFinite = true
         for _ in 0..<60 {
           VectorKernels.step(x, -eta, g, into: &trial)
           let fTrial = objective.value(at: trial)
           evaluations += 1
+          lastFinite = fTrial.isFinite
           if fTrial.isFinite && fTrial <= f - 1e-4 * eta * g2 {
             accepted = true
             break
@@ -95,7 +100,7 @@ public struct GradientDescent: Minimizer {
         }
         if accepted {
           accepted = fNew.isFinite && VectorKernels.allFinite(gNew)
-        } else {
+        } else if lastFinite {
           reason = .stalled(gradientNorm: gnorm)
         }
       }
@@ -110,6 +115,12 @@ public struct GradientDescent: Minimizer {
       gnorm = VectorKernels.norm(g)
       history.append(
         IterationRecord(iteration: iteration, objective: f, gradientNorm: gnorm, step: eta * gnorm))
+      if case .backtracking = rule, progress.record(objective: f, gradientNorm: gnorm),
+        test.stopReason(objective: f, gradientNorm: gnorm) == nil
+      {
+        reason = .stalled(gradientNorm: gnorm)
+        break
+      }
     }
     return SolveResult(
       optimum: x, objective: f, gradientNorm: gnorm, iterations: iteration,

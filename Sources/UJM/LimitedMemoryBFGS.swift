@@ -92,7 +92,8 @@ struct DenseSpace: InnerProductSpace {
 /// Hager–Zhang's approximate Wolfe conditions (`WolfeLineSearch`).
 ///
 /// The first trial step along −∇F is t = min(1, 1/‖∇F‖); later iterations try t = 1 first. When the line search fails, the memory is cleared and the iteration
-/// retried along −∇F; a failure along −∇F is a stall. It keeps x, ∇F, the direction, a trial
+/// retried along −∇F; a failure along −∇F is a stall, and so is an iterate sequence that improves
+/// neither F nor ‖∇F‖ for 50 iterations (`ProgressMonitor`). It keeps x, ∇F, the direction, a trial
 /// point and its gradient, and 2·`memory` vectors: 5 + 2·memory copies of the parameters.
 ///
 /// Reference: D. C. Liu and J. Nocedal, "On the limited memory BFGS method for large scale
@@ -135,6 +136,7 @@ public struct LBFGSMinimizer: Minimizer {
     var restarts = 0
     var reason = StopReason.iterationLimit
     let search = WolfeLineSearch()
+    var progress = ProgressMonitor()
     while true {
       if let stop = test.stopReason(objective: f, gradientNorm: gradientNorm) {
         reason = stop
@@ -150,6 +152,10 @@ public struct LBFGSMinimizer: Minimizer {
         copy(g, into: &direction)
         VectorKernels.scale(&direction, by: -1)
         slope0 = -gradientNorm * gradientNorm
+        if !(slope0 < 0) {
+          reason = .stalled(gradientNorm: gradientNorm)
+          break
+        }
       }
       let initialStep = pairs.isEmpty ? min(1, 1 / gradientNorm) : 1
       var trialValue = f
@@ -180,8 +186,14 @@ public struct LBFGSMinimizer: Minimizer {
           IterationRecord(
             iteration: iteration, objective: f, gradientNorm: gradientNorm,
             step: ss.squareRoot()))
-      case .failed(let onlyNonFinite):
-        if onlyNonFinite {
+        if progress.record(objective: f, gradientNorm: gradientNorm),
+          test.stopReason(objective: f, gradientNorm: gradientNorm) == nil
+        {
+          reason = .stalled(gradientNorm: gradientNorm)
+          break
+        }
+      case .failed(let nonFinite):
+        if nonFinite {
           reason = .nonFinite(iteration: iteration)
         } else if !pairs.isEmpty {
           // Retry along −∇F with an empty memory.

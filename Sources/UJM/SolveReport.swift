@@ -25,6 +25,8 @@ public struct SolveReport: Sendable, Codable, Equatable {
   public var iterations: Int
   public var evaluations: Int
   public var restarts: Int
+  /// Iterations of the dense L-BFGS polishing phase after a stall (0 when it was not needed).
+  public var polish_iterations: Int
   public var stop_reason: String
   /// The solver's wall time, start to stop, without set-up, checks or output.
   public var seconds: Double

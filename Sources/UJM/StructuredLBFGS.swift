@@ -198,6 +198,7 @@ private struct StructuredRun {
     var handOver = false
     var reason = StopReason.iterationLimit
     let search = WolfeLineSearch()
+    var progress = ProgressMonitor()
 
     while true {
       if gradientNorm <= gradientTrigger || f <= objectiveTrigger {
@@ -231,6 +232,11 @@ private struct StructuredRun {
         d = g
         space.scale(&d, by: -1)
         slope0 = -gradientNorm * gradientNorm
+        // Gram-form norms can cancel to 0 or below (NaN root): let the dense phase take over.
+        if !(slope0 < 0) {
+          handOver = true
+          break
+        }
       }
       let initialStep = pairs.isEmpty ? min(1, 1 / gradientNorm) : 1
       var last: RankOneBundleBasis.Evaluation?
@@ -271,8 +277,12 @@ private struct StructuredRun {
           IterationRecord(
             iteration: iteration, objective: f, gradientNorm: gradientNorm,
             step: max(0, ss).squareRoot()))
-      case .failed(let onlyNonFinite):
-        if onlyNonFinite {
+        if progress.record(objective: f, gradientNorm: gradientNorm) {
+          handOver = true
+          break
+        }
+      case .failed(let nonFinite):
+        if nonFinite {
           reason = .nonFinite(iteration: iteration)
         } else if !pairs.isEmpty {
           _ = pairs.reset()

@@ -74,6 +74,7 @@ public struct UJMSolveRun: Sendable {
         gradient_norm: reduced.gradientNorm),
       gap: objective - reduced.objective, gradient_norm: gradientNorm,
       iterations: result.iterations, evaluations: result.evaluations, restarts: result.restarts,
+      polish_iterations: result.polishIterations,
       stop_reason: result.stopReason.name, seconds: seconds, perturb: perturbation,
       checks: checks, blas: .current)
     return (report, result)
@@ -82,7 +83,7 @@ public struct UJMSolveRun: Sendable {
 
 extension SolverAlgorithm {
   /// The fastest algorithm that converges reliably on the default problem (see the README):
-  /// the structured L-BFGS (`StructuredLBFGS`), about 10× faster than GSL's `vector_bfgs2` at
-  /// D = 64 and 20× at D = 512 (`Benchmarks/Sources/SolveBenchmark`).
+  /// the structured L-BFGS (`StructuredLBFGS`). `Benchmarks/Sources/SolveBenchmark` measures it
+  /// against every other algorithm, with gradient descent as the baseline.
   public static var defaultAlgorithm: SolverAlgorithm { .lbfgs }
 }

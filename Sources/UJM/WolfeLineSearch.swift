@@ -40,9 +40,9 @@ struct WolfeLineSearch: Sendable {
   enum Outcome: Equatable {
     /// The last evaluated trial satisfies the conditions (the caller's buffers hold its state).
     case accepted(LineSearchTrial)
-    /// No acceptable step within the budget or the bracket collapsed; `onlyNonFinite` when
-    /// every trial gave a non-finite φ or φ′.
-    case failed(onlyNonFinite: Bool)
+    /// No acceptable step within the budget or the bracket collapsed; `nonFinite` when the last
+    /// trial gave a non-finite φ or φ′ (the objective broke down rather than the search).
+    case failed(nonFinite: Bool)
   }
 
   /// Searches along a descent direction (φ′(0) < 0) from `initialStep`. `evaluate(t)` computes
@@ -58,7 +58,6 @@ struct WolfeLineSearch: Sendable {
     var hi = Double.infinity
     var slopeHi = Double.nan
     var t = initialStep
-    var onlyNonFinite = true
     let allowance = phi0 + valueAllowance * abs(phi0)
     for evaluation in 1...maxEvaluations {
       let trial = evaluate(t)
@@ -66,10 +65,11 @@ struct WolfeLineSearch: Sendable {
         hi = t
         slopeHi = .nan
         t = lo + 0.1 * (t - lo)
-        if t <= lo { return (.failed(onlyNonFinite: onlyNonFinite), evaluation) }
+        if t <= lo || evaluation == maxEvaluations {
+          return (.failed(nonFinite: true), evaluation)
+        }
         continue
       }
-      onlyNonFinite = false
       let armijo = trial.value <= phi0 + sufficientDecrease * t * slope0
       let approximate =
         trial.value <= allowance && trial.slope <= (2 * approximateDecrease - 1) * slope0
@@ -92,7 +92,7 @@ struct WolfeLineSearch: Sendable {
         continue
       }
       let width = hi - lo
-      if width <= 1e-15 * hi { return (.failed(onlyNonFinite: false), evaluation) }
+      if width <= 1e-15 * hi { return (.failed(nonFinite: false), evaluation) }
       var next = lo + width / 2
       if slopeHi.isFinite && slopeHi > slopeLo && slopeHi >= 0 {
         let secant = lo - slopeLo * width / (slopeHi - slopeLo)
@@ -100,6 +100,6 @@ struct WolfeLineSearch: Sendable {
       }
       t = next
     }
-    return (.failed(onlyNonFinite: onlyNonFinite), maxEvaluations)
+    return (.failed(nonFinite: false), maxEvaluations)
   }
 }

@@ -16,7 +16,7 @@ enum SolveReportFormatter {
     lines.append(
       "  F = \(f(r.objective)), F − f* = \(formatScientific(r.gap)), ‖∇F‖ = \(formatScientific(r.gradient_norm))")
     lines.append(
-      "  iterations \(r.iterations), evaluations \(r.evaluations), restarts \(r.restarts), "
+      "  iterations \(r.iterations), evaluations \(r.evaluations), restarts \(r.restarts), polish iterations \(r.polish_iterations), "
         + String(format: "%.3f s", r.seconds))
     if r.perturb > 0 {
       lines.append("Perturbed by \(formatScientific(r.perturb)) (relative, seeded) before the checks")

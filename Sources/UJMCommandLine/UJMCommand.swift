@@ -12,6 +12,7 @@ public struct UJMCommand: ParsableCommand {
       Solve.self,
       Train.self, Evaluate.self,
       Verify.self,
+      RSVDCommand.self, Measure.self,
     ]
   )
 

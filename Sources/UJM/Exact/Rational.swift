@@ -181,19 +181,40 @@ public struct Rational: Sendable, Hashable, Comparable {
     return a.numerator * b.denominator < b.numerator * a.denominator
   }
 
-  /// gcd with fast paths for 1 and for machine-word operands (the library's binary gcd walks
-  /// every bit even when one operand is 1).
+  /// gcd with fast paths: 1, machine words, and Euclid's division step while the operands'
+  /// sizes differ (one `%` then replaces many steps of the library's binary gcd, which walks
+  /// the larger operand bit by bit); operands of similar size go to the binary gcd.
   static func gcd(_ a: BigUInt, _ b: BigUInt) -> BigUInt {
     if a == 1 || b == 1 { return 1 }
     if a.isZero { return b }
     if b.isZero { return a }
-    if a.bitWidth <= 64 && b.bitWidth <= 64 {
-      var x = UInt64(a)
-      var y = UInt64(b)
-      while y != 0 { (x, y) = (y, x % y) }
-      return BigUInt(x)
+    if a.bitWidth <= 64 && b.bitWidth <= 64 { return BigUInt(wordGCD(UInt64(a), UInt64(b))) }
+    let az = a.trailingZeroBitCount
+    let bz = b.trailingZeroBitCount
+    // Odd parts of similar size: the binary gcd is fastest.
+    if abs((a.bitWidth - az) - (b.bitWidth - bz)) < 16 { return a.greatestCommonDivisor(with: b) }
+    // gcd(a, b) = 2^min(twos) · gcd(odd parts), and Euclid's division step shrinks the larger
+    // odd part at once (denominators here are often 4^k·m with m small).
+    var (x, y) = (a >> az, b >> bz)
+    if x < y { swap(&x, &y) }
+    while !y.isZero {
+      if x.bitWidth <= 64 {
+        x = BigUInt(wordGCD(UInt64(x), UInt64(y)))
+        break
+      }
+      if x.bitWidth - y.bitWidth < 16 {
+        x = x.greatestCommonDivisor(with: y)
+        break
+      }
+      (x, y) = (y, x % y)
     }
-    return a.greatestCommonDivisor(with: b)
+    return x << Swift.min(az, bz)
+  }
+
+  private static func wordGCD(_ a: UInt64, _ b: UInt64) -> UInt64 {
+    var (p, q) = (a, b)
+    while q != 0 { (p, q) = (q, p % q) }
+    return p
   }
 }
 

@@ -17,20 +17,19 @@ public enum JensenRegulariserCheck {
   }
 
   /// Checks the identity and `claim` on `cases` random rational vectors, L = 1…8 (every fourth
-  /// case all equal unless `unequalOnly`).
+  /// case all equal), or L = 2…8 with the s_i not all equal when `unequalOnly`.
   public static func verify<G: RandomNumberGenerator>(
     cases: Int, claim: Claim = .nonNegative, unequalOnly: Bool = false,
     using generator: inout G
   ) -> ProofCheck {
     var failures = 0
-    var checked = 0
     for c in 0..<cases {
       let l = unequalOnly ? 2 + c % 7 : 1 + c % 8
       var s = ExactSampling.vector(l, using: &generator)
       if !unequalOnly && c % 4 == 3 { s = Array(repeating: s[0], count: l) }
+      // The counterexample needs unequal s: make a tied draw unequal.
+      if unequalOnly && s.allSatisfy({ $0 == s[0] }) { s[0] += 1 }
       let allEqual = s.allSatisfy { $0 == s[0] }
-      if unequalOnly && allEqual { continue }
-      checked += 1
       let mean = s.sum() / Rational(l)
       let difference = s.map { $0 * $0 }.sum() - Rational(l) * mean * mean
       let spread = s.map { ($0 - mean) * ($0 - mean) }.sum()
@@ -43,7 +42,7 @@ public enum JensenRegulariserCheck {
     }
     let claimLabel = claim == .nonNegative ? "≥ 0" : "≤ 0 (reversed)"
     return .exact(
-      name: name, theorem: "3.3", step: step, cases: checked, failures: failures,
+      name: name, theorem: "3.3", step: step, cases: cases, failures: failures,
       note: "claim \(claimLabel), L = 1…8, s_i random rationals of either sign"
         + (unequalOnly ? ", unequal s only" : ""))
   }

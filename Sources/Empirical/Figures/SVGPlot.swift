@@ -1,0 +1,178 @@
+// Goals, in order of priority: figures a reader can trust (axes with ticks and labels, log
+// scales marked); plain SVG text with no dependencies; small.
+
+import Foundation
+
+/// A minimal SVG line/scatter plot panel with axes, ticks, labels and an optional log-y scale.
+public struct SVGPlot: Sendable {
+  /// One polyline (and/or markers) in a colour.
+  public struct Series: Sendable {
+    public var points: [(x: Double, y: Double)]
+    public var color: String
+    public var lines: Bool
+    public var markers: Bool
+    public var label: String?
+
+    public init(
+      points: [(x: Double, y: Double)], color: String, lines: Bool = true, markers: Bool = false,
+      label: String? = nil
+    ) {
+      self.points = points
+      self.color = color
+      self.lines = lines
+      self.markers = markers
+      self.label = label
+    }
+  }
+
+  public var title: String
+  public var xLabel: String
+  public var yLabel: String
+  public var logY: Bool
+  public var series: [Series]
+
+  public init(title: String, xLabel: String, yLabel: String, logY: Bool = false, series: [Series]) {
+    self.title = title
+    self.xLabel = xLabel
+    self.yLabel = yLabel
+    self.logY = logY
+    self.series = series
+  }
+
+  /// A categorical palette (10 colours, as matplotlib's tab10).
+  public static let palette = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf",
+  ]
+
+  /// The panel as an SVG group of size width×height placed at (x, y).
+  public func group(x ox: Double, y oy: Double, width: Double, height: Double) -> String {
+    let left = 62.0
+    let right = 12.0
+    let top = 26.0
+    let bottom = 42.0
+    let pw = width - left - right
+    let ph = height - top - bottom
+    func ty(_ y: Double) -> Double? {
+      if logY { return y > 0 && y.isFinite ? log10(y) : nil }
+      return y.isFinite ? y : nil
+    }
+    let xs = series.flatMap { $0.points.map(\.x) }.filter(\.isFinite)
+    let ys = series.flatMap { $0.points.compactMap { ty($0.y) } }
+    var (x0, x1) = (xs.min() ?? 0, xs.max() ?? 1)
+    var (y0, y1) = (ys.min() ?? 0, ys.max() ?? 1)
+    if x1 <= x0 { (x0, x1) = (x0 - 1, x0 + 1) }
+    if y1 <= y0 { (y0, y1) = (y0 - 1, y0 + 1) }
+    let pad = 0.04 * (y1 - y0)
+    (y0, y1) = (y0 - pad, y1 + pad)
+    func px(_ x: Double) -> Double { ox + left + (x - x0) / (x1 - x0) * pw }
+    func py(_ y: Double) -> Double { oy + top + (1 - (y - y0) / (y1 - y0)) * ph }
+    var s = "<g font-family=\"sans-serif\" font-size=\"11\">\n"
+    s +=
+      "<text x=\"\(num(ox + left + pw / 2))\" y=\"\(num(oy + 16))\" text-anchor=\"middle\" "
+      + "font-size=\"13\">\(svgEscaped(title))</text>\n"
+    s +=
+      "<rect x=\"\(num(ox + left))\" y=\"\(num(oy + top))\" width=\"\(num(pw))\" "
+      + "height=\"\(num(ph))\" fill=\"none\" stroke=\"#333\"/>\n"
+    for t in Self.ticks(x0, x1) {
+      s +=
+        "<line x1=\"\(num(px(t)))\" y1=\"\(num(oy + top + ph))\" x2=\"\(num(px(t)))\" "
+        + "y2=\"\(num(oy + top + ph + 4))\" stroke=\"#333\"/>"
+      s +=
+        "<text x=\"\(num(px(t)))\" y=\"\(num(oy + top + ph + 16))\" text-anchor=\"middle\">"
+        + "\(Self.label(t))</text>\n"
+    }
+    for t in Self.ticks(y0, y1) {
+      s +=
+        "<line x1=\"\(num(ox + left - 4))\" y1=\"\(num(py(t)))\" x2=\"\(num(ox + left))\" "
+        + "y2=\"\(num(py(t)))\" stroke=\"#333\"/>"
+      let text = logY ? "1e\(Self.label(t))" : Self.label(t)
+      s +=
+        "<text x=\"\(num(ox + left - 6))\" y=\"\(num(py(t) + 4))\" text-anchor=\"end\">"
+        + "\(text)</text>\n"
+    }
+    s +=
+      "<text x=\"\(num(ox + left + pw / 2))\" y=\"\(num(oy + height - 6))\" "
+      + "text-anchor=\"middle\">\(svgEscaped(xLabel))</text>\n"
+    let yl = logY ? "\(yLabel) (log scale)" : yLabel
+    s +=
+      "<text transform=\"translate(\(num(ox + 14)),\(num(oy + top + ph / 2))) rotate(-90)\" "
+      + "text-anchor=\"middle\">\(svgEscaped(yl))</text>\n"
+    for (k, series) in series.enumerated() {
+      let pts = series.points.compactMap { p in ty(p.y).map { (px(p.x), py($0)) } }
+      if series.lines && pts.count > 1 {
+        let path = pts.map { "\(num($0.0)),\(num($0.1))" }.joined(separator: " ")
+        s +=
+          "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(series.color)\" "
+          + "stroke-width=\"1.3\" stroke-opacity=\"0.85\"/>\n"
+      }
+      if series.markers {
+        for p in pts {
+          s += "<circle cx=\"\(num(p.0))\" cy=\"\(num(p.1))\" r=\"2.2\" fill=\"\(series.color)\"/>"
+        }
+        s += "\n"
+      }
+      if let label = series.label {
+        let ly = oy + top + 12 + Double(k) * 13
+        s +=
+          "<text x=\"\(num(ox + left + pw - 6))\" y=\"\(num(ly))\" text-anchor=\"end\" "
+          + "fill=\"\(series.color)\">\(svgEscaped(label))</text>\n"
+      }
+    }
+    return s + "</g>\n"
+  }
+
+  /// A whole SVG document of panels laid out in `columns` columns.
+  public static func document(
+    _ panels: [SVGPlot], columns: Int, panelWidth: Double = 380, panelHeight: Double = 300
+  ) -> String {
+    let rows = (panels.count + columns - 1) / columns
+    let w = Double(columns) * panelWidth
+    let h = Double(rows) * panelHeight
+    var s = svgHeader(width: w, height: h)
+    for (k, p) in panels.enumerated() {
+      s += p.group(
+        x: Double(k % columns) * panelWidth, y: Double(k / columns) * panelHeight,
+        width: panelWidth, height: panelHeight)
+    }
+    return s + "</svg>\n"
+  }
+
+  static func ticks(_ a: Double, _ b: Double) -> [Double] {
+    let span = b - a
+    let raw = span / 5
+    let magnitude = pow(10, floor(log10(raw)))
+    let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? raw
+    var t = ceil(a / step) * step
+    var out = [Double]()
+    while t <= b + 1e-12 * abs(b) {
+      out.append(abs(t) < 1e-12 * step ? 0 : t)
+      t += step
+    }
+    return out
+  }
+
+  static func label(_ x: Double) -> String {
+    if x == x.rounded() && abs(x) < 1e6 { return String(Int(x)) }
+    return String(format: "%.3g", x)
+  }
+}
+
+/// The opening tag of an SVG document with a white background.
+func svgHeader(width: Double, height: Double) -> String {
+  "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(num(width))\" height=\"\(num(height))\" "
+    + "viewBox=\"0 0 \(num(width)) \(num(height))\">\n"
+    + "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+}
+
+/// A coordinate with two decimals.
+func svgNumber(_ x: Double) -> String { String(format: "%.2f", x) }
+
+/// Text escaped for XML.
+func svgEscaped(_ s: String) -> String {
+  s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+    .replacingOccurrences(of: ">", with: "&gt;")
+}
+
+/// A coordinate with two decimals (short name for the long SVG strings of this file).
+private func num(_ x: Double) -> String { svgNumber(x) }

@@ -1,0 +1,225 @@
+// Goals, in order of priority: every number of the paper's section 2 figures 1, 2 and 4 for a
+// set of inputs, each with its spread over the inputs; reproducible from one seed; the raw
+// material of the figures (trajectories, U_jᵀ·J_i·V_j) kept for plotting.
+
+import LinearAlgebra
+
+/// RA1–RA4 of a fully-connected residual network measured on a set of inputs.
+///
+/// Paper: (RA1)–(RA4) of section 1, Figures 1, 2 and 4. For each input x: the trajectory
+/// h₁…h_{L+1} (RA1, `TrajectoryAlignment`); the Residual Jacobians J_i = ∂F_i/∂h at h_i with
+/// their top max(20, k, C + 1) singular triplets by Algorithm 971 (T = 20); RA2 on the top k
+/// (`SingularVectorAlignment`); RA3 per block on the top 20 (`SpectrumShape`); σ₁ per block for
+/// RA4 (`InverseDepthScaling`, fitted over all inputs). Every per-input number is summarised as
+/// a `Spread` (median, min, max) over the inputs; RA3 per input is the median over blocks.
+public struct ResidualAlignmentMeasurement: Sendable {
+  /// One block's spectrum over the inputs.
+  public struct Block: Sendable, Equatable, Codable {
+    /// The block index i (1-based, as in the paper's figures).
+    public var index: Int
+    /// σ₁…σ₂₀ of J_i (σ₁…σ_D when D < 20), each the mean over the inputs.
+    public var topSingularValues: [Double]
+    /// σ₁(J_i) for each input, in input order.
+    public var sigma1PerInput: [Double]
+    /// σ_C/σ_{C+1} over the inputs.
+    public var gap: Spread
+    /// The numerical rank (threshold `RA3.threshold`) over the inputs.
+    public var numericalRank: Spread
+
+    enum CodingKeys: String, CodingKey {
+      case index
+      case topSingularValues = "top_singular_values"
+      case sigma1PerInput = "sigma1_per_input"
+      case gap
+      case numericalRank = "numerical_rank"
+    }
+  }
+
+  /// RA1 over the inputs.
+  public struct RA1: Sendable, Equatable, Codable {
+    public var pc1VarianceFraction: Spread
+    public var stepCV: Spread
+    public var stepCos: Spread
+
+    enum CodingKeys: String, CodingKey {
+      case pc1VarianceFraction = "pc1_variance_fraction"
+      case stepCV = "step_cv"
+      case stepCos = "step_cos"
+    }
+  }
+
+  /// RA2 over the inputs, for the top-k subspaces.
+  public struct RA2: Sendable, Equatable, Codable {
+    public var rank: Int
+    public var diagFraction: Spread
+    public var transposedDiagFraction: Spread
+    public var randomBaseline: Spread
+    public var leftSubspaceCosine: Spread
+    public var rightSubspaceCosine: Spread
+
+    enum CodingKeys: String, CodingKey {
+      case rank
+      case diagFraction = "diag_fraction"
+      case transposedDiagFraction = "transposed_diag_fraction"
+      case randomBaseline = "random_baseline"
+      case leftSubspaceCosine = "left_subspace_cosine"
+      case rightSubspaceCosine = "right_subspace_cosine"
+    }
+  }
+
+  /// RA3 over the inputs (each input: the median over blocks).
+  public struct RA3: Sendable, Equatable, Codable {
+    public var classes: Int
+    public var threshold: Double
+    public var gap: Spread
+    public var numericalRank: Spread
+
+    enum CodingKeys: String, CodingKey {
+      case classes, threshold, gap
+      case numericalRank = "numerical_rank"
+    }
+  }
+
+  /// The spectra of the L blocks.
+  public var blocks: [Block]
+  public var ra1: RA1
+  public var ra2: RA2
+  public var ra3: RA3
+  public var ra4: InverseDepthScaling
+  /// The largest triplet residual max(‖J·v_k − σ_k·u_k‖, ‖Jᵀ·u_k − σ_k·v_k‖) / σ₁(J) over
+  /// every triplet of every Jacobian measured: the backward error of the randomized SVD (exact
+  /// triplets give 0). The last triplets converge slowest when the spectrum is flat there.
+  public var largestTripletResidual: Double
+  /// The same over the top-k triplets only (those RA2 uses).
+  public var largestTopKTripletResidual: Double
+  /// Singular triplets computed per Jacobian: max(20, k, C + 1), at most D.
+  public var tripletsPerJacobian: Int
+  /// h₁…h_{L+1} of every input (Figure 1).
+  public var trajectories: [[[Double]]]
+  /// U_jᵀ·J_i·V_j at [i][j] (k×k) for the first input (Figure 2).
+  public var alignmentMatrices: [[Matrix<Double>]]
+  /// The diagonal fraction of U_jᵀ·J_i·V_j at (i, j) for the first input.
+  public var pairDiagonalFractions: Matrix<Double>
+
+  /// max over k of max(‖J·v_k − σ_k·u_k‖, ‖Jᵀ·u_k − σ_k·v_k‖) / σ₁ (0 when σ₁ = 0).
+  public static func tripletResidual<Op: LinearOperator<Double>>(
+    _ j: Op, _ d: SingularValueDecomposition<Double>
+  ) -> Double {
+    tripletResiduals(j, d).max() ?? 0
+  }
+
+  /// max(‖J·v_k − σ_k·u_k‖, ‖Jᵀ·u_k − σ_k·v_k‖) / σ₁ for each triplet k (zeros when σ₁ = 0).
+  public static func tripletResiduals<Op: LinearOperator<Double>>(
+    _ j: Op, _ d: SingularValueDecomposition<Double>
+  ) -> [Double] {
+    guard let sigma1 = d.singularValues.first, sigma1 > 0 else {
+      return d.singularValues.map { _ in 0 }
+    }
+    let jv = j.apply(d.v)
+    let jtu = j.applyTransposed(d.u)
+    return (0..<d.singularValues.count).map { k in
+      var a = jv.column(k)
+      a.add(d.u.column(k), scaledBy: -d.singularValues[k])
+      var b = jtu.column(k)
+      b.add(d.v.column(k), scaledBy: -d.singularValues[k])
+      return max(a.euclideanNorm, b.euclideanNorm) / sigma1
+    }
+  }
+
+  /// The number of triplets computed per Jacobian for RA2 rank k, C classes and width D.
+  public static func tripletCount(rank: Int, classes: Int, width: Int) -> Int {
+    min(width, max(20, rank, classes + 1))
+  }
+
+  /// Measures RA1–RA4 of `network` on `inputs` (vectors of size n₀) with RA2 subspaces of
+  /// size `rank`; all randomness (test matrices, RA2 baselines, RA4 bootstrap) from `generator`.
+  public static func measure<G: RandomNumberGenerator>(
+    network: EvaluationNetwork, inputs: [[Double]], rank: Int,
+    threshold: Double = SpectrumShape.defaultThreshold, bootstrapResamples: Int = 1000,
+    using generator: inout G
+  ) throws(LAPACKError) -> ResidualAlignmentMeasurement {
+    let l = network.depth
+    let c = network.classCount
+    precondition(!inputs.isEmpty && l >= 3, "need inputs and at least 3 blocks")
+    precondition(rank >= 1 && rank <= network.width, "rank \(rank) not in 1...D")
+    let m = tripletCount(rank: rank, classes: c, width: network.width)
+    var trajectories = [[[Double]]]()
+    var ra1 = [TrajectoryAlignment]()
+    var ra2 = [SingularVectorAlignment]()
+    var spectra = [[[Double]]]()  // [input][block] → top m σ
+    var shapes = [[SpectrumShape]]()  // [input][block]
+    var largestError = 0.0
+    var largestTopK = 0.0
+    var alignment = [[Matrix<Double>]]()
+    var grid = Matrix<Double>(rows: l, columns: l)
+    for (n, x) in inputs.enumerated() {
+      let trajectory = network.trajectory(x)
+      trajectories.append(trajectory)
+      ra1.append(try TrajectoryAlignment(trajectory: trajectory))
+      var jacobians = [ResidualJacobian]()
+      var decompositions = [SingularValueDecomposition<Double>]()
+      for i in 0..<l {
+        let j = network.branches[i].jacobian(at: trajectory[i])
+        let r = try j.topSingularTriplets(
+          rank: m, errorEstimateIterations: 0, using: &generator)
+        let residuals = Self.tripletResiduals(j, r.decomposition)
+        largestError = max(largestError, residuals.max() ?? 0)
+        largestTopK = max(largestTopK, residuals.prefix(rank).max() ?? 0)
+        jacobians.append(j)
+        decompositions.append(r.decomposition)
+      }
+      spectra.append(decompositions.map(\.singularValues))
+      shapes.append(
+        decompositions.map {
+          SpectrumShape(
+            topSingularValues: Array($0.singularValues.prefix(max(20, c + 1))), classes: c,
+            threshold: threshold)
+        })
+      let a = try SingularVectorAlignment(
+        jacobians: jacobians, decompositions: decompositions, rank: rank, using: &generator)
+      ra2.append(a)
+      if n == 0 {
+        grid = a.pairDiagonalFractions
+        alignment = (0..<l).map { i in
+          (0..<l).map { j in
+            SingularVectorAlignment.alignmentMatrix(
+              jacobians[i], left: decompositions[j].u.leadingColumns(rank),
+              right: decompositions[j].v.leadingColumns(rank))
+          }
+        }
+      }
+    }
+    let count = Double(inputs.count)
+    let blocks = (0..<l).map { i in
+      Block(
+        index: i + 1,
+        topSingularValues: (0..<min(20, m)).map { k in
+          spectra.reduce(0) { $0 + $1[i][k] } / count
+        },
+        sigma1PerInput: spectra.map { $0[i].first ?? 0 },
+        gap: Spread(of: shapes.map { $0[i].gap }),
+        numericalRank: Spread(of: shapes.map { Double($0[i].numericalRank) }))
+    }
+    let sigma1 = spectra.map { $0.map { $0.first ?? 0 } }
+    return ResidualAlignmentMeasurement(
+      blocks: blocks,
+      ra1: RA1(
+        pc1VarianceFraction: Spread(of: ra1.map(\.pc1VarianceFraction)),
+        stepCV: Spread(of: ra1.map(\.stepLengthCV)), stepCos: Spread(of: ra1.map(\.stepCosine))),
+      ra2: RA2(
+        rank: rank, diagFraction: Spread(of: ra2.map(\.diagonalFraction)),
+        transposedDiagFraction: Spread(of: ra2.map(\.transposedDiagonalFraction)),
+        randomBaseline: Spread(of: ra2.map(\.randomBaseline)),
+        leftSubspaceCosine: Spread(of: ra2.map(\.leftSubspaceCosine)),
+        rightSubspaceCosine: Spread(of: ra2.map(\.rightSubspaceCosine))),
+      ra3: RA3(
+        classes: c, threshold: threshold,
+        gap: Spread(of: shapes.map { Spread(of: $0.map(\.gap)).median }),
+        numericalRank: Spread(
+          of: shapes.map { Spread(of: $0.map { Double($0.numericalRank) }).median })),
+      ra4: InverseDepthScaling(sigma1: sigma1, resamples: bootstrapResamples, using: &generator),
+      largestTripletResidual: largestError, largestTopKTripletResidual: largestTopK,
+      tripletsPerJacobian: m, trajectories: trajectories,
+      alignmentMatrices: alignment, pairDiagonalFractions: grid)
+  }
+}

@@ -1,0 +1,242 @@
+import ArgumentParser
+import Empirical
+import Foundation
+import LinearAlgebra
+
+/// `ujm measure`: Residual Alignment (RA1–RA4) and Neural Collapse of a trained checkpoint.
+struct Measure: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Measure RA1–RA4 and Neural Collapse of a fully-connected checkpoint.",
+    discussion: """
+      Residual Jacobians J_i = ∂F_i/∂h at h_i (evaluation mode, Float64 from the Float32
+      weights) of each input, their top singular triplets by randomized SVD (Algorithm 971,
+      T = 20), and the paper's section 2 metrics, each with its median, min and max over the
+      inputs. Neural Collapse is measured over the training examples (--nc-examples) at every
+      layer. --indices are 0-based positions among the training examples of the checkpoint's
+      classes (the positions in the training file when all classes are used).
+      """)
+
+  @Option(help: "A checkpoint.safetensors written by ujm train or by PyTorch.")
+  var checkpoint: String
+
+  @Option(help: "Directory with the IDX files.")
+  var data: String = defaultDataDirectory
+
+  @Option(
+    parsing: .unconditional, help: "Training inputs, balanced over classes, drawn with --seed.")
+  var inputs: Int?
+
+  @Option(help: "Comma-separated 0-based positions of the training inputs (instead of --inputs).")
+  var indices: String?
+
+  @Option(parsing: .unconditional, help: "k, the size of the top subspaces compared in RA2.")
+  var rank: Int = 10
+
+  @Option(parsing: .unconditional, help: "Seed of the inputs, test matrices and bootstrap.")
+  var seed: Int = 0
+
+  @Option(
+    name: .customLong("nc-examples"), parsing: .unconditional,
+    help: "Training examples for Neural Collapse (the first N; default all; 0 skips it).")
+  var ncExamples: Int?
+
+  @Option(help: "Write SVG figures (1, 2, 4, 7) to this directory.")
+  var figures: String?
+
+  @Flag(help: "Print one JSON object instead of the report.")
+  var json = false
+
+  init() {}
+
+  func validate() throws {
+    if let inputs, inputs < 1 {
+      throw ValidationError("--inputs must be at least 1 (got \(inputs))")
+    }
+    if inputs != nil && indices != nil {
+      throw ValidationError("--inputs and --indices cannot be used together")
+    }
+    guard rank >= 1 else { throw ValidationError("--rank must be at least 1 (got \(rank))") }
+    guard seed >= 0 else { throw ValidationError("--seed must be 0 or more (got \(seed))") }
+    if let ncExamples, ncExamples < 0 {
+      throw ValidationError("--nc-examples must be 0 or more (got \(ncExamples))")
+    }
+    if let indices { _ = try Self.parseIndices(indices) }
+  }
+
+  static func parseIndices(_ text: String) throws -> [Int] {
+    let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+    var out = [Int]()
+    for part in parts {
+      let t = part.trimmingCharacters(in: .whitespaces)
+      guard let k = Int(t), k >= 0 else {
+        throw ValidationError("--indices: '\(t)' is not a non-negative integer")
+      }
+      out.append(k)
+    }
+    guard !out.isEmpty else { throw ValidationError("--indices: no index given") }
+    return out
+  }
+
+  func run() throws {
+    try reportingUsageErrors(command: "measure") { print(try execute()) }
+  }
+
+  /// The command's work; returns what it prints. Bad input throws `UsageError` (exit 64).
+  func execute() throws -> String {
+    let clock = ContinuousClock()
+    let start = clock.now
+    let (model, dataset) = try loadCheckpointAndData()
+    guard model.depth >= 3 else {
+      throw UsageError("--checkpoint: \(checkpoint): \(model.depth) blocks; RA4 needs at least 3")
+    }
+    guard rank <= model.width else {
+      throw UsageError("--rank \(rank) exceeds the width D = \(model.width) of \(checkpoint)")
+    }
+    let train = dataset.train
+    let labels = train.labels.map(Int.init)
+    var generator = SeededGenerator(seed: UInt64(seed))
+    let chosen: [Int]
+    if let indices {
+      chosen = try Self.parseIndices(indices)
+      if let bad = chosen.first(where: { $0 >= train.count }) {
+        throw UsageError(
+          "--indices: index \(bad) is out of range 0..<\(train.count) (training examples)")
+      }
+    } else {
+      let count = inputs ?? 20
+      guard
+        let picked = InputSelection.balanced(
+          labels: labels, classes: model.classCount, count: count, using: &generator)
+      else {
+        throw UsageError(
+          "--inputs \(count): some class has fewer than the "
+            + "\((count + model.classCount - 1) / model.classCount) training examples needed")
+      }
+      chosen = picked
+    }
+    let network = EvaluationNetwork(model)
+    let d0 = train.featureCount
+    let points = chosen.map { n in
+      train.features[(n * d0)..<((n + 1) * d0)].map(Double.init)
+    }
+    let ra: ResidualAlignmentMeasurement
+    let nc: NeuralCollapseMeasurement?
+    do {
+      ra = try ResidualAlignmentMeasurement.measure(
+        network: network, inputs: points, rank: rank, using: &generator)
+      let limit = min(ncExamples ?? train.count, train.count)
+      nc = limit > 0 ? try neuralCollapse(network, train, limit: limit) : nil
+    } catch {
+      throw UsageError("--checkpoint: \(checkpoint): \(error)")
+    }
+    let seconds = Self.seconds(start.duration(to: clock.now))
+    if let figures {
+      try writeFigures(to: figures, ra: ra, nc: nc, labels: chosen.map { labels[$0] })
+    }
+    let report = MeasureReport(
+      checkpoint: checkpoint, seed: seed, inputs: chosen, seconds: seconds, measurement: ra,
+      neuralCollapse: nc)
+    return json ? report.json : report.text(blas: BLASEnvironment.current, figures: figures)
+  }
+
+  static func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+  }
+
+  /// NC over the first `limit` training examples, in batches of 500.
+  private func neuralCollapse(
+    _ network: EvaluationNetwork, _ train: LabeledExamples, limit: Int
+  ) throws(LAPACKError) -> NeuralCollapseMeasurement? {
+    let counts = (0..<network.classCount).map { c in
+      train.labels.prefix(limit).filter { Int($0) == c }.count
+    }
+    guard counts.allSatisfy({ $0 > 0 }) else { return nil }
+    let d0 = train.featureCount
+    return try NeuralCollapseMeasurement.measure(network: network) {
+      AnySequence(
+        stride(from: 0, to: limit, by: 500).lazy.map { begin in
+          let end = min(begin + 500, limit)
+          let x = Matrix<Double>(
+            rows: d0, columns: end - begin,
+            storage: train.features[(begin * d0)..<(end * d0)].map(Double.init))
+          return (inputs: x, labels: train.labels[begin..<end].map(Int.init))
+        })
+    }
+  }
+
+  private func loadCheckpointAndData() throws -> (ResidualNetwork<Float>, ImageClassificationData) {
+    let loaded: Checkpoint
+    do {
+      loaded = try Checkpoint(contentsOf: checkpoint)
+    } catch {
+      throw UsageError("--checkpoint: \(error)")
+    }
+    let model = loaded.model
+    let classes = loaded.metadata.classes
+    if let classes {
+      guard classes.count == model.classCount,
+        classes.allSatisfy({ (0..<ImageClassificationData.fullClassCount).contains($0) }),
+        Set(classes).count == classes.count
+      else {
+        throw UsageError(
+          "--checkpoint: \(checkpoint): metadata classes '\(classes)' do not fit the "
+            + "\(model.classCount) outputs of cls.weight")
+      }
+    } else if model.classCount != ImageClassificationData.fullClassCount {
+      throw UsageError(
+        "--checkpoint: \(checkpoint): \(model.classCount) outputs but no 'classes' metadata")
+    }
+    let standardisation: (mean: Float, std: Float)? =
+      if let m = loaded.metadata.inputMean, let s = loaded.metadata.inputStd { (m, s) } else { nil }
+    let dataset: ImageClassificationData
+    do {
+      dataset = try ImageClassificationData(
+        directory: data, classes: classes, standardisation: standardisation)
+    } catch {
+      throw UsageError("--data: \(error)")
+    }
+    guard dataset.train.featureCount == model.inputSize else {
+      throw UsageError(
+        "--checkpoint: \(checkpoint): fc0.weight takes \(model.inputSize) inputs, the data has "
+          + "\(dataset.train.featureCount) pixels per image")
+    }
+    return (model, dataset)
+  }
+
+  private func writeFigures(
+    to directory: String, ra: ResidualAlignmentMeasurement, nc: NeuralCollapseMeasurement?,
+    labels: [Int]
+  ) throws {
+    do {
+      try FileManager.default.createDirectory(
+        atPath: directory, withIntermediateDirectories: true)
+    } catch {
+      throw UsageError("--figures \(directory): cannot be created (\(error.localizedDescription))")
+    }
+    var generator = SeededGenerator(seed: UInt64(seed))
+    var files = [
+      (
+        "figure1-trajectories.svg",
+        try ResidualAlignmentFigures.trajectories(
+          ra.trajectories, labels: labels, using: &generator)
+      ),
+      (
+        "figure2-alignment.svg",
+        ResidualAlignmentFigures.alignmentGrid(
+          ra.alignmentMatrices, pairFractions: ra.pairDiagonalFractions)
+      ),
+      ("figure4-singular-values.svg", ResidualAlignmentFigures.singularValues(ra)),
+    ]
+    if let nc {
+      files.append(("figure7-neural-collapse.svg", ResidualAlignmentFigures.neuralCollapse(nc)))
+    }
+    for (name, svg) in files {
+      let path = (directory as NSString).appendingPathComponent(name)
+      do {
+        try Data(svg.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+      } catch {
+        throw UsageError("--figures \(path): cannot be written (\(error.localizedDescription))")
+      }
+    }
+  }
+}

@@ -1,0 +1,186 @@
+import Empirical
+import Foundation
+import LinearAlgebra
+
+/// The report of `ujm measure`: the JSON object of issue 6 and the human-readable text.
+///
+/// JSON: `{checkpoint, seed, inputs, seconds, blocks: [{index, top_singular_values,
+/// sigma1_per_input}], ra1: {pc1_variance_fraction, step_cv, step_cos}, ra2: {diag_fraction,
+/// random_baseline, …}, ra3: {gap, …}, ra4: {slope, intercept, r2, ci95, onset, …}, nc: {…},
+/// svd: {…}}` where every spread is `{median, min, max}` over the inputs. Non-finite numbers are
+/// written as null.
+struct MeasureReport {
+  var checkpoint: String
+  var seed: Int
+  var inputs: [Int]
+  var seconds: Double
+  var measurement: ResidualAlignmentMeasurement
+  var neuralCollapse: NeuralCollapseMeasurement?
+
+  /// A JSON number, or null when not finite.
+  static func number(_ x: Double) -> Any { x.isFinite ? x : NSNull() }
+
+  static func spread(_ s: Spread) -> [String: Any] {
+    ["median": number(s.median), "min": number(s.min), "max": number(s.max)]
+  }
+
+  static func fit(_ f: InverseDepthScaling.Fit) -> [String: Any] {
+    [
+      "slope": number(f.slope), "intercept": number(f.intercept), "r2": number(f.r2),
+      "first_block": f.firstBlock, "last_block": f.lastBlock,
+    ]
+  }
+
+  static func metrics(_ m: NeuralCollapseMetrics, layer: Int, nc4: Double) -> [String: Any] {
+    var out: [String: Any] = [
+      "layer": layer, "nc1": number(m.nc1), "nc2_means": number(m.nc2Means),
+      "means_norm_cv": number(m.meansNormCV), "nc4": number(nc4),
+    ]
+    if let w = m.nc2Classifier { out["nc2_classifier"] = number(w) }
+    if let w = m.classifierNormCV { out["classifier_norm_cv"] = number(w) }
+    if let n = m.nc3 { out["nc3"] = number(n) }
+    return out
+  }
+
+  var object: [String: Any] {
+    let m = measurement
+    var ra4: [String: Any] = Self.fit(m.ra4.all).merging(
+      [
+        "ci95": m.ra4.ci95.map(Self.number), "onset": m.ra4.onset.map { $0 as Any } ?? NSNull(),
+        "bootstrap_resamples": m.ra4.resamples,
+      ]) { a, _ in a }
+    ra4["from_onset"] = m.ra4.fromOnset.map { Self.fit($0) as Any } ?? NSNull()
+    var out: [String: Any] = [
+      "checkpoint": checkpoint, "seed": seed, "inputs": inputs, "seconds": seconds,
+      "blocks": m.blocks.map { b in
+        [
+          "index": b.index, "top_singular_values": b.topSingularValues.map(Self.number),
+          "sigma1_per_input": b.sigma1PerInput.map(Self.number),
+        ] as [String: Any]
+      },
+      "ra1": [
+        "pc1_variance_fraction": Self.spread(m.ra1.pc1VarianceFraction),
+        "step_cv": Self.spread(m.ra1.stepCV), "step_cos": Self.spread(m.ra1.stepCos),
+      ],
+      "ra2": [
+        "rank": m.ra2.rank, "diag_fraction": Self.spread(m.ra2.diagFraction),
+        "transposed_diag_fraction": Self.spread(m.ra2.transposedDiagFraction),
+        "random_baseline": Self.spread(m.ra2.randomBaseline),
+        "left_subspace_cosine": Self.spread(m.ra2.leftSubspaceCosine),
+        "right_subspace_cosine": Self.spread(m.ra2.rightSubspaceCosine),
+      ],
+      "ra3": [
+        "classes": m.ra3.classes, "threshold": m.ra3.threshold,
+        "gap": Self.spread(m.ra3.gap), "numerical_rank": Self.spread(m.ra3.numericalRank),
+        "gap_per_block": m.blocks.map { Self.spread($0.gap) },
+        "numerical_rank_per_block": m.blocks.map { Self.spread($0.numericalRank) },
+      ],
+      "ra4": ra4,
+      "svd": [
+        "method": "Algorithm 971", "power_iterations": RandomizedSVD.defaultPowerIterations,
+        "oversampling": RandomizedSVD.defaultOversampling,
+        "triplets_per_jacobian": m.tripletsPerJacobian,
+        "largest_triplet_residual": Self.number(m.largestTripletResidual),
+        "largest_top_k_triplet_residual": Self.number(m.largestTopKTripletResidual),
+      ],
+    ]
+    if let nc = neuralCollapse {
+      out["nc"] =
+        [
+          "samples": nc.samples, "train_accuracy": Self.number(nc.accuracy),
+          "classifier": Self.metrics(nc.last.metrics, layer: nc.last.layer, nc4: nc.last.nc4),
+          "layers": nc.layers.map { Self.metrics($0.metrics, layer: $0.layer, nc4: $0.nc4) },
+        ] as [String: Any]
+    } else {
+      out["nc"] = NSNull()
+    }
+    return out
+  }
+
+  /// The JSON object on one line, keys sorted.
+  var json: String {
+    let data =
+      (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+    return String(decoding: data, as: UTF8.self)
+  }
+
+  static func s(_ x: Double) -> String {
+    if !x.isFinite { return "\(x)" }
+    return abs(x) >= 1e4 || (abs(x) < 1e-3 && x != 0)
+      ? String(format: "%.3e", x) : String(format: "%.4f", x)
+  }
+
+  static func s(_ spread: Spread) -> String {
+    "\(s(spread.median)) [\(s(spread.min)), \(s(spread.max))]"
+  }
+
+  /// The human-readable report.
+  func text(blas: BLASEnvironment, figures: String?) -> String {
+    let m = measurement
+    var lines = [
+      "ujm measure: \(checkpoint), \(inputs.count) inputs (positions "
+        + "\(inputs.prefix(10).map(String.init).joined(separator: ","))"
+        + "\(inputs.count > 10 ? ",…" : "")), rank \(m.ra2.rank), seed \(seed)",
+      "spreads are median [min, max] over the inputs",
+      "",
+      "RA1 (trajectories h₁…h_{L+1} on a line, equispaced):",
+      "  PC1 variance fraction          \(Self.s(m.ra1.pc1VarianceFraction))",
+      "  step-length CV                 \(Self.s(m.ra1.stepCV))",
+      "  |cos| of consecutive steps     \(Self.s(m.ra1.stepCos))",
+      "RA2 (top-\(m.ra2.rank) singular vectors align across blocks, pairs i ≠ j):",
+      "  diagonal fraction U_jᵀJ_iV_j   \(Self.s(m.ra2.diagFraction))",
+      "  diagonal fraction V_jᵀJ_iU_j   \(Self.s(m.ra2.transposedDiagFraction))",
+      "  Haar-random U, V baseline      \(Self.s(m.ra2.randomBaseline))",
+      "  principal cosines U_i, U_j     \(Self.s(m.ra2.leftSubspaceCosine))",
+      "  principal cosines V_i, V_j     \(Self.s(m.ra2.rightSubspaceCosine))",
+      "RA3 (rank ≤ C = \(m.ra3.classes); median over blocks per input):",
+      "  σ_C/σ_{C+1}                    \(Self.s(m.ra3.gap))",
+      "  numerical rank (σ > \(m.ra3.threshold)·σ₁)  \(Self.s(m.ra3.numericalRank))",
+      "RA4 (1/σ₁ linear in depth; fit of the mean over inputs):",
+      "  all blocks: slope \(Self.s(m.ra4.all.slope)), intercept \(Self.s(m.ra4.all.intercept)), "
+        + "R² \(Self.s(m.ra4.all.r2)), bootstrap 95% CI of the slope "
+        + "[\(Self.s(m.ra4.ci95[0])), \(Self.s(m.ra4.ci95[1]))] (\(m.ra4.resamples) resamples)",
+    ]
+    if let onset = m.ra4.onset, let f = m.ra4.fromOnset {
+      lines.append(
+        "  onset (first block with R² ≥ 0.9 from there on): \(onset); from it: slope "
+          + "\(Self.s(f.slope)), intercept \(Self.s(f.intercept)), R² \(Self.s(f.r2))")
+    } else {
+      lines.append("  onset: none (no fit over ≥ 4 final blocks reaches R² ≥ 0.9)")
+    }
+    lines.append("")
+    lines.append("block   σ₁ (median over inputs)   σ_C/σ_{C+1}   σ₂₀ (mean; σ_D if D < 20)")
+    for b in m.blocks {
+      func pad(_ text: String, _ width: Int) -> String {
+        text.padding(toLength: width, withPad: " ", startingAt: 0)
+      }
+      lines.append(
+        "  \(pad(String(b.index), 5)) \(pad(Self.s(Spread(of: b.sigma1PerInput).median), 26))"
+          + "\(pad(Self.s(b.gap.median), 14))\(Self.s(b.topSingularValues.last ?? .nan))")
+    }
+    if let nc = neuralCollapse {
+      let last = nc.last.metrics
+      lines.append("")
+      lines.append(
+        "Neural Collapse over \(nc.samples) training examples (train accuracy "
+          + "\(Self.s(nc.accuracy))):")
+      lines.append(
+        "  classifier input: NC1 \(Self.s(last.nc1)), NC2 means \(Self.s(last.nc2Means)), "
+          + "NC2 classifier \(Self.s(last.nc2Classifier ?? .nan)), "
+          + "NC3 \(Self.s(last.nc3 ?? .nan)), NC4 \(Self.s(nc.last.nc4))")
+      lines.append(
+        "  layer-wise NC1: "
+          + nc.layers.dropLast().map { Self.s($0.metrics.nc1) }.joined(separator: " "))
+    }
+    lines.append("")
+    lines.append(
+      "SVD: Algorithm 971, T = \(RandomizedSVD.defaultPowerIterations), oversampling "
+        + "\(RandomizedSVD.defaultOversampling); largest triplet residual "
+        + "max‖Jv − σu‖/σ₁ = \(Self.s(m.largestTopKTripletResidual)) over the top \(m.ra2.rank), "
+        + "\(Self.s(m.largestTripletResidual)) over all \(m.tripletsPerJacobian)")
+    lines.append(
+      "seconds: \(Self.s(seconds)) (BLAS core \(blas.core), \(blas.threads) threads)")
+    if let figures { lines.append("figures written to \(figures)") }
+    return lines.joined(separator: "\n")
+  }
+}

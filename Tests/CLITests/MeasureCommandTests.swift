@@ -1,0 +1,142 @@
+import ArgumentParser
+import Empirical
+import Foundation
+import LinearAlgebra
+import TestSupport
+import Testing
+
+@testable import UJMCommandLine
+
+/// A data directory (3 classes of 4×4 images) and a random 3-block, width-16 checkpoint for it.
+private func measureFixture() throws -> (data: String, checkpoint: String) {
+  let directory = temporaryDirectory("measure")
+  writeSyntheticImageData(to: directory, train: 96, test: 30, side: 4, classes: 3)
+  var rng = testGenerator(90)
+  let model = ResidualNetwork<Float>(
+    architecture: Architecture(blocks: 3, width: 16, skips: true), inputSize: 16, classCount: 3,
+    using: &rng)
+  let path = (directory as NSString).appendingPathComponent("checkpoint.safetensors")
+  try Checkpoint(model: model, metadata: CheckpointMetadata(classes: [0, 1, 2])).write(to: path)
+  return (directory, path)
+}
+
+/// Runs `ujm measure …` in-process: its output, or the exit code and message of its error.
+private func measure(_ arguments: [String]) -> (output: String?, code: Int32, message: String) {
+  do {
+    let command = try UJMCommand.parseAsRoot(["measure"] + arguments)
+    guard let m = command as? Measure else { return (nil, -1, "not Measure") }
+    return (try m.execute(), 0, "")
+  } catch let error as UsageError {
+    return (nil, 64, error.message)
+  } catch {
+    return (nil, UJMCommand.exitCode(for: error).rawValue, UJMCommand.message(for: error))
+  }
+}
+
+@Suite(
+  "ujm measure: RA1–RA4 and NC of a checkpoint, JSON shape, figures, bad input",
+  .serialized)
+struct MeasureCommandTests {
+  @Test func jsonHasTheShapeOfTheIssue() throws {
+    let (data, checkpoint) = try measureFixture()
+    let run = measure([
+      "--checkpoint", checkpoint, "--data", data, "--inputs", "6", "--rank", "3",
+      "--json",
+    ])
+    let object = try JSONSerialization.jsonObject(with: Data(run.output!.utf8)) as! [String: Any]
+    for key in [
+      "checkpoint", "inputs", "seconds", "blocks", "ra1", "ra2", "ra3", "ra4", "nc",
+      "seed",
+    ] {
+      #expect(object[key] != nil, "missing \(key)")
+    }
+    let inputs = object["inputs"] as! [Int]
+    #expect(inputs.count == 6)
+    let blocks = object["blocks"] as! [[String: Any]]
+    #expect(blocks.count == 3)
+    #expect(Set(blocks[0].keys) == ["index", "top_singular_values", "sigma1_per_input"])
+    #expect((blocks[0]["sigma1_per_input"] as! [Double]).count == 6)
+    #expect((blocks[0]["top_singular_values"] as! [Double]).count == 16)
+    let ra1 = object["ra1"] as! [String: Any]
+    #expect(Set(ra1.keys) == ["pc1_variance_fraction", "step_cv", "step_cos"])
+    let spread = ra1["step_cv"] as! [String: Any]
+    #expect(Set(spread.keys) == ["median", "min", "max"])
+    let ra2 = object["ra2"] as! [String: Any]
+    #expect(ra2["diag_fraction"] != nil && ra2["random_baseline"] != nil)
+    #expect((object["ra3"] as! [String: Any])["gap"] != nil)
+    let ra4 = object["ra4"] as! [String: Any]
+    for key in ["slope", "intercept", "r2", "ci95", "onset"] { #expect(ra4[key] != nil, "\(key)") }
+    let nc = object["nc"] as! [String: Any]
+    #expect((nc["layers"] as! [[String: Any]]).count == 5 && nc["classifier"] != nil)
+  }
+
+  @Test func balancedInputsAndSameSeedSameNumbers() throws {
+    let (data, checkpoint) = try measureFixture()
+    let arguments = [
+      "--checkpoint", checkpoint, "--data", data, "--inputs", "6", "--rank", "2",
+      "--json", "--nc-examples", "0", "--seed", "4",
+    ]
+    func withoutSeconds(_ s: String) throws -> NSDictionary {
+      var o = try JSONSerialization.jsonObject(with: Data(s.utf8)) as! [String: Any]
+      o["seconds"] = nil
+      return o as NSDictionary
+    }
+    let a = try withoutSeconds(measure(arguments).output!)
+    let b = try withoutSeconds(measure(arguments).output!)
+    #expect(a == b)
+    // Synthetic labels cycle 0, 1, 2: two positions per class.
+    let inputs = a["inputs"] as! [Int]
+    #expect(inputs.map { $0 % 3 }.sorted() == [0, 0, 1, 1, 2, 2])
+  }
+
+  @Test func indicesAndFigures() throws {
+    let (data, checkpoint) = try measureFixture()
+    let figures = temporaryDirectory("measure-figures")
+    let run = measure([
+      "--checkpoint", checkpoint, "--data", data, "--indices", "0,5,7",
+      "--rank", "2", "--figures", figures,
+    ])
+    #expect(run.output?.contains("seed 0") == true)
+    #expect(run.output?.contains("positions 0,5,7") == true)
+    let files = try FileManager.default.contentsOfDirectory(atPath: figures).sorted()
+    #expect(
+      files == [
+        "figure1-trajectories.svg", "figure2-alignment.svg",
+        "figure4-singular-values.svg", "figure7-neural-collapse.svg",
+      ])
+  }
+
+  @Test func badInputExits64NamingTheProblem() throws {
+    let (data, checkpoint) = try measureFixture()
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: checkpoint))
+    let truncated = (data as NSString).appendingPathComponent("truncated.safetensors")
+    try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: truncated))
+    let garbage = (data as NSString).appendingPathComponent("garbage.safetensors")
+    try Data("not a checkpoint at all".utf8).write(to: URL(fileURLWithPath: garbage))
+    // Wrong layout: a valid safetensors file without one of the network's tensors.
+    var file = try Checkpoint(contentsOf: checkpoint).file
+    file.tensors["blocks.1.fc2.weight"] = nil
+    let wrongLayout = (data as NSString).appendingPathComponent("layout.safetensors")
+    try file.write(to: wrongLayout)
+    let cases: [([String], String)] = [
+      (["--checkpoint", wrongLayout], "blocks.1.fc2.weight"),
+      (["--checkpoint", data + "/missing.safetensors"], "--checkpoint"),
+      (["--checkpoint", truncated], "--checkpoint"),
+      (["--checkpoint", garbage], "--checkpoint"),
+      (["--checkpoint", checkpoint, "--inputs", "0"], "--inputs"),
+      (["--checkpoint", checkpoint, "--indices", "3,96"], "--indices"),
+      (["--checkpoint", checkpoint, "--indices", "3,x"], "--indices"),
+      (["--checkpoint", checkpoint, "--rank", "17"], "--rank"),
+      (["--checkpoint", checkpoint, "--rank", "0"], "--rank"),
+      (["--checkpoint", checkpoint, "--inputs", "3", "--indices", "1"], "--inputs"),
+      (["--checkpoint", checkpoint, "--inputs", "99"], "--inputs"),
+    ]
+    for (arguments, mentions) in cases {
+      let run = measure(arguments + ["--data", data])
+      print("measure \(arguments.joined(separator: " ")): exit \(run.code), \(run.message)")
+      #expect(run.code == 64, "\(arguments)")
+      #expect(run.message.contains(mentions), "\(arguments): \(run.message)")
+      #expect(!run.message.contains("\n") || run.message.hasPrefix("Error"), "\(arguments)")
+    }
+  }
+}

@@ -1,0 +1,148 @@
+import Empirical
+import LinearAlgebra
+import TestSupport
+import Testing
+
+/// U·diag(σ)·Vᵀ with Haar-random U (m×m) and V (n×n); σ padded with zeros.
+func matrixWithSpectrum(
+  _ sigma: [Double], rows m: Int, columns n: Int, using rng: inout SeededGenerator
+) throws -> Matrix<Double> {
+  let u: Matrix<Double> = try Gaussian.orthogonalMatrix(m, using: &rng)
+  let v: Matrix<Double> = try Gaussian.orthogonalMatrix(n, using: &rng)
+  let d = Matrix<Double>.diagonal(
+    sigma + [Double](repeating: 0, count: max(0, min(m, n) - sigma.count)), rows: m, columns: n)
+  return u * d * v.transposed
+}
+
+/// The true ‖A − U·Σ·Vᵀ‖₂ by a dense SVD.
+func residualNorm(_ a: Matrix<Double>, _ d: SingularValueDecomposition<Double>) throws -> Double {
+  try (a - d.reconstructed).singularValues().first ?? 0
+}
+
+@Suite("Algorithm 971 (section 2.4): randomized SVD accuracy and error report", .serialized)
+struct RandomizedSVDTests {
+  @Test func exactOnRankKSpectra() throws {
+    var rng = testGenerator(10)
+    let sigma = [1.0, 0.1, 0.01]
+    try withEvery("shape", in: [(120, 80), (80, 120)]) { shape, label in
+      let a = try matrixWithSpectrum(sigma, rows: shape.0, columns: shape.1, using: &rng)
+      let r = try RandomizedSVD.svd(of: a, rank: 3, using: &rng)
+      #expect(r.method == .randomized, "\(label)")
+      let valueError = relativeError(r.singularValues, sigma)
+      let residual = try residualNorm(a, r.decomposition)
+      print("\(label): σ error \(valueError), residual \(residual), estimate \(r.error!.estimate)")
+      #expect(valueError <= 1e-11, "\(label): σ error \(valueError), tolerance 1e-11")
+      #expect(residual <= 1e-11, "\(label): ‖A−UΣVᵀ‖/σ₁ \(residual), tolerance 1e-11")
+      #expect(r.error!.estimate <= 1e-11, "\(label): estimate \(r.error!.estimate)")
+    }
+  }
+
+  @Test func rankAboveTheTrueRankGivesZeros() throws {
+    var rng = testGenerator(11)
+    let a = try matrixWithSpectrum([1, 0.1, 0.01], rows: 90, columns: 70, using: &rng)
+    let r = try RandomizedSVD.svd(of: a, rank: 6, oversampling: 4, using: &rng)
+    let err = relativeError(r.singularValues, [1, 0.1, 0.01, 0, 0, 0])
+    #expect(err <= 1e-11, "σ error \(err), tolerance 1e-11")
+  }
+
+  @Test func errorEstimateIsCloseToTheTrueResidualFromBelow() throws {
+    var rng = testGenerator(12)
+    let sigma = (1...150).map { 1 / Double($0) }
+    let a = try matrixWithSpectrum(sigma, rows: 150, columns: 150, using: &rng)
+    // Deliberately few iterations so that the residual is not just σ₁₁.
+    for iterations in [0, 1, 20] {
+      let r = try RandomizedSVD.svd(of: a, rank: 10, oversampling: 2, powerIterations: iterations,
+        using: &rng)
+      let truth = try residualNorm(a, r.decomposition)
+      let report = r.error!
+      let gap = (truth - report.estimate) / truth
+      print(
+        "T=\(iterations): true ‖A−UΣVᵀ‖₂ \(truth), estimate \(report.estimate) (relative gap "
+          + "\(gap), tolerance 1e-6), bound \(report.bound) (\(report.bound / truth)× the truth)")
+      #expect(gap >= -1e-12, "T=\(iterations): estimate \(report.estimate) above truth \(truth)")
+      #expect(gap <= 1e-6, "T=\(iterations): estimate gap \(gap), tolerance 1e-6")
+      #expect(report.bound >= truth, "T=\(iterations): bound \(report.bound) < truth \(truth)")
+    }
+  }
+
+  @Test func valuesMatchTheDenseSVDOnSlowDecay() throws {
+    var rng = testGenerator(13)
+    let sigma = (1...160).map { 1 / Double($0) }
+    let a = try matrixWithSpectrum(sigma, rows: 200, columns: 160, using: &rng)
+    let r = try RandomizedSVD.svd(of: a, rank: 10, using: &rng)
+    let dense = try a.singularValueDecomposition().truncated(to: 10).signCanonical()
+    let valueError = relativeError(r.singularValues, dense.singularValues)
+    #expect(valueError <= 1e-10, "σ error \(valueError), tolerance 1e-10")
+    // Residual of the best rank-10 approximation is σ₁₁ (Eckart–Young).
+    let residual = try residualNorm(a, r.decomposition)
+    #expect(abs(residual - sigma[10]) <= 1e-8, "residual \(residual) vs σ₁₁ \(sigma[10])")
+    let vectorError = relativeError(r.decomposition.u, dense.u)
+    #expect(vectorError <= 1e-6, "U error \(vectorError), tolerance 1e-6")
+  }
+
+  @Test func operatorPathEqualsMatrixPath() throws {
+    var rng = testGenerator(14)
+    let sigma = (1...100).map { 1 / Double($0 * $0) }
+    for shape in [(100, 70), (70, 100)] {
+      let a = try matrixWithSpectrum(sigma, rows: shape.0, columns: shape.1, using: &rng)
+      let op = FunctionOperator<Double>(
+        rows: a.rows, columns: a.columns, apply: { a * $0 },
+        applyTransposed: { a.applyTransposed($0) })
+      var g1 = testGenerator(99)
+      var g2 = testGenerator(99)
+      let viaMatrix = try RandomizedSVD.svd(of: a, rank: 8, using: &g1)
+      let viaOperator = try RandomizedSVD.svd(of: op, rank: 8, using: &g2)
+      let valueError = relativeError(viaOperator.singularValues, viaMatrix.singularValues)
+      let uError = relativeError(viaOperator.decomposition.u, viaMatrix.decomposition.u)
+      let vError = relativeError(viaOperator.decomposition.v, viaMatrix.decomposition.v)
+      #expect(valueError <= 1e-13, "\(shape): σ difference \(valueError)")
+      #expect(uError <= 1e-10 && vError <= 1e-10, "\(shape): U \(uError), V \(vError)")
+    }
+  }
+
+  @Test func sameSeedSameResult() throws {
+    var rng = testGenerator(15)
+    let a: Matrix<Double> = Gaussian.matrix(rows: 60, columns: 50, using: &rng)
+    var g1 = SeededGenerator(seed: 7)
+    var g2 = SeededGenerator(seed: 7)
+    let r1 = try RandomizedSVD.svd(of: a, rank: 5, using: &g1)
+    let r2 = try RandomizedSVD.svd(of: a, rank: 5, using: &g2)
+    #expect(r1.decomposition == r2.decomposition && r1.error == r2.error)
+  }
+
+  @Test func fallsBackToTheDenseSVDNearFullRank() throws {
+    var rng = testGenerator(16)
+    let a: Matrix<Double> = Gaussian.matrix(rows: 30, columns: 20, using: &rng)
+    #expect(RandomizedSVD.usesDenseFallback(rows: 30, columns: 20, rank: 8, oversampling: 10))
+    #expect(!RandomizedSVD.usesDenseFallback(rows: 300, columns: 200, rank: 8, oversampling: 10))
+    let r = try RandomizedSVD.svd(of: a, rank: 8, using: &rng)
+    let dense = try a.singularValueDecomposition()
+    #expect(r.method == .dense)
+    #expect(relativeError(r.singularValues, Array(dense.singularValues.prefix(8))) <= 1e-14)
+    #expect(r.error!.estimate == dense.singularValues[8])
+  }
+
+  @Test func errorReportIsNotFooledByAWrongDecomposition() throws {
+    // Counterexample: swapping in the triplets of a different matrix must show a large error.
+    var rng = testGenerator(17)
+    let sigma = (1...80).map { 1 / Double($0) }
+    let a = try matrixWithSpectrum(sigma, rows: 80, columns: 80, using: &rng)
+    let b = try matrixWithSpectrum(sigma, rows: 80, columns: 80, using: &rng)
+    let wrong = try b.singularValueDecomposition().truncated(to: 5)
+    let report = try SpectralNorm.report(
+      of: LowRankResidualOperator(base: a, decomposition: wrong), using: &rng)
+    let truth = try residualNorm(a, wrong)
+    #expect(report.estimate > 0.5, "estimate \(report.estimate) should expose the wrong triplets")
+    #expect(report.estimate <= truth * (1 + 1e-12) && report.bound >= truth)
+  }
+}
+
+@Suite("Dense-or-randomized cost model")
+struct DenseCostModelTests {
+  @Test func squareMatricesUseTheRandomizedSVDAndNarrowOnesTheDense() {
+    #expect(!RandomizedSVD.denseIsCheaper(rows: 512, columns: 512, rank: 30, oversampling: 10))
+    #expect(!RandomizedSVD.denseIsCheaper(rows: 4096, columns: 4096, rank: 30, oversampling: 10))
+    #expect(RandomizedSVD.denseIsCheaper(rows: 512, columns: 100, rank: 30, oversampling: 10))
+    #expect(RandomizedSVD.denseIsCheaper(rows: 100, columns: 512, rank: 30, oversampling: 10))
+  }
+}
