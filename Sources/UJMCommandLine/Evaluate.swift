@@ -22,46 +22,13 @@ struct Evaluate: ParsableCommand {
 
   /// The command's work; bad input throws `UsageError` (exit 64).
   func execute() throws {
-    let loaded: Checkpoint
-    do {
-      loaded = try Checkpoint(contentsOf: checkpoint)
-    } catch {
-      throw UsageError("--checkpoint: \(error)")
-    }
-    let model = loaded.model
-    let classes = loaded.metadata.classes
-    if let classes {
-      guard classes.count == model.classCount,
-        classes.allSatisfy({ (0..<ImageClassificationData.fullClassCount).contains($0) }),
-        Set(classes).count == classes.count
-      else {
-        throw UsageError(
-          "--checkpoint: \(checkpoint): metadata classes '\(classes)' do not fit the "
-            + "\(model.classCount) outputs of cls.weight")
-      }
-    } else if model.classCount != ImageClassificationData.fullClassCount {
-      throw UsageError(
-        "--checkpoint: \(checkpoint): \(model.classCount) outputs but no 'classes' "
-          + "metadata to say which classes they are")
-    }
-    let standardisation: (mean: Float, std: Float)? =
-      if let m = loaded.metadata.inputMean, let s = loaded.metadata.inputStd { (m, s) } else { nil }
-    let dataset: ImageClassificationData
-    do {
-      dataset = try ImageClassificationData(
-        directory: data, classes: classes, standardisation: standardisation)
-    } catch {
-      throw UsageError("--data: \(error)")
-    }
-    guard dataset.train.featureCount == model.inputSize else {
-      throw UsageError(
-        "--checkpoint: \(checkpoint): fc0.weight takes \(model.inputSize) inputs, the data "
-          + "has \(dataset.train.featureCount) pixels per image")
-    }
+    let loaded = try CheckpointWithData(checkpoint: checkpoint, data: data)
+    let model = loaded.checkpoint.model
+    let dataset = loaded.dataset
     let test = Empirical.evaluate(model, on: dataset.test)
     let train = Empirical.evaluate(model, on: dataset.train)
     let arch =
-      loaded.metadata.arch
+      loaded.checkpoint.metadata.arch
       ?? "\(model.depth) blocks, width \(model.width), \(model.skips ? "skips" : "no skips")"
     let report = EvaluationReport(
       testAccuracy: test.accuracy, testLoss: test.loss, trainAccuracy: train.accuracy,

@@ -85,7 +85,8 @@ struct Measure: ParsableCommand {
   func execute() throws -> String {
     let clock = ContinuousClock()
     let start = clock.now
-    let (model, dataset) = try loadCheckpointAndData()
+    let loaded = try CheckpointWithData(checkpoint: checkpoint, data: data)
+    let (model, dataset) = (loaded.checkpoint.model, loaded.dataset)
     guard model.depth >= 3 else {
       throw UsageError("--checkpoint: \(checkpoint): \(model.depth) blocks; RA4 needs at least 3")
     }
@@ -162,45 +163,6 @@ struct Measure: ParsableCommand {
           return (inputs: x, labels: train.labels[begin..<end].map(Int.init))
         })
     }
-  }
-
-  private func loadCheckpointAndData() throws -> (ResidualNetwork<Float>, ImageClassificationData) {
-    let loaded: Checkpoint
-    do {
-      loaded = try Checkpoint(contentsOf: checkpoint)
-    } catch {
-      throw UsageError("--checkpoint: \(error)")
-    }
-    let model = loaded.model
-    let classes = loaded.metadata.classes
-    if let classes {
-      guard classes.count == model.classCount,
-        classes.allSatisfy({ (0..<ImageClassificationData.fullClassCount).contains($0) }),
-        Set(classes).count == classes.count
-      else {
-        throw UsageError(
-          "--checkpoint: \(checkpoint): metadata classes '\(classes)' do not fit the "
-            + "\(model.classCount) outputs of cls.weight")
-      }
-    } else if model.classCount != ImageClassificationData.fullClassCount {
-      throw UsageError(
-        "--checkpoint: \(checkpoint): \(model.classCount) outputs but no 'classes' metadata")
-    }
-    let standardisation: (mean: Float, std: Float)? =
-      if let m = loaded.metadata.inputMean, let s = loaded.metadata.inputStd { (m, s) } else { nil }
-    let dataset: ImageClassificationData
-    do {
-      dataset = try ImageClassificationData(
-        directory: data, classes: classes, standardisation: standardisation)
-    } catch {
-      throw UsageError("--data: \(error)")
-    }
-    guard dataset.train.featureCount == model.inputSize else {
-      throw UsageError(
-        "--checkpoint: \(checkpoint): fc0.weight takes \(model.inputSize) inputs, the data has "
-          + "\(dataset.train.featureCount) pixels per image")
-    }
-    return (model, dataset)
   }
 
   private func writeFigures(
