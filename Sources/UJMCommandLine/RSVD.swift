@@ -32,6 +32,13 @@ struct RSVDCommand: ParsableCommand {
   @Option(parsing: .unconditional, help: "Seed of the test matrix and of the error probes.")
   var seed: Int = 0
 
+  @Option(
+    help: ArgumentHelp(
+      "Arithmetic of the power iterations: double (Algorithm 971 as published) or mixed "
+        + "(Float32 iterations, Float64 final pass; faster, fewer digits for σ_k ≪ σ₁).",
+      valueName: "double|mixed"))
+  var precision: String = RandomizedSVD.Precision.double.rawValue
+
   @Option(help: "Also write U (m×k), s (k) and V (n×k) to this .npz file.")
   var vectors: String?
 
@@ -49,6 +56,9 @@ struct RSVDCommand: ParsableCommand {
       throw ValidationError("--iterations must be 0 or more (got \(iterations))")
     }
     guard seed >= 0 else { throw ValidationError("--seed must be 0 or more (got \(seed))") }
+    guard RandomizedSVD.Precision(rawValue: precision) != nil else {
+      throw ValidationError("--precision must be double or mixed (got '\(precision)')")
+    }
   }
 
   func run() throws {
@@ -64,6 +74,7 @@ struct RSVDCommand: ParsableCommand {
     var oversampling: Int
     var iterations: Int
     var seed: Int
+    var precision: String
   }
 
   /// Runs the command and returns what it prints (the report or the JSON object).
@@ -81,7 +92,7 @@ struct RSVDCommand: ParsableCommand {
     do {
       result = try RandomizedSVD.svd(
         of: a, rank: rank, oversampling: oversampling, powerIterations: iterations,
-        using: &generator)
+        precision: RandomizedSVD.Precision(rawValue: precision) ?? .double, using: &generator)
     } catch {
       throw UsageError("\(input): \(error)")
     }
@@ -94,7 +105,8 @@ struct RSVDCommand: ParsableCommand {
     }
     let report = Report(
       singular_values: result.singularValues, error_estimate: error.estimate, seconds: seconds,
-      rank: rank, oversampling: oversampling, iterations: iterations, seed: seed)
+      rank: rank, oversampling: oversampling, iterations: iterations, seed: seed,
+      precision: precision)
     if json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys]
@@ -147,7 +159,7 @@ struct RSVDCommand: ParsableCommand {
       "ujm rsvd: \(input) (\(shape.0)×\(shape.1)), rank \(r.rank), oversampling "
         + "\(r.oversampling), iterations \(r.iterations), seed \(r.seed)",
       result.method == .randomized
-        ? "method: Algorithm 971 (randomized SVD)"
+        ? "method: Algorithm 971 (randomized SVD), \(r.precision) precision power iterations"
         : "method: dense SVD (rank + oversampling ≥ min(m, n)/1.25)",
       "singular values:",
     ]

@@ -59,7 +59,7 @@ struct RSVDCommandTests {
     #expect(
       Set(object.keys) == [
         "singular_values", "error_estimate", "seconds", "rank", "oversampling", "iterations",
-        "seed",
+        "seed", "precision",
       ])
     let values = object["singular_values"] as! [Double]
     let err = relativeError(values, Array(sigma.prefix(5)))
@@ -67,6 +67,20 @@ struct RSVDCommandTests {
     let estimate = object["error_estimate"] as! Double
     #expect(abs(estimate - sigma[5]) <= 1e-8, "estimate \(estimate), σ₆ = \(sigma[5])")
     #expect(object["seed"] as? Int == 3 && object["iterations"] as? Int == 20)
+    #expect(object["precision"] as? String == "double")
+  }
+
+  @Test func mixedPrecisionGivesTheSameValuesOnASlowlyDecayingSpectrum() throws {
+    let dir = try rsvdTemporaryDirectory()
+    let file = dir.appendingPathComponent("a.npy")
+    let sigma = try writeSpectrumMatrix(to: file)
+    let out = try runRSVD([
+      "rsvd", "--input", file.path, "--rank", "5", "--json", "--precision", "mixed",
+    ])
+    let object = try JSONSerialization.jsonObject(with: Data(out.utf8)) as! [String: Any]
+    #expect(object["precision"] as? String == "mixed")
+    let err = relativeError(object["singular_values"] as! [Double], Array(sigma.prefix(5)))
+    #expect(err <= 1e-10, "σ error \(err), tolerance 1e-10")
   }
 
   @Test func readsFloat32FortranOrder() throws {
@@ -146,7 +160,8 @@ struct RSVDCommandTests {
     withEvery(
       "arguments",
       in: [["--rank", "0"], ["--rank", "-2"], ["--rank", "2", "--oversampling", "-1"],
-        ["--rank", "2", "--iterations", "-1"], ["--rank", "2", "--seed", "-5"]]
+        ["--rank", "2", "--iterations", "-1"], ["--rank", "2", "--seed", "-5"],
+        ["--rank", "2", "--precision", "half"]]
     ) { extra, label in
       let arguments = ["rsvd", "--input", "x.npy"] + extra
       do {

@@ -91,16 +91,13 @@ var sink = 0.0
 let gemmSeconds = seconds { for _ in 0..<3 { sink += (g * g)[0, 0] } } / 3
 let gemmRate = 2 * pow(1024, 3) / gemmSeconds / 1e9
 
+// Forming every J (compressed to its nonzero columns) once; the SVDs are timed per precision.
 var buildSeconds = 0.0
 var productSeconds = 0.0
-var svdSeconds = 0.0
-var estimateSeconds = 0.0
 var activeFraction = 0.0
-var flops = 0.0
-let l = Double(rank + RandomizedSVD.defaultOversampling)
-var worstDenseError = 0.0
-var denseCount = 0
-var denseChecks = 0
+var formFlops = 0.0
+var jacobians = [ResidualJacobian]()
+var compressed = [Matrix<Double>]()
 for n in 0..<inputs {
   for (i, branch) in branches.enumerated() {
     let h = points[n * blocks + i]
@@ -111,54 +108,68 @@ for n in 0..<inputs {
     let a1 = Double(j!.activeInputs.count)
     let a2 = Double(j!.activeHidden.count)
     activeFraction += a1 / Double(d) / Double(blocks * inputs)
-    let method: RandomizedSVD.Method =
-      RandomizedSVD.denseIsCheaper(
-        rows: d, columns: Int(a1), rank: rank, oversampling: RandomizedSVD.defaultOversampling)
-      ? .dense : .randomized
-    if method == .dense { denseCount += 1 }
-    // Forming K (D×|A2|·|A2|×|A1|), then the SVD (the cost model's flops).
-    flops += 2 * Double(d) * a2 * a1
-      + (method == .dense
-        ? 4 * Double(d) * a1 * a1 + 22 * a1 * a1 * a1 : 4 * 21 * Double(d) * a1 * l)
-    var g2 = SeededGenerator(seed: 0)
-    svdSeconds += try seconds {
-      _ = try j!.topSingularTriplets(rank: rank, errorEstimateIterations: 0, using: &g2)
-    }
-    var g3 = SeededGenerator(seed: 0)
-    var result: RandomizedSVDResult<Double>?
-    estimateSeconds += try seconds {
-      result = try j!.topSingularTriplets(rank: rank, using: &g3)
-    }
-    // Accuracy against LAPACK's dense SVD of the D×D Jacobian, for the first two inputs.
-    if n < 2 {
-      // Algorithm 971 itself (not the cost model's choice), on the nonzero part K.
-      var g4 = SeededGenerator(seed: 0)
-      let randomized = try RandomizedSVD.svd(
-        of: k!, rank: rank, errorEstimateIterations: 0, using: &g4)
-      let dense = try j!.materialized().singularValues()
-      for (x, y) in zip(randomized.singularValues, dense.prefix(rank)) where y > 0 {
-        worstDenseError = max(worstDenseError, abs(x - y) / y)
-      }
-      _ = result
-      denseChecks += 1
-    }
+    // Forming K (D×|A2|·|A2|×|A1|).
+    formFlops += 2 * Double(d) * a2 * a1
+    jacobians.append(j!)
+    if n < 2 { compressed.append(k!) }
   }
 }
-estimateSeconds -= svdSeconds
 let formSeconds = buildSeconds + productSeconds
-let total = formSeconds + svdSeconds
+let l = Double(rank + RandomizedSVD.defaultOversampling)
 print("")
 print("active input units per block: \(format(100 * activeFraction, 1))%")
 print("form J (compressed to its nonzero columns): \(format(formSeconds)) s "
   + "(masks and gathers \(format(buildSeconds)) s, product \(format(productSeconds)) s)")
-print("top-\(rank) SVD of every J:                    \(format(svdSeconds)) s "
-  + "(dense SVD chosen for \(denseCount) of \(blocks * inputs) Jacobians by the cost model)")
-print("Jacobian stage (form + SVD):                \(format(total)) s  (target ≤ 4 s)")
-print("  + error estimates (20 its, 10 probes):    \(format(estimateSeconds)) s")
-print("Jacobian stage rate: \(format(flops / total / 1e9, 1)) GFLOP/s = "
-  + "\(format(100 * flops / total / 1e9 / gemmRate, 1))% of dgemm's \(format(gemmRate, 1)) GFLOP/s "
-  + "(n = 1024, same run)")
-print("Algorithm 971's top-\(rank) σ vs dense dgesdd on \(denseChecks) Jacobians: max relative difference "
-  + "\(worstDenseError) (target ≤ 1e-8: \(worstDenseError <= 1e-8 ? "met" : "NOT met"))")
+
+for precision in RandomizedSVD.Precision.allCases {
+  var svdSeconds = 0.0
+  var estimateSeconds = 0.0
+  var flops = formFlops
+  var denseCount = 0
+  for j in jacobians {
+    let a1 = Double(j.activeInputs.count)
+    let dense = RandomizedSVD.denseIsCheaper(
+      rows: d, columns: Int(a1), rank: rank, oversampling: RandomizedSVD.defaultOversampling,
+      precision: precision)
+    if dense { denseCount += 1 }
+    // The SVD's flops, counted as Float64 flops whatever the precision.
+    flops += dense
+      ? 4 * Double(d) * a1 * a1 + 22 * a1 * a1 * a1 : 4 * 21 * Double(d) * a1 * l
+    var g2 = SeededGenerator(seed: 0)
+    svdSeconds += try seconds {
+      _ = try j.topSingularTriplets(
+        rank: rank, errorEstimateIterations: 0, precision: precision, using: &g2)
+    }
+    var g3 = SeededGenerator(seed: 0)
+    estimateSeconds += try seconds {
+      _ = try j.topSingularTriplets(rank: rank, precision: precision, using: &g3)
+    }
+  }
+  estimateSeconds -= svdSeconds
+  // Accuracy against LAPACK's dense SVD of the D×D Jacobian, for the first two inputs:
+  // Algorithm 971 itself (not the cost model's choice), on the nonzero part K.
+  var worstDenseError = 0.0
+  for (j, k) in zip(jacobians, compressed) {
+    var g4 = SeededGenerator(seed: 0)
+    let randomized = try RandomizedSVD.svd(
+      of: k, rank: rank, errorEstimateIterations: 0, precision: precision, using: &g4)
+    let dense = try j.materialized().singularValues()
+    for (x, y) in zip(randomized.singularValues, dense.prefix(rank)) where y > 0 {
+      worstDenseError = max(worstDenseError, abs(x - y) / y)
+    }
+  }
+  let total = formSeconds + svdSeconds
+  print("")
+  print("\(precision.rawValue) precision power iterations:")
+  print("  top-\(rank) SVD of every J:                    \(format(svdSeconds)) s "
+    + "(dense SVD chosen for \(denseCount) of \(blocks * inputs) Jacobians by the cost model)")
+  print("  Jacobian stage (form + SVD):                \(format(total)) s  (target ≤ 4 s)")
+  print("    + error estimates (20 its, 10 probes):    \(format(estimateSeconds)) s")
+  print("  Jacobian stage rate: \(format(flops / total / 1e9, 1)) GFLOP/s (Float64-equivalent) = "
+    + "\(format(100 * flops / total / 1e9 / gemmRate, 1))% of dgemm's \(format(gemmRate, 1)) GFLOP/s "
+    + "(n = 1024, same run)")
+  print("  Algorithm 971's top-\(rank) σ vs dense dgesdd on \(compressed.count) Jacobians: max relative "
+    + "difference \(worstDenseError) (target ≤ 1e-8: \(worstDenseError <= 1e-8 ? "met" : "NOT met"))")
+}
 print("BLAS core \(blas.core), \(blas.threads) threads; load average \(loadAverage())")
 if sink.isNaN { print(sink) }

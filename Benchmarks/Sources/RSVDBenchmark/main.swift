@@ -58,45 +58,77 @@ for n in sizes.isEmpty ? [512, 4096] : sizes {
     denseFull.append(try seconds { reference = try a.singularValueDecomposition() })
     denseValues.append(try seconds { _ = try a.singularValues() })
   }
-  var randomized = [Double]()
-  var withEstimate = [Double]()
-  var result: RandomizedSVDResult<Double>?
-  for r in 0..<repeats {
-    var g = SeededGenerator(seed: UInt64(r))
-    randomized.append(
-      try seconds {
-        result = try RandomizedSVD.svd(
-          of: a, rank: rank, oversampling: oversampling, powerIterations: iterations,
-          errorEstimateIterations: 0, using: &g)
-      })
-    var g2 = SeededGenerator(seed: UInt64(r))
-    withEstimate.append(
-      try seconds {
-        result = try RandomizedSVD.svd(
-          of: a, rank: rank, oversampling: oversampling, powerIterations: iterations, using: &g2)
-      })
+  /// Median seconds of Algorithm 971 in one precision, without and with the error estimate,
+  /// and the worst relative error of its top σ against dgesdd.
+  func timeRandomized(_ precision: RandomizedSVD.Precision) throws
+    -> (plain: Double, estimate: Double, error: Double, result: RandomizedSVDResult<Double>)
+  {
+    var plain = [Double]()
+    var withEstimate = [Double]()
+    var result: RandomizedSVDResult<Double>?
+    for r in 0..<repeats {
+      var g = SeededGenerator(seed: UInt64(r))
+      plain.append(
+        try seconds {
+          result = try RandomizedSVD.svd(
+            of: a, rank: rank, oversampling: oversampling, powerIterations: iterations,
+            errorEstimateIterations: 0, precision: precision, using: &g)
+        })
+      var g2 = SeededGenerator(seed: UInt64(r))
+      withEstimate.append(
+        try seconds {
+          result = try RandomizedSVD.svd(
+            of: a, rank: rank, oversampling: oversampling, powerIterations: iterations,
+            precision: precision, using: &g2)
+        })
+    }
+    let top = Array(reference.singularValues.prefix(rank))
+    var maxRelative = 0.0
+    for (x, y) in zip(result!.singularValues, top) { maxRelative = max(maxRelative, abs(x - y) / y) }
+    return (median(plain), median(withEstimate), maxRelative, result!)
   }
-  let top = Array(reference.singularValues.prefix(rank))
-  var maxRelative = 0.0
-  for (x, y) in zip(result!.singularValues, top) { maxRelative = max(maxRelative, abs(x - y) / y) }
-  let tRandom = median(randomized)
-  let tEstimate = median(withEstimate)
   let tFull = median(denseFull)
   let tValues = median(denseValues)
   print("")
-  print(
-    "n = \(n) (\(result!.method.rawValue)), medians of \(repeats) rsvd / \(denseRepeats) dense "
-      + "runs:")
-  print("  rsvd top \(rank), T = \(iterations):             \(format(tRandom, 4)) s")
-  print("  rsvd + error estimate (20 its, 10 probes):  \(format(tEstimate, 4)) s")
+  print("n = \(n), medians of \(repeats) rsvd / \(denseRepeats) dense runs:")
   print("  dense SVD, U Σ V (dgesdd 'S'):             \(format(tFull, 4)) s")
   print("  dense SVD, values only (dgesdd 'N'):       \(format(tValues, 4)) s")
-  print("  speed-up vs full dense SVD:    \(format(tFull / tRandom, 1))× "
-    + "(\(format(tFull / tEstimate, 1))× with the error estimate)")
-  print("  speed-up vs values-only SVD:   \(format(tValues / tRandom, 1))× "
-    + "(\(format(tValues / tEstimate, 1))× with the error estimate)")
-  print("  max relative error of the top \(rank) σ vs dgesdd: \(maxRelative)")
-  print("  ‖A − UΣVᵀ‖₂ estimate \(result!.error!.estimate) (σ\(rank + 1) = "
-    + "\(reference.singularValues[rank]))")
+  for precision in RandomizedSVD.Precision.allCases {
+    let r = try timeRandomized(precision)
+    print("  rsvd top \(rank), T = \(iterations), \(precision.rawValue) precision (\(r.result.method.rawValue)):")
+    print("    time \(format(r.plain, 4)) s, \(format(r.estimate, 4)) s with the error estimate "
+      + "(20 its, 10 probes)")
+    print("    speed-up vs full dense SVD:  \(format(tFull / r.plain, 1))× "
+      + "(\(format(tFull / r.estimate, 1))× with the error estimate)")
+    print("    speed-up vs values-only SVD: \(format(tValues / r.plain, 1))× "
+      + "(\(format(tValues / r.estimate, 1))× with the error estimate)")
+    print("    max relative error of the top \(rank) σ vs dgesdd: \(r.error) (tolerance 1e-8)")
+    print("    ‖A − UΣVᵀ‖₂ estimate \(r.result.error!.estimate) (σ\(rank + 1) = "
+      + "\(reference.singularValues[rank]))")
+  }
+  // Where the mixed-precision time goes: its parts, each timed alone (medians).
+  let l = rank + oversampling
+  var partRng = SeededGenerator(seed: 99)
+  let block: Matrix<Double> = Gaussian.matrix(rows: n, columns: l, using: &partRng)
+  let block32 = block.converted(to: Float.self)
+  var a32 = a.converted(to: Float.self)
+  let tConvert = median(try (0..<repeats).map { _ in seconds { a32 = a.converted(to: Float.self) } })
+  let tProduct32 = median(try (0..<repeats).map { _ in seconds { _ = a32.apply(block32) } })
+  let tProductT32 = median(
+    try (0..<repeats).map { _ in seconds { _ = a32.applyTransposed(block32) } })
+  let tProduct64 = median(try (0..<repeats).map { _ in seconds { _ = a.apply(block) } })
+  let tLU32 = median(
+    try (0..<repeats).map { _ in
+      var x = block32
+      return try seconds { try x.luNormalize() }
+    })
+  let floor = tConvert + Double(iterations) * (tProduct32 + tProductT32) + 2 * tProduct64
+  print("  parts of the mixed-precision run (n×\(l) blocks):")
+  print("    Float64→Float32 copy of A \(format(tConvert, 4)) s; sgemm A·X \(format(tProduct32, 4)) s, "
+    + "Aᵀ·X \(format(tProductT32, 4)) s (\(format(2 * Double(n * n * l) / tProduct32 / 1e9, 0)) GFLOP/s); "
+    + "dgemm A·X \(format(tProduct64, 4)) s (\(format(2 * Double(n * n * l) / tProduct64 / 1e9, 0)) GFLOP/s); "
+    + "sgetrf-normalise \(format(tLU32, 5)) s")
+  print("    copy + \(2 * iterations) sgemm + 2 dgemm = \(format(floor, 4)) s: the products' floor "
+    + "(= \(format(tFull / floor, 1))× the dense SVD)")
   print("  BLAS core \(blas.core), \(blas.threads) threads; load average \(loadAverage())")
 }

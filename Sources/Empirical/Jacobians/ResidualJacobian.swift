@@ -100,11 +100,15 @@ public struct ResidualJacobian: LinearOperator, Sendable, Equatable {
 
   /// The top `rank` singular triplets of J from `compressed` (same singular values and U; V
   /// scattered back to D rows), with the error report: by Algorithm 971, or by the dense SVD
-  /// when `RandomizedSVD.denseIsCheaper` says so for the shape of the nonzero part.
+  /// when `RandomizedSVD.denseIsCheaper` says so for the shape of the nonzero part. The power
+  /// iterations run in `precision`: `.double` by default, because trained Jacobians have
+  /// steep spectra on which `.mixed` misses the 1e-8 agreement with the dense SVD (see
+  /// `RandomizedSVD.Precision`).
   public func topSingularTriplets<G: RandomNumberGenerator>(
     rank: Int, oversampling: Int = RandomizedSVD.defaultOversampling,
     powerIterations: Int = RandomizedSVD.defaultPowerIterations,
-    errorEstimateIterations: Int = SpectralNorm.defaultIterations, using generator: inout G
+    errorEstimateIterations: Int = SpectralNorm.defaultIterations,
+    precision: RandomizedSVD.Precision = .double, using generator: inout G
   ) throws(LAPACKError) -> RandomizedSVDResult<Double> {
     precondition(rank >= 1 && rank <= dimension, "rank \(rank) not in 1...\(dimension)")
     let k = compressed
@@ -120,7 +124,7 @@ public struct ResidualJacobian: LinearOperator, Sendable, Equatable {
         method: .dense)
     } else if RandomizedSVD.denseIsCheaper(
       rows: k.rows, columns: k.columns, rank: kept, oversampling: oversampling,
-      powerIterations: powerIterations)
+      powerIterations: powerIterations, precision: precision)
     {
       // Exact, and cheaper than Algorithm 971 when few inputs are active.
       let full = try k.singularValueDecomposition()
@@ -133,7 +137,8 @@ public struct ResidualJacobian: LinearOperator, Sendable, Equatable {
     } else {
       result = try RandomizedSVD.svd(
         of: k, rank: kept, oversampling: oversampling, powerIterations: powerIterations,
-        errorEstimateIterations: errorEstimateIterations, using: &generator)
+        errorEstimateIterations: errorEstimateIterations, precision: precision,
+        using: &generator)
     }
     // Pad with zero singular values (J has rank ≤ |A1|) and unit vectors outside the span.
     var d = result.decomposition
