@@ -12,6 +12,7 @@ import LinearAlgebra
 struct MeasureReport {
   var checkpoint: String
   var seed: Int
+  /// The inputs measured, as 0-based positions in the training file.
   var inputs: [Int]
   var seconds: Double
   var measurement: ResidualAlignmentMeasurement

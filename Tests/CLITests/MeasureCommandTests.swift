@@ -7,16 +7,23 @@ import Testing
 
 @testable import UJMCommandLine
 
-/// A data directory (3 classes of 4×4 images) and a random 3-block, width-16 checkpoint for it.
-private func measureFixture() throws -> (data: String, checkpoint: String) {
+/// A data directory (3 classes of 4×4 images; labels cycle 0, 1, 2 over 96 training examples)
+/// and a random 3-block, width-16 checkpoint for it trained on `classes` (original labels).
+private func measureFixture(classes: [Int] = [0, 1, 2], standardisation: (Float, Float)? = nil)
+  throws -> (data: String, checkpoint: String)
+{
   let directory = temporaryDirectory("measure")
   writeSyntheticImageData(to: directory, train: 96, test: 30, side: 4, classes: 3)
   var rng = testGenerator(90)
   let model = ResidualNetwork<Float>(
-    architecture: Architecture(blocks: 3, width: 16, skips: true), inputSize: 16, classCount: 3,
-    using: &rng)
+    architecture: Architecture(blocks: 3, width: 16, skips: true), inputSize: 16,
+    classCount: classes.count, using: &rng)
   let path = (directory as NSString).appendingPathComponent("checkpoint.safetensors")
-  try Checkpoint(model: model, metadata: CheckpointMetadata(classes: [0, 1, 2])).write(to: path)
+  try Checkpoint(
+    model: model,
+    metadata: CheckpointMetadata(
+      inputMean: standardisation?.0, inputStd: standardisation?.1, classes: classes)
+  ).write(to: path)
   return (directory, path)
 }
 
@@ -104,6 +111,51 @@ struct MeasureCommandTests {
         "figure1-trajectories.svg", "figure2-alignment.svg",
         "figure4-singular-values.svg", "figure7-neural-collapse.svg",
       ])
+  }
+
+  @Test func indicesArePositionsInTheTrainingFileForAClassSubset() throws {
+    // Classes [2, 0] of a file whose labels cycle 0, 1, 2: file position 5 (class 2) is the
+    // 4th kept example; before issue 6's fix, "--indices 5" meant kept example 5 (position 8).
+    let (data, checkpoint) = try measureFixture(classes: [2, 0], standardisation: (0.4, 0.3))
+    let run = measure([
+      "--checkpoint", checkpoint, "--data", data, "--indices", "5,0", "--rank", "2",
+      "--nc-examples", "0", "--json",
+    ])
+    let object = try JSONSerialization.jsonObject(with: Data(run.output!.utf8)) as! [String: Any]
+    #expect(object["inputs"] as! [Int] == [5, 0])
+    let sigma1 = (object["blocks"] as! [[String: Any]]).map { $0["sigma1_per_input"] as! [Double] }
+    // The same measurement made directly on the file's examples 5 and 0 (all classes loaded
+    // with the checkpoint's standardisation, so that example p is train[p]).
+    let all = try ImageClassificationData(directory: data, standardisation: (0.4, 0.3))
+    let points = [5, 0].map { p in all.train.features[(p * 16)..<((p + 1) * 16)].map(Double.init) }
+    var generator = SeededGenerator(seed: 0)
+    let direct = try ResidualAlignmentMeasurement.measure(
+      network: EvaluationNetwork(try Checkpoint(contentsOf: checkpoint).model), inputs: points,
+      rank: 2, using: &generator)
+    let error = relativeError(sigma1.flatMap { $0 }, direct.blocks.flatMap(\.sigma1PerInput))
+    print("σ₁ of --indices 5,0 against the file's examples 5, 0: relative error \(error), "
+      + "tolerance 1e-12")
+    #expect(error <= 1e-12)
+    // The default balanced draw is reported by file position too: only classes 0 and 2.
+    let drawn = measure([
+      "--checkpoint", checkpoint, "--data", data, "--inputs", "6", "--rank", "2",
+      "--nc-examples", "0", "--json",
+    ])
+    let drawnObject =
+      try JSONSerialization.jsonObject(with: Data(drawn.output!.utf8)) as! [String: Any]
+    let inputs = drawnObject["inputs"] as! [Int]
+    #expect(inputs.map { $0 % 3 }.sorted() == [0, 0, 0, 2, 2, 2], "\(inputs)")
+    // A position of a class the checkpoint was not trained on, and one past the file's end.
+    let cases: [(String, [String])] = [
+      ("0,4", ["--indices", "index 4", "class 1", "[2, 0]"]),
+      ("96", ["--indices", "index 96", "0..<96", "96 examples"]),
+    ]
+    for (indices, mentions) in cases {
+      let bad = measure(["--checkpoint", checkpoint, "--data", data, "--indices", indices])
+      print("measure --indices \(indices) (classes [2, 0]): exit \(bad.code), \(bad.message)")
+      #expect(bad.code == 64)
+      for m in mentions { #expect(bad.message.contains(m), "\(bad.message) lacks \(m)") }
+    }
   }
 
   @Test func badInputExits64NamingTheProblem() throws {
