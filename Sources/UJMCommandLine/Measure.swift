@@ -18,7 +18,8 @@ struct Measure: ParsableCommand {
       positions, also when they are drawn with --inputs.
       """)
 
-  @Option(help: "A checkpoint.safetensors written by ujm train or by PyTorch.")
+  @Option(
+    help: "A checkpoint.safetensors written by ujm train or by PyTorch, or a run directory.")
   var checkpoint: String
 
   @Option(help: "Directory with the IDX files.")

@@ -113,6 +113,12 @@ struct MeasureCommandTests {
     ])
     #expect(run.output?.contains("seed 0") == true)
     #expect(run.output?.contains("positions 0,5,7") == true)
+    // A run directory of ujm train names its checkpoint.safetensors.
+    let directory = measure([
+      "--checkpoint", (checkpoint as NSString).deletingLastPathComponent, "--data", data,
+      "--indices", "0,5,7", "--rank", "2", "--json", "--nc-examples", "0",
+    ])
+    #expect(directory.code == 0, "\(directory.message)")
     let files = try FileManager.default.contentsOfDirectory(atPath: figures).sorted()
     #expect(
       files == [
@@ -222,6 +228,7 @@ struct MeasureCommandTests {
     let cases: [([String], String)] = [
       (["--checkpoint", wrongLayout], "blocks.1.fc2.weight"),
       (["--checkpoint", data + "/missing.safetensors"], "--checkpoint"),
+      (["--checkpoint", temporaryDirectory("empty-run")], "without a checkpoint.safetensors"),
       (["--checkpoint", truncated], "--checkpoint"),
       (["--checkpoint", garbage], "--checkpoint"),
       (["--checkpoint", checkpoint, "--inputs", "0"], "--inputs"),
