@@ -117,7 +117,7 @@ public enum ResidualAlignmentFigures {
       inverse.append(
         SVGPlot.Series(
           points: live.map { (Double($0.index), 1 / $0.sigma1PerInput[n]) },
-          color: "#bbbbbb", lines: true, markers: false,
+          color: "#bbbbbb", lines: true, markers: live.count < 2,
           label: n == 0 ? "each input" : nil))
     }
     inverse.append(
@@ -141,8 +141,10 @@ public enum ResidualAlignmentFigures {
         ))
     } else {
       notes.append(
-        "no fit: \(m.ra4.liveBlocks.count) live block\(m.ra4.liveBlocks.count == 1 ? "" : "s"), "
-          + "a line needs 2")
+        "no fit: "
+          + (m.ra4.liveBlocks.isEmpty
+            ? "no block is live" : "only block \(m.ra4.liveBlocks[0]) is live")
+          + "; a line needs 2 live blocks")
     }
     let dead = m.ra4.deadBlocks
     if !dead.isEmpty {

@@ -148,7 +148,7 @@ public struct SVGPlot: Sendable {
     let pw = width - left - right
     let below = legend == .below ? belowLayout(width: pw) : (items: [], notes: [], rows: 0)
     let rows = legend == .below ? max(below.rows, legendRows) : 0
-    let bottom = Self.margins.bottom + (rows > 0 ? Double(rows) * Self.rowHeight + 4 : 0)
+    let bottom = Self.margins.bottom + (rows > 0 ? Double(rows) * Self.rowHeight + 8 : 0)
     let ph = height - top - bottom
     func ty(_ y: Double) -> Double? {
       if logY { return y > 0 && y.isFinite ? log10(y) : nil }
@@ -223,8 +223,9 @@ public struct SVGPlot: Sendable {
           + "fill=\"\(series.color)\">\(svgEscaped(label))</text>\n"
       }
     }
-    // The legend under the x-axis label: rows of (swatch, text), then the notes in grey.
-    let legendTop = oy + top + ph + Self.margins.bottom + 4
+    // The legend under the x-axis label (baseline 18 below its baseline): rows of (swatch,
+    // text), then the notes in grey.
+    let legendTop = oy + top + ph + Self.margins.bottom + 12
     for item in below.items {
       let x = ox + left + item.x
       let y = legendTop + Double(item.row) * Self.rowHeight
