@@ -3,12 +3,30 @@ import Foundation
 
 /// A checkpoint and the data set it was trained on, checked against each other: the shared
 /// loading step of `ujm evaluate` and `ujm measure`. Every problem is a `UsageError` naming the
-/// option (`--checkpoint` or `--data`) and what is wrong.
+/// option (`--checkpoint` or `--data`) and what is wrong. `--checkpoint` may name a run directory
+/// of `ujm train` (its `checkpoint.safetensors` is read).
 struct CheckpointWithData {
   var checkpoint: Checkpoint
   var dataset: ImageClassificationData
 
-  init(checkpoint path: String, data: String) throws {
+  /// The file that `--checkpoint path` names: `path` itself, or `path/checkpoint.safetensors`
+  /// when `path` is a directory.
+  static func checkpointFile(_ path: String) throws -> String {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
+      isDirectory.boolValue
+    else { return path }
+    let file = (path as NSString).appendingPathComponent("checkpoint.safetensors")
+    guard FileManager.default.fileExists(atPath: file) else {
+      throw UsageError(
+        "--checkpoint: \(path) is a directory without a checkpoint.safetensors; name the "
+          + "checkpoint file or a run directory of ujm train")
+    }
+    return file
+  }
+
+  init(checkpoint given: String, data: String) throws {
+    let path = try Self.checkpointFile(given)
     do {
       checkpoint = try Checkpoint(contentsOf: path)
     } catch {

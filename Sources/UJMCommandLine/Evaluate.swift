@@ -7,7 +7,8 @@ struct Evaluate: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Evaluate a checkpoint (PyTorch-layout safetensors) on its class subset.")
 
-  @Option(help: "A checkpoint.safetensors written by ujm train or by PyTorch.")
+  @Option(
+    help: "A checkpoint.safetensors written by ujm train or by PyTorch, or a run directory.")
   var checkpoint: String
 
   @Option(help: "Directory with the IDX files.")

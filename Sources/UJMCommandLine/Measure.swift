@@ -12,11 +12,14 @@ struct Measure: ParsableCommand {
       weights) of each input, their top singular triplets by randomized SVD (Algorithm 971,
       T = 20), and the paper's section 2 metrics, each with its median, min and max over the
       inputs. Neural Collapse is measured over the training examples (--nc-examples) at every
-      layer. --indices are 0-based positions among the training examples of the checkpoint's
-      classes (the positions in the training file when all classes are used).
+      layer. --indices are 0-based positions in the training file (all 60000 examples of
+      Fashion-MNIST), also for a checkpoint trained on a subset of the classes; each must hold an
+      example of one of the checkpoint's classes. The report lists the inputs by these file
+      positions, also when they are drawn with --inputs.
       """)
 
-  @Option(help: "A checkpoint.safetensors written by ujm train or by PyTorch.")
+  @Option(
+    help: "A checkpoint.safetensors written by ujm train or by PyTorch, or a run directory.")
   var checkpoint: String
 
   @Option(help: "Directory with the IDX files.")
@@ -26,7 +29,8 @@ struct Measure: ParsableCommand {
     parsing: .unconditional, help: "Training inputs, balanced over classes, drawn with --seed.")
   var inputs: Int?
 
-  @Option(help: "Comma-separated 0-based positions of the training inputs (instead of --inputs).")
+  @Option(
+    help: "Comma-separated 0-based positions in the training file (instead of --inputs).")
   var indices: String?
 
   @Option(parsing: .unconditional, help: "k, the size of the top subspaces compared in RA2.")
@@ -37,7 +41,10 @@ struct Measure: ParsableCommand {
 
   @Option(
     name: .customLong("nc-examples"), parsing: .unconditional,
-    help: "Training examples for Neural Collapse (the first N; default all; 0 skips it).")
+    help: """
+      Training examples for Neural Collapse (the first N of the checkpoint's classes; default \
+      all; 0 skips it).
+      """)
   var ncExamples: Int?
 
   @Option(help: "Write SVG figures (1, 2, 4, 7) to this directory.")
@@ -96,13 +103,11 @@ struct Measure: ParsableCommand {
     let train = dataset.train
     let labels = train.labels.map(Int.init)
     var generator = SeededGenerator(seed: UInt64(seed))
-    let chosen: [Int]
+    let chosen: [Int]  // positions in `train`, i.e. among the checkpoint's classes
     if let indices {
-      chosen = try Self.parseIndices(indices)
-      if let bad = chosen.first(where: { $0 >= train.count }) {
-        throw UsageError(
-          "--indices: index \(bad) is out of range 0..<\(train.count) (training examples)")
-      }
+      chosen = try Self.keptExamples(
+        atFilePositions: Self.parseIndices(indices), of: dataset.trainFile,
+        classes: dataset.classes)
     } else {
       let count = inputs ?? 20
       guard
@@ -135,9 +140,31 @@ struct Measure: ParsableCommand {
       try writeFigures(to: figures, ra: ra, nc: nc, labels: chosen.map { labels[$0] })
     }
     let report = MeasureReport(
-      checkpoint: checkpoint, seed: seed, inputs: chosen, seconds: seconds, measurement: ra,
+      checkpoint: checkpoint, seed: seed, inputs: chosen.map { dataset.trainFile.positions[$0] },
+      seconds: seconds, measurement: ra,
       neuralCollapse: nc)
     return json ? report.json : report.text(blas: BLASEnvironment.current, figures: figures)
+  }
+
+  /// The positions in the kept training examples of the examples at `positions` in the training
+  /// file. Throws a `UsageError` naming `--indices` for a position past the end of the file or
+  /// one whose example's class (original label) is not in `classes`.
+  static func keptExamples(
+    atFilePositions positions: [Int], of file: FilePositions, classes: [Int]
+  ) throws -> [Int] {
+    try positions.map { p in
+      guard p < file.fileCount else {
+        throw UsageError(
+          "--indices: index \(p) is out of range 0..<\(file.fileCount) (the training file has "
+            + "\(file.fileCount) examples)")
+      }
+      guard let n = file.keptIndex(ofFilePosition: p) else {
+        throw UsageError(
+          "--indices: index \(p) is an example of class \(file.fileLabels[p]), which is not "
+            + "among the checkpoint's classes \(classes)")
+      }
+      return n
+    }
   }
 
   static func seconds(_ d: Duration) -> Double {

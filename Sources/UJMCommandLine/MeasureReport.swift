@@ -5,13 +5,15 @@ import LinearAlgebra
 /// The report of `ujm measure`: the JSON object of issue 6 and the human-readable text.
 ///
 /// JSON: `{checkpoint, seed, inputs, seconds, blocks: [{index, top_singular_values,
-/// sigma1_per_input}], ra1: {pc1_variance_fraction, step_cv, step_cos}, ra2: {diag_fraction,
-/// random_baseline, …}, ra3: {gap, …}, ra4: {slope, intercept, r2, ci95, onset, …}, nc: {…},
-/// svd: {…}}` where every spread is `{median, min, max}` over the inputs. Non-finite numbers are
-/// written as null.
+/// sigma1_per_input, dead}], ra1: {pc1_variance_fraction, step_cv, step_cos}, ra2:
+/// {diag_fraction, random_baseline, …}, ra3: {gap, …}, ra4: {slope, intercept, r2, ci95, onset,
+/// live_blocks, dead_blocks, dead_threshold, …}, nc: {…}, svd: {…}}` where every spread is
+/// `{median, min, max}` over the inputs. Non-finite numbers are written as null; so is the RA4 fit
+/// (slope, intercept, r2, first_block, last_block, ci95) when fewer than 2 blocks are live.
 struct MeasureReport {
   var checkpoint: String
   var seed: Int
+  /// The inputs measured, as 0-based positions in the training file.
   var inputs: [Int]
   var seconds: Double
   var measurement: ResidualAlignmentMeasurement
@@ -44,10 +46,18 @@ struct MeasureReport {
 
   var object: [String: Any] {
     let m = measurement
-    var ra4: [String: Any] = Self.fit(m.ra4.all).merging(
+    let noFit: [String: Any] = [
+      "slope": NSNull(), "intercept": NSNull(), "r2": NSNull(), "first_block": NSNull(),
+      "last_block": NSNull(),
+    ]
+    var ra4: [String: Any] = (m.ra4.all.map(Self.fit) ?? noFit).merging(
       [
-        "ci95": m.ra4.ci95.map(Self.number), "onset": m.ra4.onset.map { $0 as Any } ?? NSNull(),
+        "ci95": m.ra4.ci95.map { $0.map(Self.number) as Any } ?? NSNull(),
+        "onset": m.ra4.onset.map { $0 as Any } ?? NSNull(),
         "bootstrap_resamples": m.ra4.resamples,
+        "live_blocks": m.ra4.liveBlocks, "dead_blocks": m.ra4.deadBlocks,
+        "dead_threshold": Self.number(m.ra4.deadThreshold),
+        "dead_relative_threshold": InverseDepthScaling.deadRelativeThreshold,
       ]) { a, _ in a }
     ra4["from_onset"] = m.ra4.fromOnset.map { Self.fit($0) as Any } ?? NSNull()
     var out: [String: Any] = [
@@ -55,7 +65,7 @@ struct MeasureReport {
       "blocks": m.blocks.map { b in
         [
           "index": b.index, "top_singular_values": b.topSingularValues.map(Self.number),
-          "sigma1_per_input": b.sigma1PerInput.map(Self.number),
+          "sigma1_per_input": b.sigma1PerInput.map(Self.number), "dead": b.dead,
         ] as [String: Any]
       },
       "ra1": [
@@ -136,27 +146,48 @@ struct MeasureReport {
       "RA3 (rank ≤ C = \(m.ra3.classes); median over blocks per input):",
       "  σ_C/σ_{C+1}                    \(Self.s(m.ra3.gap))",
       "  numerical rank (σ > \(m.ra3.threshold)·σ₁)  \(Self.s(m.ra3.numericalRank))",
-      "RA4 (1/σ₁ linear in depth; fit of the mean over inputs):",
-      "  all blocks: slope \(Self.s(m.ra4.all.slope)), intercept \(Self.s(m.ra4.all.intercept)), "
-        + "R² \(Self.s(m.ra4.all.r2)), bootstrap 95% CI of the slope "
-        + "[\(Self.s(m.ra4.ci95[0])), \(Self.s(m.ra4.ci95[1]))] (\(m.ra4.resamples) resamples)",
+      "RA4 (1/σ₁ linear in depth; fit of the mean over inputs, live blocks only):",
+      "  dead blocks (median σ₁ ≤ \(InverseDepthScaling.deadRelativeThreshold) × the largest "
+        + "block median σ₁ = \(Self.s(m.ra4.deadThreshold))): "
+        + (m.ra4.deadBlocks.isEmpty
+          ? "none" : InverseDepthScaling.runs(of: m.ra4.deadBlocks) + " (left out of the fit)"),
     ]
-    if let onset = m.ra4.onset, let f = m.ra4.fromOnset {
+    let l = m.blocks.count
+    if let all = m.ra4.all, let ci95 = m.ra4.ci95 {
       lines.append(
-        "  onset (first block with R² ≥ 0.9 from there on): \(onset); from it: slope "
-          + "\(Self.s(f.slope)), intercept \(Self.s(f.intercept)), R² \(Self.s(f.r2))")
+        "  \(m.ra4.deadBlocks.isEmpty ? "all blocks" : "live blocks (\(m.ra4.liveBlocks.count) of \(l))"): "
+          + "slope \(Self.s(all.slope)), intercept \(Self.s(all.intercept)), "
+          + "R² \(Self.s(all.r2)), bootstrap 95% CI of the slope "
+          + "[\(Self.s(ci95[0])), \(Self.s(ci95[1]))] (\(m.ra4.resamples) resamples)")
     } else {
-      lines.append("  onset: none (no fit over ≥ 4 final blocks reaches R² ≥ 0.9)")
+      let live = m.ra4.liveBlocks
+      lines.append(
+        "  no fit: "
+          + (live.isEmpty
+            ? "none of the \(l) blocks is live"
+            : "only block \(live[0]) of the \(l) is live")
+          + "; a line needs at least 2 live blocks")
+    }
+    if m.ra4.all != nil {
+      if let onset = m.ra4.onset, let f = m.ra4.fromOnset {
+        lines.append(
+          "  onset (first live block with R² ≥ 0.9 from there on): \(onset); from it: slope "
+            + "\(Self.s(f.slope)), intercept \(Self.s(f.intercept)), R² \(Self.s(f.r2))")
+      } else {
+        lines.append("  onset: none (no fit over ≥ 4 final live blocks reaches R² ≥ 0.9)")
+      }
     }
     lines.append("")
-    lines.append("block   σ₁ (median over inputs)   σ_C/σ_{C+1}   σ₂₀ (mean; σ_D if D < 20)")
+    lines.append(
+      "block   σ₁ (median over inputs)   σ_C/σ_{C+1}   σ₂₀ (mean; σ_D if D < 20)   branch")
     for b in m.blocks {
       func pad(_ text: String, _ width: Int) -> String {
         text.padding(toLength: width, withPad: " ", startingAt: 0)
       }
       lines.append(
         "  \(pad(String(b.index), 5)) \(pad(Self.s(Spread(of: b.sigma1PerInput).median), 26))"
-          + "\(pad(Self.s(b.gap.median), 14))\(Self.s(b.topSingularValues.last ?? .nan))")
+          + "\(pad(b.dead ? "—" : Self.s(b.gap.median), 14))"
+          + "\(pad(Self.s(b.topSingularValues.last ?? .nan), 28))\(b.dead ? "dead" : "live")")
     }
     if let nc = neuralCollapse {
       let last = nc.last.metrics

@@ -7,16 +7,27 @@ import Testing
 
 @testable import UJMCommandLine
 
-/// A data directory (3 classes of 4×4 images) and a random 3-block, width-16 checkpoint for it.
-private func measureFixture() throws -> (data: String, checkpoint: String) {
+/// A data directory (3 classes of 4×4 images; labels cycle 0, 1, 2 over 96 training examples)
+/// and a random 3-block, width-16 checkpoint for it trained on `classes` (original labels),
+/// with the residual branches `deadBlocks` (1-based) decayed to zero (fc2 = 0).
+private func measureFixture(
+  classes: [Int] = [0, 1, 2], standardisation: (Float, Float)? = nil, deadBlocks: [Int] = []
+) throws -> (data: String, checkpoint: String) {
   let directory = temporaryDirectory("measure")
   writeSyntheticImageData(to: directory, train: 96, test: 30, side: 4, classes: 3)
   var rng = testGenerator(90)
-  let model = ResidualNetwork<Float>(
-    architecture: Architecture(blocks: 3, width: 16, skips: true), inputSize: 16, classCount: 3,
-    using: &rng)
+  var model = ResidualNetwork<Float>(
+    architecture: Architecture(blocks: 3, width: 16, skips: true), inputSize: 16,
+    classCount: classes.count, using: &rng)
+  for b in deadBlocks {
+    model.blocks[b - 1].fc2 = Matrix<Float>(rows: 16, columns: 16)
+  }
   let path = (directory as NSString).appendingPathComponent("checkpoint.safetensors")
-  try Checkpoint(model: model, metadata: CheckpointMetadata(classes: [0, 1, 2])).write(to: path)
+  try Checkpoint(
+    model: model,
+    metadata: CheckpointMetadata(
+      inputMean: standardisation?.0, inputStd: standardisation?.1, classes: classes)
+  ).write(to: path)
   return (directory, path)
 }
 
@@ -54,7 +65,7 @@ struct MeasureCommandTests {
     #expect(inputs.count == 6)
     let blocks = object["blocks"] as! [[String: Any]]
     #expect(blocks.count == 3)
-    #expect(Set(blocks[0].keys) == ["index", "top_singular_values", "sigma1_per_input"])
+    #expect(Set(blocks[0].keys) == ["index", "top_singular_values", "sigma1_per_input", "dead"])
     #expect((blocks[0]["sigma1_per_input"] as! [Double]).count == 6)
     #expect((blocks[0]["top_singular_values"] as! [Double]).count == 16)
     let ra1 = object["ra1"] as! [String: Any]
@@ -65,7 +76,11 @@ struct MeasureCommandTests {
     #expect(ra2["diag_fraction"] != nil && ra2["random_baseline"] != nil)
     #expect((object["ra3"] as! [String: Any])["gap"] != nil)
     let ra4 = object["ra4"] as! [String: Any]
-    for key in ["slope", "intercept", "r2", "ci95", "onset"] { #expect(ra4[key] != nil, "\(key)") }
+    for key in ["slope", "intercept", "r2", "ci95", "onset", "live_blocks", "dead_blocks"] {
+      #expect(ra4[key] != nil, "\(key)")
+    }
+    #expect(ra4["live_blocks"] as? [Int] == [1, 2, 3] && ra4["dead_blocks"] as? [Int] == [])
+    #expect(blocks.allSatisfy { $0["dead"] as? Bool == false })
     let nc = object["nc"] as! [String: Any]
     #expect((nc["layers"] as! [[String: Any]]).count == 5 && nc["classifier"] != nil)
   }
@@ -98,12 +113,104 @@ struct MeasureCommandTests {
     ])
     #expect(run.output?.contains("seed 0") == true)
     #expect(run.output?.contains("positions 0,5,7") == true)
+    // A run directory of ujm train names its checkpoint.safetensors.
+    let directory = measure([
+      "--checkpoint", (checkpoint as NSString).deletingLastPathComponent, "--data", data,
+      "--indices", "0,5,7", "--rank", "2", "--json", "--nc-examples", "0",
+    ])
+    #expect(directory.code == 0, "\(directory.message)")
     let files = try FileManager.default.contentsOfDirectory(atPath: figures).sorted()
     #expect(
       files == [
         "figure1-trajectories.svg", "figure2-alignment.svg",
         "figure4-singular-values.svg", "figure7-neural-collapse.svg",
       ])
+  }
+
+  @Test func indicesArePositionsInTheTrainingFileForAClassSubset() throws {
+    // Classes [2, 0] of a file whose labels cycle 0, 1, 2: file position 5 (class 2) is the
+    // 4th kept example; before issue 6's fix, "--indices 5" meant kept example 5 (position 8).
+    let (data, checkpoint) = try measureFixture(classes: [2, 0], standardisation: (0.4, 0.3))
+    let run = measure([
+      "--checkpoint", checkpoint, "--data", data, "--indices", "5,0", "--rank", "2",
+      "--nc-examples", "0", "--json",
+    ])
+    let object = try JSONSerialization.jsonObject(with: Data(run.output!.utf8)) as! [String: Any]
+    #expect(object["inputs"] as! [Int] == [5, 0])
+    let sigma1 = (object["blocks"] as! [[String: Any]]).map { $0["sigma1_per_input"] as! [Double] }
+    // The same measurement made directly on the file's examples 5 and 0 (all classes loaded
+    // with the checkpoint's standardisation, so that example p is train[p]).
+    let all = try ImageClassificationData(directory: data, standardisation: (0.4, 0.3))
+    let points = [5, 0].map { p in all.train.features[(p * 16)..<((p + 1) * 16)].map(Double.init) }
+    var generator = SeededGenerator(seed: 0)
+    let direct = try ResidualAlignmentMeasurement.measure(
+      network: EvaluationNetwork(try Checkpoint(contentsOf: checkpoint).model), inputs: points,
+      rank: 2, using: &generator)
+    let error = relativeError(sigma1.flatMap { $0 }, direct.blocks.flatMap(\.sigma1PerInput))
+    print("σ₁ of --indices 5,0 against the file's examples 5, 0: relative error \(error), "
+      + "tolerance 1e-12")
+    #expect(error <= 1e-12)
+    // The default balanced draw is reported by file position too: only classes 0 and 2.
+    let drawn = measure([
+      "--checkpoint", checkpoint, "--data", data, "--inputs", "6", "--rank", "2",
+      "--nc-examples", "0", "--json",
+    ])
+    let drawnObject =
+      try JSONSerialization.jsonObject(with: Data(drawn.output!.utf8)) as! [String: Any]
+    let inputs = drawnObject["inputs"] as! [Int]
+    #expect(inputs.map { $0 % 3 }.sorted() == [0, 0, 0, 2, 2, 2], "\(inputs)")
+    // A position of a class the checkpoint was not trained on, and one past the file's end.
+    let cases: [(String, [String])] = [
+      ("0,4", ["--indices", "index 4", "class 1", "[2, 0]"]),
+      ("96", ["--indices", "index 96", "0..<96", "96 examples"]),
+    ]
+    for (indices, mentions) in cases {
+      let bad = measure(["--checkpoint", checkpoint, "--data", data, "--indices", indices])
+      print("measure --indices \(indices) (classes [2, 0]): exit \(bad.code), \(bad.message)")
+      #expect(bad.code == 64)
+      for m in mentions { #expect(bad.message.contains(m), "\(bad.message) lacks \(m)") }
+    }
+  }
+
+  @Test func deadBranchesAreFlaggedAndRA4FitsTheLiveOnes() throws {
+    // Block 2 of 3 dead: RA4 through blocks 1 and 3 at their real indices.
+    let (data, checkpoint) = try measureFixture(deadBlocks: [2])
+    let arguments = [
+      "--checkpoint", checkpoint, "--data", data, "--inputs", "6", "--rank", "2",
+      "--nc-examples", "0",
+    ]
+    let run = measure(arguments + ["--json"])
+    let object = try JSONSerialization.jsonObject(with: Data(run.output!.utf8)) as! [String: Any]
+    let blocks = object["blocks"] as! [[String: Any]]
+    #expect(blocks.map { $0["dead"] as! Bool } == [false, true, false])
+    let ra4 = object["ra4"] as! [String: Any]
+    print("one dead branch: ra4 \(ra4)")
+    #expect(ra4["live_blocks"] as? [Int] == [1, 3] && ra4["dead_blocks"] as? [Int] == [2])
+    #expect(ra4["first_block"] as? Int == 1 && ra4["last_block"] as? Int == 3)
+    #expect((ra4["slope"] as? Double)?.isFinite == true && (ra4["ci95"] as? [Double])?.count == 2)
+    let text = measure(arguments).output!
+    #expect(text.contains("dead blocks (median σ₁ ≤ 1e-06 × the largest block median σ₁"))
+    #expect(text.contains("): 2 (left out of the fit)") && text.contains("live blocks (2 of 3)"))
+
+    // Blocks 1 and 3 dead: one live block, no fit — null in JSON, a plain line in the text.
+    let (data2, checkpoint2) = try measureFixture(deadBlocks: [1, 3])
+    let arguments2 = [
+      "--checkpoint", checkpoint2, "--data", data2, "--inputs", "3", "--rank", "2",
+      "--nc-examples", "0", "--figures", temporaryDirectory("measure-dead-figures"),
+    ]
+    let json2 = measure(arguments2 + ["--json"]).output!
+    let object2 = try JSONSerialization.jsonObject(with: Data(json2.utf8)) as! [String: Any]
+    let ra4b = object2["ra4"] as! [String: Any]
+    for key in ["slope", "intercept", "r2", "ci95", "onset"] {
+      #expect(ra4b[key] is NSNull, "ra4.\(key) = \(String(describing: ra4b[key]))")
+    }
+    #expect(ra4b["live_blocks"] as? [Int] == [2] && ra4b["dead_blocks"] as? [Int] == [1, 3])
+    let text2 = measure(arguments2).output!
+    print(text2.split(separator: "\n").filter { $0.contains("dead") || $0.contains("fit") }
+      .joined(separator: "\n"))
+    #expect(text2.contains("no fit: only block 2 of the 3 is live; a line needs at least 2"))
+    let ra4Section = text2.components(separatedBy: "RA4")[1]
+    #expect(!ra4Section.contains("nan") && !ra4Section.contains("inf"), "\(ra4Section)")
   }
 
   @Test func badInputExits64NamingTheProblem() throws {
@@ -121,6 +228,7 @@ struct MeasureCommandTests {
     let cases: [([String], String)] = [
       (["--checkpoint", wrongLayout], "blocks.1.fc2.weight"),
       (["--checkpoint", data + "/missing.safetensors"], "--checkpoint"),
+      (["--checkpoint", temporaryDirectory("empty-run")], "without a checkpoint.safetensors"),
       (["--checkpoint", truncated], "--checkpoint"),
       (["--checkpoint", garbage], "--checkpoint"),
       (["--checkpoint", checkpoint, "--inputs", "0"], "--inputs"),

@@ -52,6 +52,59 @@ struct FigureTests {
     #expect(cells > 4 * 4 * 3 && cells <= 4 * 4 * 3 * 3, "figure 2 has \(cells) cells")
   }
 
+  @Test func aLegendBelowThePlotAreaClearsEveryPointAndTheAxisLabel() throws {
+    // Points fill the top-right corner, where the inside legend used to go.
+    let corner = SVGPlot.Series(
+      points: (0..<20).map { (Double($0), 10 + Double($0)) }, color: "#1f77b4", markers: true,
+      label: "a label long enough to need its own row of the legend below")
+    let plot = SVGPlot(
+      title: "t", xLabel: "x", yLabel: "y",
+      series: [corner, SVGPlot.Series(points: [(0, 0)], color: "#d62728", label: "b")],
+      legend: .below, notes: ["a note"], shadedX: [3], shadedLabel: "shaded")
+    let svg = SVGPlot.document([plot], columns: 1, panelWidth: 400, panelHeight: 360)
+    #expect(isWellFormedXML(svg))
+    func numbers(_ attribute: String, in element: String) -> [Double] {
+      svg.components(separatedBy: "<\(element) ").dropFirst().compactMap { tag in
+        tag.components(separatedBy: "\(attribute)=\"").dropFirst().first
+          .flatMap { Double($0.prefix { $0 != "\"" }) }
+      }
+    }
+    // The frame is the second <rect> (after the background).
+    let frameY = numbers("y", in: "rect")[1]
+    let frameHeight = numbers("height", in: "rect")[1]
+    let lowestPoint = numbers("cy", in: "circle").max()!
+    let texts = svg.components(separatedBy: "<text ").dropFirst()
+    func baseline(of text: String) -> Double {
+      let tag = texts.first { $0.contains(">\(text)<") }!
+      return Double(tag.components(separatedBy: "y=\"")[1].prefix { $0 != "\"" })!
+    }
+    let axisLabel = baseline(of: "x")
+    let legend = [
+      "a label long enough to need its own row of the legend below", "b", "shaded", "a note",
+    ].map(baseline)
+    print("frame bottom \(frameY + frameHeight), lowest point \(lowestPoint), x label at "
+      + "\(axisLabel), legend rows at \(legend) (each ≥ 12 below the one before)")
+    #expect(lowestPoint <= frameY + frameHeight && axisLabel > frameY + frameHeight)
+    #expect(legend.allSatisfy { $0 >= axisLabel + 12 })
+    #expect(legend[3] >= legend[2] + 12 && legend[1] >= legend[0] + 12)
+    #expect(legend.max()! <= 360, "the legend fits in the panel")
+  }
+
+  @Test func figure4bLeavesOutAndShadesDeadBlocks() throws {
+    var rng = testGenerator(81)
+    var net = randomNetwork(inputSize: 12, width: 32, blocks: 5, classes: 3, using: &rng)
+    net.branches[1].w2 = net.branches[1].w2.scaled(by: 0)
+    let inputs: [[Double]] = (0..<3).map { _ in Gaussian.sample(12, using: &rng) }
+    let m = try ResidualAlignmentMeasurement.measure(
+      network: net, inputs: inputs, rank: 3, bootstrapResamples: 20, using: &rng)
+    #expect(m.ra4.deadBlocks == [2])
+    let fig4 = ResidualAlignmentFigures.singularValues(m)
+    #expect(isWellFormedXML(fig4) && !fig4.contains("nan") && !fig4.contains("inf"))
+    #expect(fig4.contains("dead blocks 2 omitted") && fig4.contains("dead block (omitted)"))
+    // One shaded column (fill #e8e8e8) in the plot and one swatch in the legend.
+    #expect(fig4.components(separatedBy: "fill=\"#e8e8e8\"").count - 1 == 2)
+  }
+
   @Test func aBrokenDocumentIsRejected() {
     #expect(!isWellFormedXML("<svg><g></svg>"))
     #expect(!isWellFormedXML("<svg><rect x=\"1/></svg>"))

@@ -123,6 +123,34 @@ struct ImageClassificationDataTests {
     #expect(subset.inputMean != all.inputMean)
   }
 
+  @Test func classSubsetKeepsTheFilePositionOfEveryExample() throws {
+    let directory = temporaryDirectory("subset-positions")
+    writeSyntheticImageData(to: directory)  // labels cycle 0, 1, 2 over 240 training examples
+    let all = try ImageClassificationData(directory: directory)
+    let subset = try ImageClassificationData(
+      directory: directory, classes: [2, 0],
+      standardisation: (all.inputMean, all.inputStd))
+    let file = subset.trainFile
+    #expect(file.fileCount == 240 && file.positions.count == subset.train.count)
+    #expect(Array(file.positions.prefix(4)) == [0, 2, 3, 5])
+    #expect(all.trainFile.positions == Array(0..<240) && all.trainFile.fileLabels == file.fileLabels)
+    #expect(file.keptIndex(ofFilePosition: 1) == nil && file.keptIndex(ofFilePosition: 240) == nil)
+    // Every kept example is the file's example at its position: same pixels, original class.
+    let f = subset.train.featureCount
+    var mismatches = 0
+    for (k, p) in file.positions.enumerated() {
+      #expect(file.keptIndex(ofFilePosition: p) == k)
+      let kept = subset.train.features[(k * f)..<((k + 1) * f)]
+      let original = all.train.features[(p * f)..<((p + 1) * f)]
+      if !kept.elementsEqual(original) || [2, 0][Int(subset.train.labels[k])] != Int(file.fileLabels[p]) {
+        mismatches += 1
+      }
+    }
+    print("class subset [2, 0]: \(mismatches) of \(file.positions.count) kept examples differ from "
+      + "the file's example at their position (tolerance 0)")
+    #expect(mismatches == 0)
+  }
+
   @Test func labelOutOfRangeAndCountMismatchAreNamed() throws {
     let directory = temporaryDirectory("badlabels")
     writeSyntheticImageData(to: directory, train: 12, test: 6)

@@ -53,6 +53,26 @@ struct EvaluationNetworkTests {
 
 @Suite("Measurement: RA1–RA4 and Neural Collapse of a whole network", .serialized)
 struct MeasurementTests {
+  @Test func decayedBranchesAreFlaggedDeadAndLeftOutOfRA4() throws {
+    // Branches 2 and 5 decayed as weight decay 1e-2 leaves them (notebook 04): W2 scaled by
+    // 1e-12 and 0, so σ₁ ≈ 1e-12·σ₁(live) and exactly 0.
+    var rng = testGenerator(73)
+    var net = randomNetwork(inputSize: 20, width: 48, blocks: 6, classes: 3, using: &rng)
+    net.branches[1].w2 = net.branches[1].w2.scaled(by: 1e-12)
+    net.branches[4].w2 = net.branches[4].w2.scaled(by: 0)
+    let inputs: [[Double]] = (0..<4).map { _ in Gaussian.sample(20, using: &rng) }
+    let m = try ResidualAlignmentMeasurement.measure(
+      network: net, inputs: inputs, rank: 4, bootstrapResamples: 100, using: &rng)
+    let medians = m.blocks.map { Spread(of: $0.sigma1PerInput).median }
+    print("decayed branches 2, 5: median σ₁ per block \(medians); dead \(m.ra4.deadBlocks) "
+      + "(threshold \(m.ra4.deadThreshold)); fit over \(m.ra4.liveBlocks): "
+      + "slope \(m.ra4.all?.slope ?? .nan), R² \(m.ra4.all?.r2 ?? .nan)")
+    #expect(m.blocks.map(\.dead) == [false, true, false, false, true, false])
+    #expect(m.ra4.deadBlocks == [2, 5] && m.ra4.liveBlocks == [1, 3, 4, 6])
+    let all = try #require(m.ra4.all)
+    #expect(all.slope.isFinite && all.r2.isFinite && m.ra4.ci95?.allSatisfy(\.isFinite) == true)
+  }
+
   @Test func randomNetworkShowsNoAlignment() throws {
     // Counterexample to RA: an untrained random network must not score as aligned.
     var rng = testGenerator(72)
@@ -61,11 +81,12 @@ struct MeasurementTests {
     let m = try ResidualAlignmentMeasurement.measure(
       network: net, inputs: inputs, rank: 4, bootstrapResamples: 100, using: &rng)
     print("random network: RA2 diagonal \(m.ra2.diagFraction.median) vs baseline "
-      + "\(m.ra2.randomBaseline.median); RA4 R² \(m.ra4.all.r2); PC1 "
+      + "\(m.ra2.randomBaseline.median); RA4 R² \(m.ra4.all?.r2 ?? .nan); PC1 "
       + "\(m.ra1.pc1VarianceFraction.median); triplet residual \(m.largestTripletResidual)")
     #expect(m.ra2.diagFraction.median < 0.5)
     #expect(abs(m.ra2.diagFraction.median - m.ra2.randomBaseline.median) < 0.15)
     #expect(m.blocks.count == 6 && m.blocks.allSatisfy { $0.topSingularValues.count == 20 })
+    #expect(m.blocks.allSatisfy { !$0.dead } && m.ra4.liveBlocks == Array(1...6))
     #expect(m.alignmentMatrices.count == 6 && m.alignmentMatrices[0][0].rows == 4)
     #expect(m.largestTripletResidual < 1e-8, "triplet residual \(m.largestTripletResidual)")
   }

@@ -120,25 +120,31 @@ struct SpectrumShapeTests {
 
 @Suite("RA4: 1/σ₁ linear in depth fits with slope 1 and R² 1; noise does not")
 struct InverseDepthScalingTests {
-  @Test func exactInverseScalingFitsPerfectly() {
+  @Test func exactInverseScalingFitsPerfectly() throws {
     var rng = testGenerator(45)
     let sigma1 = (0..<6).map { _ in (1...16).map { 1 / Double($0) } }
     let ra4 = InverseDepthScaling(sigma1: sigma1, resamples: 200, using: &rng)
-    #expect(abs(ra4.all.slope - 1) <= 1e-12 && abs(ra4.all.intercept) <= 1e-11)
-    #expect(abs(ra4.all.r2 - 1) <= 1e-12 && ra4.onset == 1)
-    #expect(abs(ra4.ci95[0] - 1) <= 1e-12 && abs(ra4.ci95[1] - 1) <= 1e-12)
+    let all = try #require(ra4.all)
+    let ci95 = try #require(ra4.ci95)
+    #expect(abs(all.slope - 1) <= 1e-12 && abs(all.intercept) <= 1e-11)
+    #expect(abs(all.r2 - 1) <= 1e-12 && ra4.onset == 1)
+    #expect(abs(ci95[0] - 1) <= 1e-12 && abs(ci95[1] - 1) <= 1e-12)
+    // σ₁ = 1/16 is small but alive: 1/16 of the largest median is far above 1e-6 of it.
+    #expect(ra4.deadBlocks.isEmpty && ra4.liveBlocks == Array(1...16))
   }
 
-  @Test func randomTopValuesAreNotScoredAsInverseScaling() {
+  @Test func randomTopValuesAreNotScoredAsInverseScaling() throws {
     var rng = testGenerator(46)
     let sigma1 = (0..<20).map { _ in (1...16).map { _ in Double.random(in: 0.5...2, using: &rng) } }
     let ra4 = InverseDepthScaling(sigma1: sigma1, resamples: 500, using: &rng)
-    print("random σ₁ RA4: slope \(ra4.all.slope), R² \(ra4.all.r2), ci95 \(ra4.ci95), "
+    let all = try #require(ra4.all)
+    let ci95 = try #require(ra4.ci95)
+    print("random σ₁ RA4: slope \(all.slope), R² \(all.r2), ci95 \(ci95), "
       + "onset \(String(describing: ra4.onset))")
-    #expect(ra4.all.r2 < 0.5 && abs(ra4.all.slope) < 0.1 && ra4.ci95[1] < 0.5)
+    #expect(all.r2 < 0.5 && abs(all.slope) < 0.1 && ci95[1] < 0.5)
   }
 
-  @Test func onsetFindsWhereTheLawStarts() {
+  @Test func onsetFindsWhereTheLawStarts() throws {
     var rng = testGenerator(47)
     // Flat-then-linear: 1/σ₁ = 5 for blocks 1…6 (with a bump), then i for blocks 7…16.
     let curve: [Double] = (1...16).map { (i: Int) -> Double in
@@ -149,7 +155,117 @@ struct InverseDepthScalingTests {
     #expect(
       ra4.onset != nil && ra4.onset! > 1 && ra4.onset! <= 7,
       "onset \(String(describing: ra4.onset))")
-    #expect(ra4.fromOnset!.r2 >= 0.9)
+    #expect(try #require(ra4.fromOnset).r2 >= 0.9)
+  }
+
+  /// σ₁(i) = 1/i at the live blocks; blocks 3, 4, 9 and 12 dead (σ₁ from 1e-7 down to 0, the
+  /// 1e-10…1e-104 of the weight-decay-1e-2 checkpoint included).
+  @Test func deadBlocksAreLeftOutOfTheFitAtTheirRealIndices() throws {
+    var rng = testGenerator(48)
+    let dead: [Int: Double] = [3: 1e-7, 4: 1e-104, 9: 3.5e-10, 12: 0]
+    let sigma1: [[Double]] = (0..<6).map { (n: Int) -> [Double] in
+      (1...16).map { (i: Int) -> Double in
+        if let d = dead[i] { return d * Double(n + 1) }
+        return 1 / Double(i)
+      }
+    }
+    let ra4 = InverseDepthScaling(sigma1: sigma1, resamples: 200, using: &rng)
+    #expect(ra4.deadBlocks == [3, 4, 9, 12])
+    #expect(ra4.liveBlocks == [1, 2, 5, 6, 7, 8, 10, 11, 13, 14, 15, 16])
+    #expect(ra4.deadThreshold == InverseDepthScaling.deadRelativeThreshold * 1)
+    let all = try #require(ra4.all)
+    let ci95 = try #require(ra4.ci95)
+    print(
+      "live blocks of σ₁ = 1/i: slope \(all.slope) (expected 1), intercept \(all.intercept) "
+        + "(0), R² \(all.r2) (1), ci95 \(ci95), tolerance 1e-12 (intercept 1e-11); onset "
+        + "\(String(describing: ra4.onset))")
+    #expect(abs(all.slope - 1) <= 1e-12 && abs(all.intercept) <= 1e-11)
+    #expect(abs(all.r2 - 1) <= 1e-12 && all.firstBlock == 1 && all.lastBlock == 16)
+    #expect(abs(ci95[0] - 1) <= 1e-12 && abs(ci95[1] - 1) <= 1e-12)
+    #expect(ra4.onset == 1)
+    // Counterexample: the same σ₁ fitted through the dead blocks is no line at all.
+    let y: [Double] = (1...16).map { (i: Int) -> Double in
+      sigma1.map { (row: [Double]) -> Double in 1 / row[i - 1] }.reduce(0, +) / 6
+    }
+    let through = InverseDepthScaling.fit((1...16).map(Double.init), y)
+    print("the same σ₁ through every block: slope \(through.slope), R² \(through.r2)")
+    #expect(!(abs(through.slope - 1) <= 1e-3))
+  }
+
+  @Test func theOnsetIsALiveBlock() throws {
+    var rng = testGenerator(49)
+    // Blocks 1–4 flat, 5–6 dead, 7–16 on the line 1/σ₁ = i: the onset is a live block ≥ 3
+    // (a fit from a flat block may still reach R² ≥ 0.9) and never 5 or 6.
+    let curve = (1...16).map { (i: Int) -> Double in
+      i <= 4 ? 1.0 / 8 : (i <= 6 ? 0 : 1 / Double(i))
+    }
+    let ra4 = InverseDepthScaling(sigma1: [curve, curve, curve], resamples: 20, using: &rng)
+    let onset = try #require(ra4.onset)
+    let fromOnset = try #require(ra4.fromOnset)
+    print("onset with dead blocks 5, 6: \(onset), R² from it \(fromOnset.r2) (needs ≥ 0.9)")
+    #expect(ra4.deadBlocks == [5, 6] && ra4.liveBlocks.contains(onset) && onset >= 3)
+    #expect(fromOnset.firstBlock == onset && fromOnset.r2 >= 0.9)
+  }
+
+  @Test func fewerThanTwoLiveBlocksGiveNoFit() {
+    var rng = testGenerator(50)
+    // The weight-decay-1e-2 picture: one live block (13) among dead ones.
+    let one = (0..<4).map { n in (1...16).map { i in i == 13 ? 1.04 + Double(n) : 1e-90 } }
+    let ra4 = InverseDepthScaling(sigma1: one, resamples: 50, using: &rng)
+    #expect(ra4.liveBlocks == [13] && ra4.deadBlocks.count == 15)
+    #expect(ra4.all == nil && ra4.ci95 == nil && ra4.onset == nil && ra4.fromOnset == nil)
+    // Every branch dead (all σ₁ exactly 0): no block is live, nothing is fitted.
+    let none = InverseDepthScaling(
+      sigma1: [[Double]](repeating: [0, 0, 0], count: 2), resamples: 5, using: &rng)
+    #expect(none.liveBlocks.isEmpty && none.deadBlocks == [1, 2, 3] && none.all == nil)
+  }
+
+  @Test func theThresholdIsRelativeToTheLargestMedian() {
+    var rng = testGenerator(51)
+    // Medians 1, 2e-6 (live: above 1e-6 × 1) and 5e-7 (dead); scaling everything by 1e-30
+    // changes nothing.
+    for scale in [1.0, 1e-30] {
+      let sigma1 = [[1, 2e-6, 5e-7, 0.5], [1, 2e-6, 5e-7, 0.25]].map { $0.map { $0 * scale } }
+      let ra4 = InverseDepthScaling(sigma1: sigma1, resamples: 5, using: &rng)
+      print("scale \(scale): live \(ra4.liveBlocks), dead \(ra4.deadBlocks), threshold "
+        + "\(ra4.deadThreshold)")
+      #expect(ra4.liveBlocks == [1, 2, 4] && ra4.deadBlocks == [3])
+    }
+  }
+
+  /// With every block alive the live-block fit is the fit of before dead blocks were flagged:
+  /// the numbers below were printed by the previous implementation (commit 60e0e4f) on this
+  /// seeded input, and the generator is left in the same state.
+  @Test func allBlocksAliveGiveTheSameNumbersAsBefore() throws {
+    var rng = testGenerator(48)
+    let sigma1 = (0..<8).map { _ in
+      (1...10).map { (i: Int) -> Double in
+        let x = Double(i)
+        let clean: Double = i <= 3 ? 6 - x : 0.5 * x + 2
+        return 1 / (clean + Double.random(in: -0.3...0.3, using: &rng))
+      }
+    }
+    let ra4 = InverseDepthScaling(sigma1: sigma1, resamples: 200, using: &rng)
+    #expect(ra4.deadBlocks.isEmpty)
+    let all = try #require(ra4.all)
+    let ci95 = try #require(ra4.ci95)
+    let fromOnset = try #require(ra4.fromOnset)
+    let measured = [
+      all.slope, all.intercept, all.r2, ci95[0], ci95[1], fromOnset.slope, fromOnset.intercept,
+      fromOnset.r2,
+    ]
+    let before = [
+      0.3449952914696507, 3.139973012066916, 0.6847241425674266, 0.336266593226852,
+      0.35346018200305557, 0.4697067459165706, 2.225422346122837, 0.9233057039091941,
+    ]
+    let error = relativeError(measured, before)
+    print(
+      "all live: slope, intercept, R², ci95, fit from onset against the previous "
+        + "implementation: relative error \(error), tolerance 1e-14; onset "
+        + "\(String(describing: ra4.onset)) (was 2)")
+    #expect(error <= 1e-14)
+    #expect(ra4.onset == 2 && fromOnset.firstBlock == 2 && fromOnset.lastBlock == 10)
+    #expect(rng.next() == 16_135_466_764_262_084_904)
   }
 }
 
@@ -261,7 +377,8 @@ struct AlignedRankOneBlocksTests {
     #expect(abs(ra2.diagonalFraction - 1) <= 1e-12, "diagonal fraction \(ra2.diagonalFraction)")
     let sigma1 = svds.map { $0.singularValues[0] }
     let ra4 = InverseDepthScaling(sigma1: [sigma1], resamples: 50, using: &rng)
-    #expect(abs(ra4.all.slope - 1) <= 1e-10 && abs(ra4.all.r2 - 1) <= 1e-12)
+    let all = try #require(ra4.all)
+    #expect(abs(all.slope - 1) <= 1e-10 && abs(all.r2 - 1) <= 1e-12)
     // A linear residual network h_{i+1} = h_i + J_i·h_i: every step is along u, so RA1's line.
     var h: [Double] = Gaussian.sample(d, using: &rng)
     var trajectory = [h]

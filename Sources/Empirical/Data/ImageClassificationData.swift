@@ -1,6 +1,7 @@
 // Goals, in order of priority: the exact preprocessing the paper's PyTorch runs use (pixels in
 // [0, 1], standardised by the training set's scalar mean and std); class subsets relabelled
-// 0…C−1; clear errors naming the file.
+// 0…C−1, each kept example still traceable to its position in the file; clear errors naming
+// the file.
 
 import Foundation
 
@@ -25,6 +26,44 @@ public struct LabeledExamples: Sendable, Equatable {
   }
 }
 
+/// Where the examples kept from one IDX split sit in its file, so that a position in the file (what
+/// a user reads off the data set, e.g. `ujm measure --indices`) and a position among the kept
+/// examples can be converted into each other when a class subset is kept.
+public struct FilePositions: Sendable, Equatable {
+  /// The original label (0..<10) of every example in the file, kept or not, by file position.
+  public var fileLabels: [UInt8]
+  /// The 0-based file position of each kept example, in the order kept (increasing).
+  public var positions: [Int]
+
+  /// The number of examples in the file (kept or not).
+  public var fileCount: Int { fileLabels.count }
+
+  public init(fileLabels: [UInt8], positions: [Int]) {
+    precondition(
+      zip(positions, positions.dropFirst()).allSatisfy { $0 < $1 }
+        && positions.allSatisfy { (0..<fileLabels.count).contains($0) },
+      "positions must increase and lie in the file")
+    self.fileLabels = fileLabels
+    self.positions = positions
+  }
+
+  /// Every example of a file of `fileLabels` kept (the full data set, or data made in memory).
+  public init(keepingAll fileLabels: [UInt8]) {
+    self.init(fileLabels: fileLabels, positions: Array(fileLabels.indices))
+  }
+
+  /// The kept example at file position `position`, or nil when that example was not kept (or the
+  /// position is outside the file).
+  public func keptIndex(ofFilePosition position: Int) -> Int? {
+    var (lo, hi) = (0, positions.count)
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if positions[mid] < position { lo = mid + 1 } else { hi = mid }
+    }
+    return lo < positions.count && positions[lo] == position ? lo : nil
+  }
+}
+
 /// The two splits of an image-classification data set in IDX files (Fashion-MNIST, MNIST), after
 /// the paper's preprocessing: x = (p/255 − μ)/σ with μ, σ the scalar mean and standard deviation
 /// of all training pixels p/255 of the classes kept.
@@ -39,11 +78,16 @@ public struct ImageClassificationData: Sendable {
   public var inputMean: Float
   /// σ, the population standard deviation of the training pixels scaled to [0, 1].
   public var inputStd: Float
+  /// The position in the training file of each example of `train`, and the file's labels.
+  public var trainFile: FilePositions
+  /// The same for `test` and the test file.
+  public var testFile: FilePositions
 
   /// The number of classes of the full data set.
   public static let fullClassCount = 10
 
-  /// A data set from examples already in memory (benchmarks, tests).
+  /// A data set from examples already in memory (benchmarks, tests): each split is its own
+  /// whole "file", so file positions are positions in `train` and `test`.
   public init(
     train: LabeledExamples, test: LabeledExamples, classes: [Int], inputMean: Float,
     inputStd: Float
@@ -53,6 +97,14 @@ public struct ImageClassificationData: Sendable {
     self.classes = classes
     self.inputMean = inputMean
     self.inputStd = inputStd
+    func original(_ labels: [Int32]) -> [UInt8] {
+      labels.map { label in
+        precondition(classes.indices.contains(Int(label)), "label \(label) has no class")
+        return UInt8(classes[Int(label)])
+      }
+    }
+    self.trainFile = FilePositions(keepingAll: original(train.labels))
+    self.testFile = FilePositions(keepingAll: original(test.labels))
   }
 
   /// Loads `directory`'s four IDX files (each may be gzip-compressed, `…-ubyte.gz`, or plain).
@@ -74,12 +126,16 @@ public struct ImageClassificationData: Sendable {
     self.inputStd = std
     self.train = Self.standardised(trainSubset, mean: mean, std: std)
     self.test = Self.standardised(testSubset, mean: mean, std: std)
+    self.trainFile = FilePositions(fileLabels: trainRaw.labels, positions: trainSubset.positions)
+    self.testFile = FilePositions(fileLabels: testRaw.labels, positions: testSubset.positions)
   }
 
-  /// Raw bytes of one split: pixels (example after example), labels, and the file names.
+  /// Raw bytes of one split: pixels (example after example), labels, the file position of each
+  /// example, and the file names.
   struct RawSplit {
     var pixels: [UInt8]
     var labels: [UInt8]
+    var positions: [Int]
     var featureCount: Int
     var imagesPath: String
     var labelsPath: String
@@ -123,7 +179,7 @@ public struct ImageClassificationData: Sendable {
         path: labelsPath, offset: headerSize + n, label: Int(label), classes: fullClassCount)
     }
     return RawSplit(
-      pixels: images.values, labels: labels.values,
+      pixels: images.values, labels: labels.values, positions: Array(labels.values.indices),
       featureCount: images.dimensions[1] * images.dimensions[2], imagesPath: imagesPath,
       labelsPath: labelsPath)
   }
@@ -136,10 +192,12 @@ public struct ImageClassificationData: Sendable {
     var result = split
     result.pixels = []
     result.labels = []
+    result.positions = []
     let f = split.featureCount
     var seen = Set<Int>()
     for (n, label) in split.labels.enumerated() where newLabel[Int(label)] >= 0 {
       result.labels.append(UInt8(newLabel[Int(label)]))
+      result.positions.append(n)
       result.pixels.append(contentsOf: split.pixels[(n * f)..<((n + 1) * f)])
       seen.insert(Int(label))
     }

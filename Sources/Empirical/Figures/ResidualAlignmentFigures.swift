@@ -98,7 +98,11 @@ public enum ResidualAlignmentFigures {
   }
 
   /// Figure 4: (a) the top 20 singular values of every block (mean over inputs), (b) 1/σ₁
-  /// against the block index with the least-squares line.
+  /// against the block index with the least-squares line of RA4 (`InverseDepthScaling`).
+  ///
+  /// Paper: Figure 4. Panel (b) draws the live blocks only: a dead block (σ₁ ≈ 0, see
+  /// `InverseDepthScaling.deadRelativeThreshold`) is a shaded column with a note, since its
+  /// 1/σ₁ is astronomically large. Legends sit under the plot areas, clear of every point.
   public static func singularValues(_ m: ResidualAlignmentMeasurement) -> String {
     let l = m.blocks.count
     let spectra = m.blocks.map { block in
@@ -107,38 +111,58 @@ public enum ResidualAlignmentFigures {
         color: SVGPlot.palette[(block.index - 1) % SVGPlot.palette.count],
         label: block.index <= 3 || block.index == l ? "block \(block.index)" : nil)
     }
+    let live = m.blocks.filter { !$0.dead }
     var inverse = [SVGPlot.Series]()
     for n in 0..<(m.blocks.first?.sigma1PerInput.count ?? 0) {
       inverse.append(
         SVGPlot.Series(
-          points: m.blocks.map { (Double($0.index), 1 / $0.sigma1PerInput[n]) },
-          color: "#bbbbbb", lines: true, markers: false))
+          points: live.map { (Double($0.index), 1 / $0.sigma1PerInput[n]) },
+          color: "#bbbbbb", lines: true, markers: live.count < 2,
+          label: n == 0 ? "each input" : nil))
     }
     inverse.append(
       SVGPlot.Series(
-        points: m.blocks.map { b in
+        points: live.map { b in
           (
             Double(b.index),
             b.sigma1PerInput.map { 1 / $0 }.reduce(0, +)
               / Double(b.sigma1PerInput.count)
           )
         }, color: "#1f77b4", lines: false, markers: true, label: "mean over inputs"))
-    let fit = m.ra4.all
-    inverse.append(
-      SVGPlot.Series(
-        points: [1.0, Double(l)].map { ($0, fit.slope * $0 + fit.intercept) }, color: "#d62728",
-        label:
-          "fit: slope \(String(format: "%.3g", fit.slope)), R² \(String(format: "%.3f", fit.r2))"
-      ))
+    var notes = [String]()
+    if let fit = m.ra4.all {
+      inverse.append(
+        SVGPlot.Series(
+          points: [Double(fit.firstBlock), Double(fit.lastBlock)].map {
+            ($0, fit.slope * $0 + fit.intercept)
+          }, color: "#d62728",
+          label:
+            "fit: slope \(String(format: "%.3g", fit.slope)), R² \(String(format: "%.3f", fit.r2))"
+        ))
+    } else {
+      notes.append(
+        "no fit: "
+          + (m.ra4.liveBlocks.isEmpty
+            ? "no block is live" : "only block \(m.ra4.liveBlocks[0]) is live")
+          + "; a line needs 2 live blocks")
+    }
+    let dead = m.ra4.deadBlocks
+    if !dead.isEmpty {
+      notes.append(
+        "dead blocks \(InverseDepthScaling.runs(of: dead)) omitted: median σ₁ ≤ "
+          + "\(String(format: "%.0e", InverseDepthScaling.deadRelativeThreshold)) × the largest "
+          + "block median σ₁ (\(String(format: "%.2e", m.ra4.deadThreshold)))")
+    }
     return SVGPlot.document(
       [
         SVGPlot(
           title: "Figure 4a: top 20 singular values per block", xLabel: "k", yLabel: "σ_k",
-          logY: true, series: spectra),
+          logY: true, series: spectra, legend: .below),
         SVGPlot(
           title: "Figure 4b: 1/σ₁ against depth", xLabel: "block i", yLabel: "1/σ₁(J_i)",
-          series: inverse),
-      ], columns: 2, panelWidth: 460, panelHeight: 380)
+          series: inverse, legend: .below, notes: notes, shadedX: dead.map(Double.init),
+          shadedLabel: "dead block (omitted)", xDomain: 1...Double(max(l, 2))),
+      ], columns: 2, panelWidth: 460, panelHeight: 420)
   }
 
   /// Figure 7 (layer-wise): NC1, NC2 (class means), NC4 per layer, and the classifier's values.

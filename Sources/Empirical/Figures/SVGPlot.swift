@@ -25,18 +25,112 @@ public struct SVGPlot: Sendable {
     }
   }
 
+  /// Where the labels of the series go.
+  public enum LegendPlacement: Sendable {
+    /// Stacked in the plot area's top-right corner (may cover points there).
+    case insideTopRight
+    /// In rows under the x-axis label, outside the plot area: never covers a point.
+    case below
+  }
+
   public var title: String
   public var xLabel: String
   public var yLabel: String
   public var logY: Bool
   public var series: [Series]
+  public var legend: LegendPlacement
+  /// Lines of grey text after a `.below` legend, wrapped to the plot area's width (not drawn
+  /// with `.insideTopRight`).
+  public var notes: [String]
+  /// x values whose column (x ± 0.5) is shaded light grey behind the data, e.g. omitted blocks.
+  public var shadedX: [Double]
+  /// The label of the shaded columns in the legend (none when nil).
+  public var shadedLabel: String?
+  /// The x range to show (nil: the data's), e.g. every block even where no point is drawn.
+  public var xDomain: ClosedRange<Double>?
 
-  public init(title: String, xLabel: String, yLabel: String, logY: Bool = false, series: [Series]) {
+  public init(
+    title: String, xLabel: String, yLabel: String, logY: Bool = false, series: [Series],
+    legend: LegendPlacement = .insideTopRight, notes: [String] = [], shadedX: [Double] = [],
+    shadedLabel: String? = nil, xDomain: ClosedRange<Double>? = nil
+  ) {
     self.title = title
     self.xLabel = xLabel
     self.yLabel = yLabel
     self.logY = logY
     self.series = series
+    self.legend = legend
+    self.notes = notes
+    self.shadedX = shadedX
+    self.shadedLabel = shadedLabel
+    self.xDomain = xDomain
+  }
+
+  /// Approximate advance of one character at font size 11 (sans-serif), for laying out text.
+  static let characterWidth = 6.6
+  /// Height of one legend or note row.
+  static let rowHeight = 14.0
+  /// Margins of the plot area inside a panel.
+  static let margins = (left: 62.0, right: 12.0, top: 26.0, bottom: 42.0)
+
+  /// One legend entry: its swatch and text, placed at (x, row) under the plot area.
+  struct LegendItem {
+    enum Swatch {
+      case line(String)
+      case marker(String)
+      case shade
+    }
+    var swatch: Swatch
+    var text: String
+    var x: Double
+    var row: Int
+  }
+
+  /// The legend entries laid out left to right in rows of at most `width` pixels, then the
+  /// notes word-wrapped, one or more rows each: (entries, note rows, rows used).
+  func belowLayout(width: Double) -> (items: [LegendItem], notes: [(String, Int)], rows: Int) {
+    var entries = [(LegendItem.Swatch, String)]()
+    for series in self.series {
+      if let label = series.label {
+        entries.append((series.lines ? .line(series.color) : .marker(series.color), label))
+      }
+    }
+    if let shadedLabel, !shadedX.isEmpty { entries.append((.shade, shadedLabel)) }
+    var items = [LegendItem]()
+    var (x, row) = (0.0, 0)
+    for (swatch, text) in entries {
+      let w = 22 + Double(text.count) * Self.characterWidth
+      if x > 0 && x + w > width {
+        (x, row) = (0, row + 1)
+      }
+      items.append(LegendItem(swatch: swatch, text: text, x: x, row: row))
+      x += w + 14
+    }
+    var next = items.isEmpty ? 0 : row + 1
+    var noteRows = [(String, Int)]()
+    let perLine = max(10, Int(width / Self.characterWidth))
+    for note in notes {
+      var line = ""
+      for word in note.split(separator: " ") {
+        if !line.isEmpty && line.count + 1 + word.count > perLine {
+          noteRows.append((line, next))
+          next += 1
+          line = ""
+        }
+        line += line.isEmpty ? String(word) : " " + word
+      }
+      if !line.isEmpty {
+        noteRows.append((line, next))
+        next += 1
+      }
+    }
+    return (items, noteRows, next)
+  }
+
+  /// The rows a `.below` legend takes in a panel `width` wide (0 for `.insideTopRight`).
+  public func legendRows(panelWidth width: Double) -> Int {
+    guard legend == .below else { return 0 }
+    return belowLayout(width: width - Self.margins.left - Self.margins.right).rows
   }
 
   /// A categorical palette (10 colours, as matplotlib's tab10).
@@ -45,13 +139,16 @@ public struct SVGPlot: Sendable {
     "#bcbd22", "#17becf",
   ]
 
-  /// The panel as an SVG group of size width×height placed at (x, y).
-  public func group(x ox: Double, y oy: Double, width: Double, height: Double) -> String {
-    let left = 62.0
-    let right = 12.0
-    let top = 26.0
-    let bottom = 42.0
+  /// The panel as an SVG group of size width×height placed at (x, y); a `.below` legend takes at
+  /// least `legendRows` rows (so that panels side by side keep plot areas of one height).
+  public func group(
+    x ox: Double, y oy: Double, width: Double, height: Double, legendRows: Int = 0
+  ) -> String {
+    let (left, right, top) = (Self.margins.left, Self.margins.right, Self.margins.top)
     let pw = width - left - right
+    let below = legend == .below ? belowLayout(width: pw) : (items: [], notes: [], rows: 0)
+    let rows = legend == .below ? max(below.rows, legendRows) : 0
+    let bottom = Self.margins.bottom + (rows > 0 ? Double(rows) * Self.rowHeight + 8 : 0)
     let ph = height - top - bottom
     func ty(_ y: Double) -> Double? {
       if logY { return y > 0 && y.isFinite ? log10(y) : nil }
@@ -59,7 +156,7 @@ public struct SVGPlot: Sendable {
     }
     let xs = series.flatMap { $0.points.map(\.x) }.filter(\.isFinite)
     let ys = series.flatMap { $0.points.compactMap { ty($0.y) } }
-    var (x0, x1) = (xs.min() ?? 0, xs.max() ?? 1)
+    var (x0, x1) = xDomain.map { ($0.lowerBound, $0.upperBound) } ?? (xs.min() ?? 0, xs.max() ?? 1)
     var (y0, y1) = (ys.min() ?? 0, ys.max() ?? 1)
     if x1 <= x0 { (x0, x1) = (x0 - 1, x0 + 1) }
     if y1 <= y0 { (y0, y1) = (y0 - 1, y0 + 1) }
@@ -74,6 +171,13 @@ public struct SVGPlot: Sendable {
     s +=
       "<rect x=\"\(num(ox + left))\" y=\"\(num(oy + top))\" width=\"\(num(pw))\" "
       + "height=\"\(num(ph))\" fill=\"none\" stroke=\"#333\"/>\n"
+    for x in shadedX where x >= x0 && x <= x1 {
+      let a = px(max(x0, x - 0.5))
+      let b = px(min(x1, x + 0.5))
+      s +=
+        "<rect x=\"\(num(a))\" y=\"\(num(oy + top))\" width=\"\(num(b - a))\" "
+        + "height=\"\(num(ph))\" fill=\"#e8e8e8\"/>\n"
+    }
     for t in Self.ticks(x0, x1) {
       s +=
         "<line x1=\"\(num(px(t)))\" y1=\"\(num(oy + top + ph))\" x2=\"\(num(px(t)))\" "
@@ -92,7 +196,7 @@ public struct SVGPlot: Sendable {
         + "\(text)</text>\n"
     }
     s +=
-      "<text x=\"\(num(ox + left + pw / 2))\" y=\"\(num(oy + height - 6))\" "
+      "<text x=\"\(num(ox + left + pw / 2))\" y=\"\(num(oy + top + ph + Self.margins.bottom - 6))\" "
       + "text-anchor=\"middle\">\(svgEscaped(xLabel))</text>\n"
     let yl = logY ? "\(yLabel) (log scale)" : yLabel
     s +=
@@ -112,12 +216,38 @@ public struct SVGPlot: Sendable {
         }
         s += "\n"
       }
-      if let label = series.label {
+      if let label = series.label, legend == .insideTopRight {
         let ly = oy + top + 12 + Double(k) * 13
         s +=
           "<text x=\"\(num(ox + left + pw - 6))\" y=\"\(num(ly))\" text-anchor=\"end\" "
           + "fill=\"\(series.color)\">\(svgEscaped(label))</text>\n"
       }
+    }
+    // The legend under the x-axis label (baseline 18 below its baseline): rows of (swatch,
+    // text), then the notes in grey.
+    let legendTop = oy + top + ph + Self.margins.bottom + 12
+    for item in below.items {
+      let x = ox + left + item.x
+      let y = legendTop + Double(item.row) * Self.rowHeight
+      switch item.swatch {
+      case .line(let color):
+        s +=
+          "<line x1=\"\(num(x))\" y1=\"\(num(y - 4))\" x2=\"\(num(x + 16))\" "
+          + "y2=\"\(num(y - 4))\" stroke=\"\(color)\" stroke-width=\"2\"/>"
+      case .marker(let color):
+        s += "<circle cx=\"\(num(x + 8))\" cy=\"\(num(y - 4))\" r=\"2.6\" fill=\"\(color)\"/>"
+      case .shade:
+        s +=
+          "<rect x=\"\(num(x + 2))\" y=\"\(num(y - 10))\" width=\"12\" height=\"12\" "
+          + "fill=\"#e8e8e8\" stroke=\"#bbb\"/>"
+      }
+      s +=
+        "<text x=\"\(num(x + 22))\" y=\"\(num(y))\">\(svgEscaped(item.text))</text>\n"
+    }
+    for (note, row) in below.notes {
+      s +=
+        "<text x=\"\(num(ox + left))\" y=\"\(num(legendTop + Double(row) * Self.rowHeight))\" "
+        + "fill=\"#555\">\(svgEscaped(note))</text>\n"
     }
     return s + "</g>\n"
   }
@@ -130,10 +260,16 @@ public struct SVGPlot: Sendable {
     let w = Double(columns) * panelWidth
     let h = Double(rows) * panelHeight
     var s = svgHeader(width: w, height: h)
+    // Panels side by side reserve the same legend rows, so their plot areas line up.
+    let rowLegend = (0..<rows).map { r in
+      panels.indices.filter { $0 / columns == r }.map {
+        panels[$0].legendRows(panelWidth: panelWidth)
+      }.max() ?? 0
+    }
     for (k, p) in panels.enumerated() {
       s += p.group(
         x: Double(k % columns) * panelWidth, y: Double(k / columns) * panelHeight,
-        width: panelWidth, height: panelHeight)
+        width: panelWidth, height: panelHeight, legendRows: rowLegend[k / columns])
     }
     return s + "</svg>\n"
   }

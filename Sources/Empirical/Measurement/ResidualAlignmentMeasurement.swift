@@ -10,7 +10,7 @@ import LinearAlgebra
 /// h₁…h_{L+1} (RA1, `TrajectoryAlignment`); the Residual Jacobians J_i = ∂F_i/∂h at h_i with
 /// their top max(20, k, C + 1) singular triplets by Algorithm 971 (T = 20); RA2 on the top k
 /// (`SingularVectorAlignment`); RA3 per block on the top 20 (`SpectrumShape`); σ₁ per block for
-/// RA4 (`InverseDepthScaling`, fitted over all inputs). Every per-input number is summarised as
+/// RA4 (`InverseDepthScaling`, fitted over all inputs and the live blocks). Every per-input number is summarised as
 /// a `Spread` (median, min, max) over the inputs; RA3 per input is the median over blocks.
 public struct ResidualAlignmentMeasurement: Sendable {
   /// One block's spectrum over the inputs.
@@ -25,6 +25,10 @@ public struct ResidualAlignmentMeasurement: Sendable {
     public var gap: Spread
     /// The numerical rank (threshold `RA3.threshold`) over the inputs.
     public var numericalRank: Spread
+    /// Whether the block's residual branch is dead: its median σ₁ over the inputs is at most
+    /// `InverseDepthScaling.deadRelativeThreshold` (1e-6) × the largest block median σ₁.
+    /// RA4 is fitted over the other blocks only.
+    public var dead: Bool
 
     enum CodingKeys: String, CodingKey {
       case index
@@ -32,6 +36,7 @@ public struct ResidualAlignmentMeasurement: Sendable {
       case sigma1PerInput = "sigma1_per_input"
       case gap
       case numericalRank = "numerical_rank"
+      case dead
     }
   }
 
@@ -190,6 +195,8 @@ public struct ResidualAlignmentMeasurement: Sendable {
       }
     }
     let count = Double(inputs.count)
+    let sigma1 = spectra.map { $0.map { $0.first ?? 0 } }
+    let ra4 = InverseDepthScaling(sigma1: sigma1, resamples: bootstrapResamples, using: &generator)
     let blocks = (0..<l).map { i in
       Block(
         index: i + 1,
@@ -198,9 +205,9 @@ public struct ResidualAlignmentMeasurement: Sendable {
         },
         sigma1PerInput: spectra.map { $0[i].first ?? 0 },
         gap: Spread(of: shapes.map { $0[i].gap }),
-        numericalRank: Spread(of: shapes.map { Double($0[i].numericalRank) }))
+        numericalRank: Spread(of: shapes.map { Double($0[i].numericalRank) }),
+        dead: ra4.deadBlocks.contains(i + 1))
     }
-    let sigma1 = spectra.map { $0.map { $0.first ?? 0 } }
     return ResidualAlignmentMeasurement(
       blocks: blocks,
       ra1: RA1(
@@ -217,7 +224,7 @@ public struct ResidualAlignmentMeasurement: Sendable {
         gap: Spread(of: shapes.map { Spread(of: $0.map(\.gap)).median }),
         numericalRank: Spread(
           of: shapes.map { Spread(of: $0.map { Double($0.numericalRank) }).median })),
-      ra4: InverseDepthScaling(sigma1: sigma1, resamples: bootstrapResamples, using: &generator),
+      ra4: ra4,
       largestTripletResidual: largestError, largestTopKTripletResidual: largestTopK,
       tripletsPerJacobian: m, trajectories: trajectories,
       alignmentMatrices: alignment, pairDiagonalFractions: grid)

@@ -1,21 +1,33 @@
 // Goals, in order of priority: RA4 as a fit with an honest uncertainty (a bootstrap over the
-// inputs, seeded); an onset that says where the linear law starts, or that it never does.
+// inputs, seeded); no fit through dead branches (σ₁ ≈ 0 makes 1/σ₁ astronomically large and the
+// line meaningless); an onset that says where the linear law starts, or that it never does.
 
 /// RA4: the top singular value of the Residual Jacobian of block i scales like 1/i, i.e. 1/σ₁
 /// is linear in the block index.
 ///
 /// Paper: (RA4) and Figure 4b ("inverse scaling of the top 1 values"). With σ₁(i, n) the top
 /// singular value of block i = 1…L for input n, y_i = mean over inputs of 1/σ₁(i, n), and the
-/// least-squares line y = slope·i + intercept through (i, y_i):
+/// least-squares line y = slope·i + intercept through the points (i, y_i) of the live blocks i:
 ///
+///     live(i)  ⇔  median_n σ₁(i, n) > deadRelativeThreshold · max_j median_n σ₁(j, n)
 ///     R² = 1 − Σ(y_i − ŷ_i)² / Σ(y_i − ȳ)²
 ///     ci95 = the 2.5% and 97.5% percentiles of the slope over bootstrap resamples of the inputs
-///     onset = the first block s such that the fit over blocks s…L has R² ≥ 0.9, or nil
+///     onset = the first live block s such that the fit over the live blocks s…L has R² ≥ 0.9,
+///             or nil
+///
+/// A block is dead when its residual branch has decayed to a (numerically) zero Jacobian, as
+/// 15 of 16 branches do with weight decay 1e-2 (notebook 04): `deadRelativeThreshold` = 1e-6,
+/// far below any σ₁ ratio the paper's 1/i law gives over tens of blocks (1/L), far above the
+/// 1e-10…1e-104 of a decayed branch. The fit keeps the live blocks' real indices as x, so a gap
+/// left by dead blocks is not closed up. With fewer than 2 live blocks there is no fit (`all`,
+/// `ci95` nil). Liveness is decided once, on all inputs; the bootstrap resamples the inputs of
+/// the live blocks only.
 ///
 /// A fit for the onset needs at least `onsetMinimumBlocks` = 4 blocks: with 3 points, R² ≥ 0.9
 /// is common for noise. Blocks are numbered from 1, as in the paper's figures. Fitting the
 /// per-block mean gives the same slope and intercept as the pooled least-squares fit over all
-/// (i, n) points.
+/// (i, n) points. An input with σ₁ = 0 at a live block makes y_i infinite and the fit non-finite
+/// (reported as null in JSON).
 public struct InverseDepthScaling: Sendable, Equatable, Codable {
   /// A least-squares line and its R².
   public struct Fit: Sendable, Equatable, Codable {
@@ -31,17 +43,41 @@ public struct InverseDepthScaling: Sendable, Equatable, Codable {
   public static let onsetR2 = 0.9
   /// The fewest blocks a fit for the onset may use.
   public static let onsetMinimumBlocks = 4
+  /// A block is dead when its median σ₁ over inputs is at most this fraction of the largest
+  /// block median σ₁.
+  public static let deadRelativeThreshold = 1e-6
 
-  /// The fit over all blocks.
-  public var all: Fit
-  /// The bootstrap 95% interval of `all.slope` over inputs.
-  public var ci95: [Double]
+  /// The fit over all live blocks (nil with fewer than 2 live blocks).
+  public var all: Fit?
+  /// The bootstrap 95% interval of `all.slope` over inputs (nil without `all`).
+  public var ci95: [Double]?
   /// The first block (1-based) from which a linear fit reaches R² ≥ 0.9, or nil.
   public var onset: Int?
   /// The fit from the onset on (nil without an onset).
   public var fromOnset: Fit?
   /// Bootstrap resamples used for `ci95`.
   public var resamples: Int
+  /// The blocks (1-based) whose median σ₁ is above `deadThreshold`: those fitted.
+  public var liveBlocks: [Int]
+  /// The other blocks (1-based): residual branches with (numerically) zero Jacobians.
+  public var deadBlocks: [Int]
+  /// The σ₁ at or below which a block is dead: `deadRelativeThreshold` × the largest block
+  /// median σ₁ over inputs.
+  public var deadThreshold: Double
+
+  /// Block indices written as runs, for reports and figures: [1, 2, 3, 5] → "1–3, 5".
+  public static func runs(of blocks: [Int]) -> String {
+    var runs = [(first: Int, last: Int)]()
+    for b in blocks {
+      if let r = runs.last, r.last + 1 == b {
+        runs[runs.count - 1].last = b
+      } else {
+        runs.append((b, b))
+      }
+    }
+    return runs.map { $0.first == $0.last ? "\($0.first)" : "\($0.first)–\($0.last)" }
+      .joined(separator: ", ")
+  }
 
   /// Least-squares line through (xᵢ, yᵢ).
   public static func fit(_ x: [Double], _ y: [Double])
@@ -78,34 +114,51 @@ public struct InverseDepthScaling: Sendable, Equatable, Codable {
     precondition(inputs >= 1, "need at least one input")
     let l = sigma1[0].count
     precondition(l >= 3 && sigma1.allSatisfy { $0.count == l }, "need ≥ 3 blocks per input")
+    let medians = (0..<l).map { i in Spread(of: sigma1.map { $0[i] }).median }
+    let threshold = Self.deadRelativeThreshold * (medians.filter(\.isFinite).max() ?? 0)
+    // `!(m > threshold)`: a NaN median, or every median 0, is dead too.
+    let live = (1...l).filter { medians[$0 - 1] > threshold }
+    deadThreshold = threshold
+    liveBlocks = live
+    deadBlocks = (1...l).filter { !(medians[$0 - 1] > threshold) }
+    self.resamples = resamples
     let inverse = sigma1.map { $0.map { 1 / $0 } }
+    /// y at the live blocks, averaged over the inputs `rows`.
     func meanCurve(_ rows: [Int]) -> [Double] {
-      (0..<l).map { i in rows.reduce(0) { $0 + inverse[$1][i] } / Double(rows.count) }
+      live.map { i in rows.reduce(0) { $0 + inverse[$1][i - 1] } / Double(rows.count) }
     }
+    /// The fit over the live blocks from the `first`-th live block on.
     func lineFit(_ y: [Double], from first: Int) -> Fit {
-      let x = (first...l).map(Double.init)
-      let f = Self.fit(x, Array(y[(first - 1)...]))
-      return Fit(slope: f.slope, intercept: f.intercept, r2: f.r2, firstBlock: first, lastBlock: l)
+      let x = live[first...].map(Double.init)
+      let f = Self.fit(x, Array(y[first...]))
+      return Fit(
+        slope: f.slope, intercept: f.intercept, r2: f.r2, firstBlock: live[first],
+        lastBlock: live[live.count - 1])
+    }
+    guard live.count >= 2 else {
+      (all, ci95, onset, fromOnset) = (nil, nil, nil, nil)
+      return
     }
     let y = meanCurve(Array(0..<inputs))
-    all = lineFit(y, from: 1)
+    let fitAll = lineFit(y, from: 0)
+    all = fitAll
     var slopes = [Double]()
     for _ in 0..<resamples {
       let draw = (0..<inputs).map { _ in Int.random(in: 0..<inputs, using: &generator) }
-      slopes.append(lineFit(meanCurve(draw), from: 1).slope)
+      slopes.append(lineFit(meanCurve(draw), from: 0).slope)
     }
     slopes.sort()
     if slopes.isEmpty {
-      ci95 = [all.slope, all.slope]
+      ci95 = [fitAll.slope, fitAll.slope]
     } else {
       let lo = slopes[Int((0.025 * Double(slopes.count - 1)).rounded())]
       let hi = slopes[Int((0.975 * Double(slopes.count - 1)).rounded())]
       ci95 = [lo, hi]
     }
-    self.resamples = resamples
-    onset = (1..<max(1, l - Self.onsetMinimumBlocks + 2)).first {
+    let first = (0..<max(0, live.count - Self.onsetMinimumBlocks + 1)).first {
       lineFit(y, from: $0).r2 >= Self.onsetR2
     }
-    fromOnset = onset.map { lineFit(y, from: $0) }
+    onset = first.map { live[$0] }
+    fromOnset = first.map { lineFit(y, from: $0) }
   }
 }
