@@ -49,7 +49,7 @@ for n in sizes.isEmpty ? [512, 4096] : sizes {
   var rng = SeededGenerator(seed: 0)
   let a = try testMatrix(n, using: &rng)
   let repeats = n <= 1024 ? 7 : 3
-  let denseRepeats = n <= 1024 ? 7 : 1
+  let denseRepeats = n <= 1024 ? 7 : 3
   var denseFull = [Double]()
   var denseValues = [Double]()
   var reference = SingularValueDecomposition<Double>(
