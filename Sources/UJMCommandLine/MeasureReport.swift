@@ -58,6 +58,7 @@ struct MeasureReport {
         "live_blocks": m.ra4.liveBlocks, "dead_blocks": m.ra4.deadBlocks,
         "dead_threshold": Self.number(m.ra4.deadThreshold),
         "dead_relative_threshold": InverseDepthScaling.deadRelativeThreshold,
+        "dead_jacobians": m.ra4.deadJacobians,
       ]) { a, _ in a }
     ra4["from_onset"] = m.ra4.fromOnset.map { Self.fit($0) as Any } ?? NSNull()
     var out: [String: Any] = [
@@ -151,6 +152,8 @@ struct MeasureReport {
         + "block median σ₁ = \(Self.s(m.ra4.deadThreshold))): "
         + (m.ra4.deadBlocks.isEmpty
           ? "none" : InverseDepthScaling.runs(of: m.ra4.deadBlocks) + " (left out of the fit)"),
+      "  inputs at which a live block's σ₁ is at or below that threshold (left out of its mean): "
+        + "\(m.ra4.deadJacobians)",
     ]
     let l = m.blocks.count
     if let all = m.ra4.all, let ci95 = m.ra4.ci95 {

@@ -192,6 +192,33 @@ struct InverseDepthScalingTests {
     #expect(!(abs(through.slope - 1) <= 1e-3))
   }
 
+  /// σ₁(i) = 1/i, but blocks 5 and 11 switch off (σ₁ ≈ 2.5e-10, as block 13 of the
+  /// weight-decay-1e-2 checkpoint does) for 2 of 7 inputs: those Jacobians are left out of the
+  /// blocks' means, and the fit is the exact line again.
+  @Test func inputsAtWhichALiveBlockIsDeadAreLeftOutOfItsMean() throws {
+    var rng = testGenerator(52)
+    let sigma1: [[Double]] = (0..<7).map { (n: Int) -> [Double] in
+      (1...16).map { (i: Int) -> Double in
+        (i == 5 || i == 11) && n < 2 ? 2.5e-10 : 1 / Double(i)
+      }
+    }
+    let ra4 = InverseDepthScaling(sigma1: sigma1, resamples: 300, using: &rng)
+    #expect(ra4.deadBlocks.isEmpty && ra4.deadJacobians == 4, "dead \(ra4.deadBlocks), \(ra4.deadJacobians)")
+    let all = try #require(ra4.all)
+    let ci95 = try #require(ra4.ci95)
+    print("1/i with 4 switched-off Jacobians left out: slope \(all.slope) (expected 1), R² "
+      + "\(all.r2) (1), ci95 \(ci95), tolerance 1e-12")
+    #expect(abs(all.slope - 1) <= 1e-12 && abs(all.r2 - 1) <= 1e-12)
+    #expect(abs(ci95[0] - 1) <= 1e-12 && abs(ci95[1] - 1) <= 1e-12)
+    // Counterexample: averaging 1/σ₁ over every input lets two Jacobians decide the line.
+    let y: [Double] = (1...16).map { (i: Int) -> Double in
+      sigma1.map { (row: [Double]) -> Double in 1 / row[i - 1] }.reduce(0, +) / 7
+    }
+    let naive = InverseDepthScaling.fit((1...16).map(Double.init), y)
+    print("the same σ₁ averaged over every input: slope \(naive.slope), R² \(naive.r2)")
+    #expect(naive.r2 < 0.5, "naive R² \(naive.r2)")
+  }
+
   @Test func theOnsetIsALiveBlock() throws {
     var rng = testGenerator(49)
     // Blocks 1–4 flat, 5–6 dead, 7–16 on the line 1/σ₁ = i: the onset is a live block ≥ 3

@@ -21,13 +21,16 @@
 /// 1e-10…1e-104 of a decayed branch. The fit keeps the live blocks' real indices as x, so a gap
 /// left by dead blocks is not closed up. With fewer than 2 live blocks there is no fit (`all`,
 /// `ci95` nil). Liveness is decided once, on all inputs; the bootstrap resamples the inputs of
-/// the live blocks only.
+/// the live blocks only. Within a live block, an input whose σ₁ is at or below the same
+/// threshold (its ReLUs switch the branch off for that input) is left out of that block's mean
+/// and counted in `deadJacobians`: one such input would otherwise make y_i of order 1e10 and
+/// decide the fit alone. A bootstrap resample in which some live block has no live input is
+/// skipped.
 ///
 /// A fit for the onset needs at least `onsetMinimumBlocks` = 4 blocks: with 3 points, R² ≥ 0.9
 /// is common for noise. Blocks are numbered from 1, as in the paper's figures. Fitting the
 /// per-block mean gives the same slope and intercept as the pooled least-squares fit over all
-/// (i, n) points. An input with σ₁ = 0 at a live block makes y_i infinite and the fit non-finite
-/// (reported as null in JSON).
+/// (i, n) points when no input is left out.
 public struct InverseDepthScaling: Sendable, Equatable, Codable {
   /// A least-squares line and its R².
   public struct Fit: Sendable, Equatable, Codable {
@@ -64,6 +67,8 @@ public struct InverseDepthScaling: Sendable, Equatable, Codable {
   /// The σ₁ at or below which a block is dead: `deadRelativeThreshold` × the largest block
   /// median σ₁ over inputs.
   public var deadThreshold: Double
+  /// The (input, live block) pairs with σ₁ ≤ `deadThreshold`, left out of the block's mean.
+  public var deadJacobians: Int
 
   /// Block indices written as runs, for reports and figures: [1, 2, 3, 5] → "1–3, 5".
   public static func runs(of blocks: [Int]) -> String {
@@ -122,10 +127,24 @@ public struct InverseDepthScaling: Sendable, Equatable, Codable {
     liveBlocks = live
     deadBlocks = (1...l).filter { !(medians[$0 - 1] > threshold) }
     self.resamples = resamples
-    let inverse = sigma1.map { $0.map { 1 / $0 } }
-    /// y at the live blocks, averaged over the inputs `rows`.
-    func meanCurve(_ rows: [Int]) -> [Double] {
-      live.map { i in rows.reduce(0) { $0 + inverse[$1][i - 1] } / Double(rows.count) }
+    deadJacobians = live.reduce(0) { count, i in
+      count + sigma1.filter { !($0[i - 1] > threshold) }.count
+    }
+    /// y at the live blocks, averaged over the inputs `rows` at which the block is live; nil
+    /// when some live block has none.
+    func meanCurve(_ rows: [Int]) -> [Double]? {
+      var curve = [Double]()
+      for i in live {
+        var sum = 0.0
+        var count = 0
+        for n in rows where sigma1[n][i - 1] > threshold {
+          sum += 1 / sigma1[n][i - 1]
+          count += 1
+        }
+        guard count > 0 else { return nil }
+        curve.append(sum / Double(count))
+      }
+      return curve
     }
     /// The fit over the live blocks from the `first`-th live block on.
     func lineFit(_ y: [Double], from first: Int) -> Fit {
@@ -139,13 +158,14 @@ public struct InverseDepthScaling: Sendable, Equatable, Codable {
       (all, ci95, onset, fromOnset) = (nil, nil, nil, nil)
       return
     }
-    let y = meanCurve(Array(0..<inputs))
+    // Every live block has a median above the threshold, so a live input at least.
+    let y = meanCurve(Array(0..<inputs))!
     let fitAll = lineFit(y, from: 0)
     all = fitAll
     var slopes = [Double]()
     for _ in 0..<resamples {
       let draw = (0..<inputs).map { _ in Int.random(in: 0..<inputs, using: &generator) }
-      slopes.append(lineFit(meanCurve(draw), from: 0).slope)
+      if let curve = meanCurve(draw) { slopes.append(lineFit(curve, from: 0).slope) }
     }
     slopes.sort()
     if slopes.isEmpty {
