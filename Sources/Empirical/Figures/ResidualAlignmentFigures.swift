@@ -112,22 +112,25 @@ public enum ResidualAlignmentFigures {
         label: block.index <= 3 || block.index == l ? "block \(block.index)" : nil)
     }
     let live = m.blocks.filter { !$0.dead }
+    // As in RA4's fit: an input at which a live block's σ₁ is at or below the dead threshold
+    // is left out of that block's points and mean.
+    let threshold = m.ra4.deadThreshold
     var inverse = [SVGPlot.Series]()
     for n in 0..<(m.blocks.first?.sigma1PerInput.count ?? 0) {
       inverse.append(
         SVGPlot.Series(
-          points: live.map { (Double($0.index), 1 / $0.sigma1PerInput[n]) },
+          points: live.filter { $0.sigma1PerInput[n] > threshold }.map {
+            (Double($0.index), 1 / $0.sigma1PerInput[n])
+          },
           color: "#bbbbbb", lines: true, markers: live.count < 2,
           label: n == 0 ? "each input" : nil))
     }
     inverse.append(
       SVGPlot.Series(
-        points: live.map { b in
-          (
-            Double(b.index),
-            b.sigma1PerInput.map { 1 / $0 }.reduce(0, +)
-              / Double(b.sigma1PerInput.count)
-          )
+        points: live.compactMap { b in
+          let kept = b.sigma1PerInput.filter { $0 > threshold }
+          return kept.isEmpty
+            ? nil : (Double(b.index), kept.map { 1 / $0 }.reduce(0, +) / Double(kept.count))
         }, color: "#1f77b4", lines: false, markers: true, label: "mean over inputs"))
     var notes = [String]()
     if let fit = m.ra4.all {
@@ -147,6 +150,11 @@ public enum ResidualAlignmentFigures {
           + "; a line needs 2 live blocks")
     }
     let dead = m.ra4.deadBlocks
+    if m.ra4.deadJacobians > 0 {
+      notes.append(
+        "\(m.ra4.deadJacobians) Jacobians of live blocks with σ₁ at or below the dead "
+          + "threshold omitted")
+    }
     if !dead.isEmpty {
       notes.append(
         "dead blocks \(InverseDepthScaling.runs(of: dead)) omitted: median σ₁ ≤ "
