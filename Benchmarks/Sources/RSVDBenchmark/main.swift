@@ -122,12 +122,22 @@ for n in sizes.isEmpty ? [512, 4096] : sizes {
       var x = block32
       return try seconds { try x.luNormalize() }
     })
+  var gaussianRng = SeededGenerator(seed: 5)
+  let tGaussian = median(
+    (0..<repeats).map { _ in
+      seconds { let _: Matrix<Double> = Gaussian.matrix(rows: n, columns: l, using: &gaussianRng) }
+    })
+  let tQR = median(try (0..<repeats).map { _ in try seconds { _ = try block.orthonormalized() } })
+  let tSmallSVD = median(
+    try (0..<repeats).map { _ in try seconds { _ = try block.singularValueDecomposition() } })
   let floor = tConvert + Double(iterations) * (tProduct32 + tProductT32) + 2 * tProduct64
   print("  parts of the mixed-precision run (n×\(l) blocks):")
   print("    Float64→Float32 copy of A \(format(tConvert, 4)) s; sgemm A·X \(format(tProduct32, 4)) s, "
     + "Aᵀ·X \(format(tProductT32, 4)) s (\(format(2 * Double(n * n * l) / tProduct32 / 1e9, 0)) GFLOP/s); "
     + "dgemm A·X \(format(tProduct64, 4)) s (\(format(2 * Double(n * n * l) / tProduct64 / 1e9, 0)) GFLOP/s); "
     + "sgetrf-normalise \(format(tLU32, 5)) s")
+  print("    Gaussian test matrix \(format(tGaussian, 5)) s; QR of an n×\(l) block \(format(tQR, 5)) s; "
+    + "dgesdd of an n×\(l) block \(format(tSmallSVD, 5)) s")
   print("    copy + \(2 * iterations) sgemm + 2 dgemm = \(format(floor, 4)) s: the products' floor "
     + "(= \(format(tFull / floor, 1))× the dense SVD)")
   print("  BLAS core \(blas.core), \(blas.threads) threads; load average \(loadAverage())")
