@@ -173,7 +173,7 @@ struct Measure: ParsableCommand {
 
   /// NC over the first `limit` training examples, in batches of 500.
   private func neuralCollapse(
-    _ network: EvaluationNetwork, _ train: LabeledExamples, limit: Int
+    _ network: some MeasurableResidualNetwork, _ train: LabeledExamples, limit: Int
   ) throws(LAPACKError) -> NeuralCollapseMeasurement? {
     let counts = (0..<network.classCount).map { c in
       train.labels.prefix(limit).filter { Int($0) == c }.count

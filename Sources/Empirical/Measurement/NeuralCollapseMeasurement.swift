@@ -33,22 +33,22 @@ public struct NeuralCollapseMeasurement: Sendable, Equatable {
 
   /// Measures NC on the batches produced by `batches()` (inputs n₀×b with their labels); the
   /// closure is called twice (two passes) and must produce the same data both times.
-  public static func measure(
-    network: EvaluationNetwork,
+  public static func measure<N: MeasurableResidualNetwork>(
+    network: N,
     batches: () -> AnySequence<(inputs: Matrix<Double>, labels: [Int])>
   ) throws(LAPACKError) -> NeuralCollapseMeasurement {
     let c = network.classCount
-    let d = network.width
     let layerCount = network.depth + 2
-    var accumulators = [NeuralCollapseAccumulator](
-      repeating: NeuralCollapseAccumulator(classes: c, dimension: d), count: layerCount)
+    var accumulators = (1...layerCount).map {
+      NeuralCollapseAccumulator(classes: c, dimension: network.representationSize(at: $0))
+    }
     var correct = 0
     var samples = 0
     for (x, labels) in batches() {
       let logits = network.forward(batch: x) { layer, h in
         accumulators[layer - 1].add(batch: h, labels: labels)
       }
-      let predicted = EvaluationNetwork.predictions(logits)
+      let predicted = N.predictions(logits)
       correct += zip(predicted, labels).filter { $0 == $1 }.count
       samples += labels.count
     }
@@ -60,14 +60,14 @@ public struct NeuralCollapseMeasurement: Sendable, Equatable {
       // The predictions come last, so the batch's representations are kept until then.
       var representations = [Matrix<Double>]()
       let logits = network.forward(batch: x) { _, h in representations.append(h) }
-      let predicted = EvaluationNetwork.predictions(logits)
+      let predicted = N.predictions(logits)
       for (k, h) in representations.enumerated() {
         centres[k].add(batch: h, references: predicted)
       }
     }
     var layers = [Layer]()
     for k in 0..<layerCount {
-      let classifier = k == layerCount - 1 ? network.classifier : nil
+      let classifier = k == layerCount - 1 ? network.classifierWeights : nil
       layers.append(
         Layer(
           layer: k + 1, metrics: try accumulators[k].metrics(classifier: classifier),

@@ -138,35 +138,54 @@ public struct ResidualAlignmentMeasurement: Sendable {
 
   /// Measures RA1–RA4 of `network` on `inputs` (vectors of size n₀) with RA2 subspaces of
   /// size `rank`; all randomness (test matrices, RA2 baselines, RA4 bootstrap) from `generator`.
-  public static func measure<G: RandomNumberGenerator>(
-    network: EvaluationNetwork, inputs: [[Double]], rank: Int,
+  ///
+  /// Cross-block statistics compare square Jacobians of equal size only: RA2 pairs blocks
+  /// within each group of equal dimension, RA4 fits over every square block; a rectangular
+  /// Jacobian (a block that changes the dimension, Type 3's block 9) is reported per block
+  /// but left out of both (`excludedBlocks`). RA1 uses h₁… up to the last point of h₁'s
+  /// dimension (all of the trajectory unless the network changes dimension).
+  public static func measure<N: MeasurableResidualNetwork, G: RandomNumberGenerator>(
+    network: N, inputs: [[Double]], rank: Int,
     threshold: Double = SpectrumShape.defaultThreshold, bootstrapResamples: Int = 1000,
     using generator: inout G
   ) throws(LAPACKError) -> ResidualAlignmentMeasurement {
     let l = network.depth
     let c = network.classCount
     precondition(!inputs.isEmpty && l >= 3, "need inputs and at least 3 blocks")
-    precondition(rank >= 1 && rank <= network.width, "rank \(rank) not in 1...D")
-    let m = tripletCount(rank: rank, classes: c, width: network.width)
+    // Block i maps layer i+1 to layer i+2 (1-based layers): J_i is size(i+2) × size(i+1).
+    let shapes0 = (0..<l).map {
+      (rows: network.representationSize(at: $0 + 2), columns: network.representationSize(at: $0 + 1))
+    }
+    let smallest = shapes0.map { min($0.rows, $0.columns) }.min()!
+    precondition(rank >= 1 && rank <= smallest, "rank \(rank) not in 1...D")
+    let excluded = Set((0..<l).filter { shapes0[$0].rows != shapes0[$0].columns }.map { $0 + 1 })
+    // Groups of square blocks of equal dimension (0-based block indices).
+    var groups = [Int: [Int]]()
+    for i in 0..<l where !excluded.contains(i + 1) { groups[shapes0[i].rows, default: []].append(i) }
+    let pairGroups = groups.values.filter { $0.count >= 2 }.sorted { $0[0] < $1[0] }
+    precondition(!pairGroups.isEmpty, "RA2 needs two square blocks of the same dimension")
+    let m = tripletCount(rank: rank, classes: c, width: smallest)
+    let d1 = network.representationSize(at: 1)
+    let ra1Points = (1...(l + 1)).prefix { network.representationSize(at: $0) == d1 }.count
     var trajectories = [[[Double]]]()
     var ra1 = [TrajectoryAlignment]()
-    var ra2 = [SingularVectorAlignment]()
+    var ra2 = [RA2Sums]()
     var spectra = [[[Double]]]()  // [input][block] → top m σ
     var shapes = [[SpectrumShape]]()  // [input][block]
     var largestError = 0.0
     var largestTopK = 0.0
     var alignment = [[Matrix<Double>]]()
-    var grid = Matrix<Double>(rows: l, columns: l)
+    var grid = Matrix<Double>(rows: l, columns: l, repeating: .nan)
     for (n, x) in inputs.enumerated() {
       let trajectory = network.trajectory(x)
-      trajectories.append(trajectory)
-      ra1.append(try TrajectoryAlignment(trajectory: trajectory))
-      var jacobians = [ResidualJacobian]()
+      let sameSize = Array(trajectory.prefix(ra1Points))
+      trajectories.append(sameSize)
+      ra1.append(try TrajectoryAlignment(trajectory: sameSize))
+      var jacobians = [N.Jacobian]()
       var decompositions = [SingularValueDecomposition<Double>]()
       for i in 0..<l {
-        let j = network.branches[i].jacobian(at: trajectory[i])
-        let r = try j.topSingularTriplets(
-          rank: m, errorEstimateIterations: 0, using: &generator)
+        let j = network.residualJacobian(block: i, at: trajectory[i])
+        let r = try network.topSingularTriplets(of: j, rank: m, using: &generator)
         let residuals = Self.tripletResiduals(j, r.decomposition)
         largestError = max(largestError, residuals.max() ?? 0)
         largestTopK = max(largestTopK, residuals.prefix(rank).max() ?? 0)
@@ -180,23 +199,32 @@ public struct ResidualAlignmentMeasurement: Sendable {
             topSingularValues: Array($0.singularValues.prefix(max(20, c + 1))), classes: c,
             threshold: threshold)
         })
-      let a = try SingularVectorAlignment(
-        jacobians: jacobians, decompositions: decompositions, rank: rank, using: &generator)
-      ra2.append(a)
+      var sums = RA2Sums()
       if n == 0 {
-        grid = a.pairDiagonalFractions
-        alignment = (0..<l).map { i in
-          (0..<l).map { j in
-            SingularVectorAlignment.alignmentMatrix(
-              jacobians[i], left: decompositions[j].u.leadingColumns(rank),
-              right: decompositions[j].v.leadingColumns(rank))
+        alignment = (0..<l).map { _ in (0..<l).map { _ in Matrix<Double>(rows: 0, columns: 0) } }
+      }
+      for group in pairGroups {
+        let a = try SingularVectorAlignment(
+          jacobians: group.map { jacobians[$0] }, decompositions: group.map { decompositions[$0] },
+          rank: rank, using: &generator)
+        sums.add(a, blocks: group.count)
+        if n == 0 {
+          for (gi, i) in group.enumerated() {
+            for (gj, j) in group.enumerated() {
+              grid[i, j] = a.pairDiagonalFractions[gi, gj]
+              alignment[i][j] = SingularVectorAlignment.alignmentMatrix(
+                jacobians[i], left: decompositions[j].u.leadingColumns(rank),
+                right: decompositions[j].v.leadingColumns(rank))
+            }
           }
         }
       }
+      ra2.append(sums)
     }
     let count = Double(inputs.count)
     let sigma1 = spectra.map { $0.map { $0.first ?? 0 } }
-    let ra4 = InverseDepthScaling(sigma1: sigma1, resamples: bootstrapResamples, using: &generator)
+    let ra4 = InverseDepthScaling(
+      sigma1: sigma1, excluding: excluded, resamples: bootstrapResamples, using: &generator)
     let blocks = (0..<l).map { i in
       Block(
         index: i + 1,
@@ -229,4 +257,27 @@ public struct ResidualAlignmentMeasurement: Sendable {
       tripletsPerJacobian: m, trajectories: trajectories,
       alignmentMatrices: alignment, pairDiagonalFractions: grid)
   }
+}
+
+/// RA2's pair means pooled over groups of equal-dimension blocks, each group's mean weighted by
+/// its number of ordered pairs g(g − 1) (one group: that group's means).
+struct RA2Sums {
+  private var pairs = 0.0
+  private var sums = [Double](repeating: 0, count: 5)
+
+  mutating func add(_ a: SingularVectorAlignment, blocks g: Int) {
+    let w = Double(g * (g - 1))
+    pairs += w
+    let values = [
+      a.diagonalFraction, a.transposedDiagonalFraction, a.randomBaseline, a.leftSubspaceCosine,
+      a.rightSubspaceCosine,
+    ]
+    for k in values.indices { sums[k] += w * values[k] }
+  }
+
+  var diagonalFraction: Double { sums[0] / pairs }
+  var transposedDiagonalFraction: Double { sums[1] / pairs }
+  var randomBaseline: Double { sums[2] / pairs }
+  var leftSubspaceCosine: Double { sums[3] / pairs }
+  var rightSubspaceCosine: Double { sums[4] / pairs }
 }

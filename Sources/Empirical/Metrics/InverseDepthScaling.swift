@@ -69,6 +69,9 @@ public struct InverseDepthScaling: Sendable, Equatable, Codable {
   public var deadThreshold: Double
   /// The (input, live block) pairs with σ₁ ≤ `deadThreshold`, left out of the block's mean.
   public var deadJacobians: Int
+  /// Blocks left out of the fit because their Jacobian is not comparable with the others
+  /// (Type 3's block 9 is 8192×16384: rectangular, a change of dimension); neither live nor dead.
+  public var excludedBlocks: [Int] = []
 
   /// Block indices written as runs, for reports and figures: [1, 2, 3, 5] → "1–3, 5".
   public static func runs(of blocks: [Int]) -> String {
@@ -113,19 +116,24 @@ public struct InverseDepthScaling: Sendable, Equatable, Codable {
 
   /// RA4 from `sigma1[n][i]`, the top singular value of block i + 1 for input n.
   public init<G: RandomNumberGenerator>(
-    sigma1: [[Double]], resamples: Int = 1000, using generator: inout G
+    sigma1: [[Double]], excluding excluded: Set<Int> = [], resamples: Int = 1000,
+    using generator: inout G
   ) {
     let inputs = sigma1.count
     precondition(inputs >= 1, "need at least one input")
     let l = sigma1[0].count
     precondition(l >= 3 && sigma1.allSatisfy { $0.count == l }, "need ≥ 3 blocks per input")
     let medians = (0..<l).map { i in Spread(of: sigma1.map { $0[i] }).median }
-    let threshold = Self.deadRelativeThreshold * (medians.filter(\.isFinite).max() ?? 0)
+    excludedBlocks = excluded.sorted()
+    let kept = (1...l).filter { !excluded.contains($0) }
+    let threshold =
+      Self.deadRelativeThreshold
+      * (kept.map { medians[$0 - 1] }.filter(\.isFinite).max() ?? 0)
     // `!(m > threshold)`: a NaN median, or every median 0, is dead too.
-    let live = (1...l).filter { medians[$0 - 1] > threshold }
+    let live = kept.filter { medians[$0 - 1] > threshold }
     deadThreshold = threshold
     liveBlocks = live
-    deadBlocks = (1...l).filter { !(medians[$0 - 1] > threshold) }
+    deadBlocks = kept.filter { !(medians[$0 - 1] > threshold) }
     self.resamples = resamples
     deadJacobians = live.reduce(0) { count, i in
       count + sigma1.filter { !($0[i - 1] > threshold) }.count
