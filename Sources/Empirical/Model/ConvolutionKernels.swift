@@ -1,0 +1,169 @@
+// Goals, in order of priority: the convolution lowered to sgemm/dgemm (im2col: one gemm per
+// chunk of images, the chunk sized so the lowered patches stay within a fixed scratch buffer);
+// the same three products — forward, gradient of the input, gradient of the weights — for
+// training (Float32), for the Jacobian products (Float64) and for the finite-difference tests;
+// no allocation per call. Activations are NHWC (see `Convolution`).
+
+import LinearAlgebra
+
+/// The lowered patches of `images` NHWC images of side `side` (C_in channels): the column-major
+/// (k·k·C_in) × (n·side_out²) matrix whose column (q, p, n) is the patch under output pixel
+/// (p, q) of image n, entry (a·k + b)·C_in + c = x[c, s·p − pad + a, s·q − pad + b] (0 outside).
+func im2col<Scalar: BLASScalar>(
+  _ x: UnsafePointer<Scalar>, _ conv: Convolution<Scalar>, side: Int, images: Int,
+  into cols: UnsafeMutablePointer<Scalar>
+) {
+  let (k, c, s, pad) = (conv.kernel, conv.inChannels, conv.stride, conv.padding)
+  let out = conv.outputSide(side)
+  let patch = conv.patchSize
+  var column = cols
+  for n in 0..<images {
+    let image = x + n * side * side * c
+    for p in 0..<out {
+      for q in 0..<out {
+        for a in 0..<k {
+          let row = s * p - pad + a
+          for b in 0..<k {
+            let target = column + (a * k + b) * c
+            let col = s * q - pad + b
+            if row >= 0 && row < side && col >= 0 && col < side {
+              target.update(from: image + (row * side + col) * c, count: c)
+            } else {
+              target.update(repeating: 0, count: c)
+            }
+          }
+        }
+        column += patch
+      }
+    }
+  }
+}
+
+/// The adjoint of `im2col`: adds every patch entry back onto the pixel it came from.
+func col2imAdding<Scalar: BLASScalar>(
+  _ cols: UnsafePointer<Scalar>, _ conv: Convolution<Scalar>, side: Int, images: Int,
+  into x: UnsafeMutablePointer<Scalar>
+) {
+  let (k, c, s, pad) = (conv.kernel, conv.inChannels, conv.stride, conv.padding)
+  let out = conv.outputSide(side)
+  let patch = conv.patchSize
+  var column = cols
+  for n in 0..<images {
+    let image = x + n * side * side * c
+    for p in 0..<out {
+      for q in 0..<out {
+        for a in 0..<k {
+          let row = s * p - pad + a
+          guard row >= 0 && row < side else { continue }
+          for b in 0..<k {
+            let col = s * q - pad + b
+            guard col >= 0 && col < side else { continue }
+            let source = column + (a * k + b) * c
+            let target = image + (row * side + col) * c
+            for ch in 0..<c { target[ch] += source[ch] }
+          }
+        }
+        column += patch
+      }
+    }
+  }
+}
+
+/// Scratch space for the lowered patches of a chunk of images.
+final class LoweringScratch<Scalar: BLASScalar>: @unchecked Sendable {
+  /// The largest number of scalars a chunk's patches may take (8M: 32 MiB in Float32).
+  static var defaultCapacity: Int { 1 << 23 }
+  let buffer: ScalarBuffer<Scalar>
+
+  init(capacity: Int = defaultCapacity) { buffer = ScalarBuffer(count: capacity) }
+
+  /// Images per chunk for `conv` at input side `side`: as many as fit, at least one.
+  func imagesPerChunk(_ conv: Convolution<Scalar>, side: Int) -> Int {
+    let perImage = conv.patchSize * conv.outputSide(side) * conv.outputSide(side)
+    precondition(buffer.count >= perImage, "the lowering scratch must hold one image's patches")
+    return buffer.count / Swift.max(1, perImage)
+  }
+
+  /// Room for the patches of `images` images of the largest of `convs` (at input sides
+  /// `sides`), at most `defaultCapacity` unless one image needs more.
+  static func capacity(for convs: [Convolution<Scalar>], sides: [Int], images: Int) -> Int {
+    var perImage = 1
+    for (conv, side) in zip(convs, sides) {
+      perImage = Swift.max(perImage, conv.patchSize * conv.outputSide(side) * conv.outputSide(side))
+    }
+    let (all, overflow) = perImage.multipliedReportingOverflow(by: Swift.max(1, images))
+    return Swift.max(perImage, overflow ? defaultCapacity : Swift.min(all, defaultCapacity))
+  }
+}
+
+/// y ← α·conv(x) + β·y for `images` NHWC images: per chunk, im2col and one gemm
+/// (C_out × P) = weight (C_out × K) · cols (K × P).
+func convolutionForward<Scalar: BLASScalar>(
+  _ conv: Convolution<Scalar>, _ x: UnsafePointer<Scalar>, side: Int, images: Int,
+  into y: UnsafeMutablePointer<Scalar>, alpha: Scalar = 1, beta: Scalar = 0,
+  scratch: LoweringScratch<Scalar>
+) {
+  let out = conv.outputSide(side)
+  let chunk = scratch.imagesPerChunk(conv, side: side)
+  let (inStride, outStride) = (side * side * conv.inChannels, out * out * conv.outChannels)
+  let cols = scratch.buffer.pointer
+  conv.weight.storage.withUnsafeBufferPointer { w in
+    var first = 0
+    while first < images {
+      let n = Swift.min(chunk, images - first)
+      im2col(x + first * inStride, conv, side: side, images: n, into: cols)
+      gemm(
+        false, false, m: conv.outChannels, n: n * out * out, k: conv.patchSize, alpha: alpha,
+        w.baseAddress!, lda: conv.outChannels, cols, ldb: conv.patchSize, beta: beta,
+        y + first * outStride, ldc: conv.outChannels)
+      first += n
+    }
+  }
+}
+
+/// dx ← convᵀ(dy) (+ dx when `accumulate`): the gradient of the input, per chunk
+/// cols = weightᵀ·dy, then `col2imAdding`.
+func convolutionBackwardData<Scalar: BLASScalar>(
+  _ conv: Convolution<Scalar>, _ dy: UnsafePointer<Scalar>, side: Int, images: Int,
+  into dx: UnsafeMutablePointer<Scalar>, accumulate: Bool, scratch: LoweringScratch<Scalar>
+) {
+  let out = conv.outputSide(side)
+  let chunk = scratch.imagesPerChunk(conv, side: side)
+  let (inStride, outStride) = (side * side * conv.inChannels, out * out * conv.outChannels)
+  if !accumulate { dx.update(repeating: 0, count: images * inStride) }
+  let cols = scratch.buffer.pointer
+  conv.weight.storage.withUnsafeBufferPointer { w in
+    var first = 0
+    while first < images {
+      let n = Swift.min(chunk, images - first)
+      gemm(
+        true, false, m: conv.patchSize, n: n * out * out, k: conv.outChannels, w.baseAddress!,
+        lda: conv.outChannels, dy + first * outStride, ldb: conv.outChannels, cols,
+        ldc: conv.patchSize)
+      col2imAdding(cols, conv, side: side, images: n, into: dx + first * inStride)
+      first += n
+    }
+  }
+}
+
+/// ∂W ← dy·colsᵀ summed over the images (overwrites `weightGradient`, C_out × K).
+func convolutionBackwardWeights<Scalar: BLASScalar>(
+  _ conv: Convolution<Scalar>, _ x: UnsafePointer<Scalar>, _ dy: UnsafePointer<Scalar>,
+  side: Int, images: Int, into weightGradient: UnsafeMutablePointer<Scalar>,
+  scratch: LoweringScratch<Scalar>
+) {
+  let out = conv.outputSide(side)
+  let chunk = scratch.imagesPerChunk(conv, side: side)
+  let (inStride, outStride) = (side * side * conv.inChannels, out * out * conv.outChannels)
+  let cols = scratch.buffer.pointer
+  var first = 0
+  while first < images {
+    let n = Swift.min(chunk, images - first)
+    im2col(x + first * inStride, conv, side: side, images: n, into: cols)
+    gemm(
+      false, true, m: conv.outChannels, n: conv.patchSize, k: n * out * out,
+      dy + first * outStride, lda: conv.outChannels, cols, ldb: conv.patchSize,
+      beta: first == 0 ? 0 : 1, weightGradient, ldc: conv.outChannels)
+    first += n
+  }
+}

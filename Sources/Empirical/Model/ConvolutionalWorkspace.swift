@@ -1,0 +1,401 @@
+// Goals, in order of priority: backpropagation exactly through the structure of
+// `ConvolutionalNetwork` (checked against finite differences in Float64); every convolution
+// lowered to one gemm per chunk of images on preallocated buffers; the BatchNorm, ReLU and
+// cross-entropy kernels of the fully-connected network reused unchanged (NHWC makes
+// BatchNorm2d the same loop as BatchNorm1d: C features, W·H·N columns); an evaluation mode that
+// keeps only two representations alive (Neural Collapse at D = 16,384 over many batches).
+//
+// Layout: every activation is NHWC, a column-major C × (W·H·N) matrix: the channels of a pixel
+// are contiguous, then x, then y, then the image. One image's representation h_i is therefore
+// the vector with entry c + C·(x + S·y) — PyTorch's CHW flattening permuted (an orthogonal
+// change of basis: singular values and alignment measures are unchanged).
+
+import LinearAlgebra
+
+/// Preallocated buffers for forward and backward passes of one convolutional network shape on
+/// batches of up to `capacity` images, and the gradients of the last backward pass.
+final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
+  let capacity: Int
+  let image: ImageShape
+  let depth: Int
+  let classCount: Int
+  /// (channels, side) of h₁…h_{L+1}.
+  let shapes: [(channels: Int, side: Int)]
+  /// Whether every block's activations are kept (training); otherwise buffers are shared.
+  let keepsActivations: Bool
+  private(set) var count = 0
+
+  let input: ScalarBuffer<Scalar>
+  let z0: ScalarBuffer<Scalar>
+  let hidden: [ScalarBuffer<Scalar>]
+  let a1: [ScalarBuffer<Scalar>]
+  let z1: [ScalarBuffer<Scalar>]
+  let a2: [ScalarBuffer<Scalar>]
+  let af: ScalarBuffer<Scalar>
+  let pooled: ScalarBuffer<Scalar>
+  let logits: ScalarBuffer<Scalar>
+  let logitsGradient: ScalarBuffer<Scalar>
+  let gradientA: ScalarBuffer<Scalar>
+  let gradientB: ScalarBuffer<Scalar>
+  let scratchA: ScalarBuffer<Scalar>
+  let scratchB: ScalarBuffer<Scalar>
+  let lowering: LoweringScratch<Scalar>
+  /// Batch statistics: BN₀, then per block BN1, BN2, then BN_f.
+  let statistics: [BatchStatistics<Scalar>]
+  private(set) var dropped: [Bool]
+  var gradients: ConvolutionalNetwork<Scalar>
+
+  init(model: ConvolutionalNetwork<Scalar>, capacity: Int, keepsActivations: Bool = true) {
+    self.capacity = capacity
+    image = model.image
+    depth = model.depth
+    classCount = model.classCount
+    shapes = model.representationShapes
+    self.keepsActivations = keepsActivations
+    let n = capacity
+    let p = image.paddedSide
+    input = ScalarBuffer(count: image.channels * p * p * n)
+    func size(_ s: (channels: Int, side: Int)) -> Int { s.channels * s.side * s.side * n }
+    let shapes = self.shapes
+    let depth = self.depth
+    let largest = shapes.map(size).max()!
+    z0 = ScalarBuffer(count: size(shapes[0]))
+    if keepsActivations {
+      hidden = shapes.map { ScalarBuffer(count: size($0)) }
+      a1 = (0..<depth).map { ScalarBuffer(count: size(shapes[$0])) }
+      z1 = (0..<depth).map { ScalarBuffer(count: size(shapes[$0 + 1])) }
+      a2 = (0..<depth).map { ScalarBuffer(count: size(shapes[$0 + 1])) }
+    } else {
+      let pair = [ScalarBuffer<Scalar>(count: largest), ScalarBuffer<Scalar>(count: largest)]
+      hidden = shapes.indices.map { pair[$0 % 2] }
+      let (x, y, z) = (
+        ScalarBuffer<Scalar>(count: largest), ScalarBuffer<Scalar>(count: largest),
+        ScalarBuffer<Scalar>(count: largest)
+      )
+      a1 = Array(repeating: x, count: depth)
+      z1 = Array(repeating: y, count: depth)
+      a2 = Array(repeating: z, count: depth)
+    }
+    af = ScalarBuffer(count: size(shapes[depth]))
+    let finalChannels = shapes[depth].channels
+    pooled = ScalarBuffer(count: finalChannels * n)
+    logits = ScalarBuffer(count: classCount * n)
+    logitsGradient = ScalarBuffer(count: classCount * n)
+    let gradientSize = keepsActivations ? largest : 1
+    gradientA = ScalarBuffer(count: gradientSize)
+    gradientB = ScalarBuffer(count: gradientSize)
+    scratchA = ScalarBuffer(count: keepsActivations ? largest : 1)
+    scratchB = ScalarBuffer(count: keepsActivations ? largest : 1)
+    var convs = [model.conv0]
+    var sides = [p]
+    for (i, b) in model.blocks.enumerated() {
+      convs += [b.conv1, b.conv2] + (b.shortcut.map { [$0] } ?? [])
+      sides += [shapes[i].side, shapes[i + 1].side] + (b.shortcut == nil ? [] : [shapes[i].side])
+    }
+    lowering = LoweringScratch(capacity: LoweringScratch.capacity(for: convs, sides: sides, images: n))
+    var stats = [BatchStatistics<Scalar>(features: shapes[0].channels)]
+    for i in 0..<depth {
+      stats.append(BatchStatistics(features: shapes[i].channels))
+      stats.append(BatchStatistics(features: shapes[i + 1].channels))
+    }
+    stats.append(BatchStatistics(features: finalChannels))
+    statistics = stats
+    dropped = Array(repeating: false, count: depth)
+    gradients = model.zeroed
+  }
+
+  /// Copies `count` examples (CHW features, n₀ each) into the padded NHWC input buffer.
+  func loadInput<Source: BinaryFloatingPoint>(_ features: UnsafePointer<Source>, count: Int) {
+    precondition(count >= 1 && count <= capacity, "batch of \(count) exceeds \(capacity)")
+    for b in 0..<count { loadImage(features + b * image.featureCount, at: b) }
+    self.count = count
+  }
+
+  /// Gathers examples `indices` of `features` (n₀ each) into the input buffer.
+  func gatherInput(_ features: UnsafePointer<Float>, indices: ArraySlice<Int>) {
+    precondition(indices.count >= 1 && indices.count <= capacity, "batch exceeds capacity")
+    for (b, n) in indices.enumerated() { loadImage(features + n * image.featureCount, at: b) }
+    count = indices.count
+  }
+
+  /// One CHW image into slot `b` of the NHWC input, inside its zero border (which is never
+  /// written, so it stays 0).
+  private func loadImage<Source: BinaryFloatingPoint>(_ source: UnsafePointer<Source>, at b: Int) {
+    let (c, s, pad, p) = (image.channels, image.side, image.padding, image.paddedSide)
+    let target = input.pointer + b * c * p * p
+    for ch in 0..<c {
+      for y in 0..<s {
+        for x in 0..<s {
+          target[((y + pad) * p + x + pad) * c + ch] = Scalar(source[(ch * s + y) * s + x])
+        }
+      }
+    }
+  }
+
+  /// Columns of one activation of h_i's shape in the current batch.
+  private func columns(_ i: Int) -> Int { shapes[i].side * shapes[i].side * count }
+
+  /// The forward pass on the loaded input. Training mode: batch statistics, blocks in `drop`
+  /// skipped (h_{i+1} = h_i). Evaluation mode: running statistics, droppable branches scaled by
+  /// 1 − p. `visit(i, H, rows)` sees h_i (rows = C·S², one column per image) for i = 1…L+1 as
+  /// soon as it is computed, then the pooled classifier input (i = L+2).
+  func forward(
+    _ model: ConvolutionalNetwork<Scalar>, training: Bool, drop: [Bool]? = nil,
+    visit: ((Int, UnsafePointer<Scalar>, Int) -> Void)? = nil
+  ) {
+    precondition(model.depth == depth && model.image == image, "model does not fit workspace")
+    precondition(training ? keepsActivations : true, "training needs every activation")
+    let n = count
+    for i in 0..<depth { dropped[i] = drop?[i] ?? false }
+    convolutionForward(
+      model.conv0, input.pointer, side: image.paddedSide, images: n, into: z0.pointer,
+      scratch: lowering)
+    normReLU(model.bn0, 0, z0.pointer, into: hidden[0].pointer, channels: shapes[0].channels,
+      columns: columns(0), training: training)
+    visit?(1, hidden[0].pointer, shapes[0].channels * shapes[0].side * shapes[0].side)
+    for i in 0..<depth {
+      let block = model.blocks[i]
+      let h = hidden[i].pointer
+      let next = hidden[i + 1].pointer
+      let (cin, side) = shapes[i]
+      let (cout, sideOut) = shapes[i + 1]
+      let outSize = cout * sideOut * sideOut * n
+      if dropped[i] {
+        next.update(from: h, count: outSize)
+      } else {
+        normReLU(block.bn1, 1 + 2 * i, h, into: a1[i].pointer, channels: cin,
+          columns: columns(i), training: training)
+        convolutionForward(
+          block.conv1, a1[i].pointer, side: side, images: n, into: z1[i].pointer,
+          scratch: lowering)
+        normReLU(block.bn2, 2 + 2 * i, z1[i].pointer, into: a2[i].pointer, channels: cout,
+          columns: columns(i + 1), training: training)
+        var beta: Scalar = 0
+        if let shortcut = block.shortcut {
+          convolutionForward(
+            shortcut, a1[i].pointer, side: side, images: n, into: next, scratch: lowering)
+          beta = 1
+        } else if model.skips {
+          next.update(from: h, count: outSize)
+          beta = 1
+        }
+        let scale = training || !model.droppable(i) ? 1 : Scalar(1 - model.dropPath)
+        convolutionForward(
+          block.conv2, a2[i].pointer, side: sideOut, images: n, into: next, alpha: scale,
+          beta: beta, scratch: lowering)
+      }
+      visit?(i + 2, next, cout * sideOut * sideOut)
+    }
+    let (cf, sf) = shapes[depth]
+    normReLU(model.bnf, 2 * depth + 1, hidden[depth].pointer, into: af.pointer, channels: cf,
+      columns: columns(depth), training: training)
+    // Global average pooling: pooled[c, n] = Σ_pixels af[c, pixel, n] / S².
+    let pixels = sf * sf
+    let inverse = 1 / Scalar(pixels)
+    for b in 0..<n {
+      let out = pooled.pointer + b * cf
+      out.update(repeating: 0, count: cf)
+      let source = af.pointer + b * pixels * cf
+      for q in 0..<pixels {
+        for c in 0..<cf { out[c] += source[q * cf + c] }
+      }
+      for c in 0..<cf { out[c] *= inverse }
+    }
+    visit?(depth + 2, pooled.pointer, cf)
+    let c = classCount
+    for b in 0..<n { (logits.pointer + b * c).update(from: model.clsBias, count: c) }
+    model.cls.storage.withUnsafeBufferPointer { w in
+      gemm(
+        false, false, m: c, n: n, k: cf, w.baseAddress!, lda: c, pooled.pointer, ldb: cf,
+        beta: 1, logits.pointer, ldc: c)
+    }
+  }
+
+  private func normReLU(
+    _ norm: BatchNorm<Scalar>, _ index: Int, _ x: UnsafePointer<Scalar>,
+    into a: UnsafeMutablePointer<Scalar>, channels: Int, columns: Int, training: Bool
+  ) {
+    if training {
+      norm.weight.withUnsafeBufferPointer { w in
+        norm.bias.withUnsafeBufferPointer { b in
+          batchNormReLUTraining(
+            x, into: a, features: channels, count: columns, weight: w.baseAddress!,
+            bias: b.baseAddress!, stats: statistics[index])
+        }
+      }
+    } else {
+      let (scale, shift) = norm.evaluationScaleAndShift
+      scale.withUnsafeBufferPointer { s in
+        shift.withUnsafeBufferPointer { t in
+          affineReLU(
+            x, into: a, features: channels, count: columns, scale: s.baseAddress!,
+            shift: t.baseAddress!)
+        }
+      }
+    }
+  }
+
+  /// Mean cross-entropy and correct predictions of the last forward pass; with
+  /// `withGradient`, also ∂loss/∂logits for `backward`.
+  func loss(labels: UnsafePointer<Int32>, withGradient: Bool) -> (loss: Double, correct: Int) {
+    crossEntropy(
+      logits: logits.pointer, labels: labels, classes: classCount, count: count,
+      gradient: withGradient ? logitsGradient.pointer : nil)
+  }
+
+  /// Backpropagation of the last training forward pass and `loss(…, withGradient: true)` into
+  /// `gradients`.
+  func backward(_ model: ConvolutionalNetwork<Scalar>) {
+    precondition(keepsActivations, "backward needs every activation")
+    let n = count
+    let c = classCount
+    let (cf, sf) = shapes[depth]
+    let dLogits = logitsGradient.pointer
+    gradients.cls.storage.withUnsafeMutableBufferPointer { g in
+      gemm(
+        false, true, m: c, n: cf, k: n, dLogits, lda: c, pooled.pointer, ldb: cf, g.baseAddress!,
+        ldc: c)
+    }
+    gradients.clsBias.withUnsafeMutableBufferPointer { g in
+      for j in 0..<c { g[j] = 0 }
+      for b in 0..<n { for j in 0..<c { g[j] += dLogits[b * c + j] } }
+    }
+    model.cls.storage.withUnsafeBufferPointer { w in
+      gemm(
+        true, false, m: cf, n: n, k: c, w.baseAddress!, lda: c, dLogits, ldb: c,
+        scratchA.pointer, ldc: cf)
+    }
+    // The pooling's adjoint: every pixel gets ∂pooled/S².
+    let pixels = sf * sf
+    let inverse = 1 / Scalar(pixels)
+    for b in 0..<n {
+      let g = scratchA.pointer + b * cf
+      let target = scratchB.pointer + b * pixels * cf
+      for q in 0..<pixels {
+        for ch in 0..<cf { target[q * cf + ch] = g[ch] * inverse }
+      }
+    }
+    var dh = gradientA
+    var other = gradientB
+    normReLUBackward(
+      model.bnf, 2 * depth + 1, x: hidden[depth].pointer, a: af.pointer, da: scratchB.pointer,
+      dx: dh.pointer, channels: cf, columns: columns(depth), accumulate: false, gradient: .head)
+    for i in stride(from: depth - 1, through: 0, by: -1) {
+      if dropped[i] {
+        zeroBlockGradients(i)
+        continue
+      }
+      let block = model.blocks[i]
+      let (cin, side) = shapes[i]
+      let (cout, sideOut) = shapes[i + 1]
+      weightGradient(
+        block.conv2, a2[i].pointer, dh.pointer, side: sideOut, images: n,
+        into: \.blocks[i].conv2.weight.storage)
+      convolutionBackwardData(
+        block.conv2, dh.pointer, side: sideOut, images: n, into: scratchA.pointer,
+        accumulate: false, scratch: lowering)
+      normReLUBackward(
+        block.bn2, 2 + 2 * i, x: z1[i].pointer, a: a2[i].pointer, da: scratchA.pointer,
+        dx: scratchB.pointer, channels: cout, columns: columns(i + 1), accumulate: false,
+        gradient: .second(i))
+      weightGradient(
+        block.conv1, a1[i].pointer, scratchB.pointer, side: side, images: n,
+        into: \.blocks[i].conv1.weight.storage)
+      convolutionBackwardData(
+        block.conv1, scratchB.pointer, side: side, images: n, into: scratchA.pointer,
+        accumulate: false, scratch: lowering)
+      if let shortcut = block.shortcut {
+        weightGradient(
+          shortcut, a1[i].pointer, dh.pointer, side: side, images: n,
+          into: \.blocks[i].shortcut!.weight.storage)
+        convolutionBackwardData(
+          shortcut, dh.pointer, side: side, images: n, into: scratchA.pointer, accumulate: true,
+          scratch: lowering)
+      }
+      let identity = model.skips && block.shortcut == nil
+      let target = identity ? dh : other
+      normReLUBackward(
+        block.bn1, 1 + 2 * i, x: hidden[i].pointer, a: a1[i].pointer, da: scratchA.pointer,
+        dx: target.pointer, channels: cin, columns: columns(i), accumulate: identity,
+        gradient: .first(i))
+      if !identity { swap(&dh, &other) }
+    }
+    normReLUBackward(
+      model.bn0, 0, x: z0.pointer, a: hidden[0].pointer, da: dh.pointer, dx: scratchB.pointer,
+      channels: shapes[0].channels, columns: columns(0), accumulate: false, gradient: .stem)
+    weightGradient(
+      model.conv0, input.pointer, scratchB.pointer, side: image.paddedSide, images: n,
+      into: \.conv0.weight.storage)
+  }
+
+  /// ∂W of `conv` into the gradient at `path` (no copy: the array is written in place).
+  private func weightGradient(
+    _ conv: Convolution<Scalar>, _ x: UnsafePointer<Scalar>, _ dy: UnsafePointer<Scalar>,
+    side: Int, images: Int, into path: WritableKeyPath<ConvolutionalNetwork<Scalar>, [Scalar]>
+  ) {
+    gradients[keyPath: path].withUnsafeMutableBufferPointer { g in
+      convolutionBackwardWeights(
+        conv, x, dy, side: side, images: images, into: g.baseAddress!, scratch: lowering)
+    }
+  }
+
+  private func zeroBlockGradients(_ i: Int) {
+    func zero(_ a: inout [Scalar]) { a.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+    zero(&gradients.blocks[i].bn1.weight)
+    zero(&gradients.blocks[i].bn1.bias)
+    zero(&gradients.blocks[i].conv1.weight.storage)
+    zero(&gradients.blocks[i].bn2.weight)
+    zero(&gradients.blocks[i].bn2.bias)
+    zero(&gradients.blocks[i].conv2.weight.storage)
+  }
+
+  private func normReLUBackward(
+    _ norm: BatchNorm<Scalar>, _ index: Int, x: UnsafePointer<Scalar>, a: UnsafePointer<Scalar>,
+    da: UnsafePointer<Scalar>, dx: UnsafeMutablePointer<Scalar>, channels: Int, columns: Int,
+    accumulate: Bool, gradient location: NetworkWorkspace<Scalar>.NormLocation
+  ) {
+    func run(_ g: inout BatchNorm<Scalar>) {
+      norm.weight.withUnsafeBufferPointer { w in
+        g.weight.withUnsafeMutableBufferPointer { gw in
+          g.bias.withUnsafeMutableBufferPointer { gb in
+            batchNormReLUBackward(
+              x: x, a: a, da: da, dx: dx, accumulate: accumulate, features: channels,
+              count: columns, weight: w.baseAddress!, stats: statistics[index],
+              weightGradient: gw.baseAddress!, biasGradient: gb.baseAddress!)
+          }
+        }
+      }
+    }
+    switch location {
+    case .stem: run(&gradients.bn0)
+    case .head: run(&gradients.bnf)
+    case .first(let i): run(&gradients.blocks[i].bn1)
+    case .second(let i): run(&gradients.blocks[i].bn2)
+    }
+  }
+
+  /// Moves each BatchNorm's running statistics towards the last training batch's (unbiased
+  /// variance with n = W·H·N values per channel, as BatchNorm2d) and counts the batch.
+  func updateRunningStatistics(_ model: inout ConvolutionalNetwork<Scalar>) {
+    func update(_ norm: inout BatchNorm<Scalar>, _ index: Int, columns n: Int) {
+      let stats = statistics[index]
+      let m = BatchNorm<Scalar>.momentum
+      let unbias = n > 1 ? Scalar(n) / Scalar(n - 1) : 1
+      norm.runningMean.withUnsafeMutableBufferPointer { rm in
+        norm.runningVariance.withUnsafeMutableBufferPointer { rv in
+          for f in 0..<rm.count {
+            rm[f] = (1 - m) * rm[f] + m * stats.mean.pointer[f]
+            rv[f] = (1 - m) * rv[f] + m * stats.variance.pointer[f] * unbias
+          }
+        }
+      }
+      norm.batchesTracked += 1
+    }
+    update(&model.bn0, 0, columns: columns(0))
+    for i in 0..<depth where !dropped[i] {
+      update(&model.blocks[i].bn1, 1 + 2 * i, columns: columns(i))
+      update(&model.blocks[i].bn2, 2 + 2 * i, columns: columns(i + 1))
+    }
+    update(&model.bnf, 2 * depth + 1, columns: columns(depth))
+  }
+}
