@@ -141,7 +141,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
   /// soon as it is computed, then the pooled classifier input (i = L+2).
   func forward(
     _ model: ConvolutionalNetwork<Scalar>, training: Bool, drop: [Bool]? = nil,
-    visit: ((Int, UnsafePointer<Scalar>, Int) -> Void)? = nil
+    visit: (Int, UnsafePointer<Scalar>, Int) -> Void = { _, _, _ in }
   ) {
     precondition(model.depth == depth && model.image == image, "model does not fit workspace")
     precondition(training ? keepsActivations : true, "training needs every activation")
@@ -152,7 +152,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       scratch: lowering)
     normReLU(model.bn0, 0, z0.pointer, into: hidden[0].pointer, channels: shapes[0].channels,
       columns: columns(0), training: training)
-    visit?(1, hidden[0].pointer, shapes[0].channels * shapes[0].side * shapes[0].side)
+    visit(1, hidden[0].pointer, shapes[0].channels * shapes[0].side * shapes[0].side)
     for i in 0..<depth {
       let block = model.blocks[i]
       let h = hidden[i].pointer
@@ -184,7 +184,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
           block.conv2, a2[i].pointer, side: sideOut, images: n, into: next, alpha: scale,
           beta: beta, scratch: lowering)
       }
-      visit?(i + 2, next, cout * sideOut * sideOut)
+      visit(i + 2, next, cout * sideOut * sideOut)
     }
     let (cf, sf) = shapes[depth]
     normReLU(model.bnf, 2 * depth + 1, hidden[depth].pointer, into: af.pointer, channels: cf,
@@ -201,7 +201,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       }
       for c in 0..<cf { out[c] *= inverse }
     }
-    visit?(depth + 2, pooled.pointer, cf)
+    visit(depth + 2, pooled.pointer, cf)
     let c = classCount
     for b in 0..<n { (logits.pointer + b * c).update(from: model.clsBias, count: c) }
     model.cls.storage.withUnsafeBufferPointer { w in
