@@ -118,13 +118,33 @@ public struct CheckpointMetadata: Sendable, Equatable {
 /// safetensors: `fc0.weight [D, n₀]`, `bn0.{weight, bias, running_mean, running_var}` [D],
 /// `bn0.num_batches_tracked` (I64 scalar), `blocks.{i}.{bn1, fc1, bn2, fc2}`, `bnf.*`,
 /// `cls.weight [C, D]`, `cls.bias [C]` — F32, weights row-major `[out, in]`.
+///
+/// A convolutional network (Types 2, 3, 5) is stored under the names of
+/// `Checkpoint+Convolutional.swift`; the kind comes from the tensors (`conv0.weight` of rank 4).
 public struct Checkpoint: Sendable, Equatable {
-  public var model: ResidualNetwork<Float>
+  /// The network, of either kind.
+  public var network: AnyResidualNetwork
   public var metadata: CheckpointMetadata
 
   public init(model: ResidualNetwork<Float>, metadata: CheckpointMetadata) {
-    self.model = model
+    self.init(network: .fullyConnected(model), metadata: metadata)
+  }
+
+  public init(network: AnyResidualNetwork, metadata: CheckpointMetadata) {
+    self.network = network
     self.metadata = metadata
+  }
+
+  /// The fully-connected network (a programmer error for a convolutional checkpoint: check
+  /// `network` first).
+  public var model: ResidualNetwork<Float> {
+    get {
+      guard let m = network.fullyConnected else {
+        preconditionFailure("a convolutional checkpoint has no fully-connected model")
+      }
+      return m
+    }
+    set { network = .fullyConnected(newValue) }
   }
 
   /// Reads and validates a checkpoint; depth, width and classes come from the tensors.
@@ -139,15 +159,52 @@ public struct Checkpoint: Sendable, Equatable {
   }
 
   init(file: SafeTensorsFile, path: String) throws(CheckpointError) {
-    metadata = try CheckpointMetadata(strings: file.metadata, path: path)
-    model = try Self.model(from: file.tensors, path: path, skips: metadata.skips ?? true)
-    model.dropPath = metadata.dropPath ?? 0
+    let metadata = try CheckpointMetadata(strings: file.metadata, path: path)
+    // Skips: the `skips` entry, else an `arch` naming Type 5b, else true (PyTorch files).
+    let skips = metadata.skips ?? !(metadata.arch?.lowercased().contains("5b") ?? false)
+    var network = try Self.network(from: file.tensors, path: path, skips: skips)
+    network.dropPath = metadata.dropPath ?? 0
+    self.init(network: network, metadata: metadata)
   }
 
   /// The safetensors file.
   public var file: SafeTensorsFile {
     SafeTensorsFile(
-      tensors: Self.tensors(of: model, parametersOnly: false), metadata: metadata.strings)
+      tensors: Self.tensors(of: network, parametersOnly: false), metadata: metadata.strings)
+  }
+
+  /// The `state_dict` tensors of a network of either kind.
+  static func tensors(of network: AnyResidualNetwork, parametersOnly: Bool)
+    -> [String: StoredTensor]
+  {
+    switch network {
+    case .fullyConnected(let m): tensors(of: m, parametersOnly: parametersOnly)
+    case .convolutional(let m): tensors(of: m, parametersOnly: parametersOnly)
+    }
+  }
+
+  /// A network of the kind the tensors say: convolutional when `conv0.weight` has rank 4,
+  /// fully-connected otherwise. With `reference`, the tensors must describe its kind and shape.
+  static func network(
+    from tensors: [String: StoredTensor], path: String, skips: Bool, parametersOnly: Bool = false,
+    like reference: AnyResidualNetwork? = nil
+  ) throws(CheckpointError) -> AnyResidualNetwork {
+    if let stem = tensors["conv0.weight"], stem.shape.count == 4 {
+      if let reference, reference.convolutional == nil {
+        throw .unexpectedTensor(path: path, name: "conv0.weight")
+      }
+      return .convolutional(
+        try convolutionalModel(
+          from: tensors, path: path, skips: skips, parametersOnly: parametersOnly,
+          like: reference?.convolutional))
+    }
+    if let reference, reference.fullyConnected == nil {
+      throw .missingTensor(path: path, name: "conv0.weight")
+    }
+    return .fullyConnected(
+      try model(
+        from: tensors, path: path, skips: skips, parametersOnly: parametersOnly,
+        like: reference?.fullyConnected))
   }
 
   /// Writes the checkpoint atomically.

@@ -67,14 +67,20 @@ public struct ImageShape: Sendable, Equatable, Codable {
   }
 
   /// The paper's geometry for images of `featureCount` features: 28×28 grey (MNIST,
-  /// Fashion-MNIST) padded to 32×32, or 32×32×3 (CIFAR) unpadded; nil for anything else.
+  /// Fashion-MNIST) padded to 32×32; any other square grey image (s² features) or square colour
+  /// image (3·s², CIFAR's 32×32×3) unpadded; nil when the features are no square image.
   public static func standard(featureCount: Int) -> ImageShape? {
-    switch featureCount {
-    case 28 * 28: ImageShape(channels: 1, side: 28, padding: 2)
-    case 32 * 32: ImageShape(channels: 1, side: 32, padding: 0)
-    case 3 * 32 * 32: ImageShape(channels: 3, side: 32, padding: 0)
-    default: nil
+    func root(_ n: Int) -> Int? {
+      guard n >= 1 else { return nil }
+      let r = Int(Double(n).squareRoot().rounded())
+      return r * r == n ? r : nil
     }
+    if featureCount == 28 * 28 { return ImageShape(channels: 1, side: 28, padding: 2) }
+    if let s = root(featureCount) { return ImageShape(channels: 1, side: s, padding: 0) }
+    if featureCount % 3 == 0, let s = root(featureCount / 3) {
+      return ImageShape(channels: 3, side: s, padding: 0)
+    }
+    return nil
   }
 
   /// C·side², the features of one example.

@@ -105,7 +105,9 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
   }
 
   /// Copies `count` examples (CHW features, n₀ each) into the padded NHWC input buffer.
-  func loadInput<Source: BinaryFloatingPoint>(_ features: UnsafePointer<Source>, count: Int) {
+  func loadInput<Source: BinaryFloatingPoint>(
+    _ features: UnsafePointer<Source>, count: Int, as: Source.Type = Source.self
+  ) {
     precondition(count >= 1 && count <= capacity, "batch of \(count) exceeds \(capacity)")
     for b in 0..<count { loadImage(features + b * image.featureCount, at: b) }
     self.count = count

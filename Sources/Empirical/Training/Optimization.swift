@@ -24,10 +24,29 @@ public struct StochasticGradientDescent: Sendable, Equatable, Codable {
     _ model: inout ResidualNetwork<Scalar>, gradients: ResidualNetwork<Scalar>,
     momentumBuffers: inout ResidualNetwork<Scalar>, learningRate: Double
   ) {
+    model.forEachParameter(gradients, &momentumBuffers) { p, g, v in
+      step(&p, g, &v, learningRate: learningRate)
+    }
+  }
+
+  /// One update of a network of either kind (both buffers of the same kind), in place.
+  public func update(
+    _ network: inout AnyResidualNetwork, gradients: AnyResidualNetwork,
+    momentumBuffers: inout AnyResidualNetwork, learningRate: Double
+  ) {
+    network.forEachParameter(gradients, &momentumBuffers) { p, g, v in
+      step(&p, g, &v, learningRate: learningRate)
+    }
+  }
+
+  /// g ← g + λ·p, v ← μ·v + g, p ← p − η·v for one parameter array.
+  private func step<Scalar: KernelScalar>(
+    _ p: inout [Scalar], _ g: [Scalar], _ v: inout [Scalar], learningRate: Double
+  ) {
     let mu = Scalar(momentum)
     let lambda = Scalar(weightDecay)
     let eta = Scalar(learningRate)
-    model.forEachParameter(gradients, &momentumBuffers) { p, g, v in
+    do {
       p.withUnsafeMutableBufferPointer { pp in
         g.withUnsafeBufferPointer { gg in
           v.withUnsafeMutableBufferPointer { vv in

@@ -27,13 +27,19 @@ public struct Evaluation: Sendable, Equatable, Codable {
 public func evaluate(
   _ model: ResidualNetwork<Float>, on examples: LabeledExamples, batchSize: Int = 500
 ) -> Evaluation {
-  let workspace = NetworkWorkspace(model: model, capacity: Swift.max(1, batchSize))
-  return evaluate(model, on: examples, workspace: workspace)
+  evaluate(.fullyConnected(model), on: examples, batchSize: batchSize)
+}
+
+/// Evaluates a network of either kind on `examples` in evaluation mode, in chunks of
+/// `batchSize` examples (the batched forward pass of `ujm evaluate`).
+public func evaluate(
+  _ network: AnyResidualNetwork, on examples: LabeledExamples, batchSize: Int = 500
+) -> Evaluation {
+  evaluate(network, on: examples, workspace: network.makeWorkspace(capacity: Swift.max(1, batchSize)))
 }
 
 func evaluate(
-  _ model: ResidualNetwork<Float>, on examples: LabeledExamples,
-  workspace: NetworkWorkspace<Float>
+  _ model: AnyResidualNetwork, on examples: LabeledExamples, workspace: any TrainingWorkspace
 ) -> Evaluation {
   precondition(examples.featureCount == model.inputSize, "examples do not fit the model's input")
   var lossSum = 0.0
@@ -45,7 +51,7 @@ func evaluate(
       while start < n {
         let count = Swift.min(workspace.capacity, n - start)
         workspace.loadInput(features.baseAddress! + start * examples.featureCount, count: count)
-        workspace.forward(model, training: false)
+        workspace.forward(model, training: false, drop: nil)
         let (loss, right) = workspace.loss(labels: labels.baseAddress! + start, withGradient: false)
         lossSum += loss * Double(count)
         correct += right
@@ -71,10 +77,15 @@ public final class Trainer {
   public let configuration: TrainingConfiguration
   public let data: ImageClassificationData
   /// The network being trained.
-  public private(set) var model: ResidualNetwork<Float>
+  public private(set) var network: AnyResidualNetwork
+  /// The network being trained, when it is fully-connected (a programmer error otherwise).
+  public var model: ResidualNetwork<Float> {
+    guard let m = network.fullyConnected else { preconditionFailure("a convolutional network") }
+    return m
+  }
   /// Momentum buffers, counters and generator states.
   public private(set) var state: TrainingState
-  let workspace: NetworkWorkspace<Float>
+  let workspace: any TrainingWorkspace
   let optimizer: StochasticGradientDescent
   private var labels: [Int32]
 
@@ -82,26 +93,55 @@ public final class Trainer {
   /// generator continues the same stream.
   public convenience init(configuration: TrainingConfiguration, data: ImageClassificationData) {
     var generator = SeededGenerator(seed: configuration.seed)
-    let model = ResidualNetwork<Float>(
-      architecture: configuration.architecture, inputSize: data.train.featureCount,
-      classCount: data.classes.count, dropPath: configuration.dropPath, using: &generator)
+    let model: AnyResidualNetwork
+    if let convolutional = configuration.convolutional {
+      guard let image = ImageShape.standard(featureCount: data.train.featureCount) else {
+        preconditionFailure("no image shape for \(data.train.featureCount) features")
+      }
+      model = .convolutional(
+        ConvolutionalNetwork<Float>(
+          architecture: convolutional, image: image, classCount: data.classes.count,
+          dropPath: configuration.dropPath, using: &generator))
+    } else {
+      model = .fullyConnected(
+        ResidualNetwork<Float>(
+          architecture: configuration.architecture, inputSize: data.train.featureCount,
+          classCount: data.classes.count, dropPath: configuration.dropPath, using: &generator))
+    }
     let state = TrainingState(
       momentum: model.zeroed, epoch: 0, step: 0, stepInEpoch: 0, shuffleState: generator,
       dropState: SeededGenerator(seed: configuration.seed ^ 0xD1B5_4A32_D192_ED03))
-    self.init(configuration: configuration, data: data, model: model, state: state)
+    self.init(configuration: configuration, data: data, network: model, state: state)
   }
 
   /// A run that continues from a saved model and state.
-  public init(
+  public convenience init(
     configuration: TrainingConfiguration, data: ImageClassificationData,
     model: ResidualNetwork<Float>, state: TrainingState
   ) {
+    self.init(configuration: configuration, data: data, network: .fullyConnected(model), state: state)
+  }
+
+  /// A run that continues from a saved network (either kind) and state.
+  public init(
+    configuration: TrainingConfiguration, data: ImageClassificationData,
+    network: AnyResidualNetwork, state: TrainingState
+  ) {
+    var network = network
+    var state = state
+    network.dropPath = configuration.dropPath
+    // A convolutional network reads images of the data's geometry (the tensors do not say).
+    if case .convolutional = network,
+      let image = ImageShape.standard(featureCount: data.train.featureCount)
+    {
+      network.withConvolutional { $0.image = image }
+      state.momentum.withConvolutional { $0.image = image }
+    }
     self.configuration = configuration
     self.data = data
-    self.model = model
-    self.model.dropPath = configuration.dropPath
+    self.network = network
     self.state = state
-    workspace = NetworkWorkspace(model: model, capacity: configuration.batchSize)
+    workspace = network.makeWorkspace(capacity: configuration.batchSize)
     optimizer = StochasticGradientDescent(
       momentum: configuration.momentum, weightDecay: configuration.weightDecay)
     labels = Array(repeating: 0, count: configuration.batchSize)
@@ -128,8 +168,8 @@ public final class Trainer {
     let order = randomPermutation(n, using: &shuffle)
     let learningRate = cosineLearningRate(
       base: configuration.learningRate, epoch: state.epoch, epochs: configuration.epochs)
-    let depth = model.depth
-    let dropping = configuration.dropPath > 0 && model.skips
+    let depth = network.depth
+    let dropping = configuration.dropPath > 0 && network.skips
     var drop = [Bool](repeating: false, count: depth)
     var dropGenerator = state.dropState
     var lossSum = 0.0
@@ -147,20 +187,23 @@ public final class Trainer {
       }
       for (b, index) in indices.enumerated() { labels[b] = data.train.labels[index] }
       if dropping {
-        for i in 0..<depth { drop[i] = uniform(0.5, &dropGenerator) + 0.5 < configuration.dropPath }
+        for i in 0..<depth {
+          drop[i] = uniform(0.5, &dropGenerator) + 0.5 < configuration.dropPath
+            && network.droppable(i)
+        }
       }
       let start = clock.now
-      workspace.forward(model, training: true, drop: dropping ? drop : nil)
+      workspace.forward(network, training: true, drop: dropping ? drop : nil)
       let (loss, right) = labels.withUnsafeBufferPointer {
         workspace.loss(labels: $0.baseAddress!, withGradient: true)
       }
       guard loss.isFinite else {
         return .diverged(epoch: state.epoch + 1, step: state.step + 1, loss: loss)
       }
-      workspace.backward(model)
-      workspace.updateRunningStatistics(&model)
+      workspace.backward(network)
+      workspace.updateRunningStatistics(&network)
       optimizer.update(
-        &model, gradients: workspace.gradients, momentumBuffers: &state.momentum,
+        &network, gradients: workspace.anyGradients, momentumBuffers: &state.momentum,
         learningRate: learningRate)
       trainingTime += clock.now - start
       state.step += 1
@@ -183,7 +226,7 @@ public final class Trainer {
       state.stepInEpoch = 0
       state.shuffleState = shuffle
     }
-    let test = evaluate(model, on: data.test, workspace: workspace)
+    let test = evaluate(network, on: data.test, workspace: workspace)
     guard test.loss.isFinite else {
       return .diverged(epoch: epochNumber, step: state.step, loss: test.loss)
     }
@@ -198,16 +241,18 @@ public final class Trainer {
   }
 
   /// Evaluation-mode loss and accuracy on the test split.
-  public func evaluateTest() -> Evaluation { evaluate(model, on: data.test, workspace: workspace) }
+  public func evaluateTest() -> Evaluation {
+    evaluate(network, on: data.test, workspace: workspace)
+  }
 
   /// The checkpoint of the current model with its metadata.
   public var checkpoint: Checkpoint {
     Checkpoint(
-      model: model,
+      network: network,
       metadata: CheckpointMetadata(
         arch: configuration.archDescription, inputMean: data.inputMean, inputStd: data.inputStd,
         classes: data.classes, epochs: state.epoch, seed: configuration.seed,
-        weightDecay: configuration.weightDecay, skips: model.skips,
+        weightDecay: configuration.weightDecay, skips: network.skips,
         dropPath: configuration.dropPath, steps: state.step))
   }
 

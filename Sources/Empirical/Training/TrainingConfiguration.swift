@@ -2,8 +2,10 @@
 public struct TrainingConfiguration: Sendable, Equatable {
   /// The preset's name (`1`, `4a`, `4b`) or `custom`, for display and the checkpoint's `arch`.
   public var typeName: String
-  /// Depth, width, skips.
+  /// Depth, width, skips (fully-connected networks).
   public var architecture: Architecture
+  /// Stages and skips of a convolutional network (nil: the fully-connected `architecture`).
+  public var convolutional: ConvolutionalArchitecture? = nil
   /// E, the number of epochs (the cosine schedule reaches 0 after E epochs).
   public var epochs: Int
   /// η₀, the initial learning rate.
@@ -40,7 +42,11 @@ public struct TrainingConfiguration: Sendable, Equatable {
 
   /// The checkpoint's `arch` string.
   public var archDescription: String {
-    "ujm-fc-resnet type=\(typeName) blocks=\(architecture.blocks) width=\(architecture.width) "
+    if let c = convolutional {
+      let stages = c.stages.map { "\($0.blocks)x\($0.channels)" }.joined(separator: ",")
+      return "ujm-conv-resnet type=\(typeName) blocks=\(c.blocks) stages=\(stages) skips=\(c.skips)"
+    }
+    return "ujm-fc-resnet type=\(typeName) blocks=\(architecture.blocks) width=\(architecture.width) "
       + "skips=\(architecture.skips)"
   }
 }

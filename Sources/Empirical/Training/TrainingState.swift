@@ -7,7 +7,7 @@ import LinearAlgebra
 /// continues bit-for-bit.
 public struct TrainingState: Sendable, Equatable {
   /// The momentum buffer of every parameter.
-  public var momentum: ResidualNetwork<Float>
+  public var momentum: AnyResidualNetwork
   /// Epochs completed.
   public var epoch: Int
   /// Steps taken in all.
@@ -37,6 +37,11 @@ public struct TrainingState: Sendable, Equatable {
 
   /// Reads `optimizer.safetensors`; the buffers must fit `model`.
   public init(contentsOf path: String, model: ResidualNetwork<Float>) throws(CheckpointError) {
+    try self.init(contentsOf: path, network: .fullyConnected(model))
+  }
+
+  /// Reads `optimizer.safetensors`; the buffers must fit `network` (kind and shape).
+  public init(contentsOf path: String, network model: AnyResidualNetwork) throws(CheckpointError) {
     let file: SafeTensorsFile
     do { file = try SafeTensorsFile(contentsOf: path) } catch { throw .file(error) }
     func integer(_ key: String) throws(CheckpointError) -> Int {
@@ -52,14 +57,23 @@ public struct TrainingState: Sendable, Equatable {
       }
       return SeededGenerator(state: (parts[0], parts[1], parts[2], parts[3]))
     }
-    var buffers = try Checkpoint.model(
+    var buffers = try Checkpoint.network(
       from: file.tensors, path: path, skips: model.skips, parametersOnly: true, like: model)
-    guard buffers.width == model.width, buffers.classCount == model.classCount,
-      buffers.inputSize == model.inputSize
-    else {
-      throw .wrongShape(
-        path: path, name: "cls.weight", expected: [model.classCount, model.width],
-        found: [buffers.classCount, buffers.width])
+    if case .convolutional(var c) = buffers, let m = model.convolutional {
+      c.image = m.image  // the geometry of the images is the network's, not the tensors'
+      buffers = .convolutional(c)
+    }
+    func parameterCounts(_ n: AnyResidualNetwork) -> [Int] {
+      var (a, b) = (n, n)
+      var counts = [Int]()
+      a.forEachParameter(n, &b) { p, _, _ in counts.append(p.count) }
+      return counts
+    }
+    guard buffers.depth == model.depth, parameterCounts(buffers) == parameterCounts(model) else {
+      throw .badMetadata(
+        path: path, key: "(tensors)",
+        value: "momentum buffers of a different shape than the network (\(buffers.shapeDescription)"
+          + " vs \(model.shapeDescription))")
     }
     buffers.dropPath = model.dropPath
     momentum = buffers
@@ -71,7 +85,7 @@ public struct TrainingState: Sendable, Equatable {
   }
 
   public init(
-    momentum: ResidualNetwork<Float>, epoch: Int, step: Int, stepInEpoch: Int,
+    momentum: AnyResidualNetwork, epoch: Int, step: Int, stepInEpoch: Int,
     shuffleState: SeededGenerator, dropState: SeededGenerator
   ) {
     self.momentum = momentum

@@ -1,0 +1,172 @@
+// Goals, in order of priority: the PyTorch `state_dict` of the convolutional ResNets of issue 12
+// (a strict layout: every name, shape and dtype checked, errors naming the tensor); the kind of
+// block (identity or projection skip, stride) read from the tensors, not from strings.
+
+import LinearAlgebra
+
+extension Checkpoint {
+  /// The tensors of a convolutional network: `conv0.weight [64, C_in, 3, 3]`, `bn0.*`,
+  /// `blocks.{i}.{bn1, conv1, bn2, conv2}`, `blocks.{i}.shortcut.weight [C_out, C_in, 1, 1]` for
+  /// a downsampling block, `bnf.*`, `cls.weight [C, C_f]`, `cls.bias [C]` — F32, convolution
+  /// weights in PyTorch's [out, in, kh, kw] order.
+  static func tensors(of model: ConvolutionalNetwork<Float>, parametersOnly: Bool)
+    -> [String: StoredTensor]
+  {
+    var t: [String: StoredTensor] = [:]
+    func conv(_ name: String, _ c: Convolution<Float>) {
+      t[name] = StoredTensor(shape: c.pytorchShape, values: .f32(c.pytorchWeights))
+    }
+    func vector(_ name: String, _ v: [Float]) {
+      t[name] = StoredTensor(shape: [v.count], values: .f32(v))
+    }
+    func norm(_ prefix: String, _ n: BatchNorm<Float>) {
+      vector(prefix + ".weight", n.weight)
+      vector(prefix + ".bias", n.bias)
+      if parametersOnly { return }
+      vector(prefix + ".running_mean", n.runningMean)
+      vector(prefix + ".running_var", n.runningVariance)
+      t[prefix + ".num_batches_tracked"] = StoredTensor(shape: [], values: .i64([n.batchesTracked]))
+    }
+    conv("conv0.weight", model.conv0)
+    norm("bn0", model.bn0)
+    for (i, block) in model.blocks.enumerated() {
+      norm("blocks.\(i).bn1", block.bn1)
+      conv("blocks.\(i).conv1.weight", block.conv1)
+      norm("blocks.\(i).bn2", block.bn2)
+      conv("blocks.\(i).conv2.weight", block.conv2)
+      if let shortcut = block.shortcut { conv("blocks.\(i).shortcut.weight", shortcut) }
+    }
+    norm("bnf", model.bnf)
+    t["cls.weight"] = StoredTensor(
+      shape: [model.cls.rows, model.cls.columns], values: .f32(model.cls.transposed.storage))
+    vector("cls.bias", model.clsBias)
+    return t
+  }
+
+  /// A convolutional network from `state_dict` tensors. Depth: the number of
+  /// `blocks.{i}.conv1.weight`; a block with `blocks.{i}.shortcut.weight` downsamples (conv1
+  /// stride 2). The images are taken to be 28×28 padded to 32×32 for one input channel and
+  /// 32×32 otherwise; `ImageShape.standard(featureCount:)` of the data refits them.
+  static func convolutionalModel(
+    from tensors: [String: StoredTensor], path: String, skips: Bool, parametersOnly: Bool,
+    like reference: ConvolutionalNetwork<Float>?
+  ) throws(CheckpointError) -> ConvolutionalNetwork<Float> {
+    var used = Set<String>()
+    func tensor(_ name: String) throws(CheckpointError) -> StoredTensor {
+      guard let t = tensors[name] else { throw .missingTensor(path: path, name: name) }
+      used.insert(name)
+      return t
+    }
+    func floats(_ name: String, _ shape: [Int]) throws(CheckpointError) -> [Float] {
+      let t = try tensor(name)
+      guard case .f32(let values) = t.values else {
+        throw .wrongDType(path: path, name: name, expected: "F32")
+      }
+      guard t.shape == shape else {
+        throw .wrongShape(path: path, name: name, expected: shape, found: t.shape)
+      }
+      return values
+    }
+    func norm(_ prefix: String, _ d: Int) throws(CheckpointError) -> BatchNorm<Float> {
+      var n = BatchNorm<Float>(features: d)
+      n.weight = try floats(prefix + ".weight", [d])
+      n.bias = try floats(prefix + ".bias", [d])
+      if parametersOnly { return n }
+      n.runningMean = try floats(prefix + ".running_mean", [d])
+      n.runningVariance = try floats(prefix + ".running_var", [d])
+      let name = prefix + ".num_batches_tracked"
+      let t = try tensor(name)
+      guard case .i64(let count) = t.values else {
+        throw .wrongDType(path: path, name: name, expected: "I64")
+      }
+      guard t.shape == [] else {
+        throw .wrongShape(path: path, name: name, expected: [], found: t.shape)
+      }
+      n.batchesTracked = count[0]
+      return n
+    }
+    /// A convolution whose output channels come from the tensor (input channels given).
+    func conv(_ name: String, inChannels: Int, kernel: Int, stride: Int, padding: Int)
+      throws(CheckpointError) -> Convolution<Float>
+    {
+      let t = try tensor(name)
+      guard t.shape.count == 4, t.shape[1] == inChannels, t.shape[2] == kernel,
+        t.shape[3] == kernel, t.shape[0] >= 1
+      else {
+        throw .wrongShape(
+          path: path, name: name, expected: [t.shape.first ?? 64, inChannels, kernel, kernel],
+          found: t.shape)
+      }
+      var c = Convolution<Float>(
+        inChannels: inChannels, outChannels: t.shape[0], kernel: kernel, stride: stride,
+        padding: padding)
+      c.setPyTorchWeights(try floats(name, t.shape))
+      return c
+    }
+    let stem = try tensor("conv0.weight")
+    guard stem.shape.count == 4, stem.shape[1] >= 1 else {
+      throw .wrongShape(path: path, name: "conv0.weight", expected: [64, 1, 3, 3], found: stem.shape)
+    }
+    let inputChannels = stem.shape[1]
+    let conv0 = try conv("conv0.weight", inChannels: inputChannels, kernel: 3, stride: 2, padding: 1)
+    var channels = conv0.outChannels
+    let bn0 = try norm("bn0", channels)
+    var depth = 0
+    while tensors["blocks.\(depth).conv1.weight"] != nil { depth += 1 }
+    if let reference, reference.depth != depth {
+      throw .missingTensor(path: path, name: "blocks.\(depth).conv1.weight")
+    }
+    var blocks = [ConvolutionalBlock<Float>]()
+    for i in 0..<depth {
+      let p = "blocks.\(i)"
+      let downsamples = tensors["\(p).shortcut.weight"] != nil
+      let bn1 = try norm("\(p).bn1", channels)
+      let conv1 = try conv(
+        "\(p).conv1.weight", inChannels: channels, kernel: 3, stride: downsamples ? 2 : 1,
+        padding: 1)
+      let out = conv1.outChannels
+      let bn2 = try norm("\(p).bn2", out)
+      let conv2 = try conv("\(p).conv2.weight", inChannels: out, kernel: 3, stride: 1, padding: 1)
+      guard conv2.outChannels == out else {
+        throw .wrongShape(
+          path: path, name: "\(p).conv2.weight", expected: [out, out, 3, 3],
+          found: [conv2.outChannels, out, 3, 3])
+      }
+      var shortcut: Convolution<Float>? = nil
+      if downsamples {
+        let s = try conv("\(p).shortcut.weight", inChannels: channels, kernel: 1, stride: 2, padding: 0)
+        guard s.outChannels == out else {
+          throw .wrongShape(
+            path: path, name: "\(p).shortcut.weight", expected: [out, channels, 1, 1],
+            found: [s.outChannels, channels, 1, 1])
+        }
+        shortcut = s
+      } else if out != channels {
+        throw .missingTensor(path: path, name: "\(p).shortcut.weight")
+      }
+      blocks.append(
+        ConvolutionalBlock(bn1: bn1, conv1: conv1, bn2: bn2, conv2: conv2, shortcut: shortcut))
+      channels = out
+    }
+    let bnf = try norm("bnf", channels)
+    let head = try tensor("cls.weight")
+    guard head.shape.count == 2, head.shape[1] == channels, head.shape[0] >= 1 else {
+      throw .wrongShape(path: path, name: "cls.weight", expected: [10, channels], found: head.shape)
+    }
+    let c = head.shape[0]
+    let cls = Matrix(rows: channels, columns: c, storage: try floats("cls.weight", [c, channels]))
+      .transposed
+    let clsBias = try floats("cls.bias", [c])
+    if let extra = tensors.keys.sorted().first(where: { !used.contains($0) }) {
+      throw .unexpectedTensor(path: path, name: extra)
+    }
+    let image =
+      reference?.image
+      ?? (inputChannels == 1
+        ? ImageShape(channels: 1, side: 28, padding: 2)
+        : ImageShape(channels: inputChannels, side: 32, padding: 0))
+    return ConvolutionalNetwork(
+      image: image, conv0: conv0, bn0: bn0, blocks: blocks, bnf: bnf, cls: cls,
+      clsBias: clsBias, skips: skips)
+  }
+}
