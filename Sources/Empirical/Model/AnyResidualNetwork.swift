@@ -137,6 +137,14 @@ public enum AnyResidualNetwork: Sendable, Equatable {
     _ a: AnyResidualNetwork, _ b: inout AnyResidualNetwork,
     _ body: (inout [Float], [Float], inout [Float]) -> Void
   ) {
+    forEachParameter(a, &b) { p, g, v, _ in body(&p, g, &v) }
+  }
+
+  /// The same, with each parameter's kind (for the scope of weight decay).
+  mutating func forEachParameter(
+    _ a: AnyResidualNetwork, _ b: inout AnyResidualNetwork,
+    _ body: (inout [Float], [Float], inout [Float], ParameterKind) -> Void
+  ) {
     switch (a, self) {
     case (.fullyConnected(let x), .fullyConnected):
       withFullyConnected { m in b.withFullyConnected { y in m.forEachParameter(x, &y, body) } }

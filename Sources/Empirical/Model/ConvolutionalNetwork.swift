@@ -245,30 +245,39 @@ public struct ConvolutionalNetwork<Scalar: BLASScalar>: Sendable, Equatable {
     _ a: ConvolutionalNetwork, _ b: inout ConvolutionalNetwork,
     _ body: (inout [Scalar], [Scalar], inout [Scalar]) -> Void
   ) {
-    body(&conv0.weight.storage, a.conv0.weight.storage, &b.conv0.weight.storage)
-    body(&bn0.weight, a.bn0.weight, &b.bn0.weight)
-    body(&bn0.bias, a.bn0.bias, &b.bn0.bias)
+    forEachParameter(a, &b) { p, g, v, _ in body(&p, g, &v) }
+  }
+
+  /// The same, with each parameter's kind: convolution and classifier weights are `.weight`,
+  /// BatchNorm's scales and shifts and the classifier's bias `.other`.
+  mutating func forEachParameter(
+    _ a: ConvolutionalNetwork, _ b: inout ConvolutionalNetwork,
+    _ body: (inout [Scalar], [Scalar], inout [Scalar], ParameterKind) -> Void
+  ) {
+    body(&conv0.weight.storage, a.conv0.weight.storage, &b.conv0.weight.storage, .weight)
+    body(&bn0.weight, a.bn0.weight, &b.bn0.weight, .other)
+    body(&bn0.bias, a.bn0.bias, &b.bn0.bias, .other)
     for i in blocks.indices {
-      body(&blocks[i].bn1.weight, a.blocks[i].bn1.weight, &b.blocks[i].bn1.weight)
-      body(&blocks[i].bn1.bias, a.blocks[i].bn1.bias, &b.blocks[i].bn1.bias)
+      body(&blocks[i].bn1.weight, a.blocks[i].bn1.weight, &b.blocks[i].bn1.weight, .other)
+      body(&blocks[i].bn1.bias, a.blocks[i].bn1.bias, &b.blocks[i].bn1.bias, .other)
       body(
         &blocks[i].conv1.weight.storage, a.blocks[i].conv1.weight.storage,
-        &b.blocks[i].conv1.weight.storage)
-      body(&blocks[i].bn2.weight, a.blocks[i].bn2.weight, &b.blocks[i].bn2.weight)
-      body(&blocks[i].bn2.bias, a.blocks[i].bn2.bias, &b.blocks[i].bn2.bias)
+        &b.blocks[i].conv1.weight.storage, .weight)
+      body(&blocks[i].bn2.weight, a.blocks[i].bn2.weight, &b.blocks[i].bn2.weight, .other)
+      body(&blocks[i].bn2.bias, a.blocks[i].bn2.bias, &b.blocks[i].bn2.bias, .other)
       body(
         &blocks[i].conv2.weight.storage, a.blocks[i].conv2.weight.storage,
-        &b.blocks[i].conv2.weight.storage)
+        &b.blocks[i].conv2.weight.storage, .weight)
       if blocks[i].shortcut != nil {
         body(
           &blocks[i].shortcut!.weight.storage, a.blocks[i].shortcut!.weight.storage,
-          &b.blocks[i].shortcut!.weight.storage)
+          &b.blocks[i].shortcut!.weight.storage, .weight)
       }
     }
-    body(&bnf.weight, a.bnf.weight, &b.bnf.weight)
-    body(&bnf.bias, a.bnf.bias, &b.bnf.bias)
-    body(&cls.storage, a.cls.storage, &b.cls.storage)
-    body(&clsBias, a.clsBias, &b.clsBias)
+    body(&bnf.weight, a.bnf.weight, &b.bnf.weight, .other)
+    body(&bnf.bias, a.bnf.bias, &b.bnf.bias, .other)
+    body(&cls.storage, a.cls.storage, &b.cls.storage, .weight)
+    body(&clsBias, a.clsBias, &b.clsBias, .other)
   }
 
   /// A network of the same shape with every parameter zero (gradient and momentum buffers).

@@ -143,7 +143,8 @@ public final class Trainer {
     self.state = state
     workspace = network.makeWorkspace(capacity: configuration.batchSize)
     optimizer = StochasticGradientDescent(
-      momentum: configuration.momentum, weightDecay: configuration.weightDecay)
+      momentum: configuration.momentum, weightDecay: configuration.weightDecay,
+      weightDecayScope: configuration.weightDecayScope)
     labels = Array(repeating: 0, count: configuration.batchSize)
   }
 
@@ -252,12 +253,14 @@ public final class Trainer {
       metadata: CheckpointMetadata(
         arch: configuration.archDescription, inputMean: data.inputMean, inputStd: data.inputStd,
         classes: data.classes, epochs: state.epoch, seed: configuration.seed,
-        weightDecay: configuration.weightDecay, skips: network.skips,
+        weightDecay: configuration.weightDecay,
+        weightDecayScope: configuration.weightDecayScope.rawValue, skips: network.skips,
         dropPath: configuration.dropPath, steps: state.step))
   }
 
   /// Writes `optimizer.safetensors`, then `checkpoint.safetensors`, each atomically, into
-  /// `directory`. Returns the checkpoint's path.
+  /// `directory` (no snapshot manifest: `ujm train` commits through `RunDirectory`, which keeps
+  /// the pair and the metrics consistent). Returns the checkpoint's path.
   @discardableResult
   public func save(to directory: String) throws(SafeTensorsError) -> String {
     let checkpointPath = (directory as NSString).appendingPathComponent("checkpoint.safetensors")
