@@ -32,7 +32,7 @@ struct CheckpointWithData {
     } catch {
       throw UsageError("--checkpoint: \(error)")
     }
-    let model = checkpoint.model
+    let model = checkpoint.network
     let classes = checkpoint.metadata.classes
     if let classes {
       guard classes.count == model.classCount,
@@ -58,10 +58,24 @@ struct CheckpointWithData {
     } catch {
       throw UsageError("--data: \(error)")
     }
-    guard dataset.train.featureCount == model.inputSize else {
-      throw UsageError(
-        "--checkpoint: \(path): fc0.weight takes \(model.inputSize) inputs, the data "
-          + "has \(dataset.train.featureCount) pixels per image")
+    switch model {
+    case .fullyConnected(let m):
+      guard dataset.train.featureCount == m.inputSize else {
+        throw UsageError(
+          "--checkpoint: \(path): fc0.weight takes \(m.inputSize) inputs, the data "
+            + "has \(dataset.train.featureCount) pixels per image")
+      }
+    case .convolutional(let m):
+      // The tensors do not say the image size: the data's images, if conv0 reads their channels.
+      guard let image = ImageShape.standard(featureCount: dataset.train.featureCount),
+        image.channels == m.image.channels
+      else {
+        throw UsageError(
+          "--checkpoint: \(path): conv0.weight reads \(m.image.channels) channel(s), the data's "
+            + "images have \(dataset.train.featureCount) values, not square images of that many "
+            + "channels")
+      }
+      checkpoint.network.withConvolutional { $0.image = image }
     }
   }
 }

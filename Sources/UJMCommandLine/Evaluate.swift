@@ -1,6 +1,7 @@
 import ArgumentParser
 import Empirical
 import Foundation
+import LinearAlgebra
 
 /// `ujm evaluate`: test and train loss and accuracy of a checkpoint in evaluation mode.
 struct Evaluate: ParsableCommand {
@@ -24,27 +25,31 @@ struct Evaluate: ParsableCommand {
   /// The command's work; bad input throws `UsageError` (exit 64).
   func execute() throws {
     let loaded = try CheckpointWithData(checkpoint: checkpoint, data: data)
-    let model = loaded.checkpoint.model
+    let model = loaded.checkpoint.network
     let dataset = loaded.dataset
+    let clock = ContinuousClock()
+    let start = clock.now
     let test = Empirical.evaluate(model, on: dataset.test)
     let train = Empirical.evaluate(model, on: dataset.train)
-    let arch =
-      loaded.checkpoint.metadata.arch
-      ?? "\(model.depth) blocks, width \(model.width), \(model.skips ? "skips" : "no skips")"
+    let seconds = (clock.now - start).secondsValue
+    let shape = "\(model.shapeDescription), \(model.skips ? "skips" : "no skips")"
+    let arch = loaded.checkpoint.metadata.arch ?? shape
+    let blas = BLASEnvironment.current
     let report = EvaluationReport(
       testAccuracy: test.accuracy, testLoss: test.loss, trainAccuracy: train.accuracy,
-      trainLoss: train.loss, arch: arch)
+      trainLoss: train.loss, arch: arch, seconds: seconds)
     if json {
       print(try jsonLine(report))
     } else {
       print(
         """
-        \(checkpoint) (\(arch); \(model.depth) blocks, width \(model.width), \
-        \(model.classCount) classes)
+        \(checkpoint) (\(arch); \(shape), \(model.classCount) classes)
         test:  accuracy \(percent(test.accuracy)), loss \(String(format: "%.4f", test.loss)) \
         (\(test.count) examples)
         train: accuracy \(percent(train.accuracy)), loss \(String(format: "%.4f", train.loss)) \
         (\(train.count) examples)
+        \(fixed(seconds, 1)) s for \(test.count + train.count) examples (batches of 500; BLAS \
+        \(blas.core) × \(blas.threads) threads)
         """)
     }
   }
@@ -57,9 +62,11 @@ struct EvaluationReport: Codable {
   var trainAccuracy: Double
   var trainLoss: Double
   var arch: String
+  /// Wall-clock seconds of the two evaluation passes.
+  var seconds: Double
 
   enum CodingKeys: String, CodingKey {
-    case arch
+    case arch, seconds
     case testAccuracy = "test_accuracy"
     case testLoss = "test_loss"
     case trainAccuracy = "train_accuracy"

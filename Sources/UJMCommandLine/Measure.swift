@@ -93,12 +93,14 @@ struct Measure: ParsableCommand {
     let clock = ContinuousClock()
     let start = clock.now
     let loaded = try CheckpointWithData(checkpoint: checkpoint, data: data)
-    let (model, dataset) = (loaded.checkpoint.model, loaded.dataset)
+    let (model, dataset) = (loaded.checkpoint.network, loaded.dataset)
     guard model.depth >= 3 else {
       throw UsageError("--checkpoint: \(checkpoint): \(model.depth) blocks; RA4 needs at least 3")
     }
-    guard rank <= model.width else {
-      throw UsageError("--rank \(rank) exceeds the width D = \(model.width) of \(checkpoint)")
+    let network = model.measurable
+    let width = (1...(model.depth + 1)).map { network.representationSize(at: $0) }.min()!
+    guard rank <= width else {
+      throw UsageError("--rank \(rank) exceeds the width D = \(width) of \(checkpoint)")
     }
     let train = dataset.train
     let labels = train.labels.map(Int.init)
@@ -120,7 +122,6 @@ struct Measure: ParsableCommand {
       }
       chosen = picked
     }
-    let network = EvaluationNetwork(model)
     let d0 = train.featureCount
     let points = chosen.map { n in
       train.features[(n * d0)..<((n + 1) * d0)].map(Double.init)
@@ -128,8 +129,20 @@ struct Measure: ParsableCommand {
     let ra: ResidualAlignmentMeasurement
     let nc: NeuralCollapseMeasurement?
     do {
+      let verbose = !json && model.convolutional != nil
+      if verbose {
+        printError(
+          "measuring \(points.count) inputs × \(model.depth) blocks: matrix-free Jacobians "
+            + "(D = \(network.representationSize(at: 1))), Algorithm 971")
+      }
       ra = try ResidualAlignmentMeasurement.measure(
-        network: network, inputs: points, rank: rank, using: &generator)
+        network: network, inputs: points, rank: rank, using: &generator
+      ) { done, total in
+        if verbose {
+          printError(
+            "  input \(done)/\(total): \(fixed(Self.seconds(start.duration(to: clock.now)), 1)) s")
+        }
+      }
       let limit = min(ncExamples ?? train.count, train.count)
       nc = limit > 0 ? try neuralCollapse(network, train, limit: limit) : nil
     } catch {

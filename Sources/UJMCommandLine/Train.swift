@@ -13,7 +13,12 @@ struct Train: ParsableCommand {
       after every epoch, and appends each epoch's metrics to DIR/metrics.jsonl.
       """)
 
-  @Option(help: "The architecture preset: 1 (16 blocks), 4a (8 blocks), 4b (8 blocks, no skips).")
+  @Option(
+    help: """
+      The architecture preset: fully-connected 1 (16 blocks), 4a (8 blocks), 4b (8 blocks, no \
+      skips); convolutional 2 (16 blocks, 64 channels), 3 (8 at 64 then 8 at 128 channels), 5a \
+      (8 blocks, 64 channels), 5b (5a without skips).
+      """)
   var type: String = "1"
 
   @Option(parsing: .unconditional, help: "Epochs; 0 writes the initial checkpoint.")
@@ -80,8 +85,14 @@ struct Train: ParsableCommand {
   init() {}
 
   func validate() throws {
-    guard let preset = Architecture.preset(type) else {
-      throw ValidationError("--type must be 1, 4a or 4b (got '\(type)')")
+    let convolutional = ConvolutionalArchitecture.preset(type)
+    guard let skips = Architecture.preset(type)?.skips ?? convolutional?.skips else {
+      throw ValidationError("--type must be 1, 4a, 4b, 2, 3, 5a or 5b (got '\(type)')")
+    }
+    if convolutional != nil, blocks != nil || width != nil {
+      throw ValidationError(
+        "--\(blocks != nil ? "blocks" : "width") applies to the fully-connected types only; "
+          + "--type \(type) is convolutional")
     }
     guard epochs >= 0 else { throw ValidationError("--epochs must be at least 0 (got \(epochs))") }
     guard batchSize >= 1 else {
@@ -101,7 +112,7 @@ struct Train: ParsableCommand {
       throw ValidationError("--blocks must be at least 1 (got \(blocks))")
     }
     if let width, width < 1 { throw ValidationError("--width must be at least 1 (got \(width))") }
-    if dropPath > 0 && !preset.skips {
+    if dropPath > 0 && !skips {
       throw ValidationError("--drop-path needs skip connections; --type \(type) has none")
     }
     if let classes { _ = try parseClasses(classes) }
@@ -123,11 +134,31 @@ struct Train: ParsableCommand {
       .filter { !$0.isEmpty }
   }
 
+  /// The fully-connected architecture (for a convolutional type: its depth and skips, width 0).
   var architecture: Architecture {
+    if let c = convolutionalArchitecture {
+      return Architecture(blocks: c.blocks, width: 0, skips: c.skips)
+    }
     var a = Architecture.preset(type)!
     if let blocks { a.blocks = blocks }
     if let width { a.width = width }
     return a
+  }
+
+  /// The convolutional architecture of `--type 2|3|5a|5b`, nil for the fully-connected types.
+  var convolutionalArchitecture: ConvolutionalArchitecture? {
+    ConvolutionalArchitecture.preset(type)
+  }
+
+  /// "16 blocks, width 512, skips" or "16 blocks of 64 channels, skips".
+  var shapeDescription: String {
+    let a = architecture
+    let skips = a.skips ? "skips" : "no skips"
+    guard let c = convolutionalArchitecture else {
+      return "\(a.blocks) blocks, width \(a.width), \(skips)"
+    }
+    let stages = c.stages.map { "\($0.blocks) of \($0.channels) channels" }
+    return "convolutional, blocks: " + stages.joined(separator: " then ") + ", \(skips)"
   }
 
   var outputDirectory: String { output ?? "runs/type\(type.lowercased())" }
@@ -143,10 +174,11 @@ struct Train: ParsableCommand {
     let directory = outputDirectory
     let run = RunDirectory(path: directory)
     let checkpointPath = (directory as NSString).appendingPathComponent(RunDirectory.checkpointName)
-    let configuration = TrainingConfiguration(
+    var configuration = TrainingConfiguration(
       typeName: type.lowercased(), architecture: architecture, epochs: epochs, learningRate: lr,
       batchSize: batchSize, weightDecay: weightDecay, seed: seed, dropPath: dropPath,
       maxSteps: maxSteps, weightDecayScope: weightDecayScope)
+    configuration.convolutional = convolutionalArchitecture
     let lock: FileLock
     do {
       try run.prepare()
@@ -175,7 +207,7 @@ struct Train: ParsableCommand {
         do {
           let checkpoint = try Checkpoint(contentsOf: snapshot.checkpointPath)
           let state = try TrainingState(
-            contentsOf: snapshot.optimizerPath, model: checkpoint.model)
+            contentsOf: snapshot.optimizerPath, network: checkpoint.network)
           try checkResumable(checkpoint, state, kept: kept)
           resumed = (checkpoint, state, snapshot)
         } catch {
@@ -204,11 +236,18 @@ struct Train: ParsableCommand {
     } catch {
       throw UsageError("--data: \(error)")
     }
+    if convolutionalArchitecture != nil,
+      ImageShape.standard(featureCount: dataset.train.featureCount) == nil
+    {
+      throw UsageError(
+        "--data: \(data): images of \(dataset.train.featureCount) pixels are not square; "
+          + "--type \(type) needs square images")
+    }
 
     let trainer =
       if let (checkpoint, state, _) = resumed {
         Trainer(
-          configuration: configuration, data: dataset, model: checkpoint.model, state: state)
+          configuration: configuration, data: dataset, network: checkpoint.network, state: state)
       } else {
         Trainer(configuration: configuration, data: dataset)
       }
@@ -219,8 +258,7 @@ struct Train: ParsableCommand {
     let blas = BLASEnvironment.current
     if !json {
       printError(
-        "training type \(type) (\(architecture.blocks) blocks, width \(architecture.width), "
-          + "\(architecture.skips ? "skips" : "no skips")) on \(dataset.train.count) examples, "
+        "training type \(type) (\(shapeDescription)) on \(dataset.train.count) examples, "
           + "\(dataset.classes.count) classes; seed \(seed); weight decay \(weightDecay) "
           + "(\(weightDecayScope.rawValue)); BLAS \(blas.core) × \(blas.threads) threads"
           + (resumed != nil ? "; resuming after step \(trainer.state.step)" : "")
@@ -370,13 +408,33 @@ struct Train: ParsableCommand {
     throws(CheckpointError)
   {
     let a = architecture
-    let m = checkpoint.model
     let path = outputDirectory
-    if m.depth != a.blocks || m.width != a.width || m.skips != a.skips {
-      throw .badMetadata(
-        path: path, key: "arch",
-        value: "checkpoint has \(m.depth) blocks of width \(m.width)"
-          + " (skips \(m.skips)); the options ask for \(a.blocks) of width \(a.width)")
+    switch checkpoint.network {
+    case .fullyConnected(let m):
+      if convolutionalArchitecture != nil || m.depth != a.blocks || m.width != a.width
+        || m.skips != a.skips
+      {
+        throw .badMetadata(
+          path: path, key: "arch",
+          value: "checkpoint has \(m.depth) fully-connected blocks of width \(m.width)"
+            + " (skips \(m.skips)); the options ask for \(shapeDescription)")
+      }
+    case .convolutional(let m):
+      let stages = ConvolutionalArchitecture.Stage.self
+      var found = [ConvolutionalArchitecture.Stage]()
+      for b in m.blocks {
+        if let last = found.last, last.channels == b.outChannels, b.shortcut == nil {
+          found[found.count - 1].blocks += 1
+        } else {
+          found.append(stages.init(blocks: 1, channels: b.outChannels))
+        }
+      }
+      if convolutionalArchitecture != ConvolutionalArchitecture(stages: found, skips: m.skips) {
+        throw .badMetadata(
+          path: path, key: "arch",
+          value: "checkpoint has convolutional blocks \(found.map { "\($0.blocks)×\($0.channels)" })"
+            + " (skips \(m.skips)); the options ask for \(shapeDescription)")
+      }
     }
     let classes = checkpoint.metadata.classes ?? Array(0..<ImageClassificationData.fullClassCount)
     if classes != (kept ?? Array(0..<ImageClassificationData.fullClassCount)) {

@@ -147,7 +147,7 @@ public struct ResidualAlignmentMeasurement: Sendable {
   public static func measure<N: MeasurableResidualNetwork, G: RandomNumberGenerator>(
     network: N, inputs: [[Double]], rank: Int,
     threshold: Double = SpectrumShape.defaultThreshold, bootstrapResamples: Int = 1000,
-    using generator: inout G
+    using generator: inout G, progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
   ) throws(LAPACKError) -> ResidualAlignmentMeasurement {
     let l = network.depth
     let c = network.classCount
@@ -220,6 +220,7 @@ public struct ResidualAlignmentMeasurement: Sendable {
         }
       }
       ra2.append(sums)
+      progress(n + 1, inputs.count)
     }
     let count = Double(inputs.count)
     let sigma1 = spectra.map { $0.map { $0.first ?? 0 } }

@@ -112,7 +112,7 @@ public enum AnyResidualNetwork: Sendable, Equatable {
   }
 
   /// Mutates the fully-connected payload in place (a programmer error on a convolutional one).
-  mutating func withFullyConnected<R>(_ body: (inout ResidualNetwork<Float>) -> R) -> R {
+  public mutating func withFullyConnected<R>(_ body: (inout ResidualNetwork<Float>) -> R) -> R {
     // `consume` ends self's hold on the payload, so its arrays stay uniquely referenced (no
     // copy of the weights when `body` mutates them).
     guard case .fullyConnected(var m) = consume self else {
@@ -123,7 +123,7 @@ public enum AnyResidualNetwork: Sendable, Equatable {
   }
 
   /// Mutates the convolutional payload in place (a programmer error on a fully-connected one).
-  mutating func withConvolutional<R>(_ body: (inout ConvolutionalNetwork<Float>) -> R) -> R {
+  public mutating func withConvolutional<R>(_ body: (inout ConvolutionalNetwork<Float>) -> R) -> R {
     guard case .convolutional(var m) = consume self else {
       preconditionFailure("not convolutional")
     }
