@@ -10,6 +10,8 @@ let benchmarks = [
   "TrainBenchmark",  // issue 5: training samples/s against the GEMM-only ceiling
   "RSVDBenchmark",  // issue 6: Algorithm 971 against LAPACK's dense SVD
   "JacobianBenchmark",  // issue 6: residual Jacobians and their top-30 SVDs against dgemm's rate
+  "ConvTrainBenchmark",  // issue 12: conv training samples/s against its lowered-GEMM ceiling
+  "ConvJacobianBenchmark",  // issue 12: matrix-free conv Jacobians + Algorithm 971; accuracy
 ]
 
 let package = Package(

@@ -58,7 +58,7 @@ struct MeasureReport {
         "live_blocks": m.ra4.liveBlocks, "dead_blocks": m.ra4.deadBlocks,
         "dead_threshold": Self.number(m.ra4.deadThreshold),
         "dead_relative_threshold": InverseDepthScaling.deadRelativeThreshold,
-        "dead_jacobians": m.ra4.deadJacobians,
+        "dead_jacobians": m.ra4.deadJacobians, "excluded_blocks": m.ra4.excludedBlocks,
       ]) { a, _ in a }
     ra4["from_onset"] = m.ra4.fromOnset.map { Self.fit($0) as Any } ?? NSNull()
     var out: [String: Any] = [
@@ -138,7 +138,12 @@ struct MeasureReport {
       "  PC1 variance fraction          \(Self.s(m.ra1.pc1VarianceFraction))",
       "  step-length CV                 \(Self.s(m.ra1.stepCV))",
       "  |cos| of consecutive steps     \(Self.s(m.ra1.stepCos))",
-      "RA2 (top-\(m.ra2.rank) singular vectors align across blocks, pairs i ≠ j):",
+      "RA2 (top-\(m.ra2.rank) singular vectors align across blocks, pairs i ≠ j"
+        + (m.ra4.excludedBlocks.isEmpty
+          ? "):"
+          : " of equal dimension; rectangular block(s) "
+            + InverseDepthScaling.runs(of: m.ra4.excludedBlocks)
+            + " reported above but left out of RA2 and RA4):"),
       "  diagonal fraction U_jᵀJ_iV_j   \(Self.s(m.ra2.diagFraction))",
       "  diagonal fraction V_jᵀJ_iU_j   \(Self.s(m.ra2.transposedDiagFraction))",
       "  Haar-random U, V baseline      \(Self.s(m.ra2.randomBaseline))",
