@@ -131,16 +131,20 @@ struct Train: ParsableCommand {
 
     let dataset: ImageClassificationData
     do {
-      let standardisation = resumed.flatMap { c -> (mean: Float, std: Float)? in
-        guard let m = c.0.metadata.inputMean, let s = c.0.metadata.inputStd else { return nil }
-        return (m, s)
-      }
+      let standardisation = resumed?.0.metadata.standardisation
       dataset = try ImageClassificationData(
         directory: data, classes: kept, standardisation: standardisation)
     } catch {
       throw UsageError("--data: \(error)")
     }
 
+    if let (checkpoint, state) = resumed {
+      do {
+        try Trainer.checkResumable(
+          model: checkpoint.model, state: state, data: dataset, configuration: configuration,
+          path: optimizerPath)
+      } catch { throw UsageError("--resume: \(error)") }
+    }
     let trainer =
       if let (checkpoint, state) = resumed {
         Trainer(
