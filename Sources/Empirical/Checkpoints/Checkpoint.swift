@@ -205,6 +205,13 @@ public struct Checkpoint: Sendable, Equatable {
     try self.init(file: file, path: path)
   }
 
+  /// Parses and validates checkpoint bytes; `path` only names the source in errors.
+  public init(decoding bytes: [UInt8], path: String) throws(CheckpointError) {
+    let file: SafeTensorsFile
+    do { file = try SafeTensorsFile(decoding: bytes, path: path) } catch { throw .file(error) }
+    try self.init(file: file, path: path)
+  }
+
   init(file: SafeTensorsFile, path: String) throws(CheckpointError) {
     metadata = try CheckpointMetadata(strings: file.metadata, path: path)
     model = try Self.model(from: file.tensors, path: path, skips: metadata.skips ?? true)

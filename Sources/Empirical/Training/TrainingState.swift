@@ -39,6 +39,21 @@ public struct TrainingState: Sendable, Equatable {
   public init(contentsOf path: String, model: ResidualNetwork<Float>) throws(CheckpointError) {
     let file: SafeTensorsFile
     do { file = try SafeTensorsFile(contentsOf: path) } catch { throw .file(error) }
+    try self.init(file: file, path: path, model: model)
+  }
+
+  /// Parses `optimizer.safetensors` bytes; `path` only names the source in errors.
+  public init(decoding bytes: [UInt8], path: String, model: ResidualNetwork<Float>)
+    throws(CheckpointError)
+  {
+    let file: SafeTensorsFile
+    do { file = try SafeTensorsFile(decoding: bytes, path: path) } catch { throw .file(error) }
+    try self.init(file: file, path: path, model: model)
+  }
+
+  init(file: SafeTensorsFile, path: String, model: ResidualNetwork<Float>)
+    throws(CheckpointError)
+  {
     func integer(_ key: String) throws(CheckpointError) -> Int {
       guard let s = file.metadata[key], let v = Int(s), v >= 0 else {
         throw .badMetadata(path: path, key: key, value: file.metadata[key] ?? "(missing)")
