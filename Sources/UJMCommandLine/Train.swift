@@ -88,6 +88,16 @@ struct Train: ParsableCommand {
       throw ValidationError("--drop-path needs skip connections; --type \(type) has none")
     }
     if let classes { _ = try parseClasses(classes) }
+    // Sized for the default data (70,000 images of 28×28, 10 classes) before any is read.
+    let a = architecture
+    let resources = TrainingResources(
+      architecture: a, inputSize: 784, classCount: 10, batchSize: batchSize, examples: 70_000)
+    do { try resources.check(blocks: a.blocks) } catch {
+      let options = if case .blocks = error { "--blocks \(a.blocks)" } else {
+        "--width \(a.width), --blocks \(a.blocks), --batch-size \(batchSize)"
+      }
+      throw ValidationError("\(options): \(error)")
+    }
   }
 
   var architecture: Architecture {
