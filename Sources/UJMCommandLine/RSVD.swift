@@ -55,6 +55,11 @@ struct RSVDCommand: ParsableCommand {
     guard iterations >= 0 else {
       throw ValidationError("--iterations must be 0 or more (got \(iterations))")
     }
+    if let refusal = RandomizedSVD.refusal(
+      rank: rank, oversampling: oversampling, powerIterations: iterations)
+    {
+      throw ValidationError(refusal)
+    }
     guard seed >= 0 else { throw ValidationError("--seed must be 0 or more (got \(seed))") }
     guard RandomizedSVD.Precision(rawValue: precision) != nil else {
       throw ValidationError("--precision must be double or mixed (got '\(precision)')")

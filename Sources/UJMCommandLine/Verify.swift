@@ -86,6 +86,7 @@ struct VerifyOptions {
     guard n >= 1 else { throw UsageError("--up-to must be at least 1 (got \(n))") }
     guard let c = Int(cases) else { throw UsageError("--cases '\(cases)' is not an integer") }
     guard c >= 1 else { throw UsageError("--cases must be at least 1 (got \(c))") }
+    if let refusal = ProofConfiguration.refusal(upTo: n, cases: c) { throw UsageError(refusal) }
     guard let s = UInt64(seed) else {
       throw UsageError("--seed must be a non-negative integer below 2^64 (got \(seed))")
     }
