@@ -28,8 +28,9 @@ struct Train: ParsableCommand {
   @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Examples per step.")
   var batchSize: Int = 128
 
-  @Option(parsing: .unconditional, help: "Seed of initialisation, shuffling and drop-path.")
-  var seed: UInt64 = 0
+  /// The seed of initialisation, shuffling and drop-path.
+  @OptionGroup var seedOption: SeedOption
+  var seed: UInt64 { seedOption.seed }
 
   @Option(
     parsing: .unconditional,
@@ -74,8 +75,8 @@ struct Train: ParsableCommand {
   @Flag(help: "Continue the run in DIR from its latest complete snapshot (bit for bit).")
   var resume = false
 
-  @Flag(help: "Print a JSON summary.")
-  var json = false
+  @OptionGroup var jsonOption: JSONOption
+  var json: Bool { jsonOption.json }
 
   init() {}
 
