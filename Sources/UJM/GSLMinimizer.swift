@@ -1,8 +1,8 @@
 // Goals, in order of priority: GSL's four gradient minimisers behind the `Minimizer` interface,
-// memory-safe (C-INTEROP.md pitfalls 3–8 and 10); a stall (`GSL_ENOPROG`) short of the tolerance
-// is restarted from the current point, then handed to a polishing phase, rather than reported as
-// success or as a crash; no copy of the parameters per evaluation (GSL's vectors are contiguous,
-// so the objective reads them in place).
+// memory-safe (docs/C-INTEROP.md pitfalls 3–8 and 10); a stall (`GSL_ENOPROG`) short of the
+// tolerance is restarted from the current point, then handed to a polishing phase, rather than
+// reported as success or as a crash; no copy of the parameters per evaluation (GSL's vectors are
+// contiguous, so the objective reads them in place).
 import CGSL
 
 /// GSL's `gsl_multimin_fdfminimizer` family: `vector_bfgs2`, `conjugate_fr`, `conjugate_pr`,

@@ -138,7 +138,7 @@ public func perturbed(
     let j = out.jacobians[i]
     let g: [Double] = Gaussian.sample(j.storage.count, using: &generator)
     let scale = epsilon * j.frobeniusNorm / max(g.euclideanNorm, .leastNormalMagnitude)
-    out.jacobians[i].storage.add(g, scaledBy: scale)
+    out.jacobians[i].add(Matrix(rows: j.rows, columns: j.columns, storage: g), scaledBy: scale)
   }
   let g: [Double] = Gaussian.sample(out.w.count, using: &generator)
   out.w.add(g, scaledBy: epsilon * point.w.euclideanNorm / max(g.euclideanNorm, .leastNormalMagnitude))
