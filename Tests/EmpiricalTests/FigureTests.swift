@@ -45,9 +45,9 @@ struct FigureTests {
       #expect(isWellFormedXML(svg), "figure \(name) is not well-formed XML")
       #expect(!svg.contains("nan") && !svg.contains("inf"), "figure \(name) has non-finite values")
     }
-    // Figure 2: one frame per panel (L² of them) plus the background; every nonzero cell drawn.
-    let frames = fig2.components(separatedBy: "<rect").count - 1
-    #expect(frames == 4 * 4 + 1, "figure 2 has \(frames) rectangles")
+    // Figure 2: one frame per panel (L² of them); every nonzero cell drawn.
+    let frames = fig2.components(separatedBy: "stroke=\"#ccc\"").count - 1
+    #expect(frames == 4 * 4, "figure 2 has \(frames) panel frames")
     let cells = fig2.components(separatedBy: "h-").count - 1
     #expect(cells > 4 * 4 * 3 && cells <= 4 * 4 * 3 * 3, "figure 2 has \(cells) cells")
   }
