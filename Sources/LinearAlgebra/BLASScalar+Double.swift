@@ -7,9 +7,11 @@ private func job(_ c: Character) -> CChar { CChar(UInt8(ascii: c.unicodeScalars.
 
 extension Double: BLASScalar {
   public static let blasRoutines = BLASRoutines<Double>(
-    routinePrefix: "d", gemm: DoubleRoutines.gemm, gemv: DoubleRoutines.gemv, ger: DoubleRoutines.ger,
+    routinePrefix: "d", gemm: DoubleRoutines.gemm, gemv: DoubleRoutines.gemv,
+    ger: DoubleRoutines.ger,
     dot: DoubleRoutines.dot, axpy: DoubleRoutines.axpy, nrm2: DoubleRoutines.nrm2,
-    gesdd: DoubleRoutines.gesdd, gesddValues: DoubleRoutines.gesddValues, geqrf: DoubleRoutines.geqrf,
+    gesdd: DoubleRoutines.gesdd, gesddValues: DoubleRoutines.gesddValues,
+    geqrf: DoubleRoutines.geqrf,
     orgqr: DoubleRoutines.orgqr, getrf: DoubleRoutines.getrf, syevd: DoubleRoutines.syevd,
     gesv: DoubleRoutines.gesv)
 }
@@ -47,7 +49,8 @@ private enum DoubleRoutines {
     cblas_ddot(blasint(n), x, 1, y, 1)
   }
 
-  static func axpy(n: Int, alpha: Double, x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>) {
+  static func axpy(n: Int, alpha: Double, x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>)
+  {
     cblas_daxpy(blasint(n), alpha, x, 1, y, 1)
   }
 

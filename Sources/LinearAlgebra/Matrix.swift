@@ -22,8 +22,10 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable, Codable {
 
   /// A matrix over column-major `storage`.
   public init(rows: Int, columns: Int, storage: [Scalar]) {
-    precondition(storage.count == rows * columns, "storage has \(storage.count) entries, "
-      + "expected \(rows)×\(columns)")
+    precondition(
+      storage.count == rows * columns,
+      "storage has \(storage.count) entries, "
+        + "expected \(rows)×\(columns)")
     self.rows = rows
     self.columns = columns
     self.storage = storage
@@ -76,6 +78,8 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable, Codable {
 
   /// `storage[k] = value`: the subscript's setter, out of line because `storage`'s setter is
   /// private (specialised for both scalars, so that callers in other modules stay fast).
+  // swift-format 6.3 would write `@_specialize(exported:true,where …)`.
+  // swift-format-ignore
   @usableFromInline
   @_specialize(exported: true, where Scalar == Float)
   @_specialize(exported: true, where Scalar == Double)
@@ -143,6 +147,8 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable, Codable {
   }
 
   /// The matrix converted to another scalar type (rounded to nearest when narrowing).
+  // swift-format 6.3 would write `@_specialize(exported:true,where …)`.
+  // swift-format-ignore
   @_specialize(exported: true, where Scalar == Double, Other == Float)
   @_specialize(exported: true, where Scalar == Float, Other == Double)
   @_specialize(exported: true, where Scalar == Double, Other == Double)

@@ -29,7 +29,9 @@ enum DxFile {
         throw UsageError("--dx \(path): neither a .npy file nor UTF-8 text")
       }
       var parsed = [Double]()
-      for (k, token) in text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" || $0 == "," }).enumerated() {
+      for (k, token) in text.split(whereSeparator: {
+        $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" || $0 == ","
+      }).enumerated() {
         guard let v = Double(token) else {
           throw UsageError("--dx \(path): entry \(k + 1) ('\(token)') is not a number")
         }

@@ -19,7 +19,9 @@ struct Solve: ParsableCommand {
   @Option(name: .customLong("lambda"), parsing: .unconditional, help: "Weight decay λ > 0.")
   var lambda: String
 
-  @Option(name: .customLong("D"), parsing: .unconditional, help: "Width D (default 64; with --dx, D is the file's length).")
+  @Option(
+    name: .customLong("D"), parsing: .unconditional,
+    help: "Width D (default 64; with --dx, D is the file's length).")
   var dimension: String?
 
   @Option(name: .customLong("label"), parsing: .unconditional, help: "The label y: 1 or -1.")
@@ -33,7 +35,8 @@ struct Solve: ParsableCommand {
     help: "One of \(SolverAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")).")
   var algorithm: String = SolverAlgorithm.defaultAlgorithm.rawValue
 
-  @Option(name: .customLong("gradient-tolerance"), parsing: .unconditional,
+  @Option(
+    name: .customLong("gradient-tolerance"), parsing: .unconditional,
     help: "Stop when ‖∇F‖ ≤ this.")
   var gradientTolerance: String = "1e-9"
 
@@ -46,7 +49,8 @@ struct Solve: ParsableCommand {
   @Option(name: .customLong("seed"), parsing: .unconditional, help: "Seed of the default problem.")
   var seed: String = "0"
 
-  @Option(name: .customLong("perturb"), parsing: .unconditional,
+  @Option(
+    name: .customLong("perturb"), parsing: .unconditional,
     help: "Perturb the optimum by this relative amount before the checks (a counterexample).")
   var perturb: String = "0"
 

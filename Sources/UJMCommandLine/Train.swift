@@ -190,7 +190,8 @@ struct Train: ParsableCommand {
             "epoch \(metrics.epoch)/\(epochs): train loss \(fixed(metrics.trainLoss, 4)) acc "
               + "\(percent(metrics.trainAccuracy)); test loss \(fixed(metrics.testLoss, 4)) acc "
               + "\(percent(metrics.testAccuracy)); lr \(fixed(metrics.lr, 5)); "
-              + "\(fixed(metrics.seconds, 1)) s, \(Int(metrics.samplesPerSecond.rounded())) samples/s")
+              + "\(fixed(metrics.seconds, 1)) s, \(Int(metrics.samplesPerSecond.rounded())) samples/s"
+          )
         }
       }
     }

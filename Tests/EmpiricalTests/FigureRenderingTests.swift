@@ -146,7 +146,9 @@ struct FigureRenderingTests {
     func yLabels(_ values: [Double]) -> [String] {
       let plot = SVGPlot(
         title: "t", xLabel: "x", yLabel: "y", logY: true,
-        series: [SVGPlot.Series(points: values.enumerated().map { (Double($0), $1) }, color: "#000")])
+        series: [
+          SVGPlot.Series(points: values.enumerated().map { (Double($0), $1) }, color: "#000")
+        ])
       let svg = SVGPlot.document([plot], columns: 1)
       return svg.components(separatedBy: "text-anchor=\"end\">").dropFirst().map {
         String($0.prefix { $0 != "<" })

@@ -82,8 +82,9 @@ struct FigureTests {
     let legend = [
       "a label long enough to need its own row of the legend below", "b", "shaded", "a note",
     ].map(baseline)
-    print("frame bottom \(frameY + frameHeight), lowest point \(lowestPoint), x label at "
-      + "\(axisLabel), legend rows at \(legend) (each ≥ 12 below the one before)")
+    print(
+      "frame bottom \(frameY + frameHeight), lowest point \(lowestPoint), x label at "
+        + "\(axisLabel), legend rows at \(legend) (each ≥ 12 below the one before)")
     #expect(lowestPoint <= frameY + frameHeight && axisLabel > frameY + frameHeight)
     #expect(legend.allSatisfy { $0 >= axisLabel + 12 })
     #expect(legend[3] >= legend[2] + 12 && legend[1] >= legend[0] + 12)

@@ -231,7 +231,8 @@ public struct SVGPlot: Sendable {
     // No y ticks on an empty panel (one that says why in `message`).
     let yTicks =
       ys.isEmpty
-      ? [] : logY ? Self.logTicks(y0, y1) : Self.ticks(y0, y1).map { (t: $0, label: Self.label($0)) }
+      ? []
+      : logY ? Self.logTicks(y0, y1) : Self.ticks(y0, y1).map { (t: $0, label: Self.label($0)) }
     for (t, text) in yTicks {
       let length = text == nil ? 2.0 : 4.0
       s +=

@@ -266,7 +266,9 @@ final class NetworkWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
 
   /// Where a BatchNorm layer sits: BN₀, BN_f, or BN1/BN2 of block i.
   enum NormLocation {
-    case stem, head, first(Int), second(Int)
+    case stem, head
+    case first(Int)
+    case second(Int)
   }
 
   /// In-place access to the gradient of the BatchNorm at `location` (no copy, no allocation).
