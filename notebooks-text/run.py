@@ -19,13 +19,19 @@ machine (another OpenBLAS core type or thread count) and fails only when a resul
     digit either prints, floor): rel = 1e-9 for figures of merit (F, f*, accuracies, singular
     values); floor = 1e-12 for quantities that are themselves rounding residuals (F − f*, ‖∇g‖,
     a gap of 1e-17); and on a check line "measured m, tolerance T", m's floor is T, the
-    tolerance that check states, and its verdict must not change.
+    tolerance that check states, and its verdict must not change; where a check line says
+    which block or pair is worst ("(worst J_3)"), that is not compared: below the tolerance
+    the worst one is decided by rounding.
 A block may state other values in an HTML comment on the line before its ```sh fence:
-<!-- check: rel=1e-3 floor=1e-8 -->. Every mismatch is printed with the numbers, the difference
-and the tolerance it exceeded; --check exits 1 on any mismatch.
+<!-- check: rel=1e-3 floor=1e-8 '‖∇F‖=1e-9' 'with sign det=1' -->: rel and floor for the
+block, and LABEL=VALUE, the floor of each number (integers included) written right after
+LABEL ("‖∇F‖ = 7.6e-10") or right before it ("429 with sign det = −1"). Every mismatch is
+printed with the numbers, the difference and the tolerance it exceeded; --check exits 1 on any
+mismatch.
 """
 import os
 import re
+import shlex
 import subprocess
 import sys
 
@@ -40,6 +46,8 @@ BLOCK = re.compile(
     r'(<!-- check:([^>]*)-->\n)?```sh\n(.*?)```\n(\s*```output\n.*?```\n)?', re.DOTALL)
 NUMBER = re.compile(r'(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?![\w.])')
 CHECK_LINE = re.compile(r'measured (\S+), tolerance (\S+)')
+# "(worst J_16)", "(worst v₁(J_1), u₁(J_16))": where a check's maximum is attained.
+WORST = re.compile(r'\(worst (?:[^()]|\([^()]*\))*\)')
 DEFAULTS = {"rel": 1e-9, "floor": 1e-12}
 
 
@@ -66,30 +74,51 @@ def last_digit_unit(token):
 
 
 def parse_tolerances(comment):
-    tolerances = dict(DEFAULTS)
-    for item in (comment or "").split():
-        key, _, value = item.partition("=")
-        if key not in tolerances:
-            raise ValueError(f"unknown check setting '{key}' in <!-- check:{comment}-->")
-        tolerances[key] = float(value)
+    """rel, floor and the label floors ("labels": {label: floor}) of a block's comment."""
+    tolerances = dict(DEFAULTS, labels={})
+    for item in shlex.split(comment or ""):
+        key, equals, value = item.rpartition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if not equals or not key or number is None:
+            raise ValueError(f"'{item}' in <!-- check:{comment}--> is not NAME=NUMBER")
+        if key in DEFAULTS:
+            tolerances[key] = number
+        else:
+            tolerances["labels"][key] = number
     return tolerances
+
+
+def label_floor(line, match, labels):
+    """The floor a block's comment gives the number `match` by its label, or None."""
+    before = line[:match.start()].rstrip(" =:")
+    after = line[match.end():].lstrip()
+    floors = [v for k, v in labels.items() if before.endswith(k) or after.startswith(k)]
+    return max(floors) if floors else None
 
 
 def compare_lines(old, new, tolerances=None):
     """None when `new` matches `old` within the tolerances, else why not (one line)."""
-    tolerances = tolerances or DEFAULTS
+    tolerances = tolerances or parse_tolerances("")
+    check = CHECK_LINE.search(old)
+    if check and CHECK_LINE.search(new):
+        old, new = WORST.sub("(worst …)", old), WORST.sub("(worst …)", new)
+        check = CHECK_LINE.search(old)
     old_numbers, new_numbers = NUMBER.findall(old), NUMBER.findall(new)
     old_text = " ".join(NUMBER.sub("#", old).split())
     new_text = " ".join(NUMBER.sub("#", new).split())
     if old_text != new_text or len(old_numbers) != len(new_numbers):
         return "the text differs"
     # On a check line, the position among the numbers of the measured value and its floor.
-    check = CHECK_LINE.search(old)
-    starts = [m.start() for m in NUMBER.finditer(old)]
+    matches = list(NUMBER.finditer(old))
+    starts = [m.start() for m in matches]
     measured = starts.index(check.start(1)) if check and check.start(1) in starts else None
     for k, (a, b) in enumerate(zip(old_numbers, new_numbers)):
+        labelled = label_floor(old, matches[k], tolerances["labels"])
         integer = not re.search(r'[.eE]', a + b)
-        if integer:
+        if integer and labelled is None:
             if int(a) != int(b):
                 return f"{a} became {b} (integers must be equal)"
             continue
@@ -97,6 +126,8 @@ def compare_lines(old, new, tolerances=None):
         floor, why = tolerances["floor"], "the floor for rounding residuals"
         if k == measured:
             floor, why = float(check.group(2)), "the tolerance this check states"
+        if labelled is not None:
+            floor, why = labelled, "the floor this block states for its label"
         relative = tolerances["rel"] * max(abs(x), abs(y))
         printed = max(last_digit_unit(a), last_digit_unit(b))
         allowed = max(relative, printed, floor)

@@ -102,8 +102,32 @@ class CheckFailsOnChangedResults(unittest.TestCase):
             run.compare(CAPTURED, changed("0.00462981270723592", "0.004630"), ), [])
         self.assertEqual(run.compare(CAPTURED, changed("0.00462981270723592", "0.0046301"),
                                      loose), [])
-        with self.assertRaises(ValueError):
-            run.parse_tolerances("relative=1")
+        for malformed in ["rel=abc", "nonsense", "=1e-9"]:
+            with self.assertRaises(ValueError):
+                run.parse_tolerances(malformed)
+
+    def test_a_label_floor_covers_its_number_only(self):
+        # The solver's stopping residual ‖∇F‖ (below 1e-9 by its stopping rule) and a count that
+        # rounding decides, as pages 01 and 02 state them.
+        settings = run.parse_tolerances("'‖∇F‖=1e-9' 'with sign det=2'")
+        self.assertEqual(settings["labels"], {"‖∇F‖": 1e-9, "with sign det": 2.0})
+        self.assertEqual(run.compare(CAPTURED, changed("8.1e-10", "7.1e-10"), settings), [])
+        self.assertNotEqual(run.compare(CAPTURED, changed("8.1e-10", "7.1e-10")), [])
+        self.assertNotEqual(
+            run.compare(CAPTURED, changed("8.1e-10", "2.1e-9"), settings), [])
+        note = "MT bound, n = 2…6, 333 with a rank-deficient factor, 429 with sign det = −1"
+        self.assertIsNone(run.compare_lines(note, note.replace("429", "430"), settings))
+        self.assertIn("333 became 334", run.compare_lines(
+            note, note.replace("333", "334"), settings))
+
+    def test_the_worst_block_of_a_check_is_not_compared(self):
+        line = "  rank one: max σ₂/σ₁ over blocks (worst J_3): measured 1.7e-10, tolerance 1.0e-06 — pass"
+        pair = "  aligned: (worst u₁(J_1), u₁(J_4)): measured 6.7e-16, tolerance 1.0e-06 — pass"
+        self.assertIsNone(run.compare_lines(line, line.replace("J_3): measured 1.7e-10",
+                                                               "J_4): measured 8.7e-10")))
+        self.assertIsNone(run.compare_lines(pair, pair.replace("u₁(J_4)", "v₁(J_1)")))
+        # Outside a check line, a block name is text like any other.
+        self.assertEqual(run.compare_lines("worst J_3", "worst J_4"), "the text differs")
 
 
 class CheckRunsAPage(unittest.TestCase):
