@@ -45,6 +45,8 @@ public struct CheckpointMetadata: Sendable, Equatable {
   public var seed: UInt64?
   /// λ, the weight decay.
   public var weightDecay: Double?
+  /// Which parameters λ applied to: `all` or `weights` (absent: not recorded).
+  public var weightDecayScope: String?
   /// Whether the blocks have skips (absent: true).
   public var skips: Bool?
   /// p, the drop-path probability (absent: 0).
@@ -54,9 +56,10 @@ public struct CheckpointMetadata: Sendable, Equatable {
 
   public init(
     arch: String? = nil, inputMean: Float? = nil, inputStd: Float? = nil, classes: [Int]? = nil,
-    epochs: Int? = nil, seed: UInt64? = nil, weightDecay: Double? = nil, skips: Bool? = nil,
-    dropPath: Double? = nil, steps: Int? = nil
+    epochs: Int? = nil, seed: UInt64? = nil, weightDecay: Double? = nil,
+    weightDecayScope: String? = nil, skips: Bool? = nil, dropPath: Double? = nil, steps: Int? = nil
   ) {
+    self.weightDecayScope = weightDecayScope
     self.arch = arch
     self.inputMean = inputMean
     self.inputStd = inputStd
@@ -78,6 +81,7 @@ public struct CheckpointMetadata: Sendable, Equatable {
     m["epochs"] = epochs.map(String.init)
     m["seed"] = seed.map(String.init)
     m["wd"] = weightDecay.map { "\($0)" }
+    m["wd_scope"] = weightDecayScope
     m["skips"] = skips.map { $0 ? "true" : "false" }
     m["drop_path"] = dropPath.map { "\($0)" }
     m["steps"] = steps.map(String.init)
@@ -102,6 +106,7 @@ public struct CheckpointMetadata: Sendable, Equatable {
     epochs = try parse("epochs") { Int($0) }
     seed = try parse("seed") { UInt64($0) }
     weightDecay = try parse("wd") { Double($0) }
+    weightDecayScope = try parse("wd_scope") { ["all", "weights"].contains($0) ? $0 : nil }
     skips = try parse("skips") { s -> Bool? in
       switch s.lowercased() {
       case "true", "1", "yes": true

@@ -3,6 +3,7 @@
 // file read, with errors naming the file and what is wrong; deterministic bytes (sorted names).
 
 import Foundation
+import LinearAlgebra
 
 /// A tensor as stored in a safetensors file: a shape and row-major (C-order) values.
 public struct StoredTensor: Sendable, Equatable {
