@@ -71,7 +71,13 @@ extension Matrix {
   /// `A ← A + α·B`. The corresponding BLAS routine is `?axpy`.
   public mutating func add(_ b: Matrix, scaledBy alpha: Scalar = 1) {
     precondition(rows == b.rows && columns == b.columns, "shape mismatch in add")
-    storage.add(b.storage, scaledBy: alpha)
+    if storage.isEmpty { return }
+    let n = storage.count
+    b.withUnsafeBufferPointer { x in
+      withUnsafeMutableBufferPointer {
+        Scalar._axpy(n: n, alpha: alpha, x: x.baseAddress!, y: $0.baseAddress!)
+      }
+    }
   }
 }
 

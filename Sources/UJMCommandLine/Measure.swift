@@ -137,7 +137,13 @@ struct Measure: ParsableCommand {
     }
     let seconds = Self.seconds(start.duration(to: clock.now))
     if let figures {
-      try writeFigures(to: figures, ra: ra, nc: nc, labels: chosen.map { labels[$0] })
+      let firstInput = chosen.first.map {
+        "training example \(dataset.trainFile.positions[$0]), class \(dataset.classes[labels[$0]])"
+      }
+      try writeFigures(
+        to: figures, ra: ra, nc: nc, labels: chosen.map { labels[$0] },
+        classNames: dataset.classes.map { "class \($0)" },
+        firstInput: firstInput ?? "the first input measured")
     }
     let report = MeasureReport(
       checkpoint: checkpoint, seed: seed, inputs: chosen.map { dataset.trainFile.positions[$0] },
@@ -194,7 +200,7 @@ struct Measure: ParsableCommand {
 
   private func writeFigures(
     to directory: String, ra: ResidualAlignmentMeasurement, nc: NeuralCollapseMeasurement?,
-    labels: [Int]
+    labels: [Int], classNames: [String], firstInput: String
   ) throws {
     do {
       try FileManager.default.createDirectory(
@@ -207,12 +213,12 @@ struct Measure: ParsableCommand {
       (
         "figure1-trajectories.svg",
         try ResidualAlignmentFigures.trajectories(
-          ra.trajectories, labels: labels, using: &generator)
+          ra.trajectories, labels: labels, classNames: classNames, using: &generator)
       ),
       (
         "figure2-alignment.svg",
         ResidualAlignmentFigures.alignmentGrid(
-          ra.alignmentMatrices, pairFractions: ra.pairDiagonalFractions)
+          ra.alignmentMatrices, pairFractions: ra.pairDiagonalFractions, input: firstInput)
       ),
       ("figure4-singular-values.svg", ResidualAlignmentFigures.singularValues(ra)),
     ]

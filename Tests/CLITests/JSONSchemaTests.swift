@@ -66,7 +66,8 @@ private func lastLine(_ ujm: String, _ arguments: [String], in directory: String
   process.waitUntilExit()
   let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
   // Pretty-printed reports (solve, verify) span lines: the whole output is one JSON value.
-  return text.hasPrefix("{\n") || text.hasPrefix("{ ") ? text : String(text.split(separator: "\n").last ?? "")
+  return text.hasPrefix("{\n") || text.hasPrefix("{ ")
+    ? text : String(text.split(separator: "\n").last ?? "")
 }
 
 @Suite("The README documents each subcommand's JSON schema, and the JSON has it (issue 10)")
@@ -104,14 +105,16 @@ struct JSONSchemaTests {
       #expect(actual == readme, "\(name): README says \(readme), a run gives \(actual)")
     }
     let metrics = try String(
-      contentsOfFile: (work as NSString).appendingPathComponent("run/metrics.jsonl"), encoding: .utf8)
+      contentsOfFile: (work as NSString).appendingPathComponent("run/metrics.jsonl"),
+      encoding: .utf8)
     let first = try JSONSerialization.jsonObject(with: Data(metrics.split(separator: "\n")[0].utf8))
     #expect(schema(of: first) == documented["metrics.jsonl"])
   }
 
   @Test func theSchemaOfAValueIsItsSortedKeys() {
-    #expect(schema(of: ["b": 1, "a": ["c": [["d": 1]], "e": [1, 2]]] as [String: Any])
-      == "{a: {c: [{d}], e}, b}")
+    #expect(
+      schema(of: ["b": 1, "a": ["c": [["d": 1]], "e": [1, 2]]] as [String: Any])
+        == "{a: {c: [{d}], e}, b}")
   }
 }
 

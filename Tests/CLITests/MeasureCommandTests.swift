@@ -147,8 +147,9 @@ struct MeasureCommandTests {
       network: EvaluationNetwork(try Checkpoint(contentsOf: checkpoint).model), inputs: points,
       rank: 2, using: &generator)
     let error = relativeError(sigma1.flatMap { $0 }, direct.blocks.flatMap(\.sigma1PerInput))
-    print("σ₁ of --indices 5,0 against the file's examples 5, 0: relative error \(error), "
-      + "tolerance 1e-12")
+    print(
+      "σ₁ of --indices 5,0 against the file's examples 5, 0: relative error \(error), "
+        + "tolerance 1e-12")
     #expect(error <= 1e-12)
     // The default balanced draw is reported by file position too: only classes 0 and 2.
     let drawn = measure([
@@ -206,8 +207,9 @@ struct MeasureCommandTests {
     }
     #expect(ra4b["live_blocks"] as? [Int] == [2] && ra4b["dead_blocks"] as? [Int] == [1, 3])
     let text2 = measure(arguments2).output!
-    print(text2.split(separator: "\n").filter { $0.contains("dead") || $0.contains("fit") }
-      .joined(separator: "\n"))
+    print(
+      text2.split(separator: "\n").filter { $0.contains("dead") || $0.contains("fit") }
+        .joined(separator: "\n"))
     #expect(text2.contains("no fit: only block 2 of the 3 is live; a line needs at least 2"))
     let ra4Section = text2.components(separatedBy: "RA4")[1]
     #expect(!ra4Section.contains("nan") && !ra4Section.contains("inf"), "\(ra4Section)")

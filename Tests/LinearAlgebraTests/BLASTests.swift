@@ -14,7 +14,8 @@ struct BLASTests {
     #expect(relativeError(at.multiplied(by: b, transposingSelf: true), naiveProduct(a, b)) < 1e-14)
     #expect(relativeError(a.multiplied(by: bt, transposingOther: true), naiveProduct(a, b)) < 1e-14)
     #expect(
-      relativeError(at.multiplied(by: bt, transposingSelf: true, transposingOther: true),
+      relativeError(
+        at.multiplied(by: bt, transposingSelf: true, transposingOther: true),
         naiveProduct(a, b)) < 1e-14)
   }
 

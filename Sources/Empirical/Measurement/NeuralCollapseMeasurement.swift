@@ -27,6 +27,8 @@ public struct NeuralCollapseMeasurement: Sendable, Equatable {
   public var samples: Int
   /// Fraction of samples the network classifies correctly.
   public var accuracy: Double
+  /// The number of classes C.
+  public var classes: Int
 
   /// The classifier's layer (L+2).
   public var last: Layer { layers[layers.count - 1] }
@@ -74,6 +76,7 @@ public struct NeuralCollapseMeasurement: Sendable, Equatable {
           nc4: centres[k].mismatchFraction))
     }
     return NeuralCollapseMeasurement(
-      layers: layers, samples: samples, accuracy: Double(correct) / Double(samples))
+      layers: layers, samples: samples, accuracy: Double(correct) / Double(samples),
+      classes: c)
   }
 }
