@@ -34,6 +34,15 @@ extension Double: BLASScalar {
     cblas_dger(CblasColMajor, blasint(m), blasint(n), alpha, x, 1, y, 1, a, blasint(lda))
   }
 
+  public static func _syrk(
+    trans: Bool, n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int, beta: Double,
+    c: UnsafeMutablePointer<Double>, ldc: Int
+  ) {
+    cblas_dsyrk(
+      CblasColMajor, CblasUpper, transpose(trans), blasint(n), blasint(k), alpha, a,
+      blasint(lda), beta, c, blasint(ldc))
+  }
+
   public static func _dot(n: Int, x: UnsafePointer<Double>, y: UnsafePointer<Double>) -> Double {
     cblas_ddot(blasint(n), x, 1, y, 1)
   }

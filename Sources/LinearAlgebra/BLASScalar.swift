@@ -19,6 +19,11 @@ where RawSignificand: FixedWidthInteger {
   static func _ger(
     m: Int, n: Int, alpha: Self, x: UnsafePointer<Self>, y: UnsafePointer<Self>,
     a: UnsafeMutablePointer<Self>, lda: Int)
+  /// `C ← α·A·Aᵀ + β·C` (`α·Aᵀ·A + β·C` when `trans`) on the upper triangle of the n×n `C`,
+  /// column-major; `A` is n×k (k×n when `trans`). The corresponding BLAS routine is `?syrk`.
+  static func _syrk(
+    trans: Bool, n: Int, k: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int, beta: Self,
+    c: UnsafeMutablePointer<Self>, ldc: Int)
   /// `xᵀy`. The corresponding BLAS routine is `?dot`.
   static func _dot(n: Int, x: UnsafePointer<Self>, y: UnsafePointer<Self>) -> Self
   /// `y ← α·x + y`. The corresponding BLAS routine is `?axpy`.

@@ -94,6 +94,7 @@ struct MeasureCommandTests {
     func withoutSeconds(_ s: String) throws -> NSDictionary {
       var o = try JSONSerialization.jsonObject(with: Data(s.utf8)) as! [String: Any]
       o["seconds"] = nil
+      o["stage_seconds"] = nil
       return o as NSDictionary
     }
     let a = try withoutSeconds(measure(arguments).output!)
