@@ -35,7 +35,8 @@ final class MeasureProgress {
     if terminal {
       let width = 30
       let filled = width * min(done, total) / total
-      let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+      let bar =
+        String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
       write("\r  [\(bar)] \(done)/\(total)")
       return
     }

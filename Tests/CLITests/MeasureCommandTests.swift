@@ -44,8 +44,17 @@ private func measure(_ arguments: [String]) -> (output: String?, code: Int32, me
   }
 }
 
-/// Runs `ujm measure …` in-process with its progress lines captured: (output, progress).
-private func measureWithProgress(_ arguments: [String]) throws -> (output: String, progress: [String]) {
+/// The JSON object `ujm measure … --json` prints.
+private func measureJSON(_ arguments: [String]) throws -> [String: Any] {
+  let run = measure(arguments + ["--json"])
+  return try JSONSerialization.jsonObject(with: Data((run.output ?? run.message).utf8))
+    as! [String: Any]
+}
+
+/// Runs `ujm measure …` in-process with its progress lines captured.
+private func measureWithProgress(_ arguments: [String]) throws
+  -> (output: String, progress: [String])
+{
   let command = try UJMCommand.parseAsRoot(["measure"] + arguments)
   var lines = [String]()
   let output = try (command as! Measure).execute(progress: MeasureProgress { lines.append($0) })
@@ -156,8 +165,9 @@ struct MeasureCommandTests {
       network: EvaluationNetwork(try Checkpoint(contentsOf: checkpoint).model), inputs: points,
       rank: 2, using: &generator)
     let error = relativeError(sigma1.flatMap { $0 }, direct.blocks.flatMap(\.sigma1PerInput))
-    print("σ₁ of --indices 5,0 against the file's examples 5, 0: relative error \(error), "
-      + "tolerance 1e-12")
+    print(
+      "σ₁ of --indices 5,0 against the file's examples 5, 0: relative error \(error), "
+        + "tolerance 1e-12")
     #expect(error <= 1e-12)
     // The default balanced draw is reported by file position too: only classes 0 and 2.
     let drawn = measure([
@@ -215,8 +225,9 @@ struct MeasureCommandTests {
     }
     #expect(ra4b["live_blocks"] as? [Int] == [2] && ra4b["dead_blocks"] as? [Int] == [1, 3])
     let text2 = measure(arguments2).output!
-    print(text2.split(separator: "\n").filter { $0.contains("dead") || $0.contains("fit") }
-      .joined(separator: "\n"))
+    print(
+      text2.split(separator: "\n").filter { $0.contains("dead") || $0.contains("fit") }
+        .joined(separator: "\n"))
     #expect(text2.contains("no fit: only block 2 of the 3 is live; a line needs at least 2"))
     let ra4Section = text2.components(separatedBy: "RA4")[1]
     #expect(!ra4Section.contains("nan") && !ra4Section.contains("inf"), "\(ra4Section)")
@@ -227,7 +238,8 @@ struct MeasureCommandTests {
     for indices in ["1,1,1", "0,5,0"] {
       let run = measure(["--checkpoint", checkpoint, "--data", data, "--indices", indices])
       print("measure --indices \(indices): exit \(run.code), \(run.message)")
-      #expect(run.code == 64 && run.message.contains("--indices") && run.message.contains("distinct"))
+      #expect(
+        run.code == 64 && run.message.contains("--indices") && run.message.contains("distinct"))
     }
     // Distinct indices pass.
     let ok = measure([
@@ -239,22 +251,23 @@ struct MeasureCommandTests {
 
   @Test func tooFewInputsForABootstrapGiveNoInterval() throws {
     let (data, checkpoint) = try measureFixture()
-    let few = ["--checkpoint", checkpoint, "--data", data, "--inputs", "3", "--rank", "2",
-      "--nc-examples", "0"]
+    let few = [
+      "--checkpoint", checkpoint, "--data", data, "--inputs", "3", "--rank", "2",
+      "--nc-examples", "0",
+    ]
     let text = measure(few).output!
     let line = text.split(separator: "\n").first { $0.contains("slope") && $0.contains("R²") }!
     print("3 inputs: \(line)")
     #expect(line.contains("bootstrap 95% CI of the slope n/a: fewer than 5 inputs"))
     #expect(!text.contains("95% CI of the slope ["))
-    let json = try JSONSerialization.jsonObject(with: Data(measure(few + ["--json"]).output!.utf8))
-      as! [String: Any]
+    let json = try measureJSON(few)
     let ra4 = json["ra4"] as! [String: Any]
     #expect(ra4["ci95"] is NSNull && ra4["ci95_note"] as? String == "n/a: fewer than 5 inputs")
     #expect((ra4["slope"] as? Double)?.isFinite == true)
     // Enough inputs: an interval, and no note.
-    let enough = try JSONSerialization.jsonObject(
-      with: Data(measure(["--checkpoint", checkpoint, "--data", data, "--inputs", "6", "--rank",
-        "2", "--nc-examples", "0", "--json"]).output!.utf8)) as! [String: Any]
+    let enough = try measureJSON(
+      ["--checkpoint", checkpoint, "--data", data, "--inputs", "6", "--rank", "2"]
+        + ["--nc-examples", "0"])
     let ra4b = enough["ra4"] as! [String: Any]
     #expect((ra4b["ci95"] as? [Double])?.count == 2 && ra4b["ci95_note"] is NSNull)
   }
@@ -269,13 +282,11 @@ struct MeasureCommandTests {
       #expect(run.code == 64 && run.message.contains("--nc-examples \(n)"))
       #expect(run.message.contains("use at least 3") && run.message.contains("0 to skip"))
     }
-    let three = try JSONSerialization.jsonObject(
-      with: Data(measure(base + ["--nc-examples", "3", "--json"]).output!.utf8)) as! [String: Any]
+    let three = try measureJSON(base + ["--nc-examples", "3"])
     #expect((three["nc"] as? [String: Any])?["samples"] as? Int == 3)
     let skipped = measure(base + ["--nc-examples", "0"]).output!
     #expect(skipped.contains("Neural Collapse: skipped (--nc-examples 0)"))
-    let skippedJSON = try JSONSerialization.jsonObject(
-      with: Data(measure(base + ["--nc-examples", "0", "--json"]).output!.utf8)) as! [String: Any]
+    let skippedJSON = try measureJSON(base + ["--nc-examples", "0"])
     #expect(skippedJSON["nc"] is NSNull)
   }
 
@@ -305,9 +316,9 @@ struct MeasureCommandTests {
     print("seconds \(total), stages \(parts)")
     #expect(parts.allSatisfy { $0 >= 0 } && parts.reduce(0, +) <= total)
     // Without NC or figures, those stages are null.
-    let bare = try JSONSerialization.jsonObject(
-      with: Data(measure(["--checkpoint", checkpoint, "--data", data, "--inputs", "6", "--rank",
-        "2", "--nc-examples", "0", "--json"]).output!.utf8)) as! [String: Any]
+    let bare = try measureJSON(
+      ["--checkpoint", checkpoint, "--data", data, "--inputs", "6", "--rank", "2"]
+        + ["--nc-examples", "0"])
     let bareStages = bare["stage_seconds"] as! [String: Any]
     #expect(bareStages["neural_collapse"] is NSNull && bareStages["figures"] is NSNull)
   }

@@ -66,7 +66,8 @@ private func columns(_ h: Matrix<Double>, _ range: Range<Int>) -> Matrix<Double>
     storage: Array(h.storage[(range.lowerBound * h.rows)..<(range.upperBound * h.rows)]))
 }
 
-@Suite("Neural Collapse accumulators: span of the means, full Σ_W and the definition agree",
+@Suite(
+  "Neural Collapse accumulators: span of the means, full Σ_W and the definition agree",
   .serialized)
 struct NeuralCollapseAccumulatorTests {
   @Test func spanOfMeansAndFullCovarianceEqualTheDefinition() throws {
@@ -98,8 +99,10 @@ struct NeuralCollapseAccumulatorTests {
       ("NC1 span vs definition", abs(viaSpan.nc1 - reference.nc1) / reference.nc1),
       ("NC1 span vs full", abs(viaSpan.nc1 - viaFull.nc1) / viaFull.nc1),
       ("class means", relativeError(firstPass.classMeans, reference.means)),
-      ("Mᵀ·Σ_W·M span vs definition",
-        relativeError(span.projectedWithinClassCovariance, reference.projected)),
+      (
+        "Mᵀ·Σ_W·M span vs definition",
+        relativeError(span.projectedWithinClassCovariance, reference.projected)
+      ),
       ("NC2 means", abs(viaSpan.nc2Means - reference.nc2Means) / reference.nc2Means),
       ("NC3 span vs full", abs(viaSpan.nc3! - viaFull.nc3!) / viaFull.nc3!),
     ]
@@ -174,14 +177,17 @@ struct NeuralCollapseAccumulatorTests {
     let labels = (0..<90).map { _ in Int.random(in: 0..<3, using: &rng) }
     let batches = {
       AnySequence(
-        [0, 30, 60].map { (inputs: columns(x, $0..<($0 + 30)), labels: Array(labels[$0..<($0 + 30)])) })
+        [0, 30, 60].map {
+          (inputs: columns(x, $0..<($0 + 30)), labels: Array(labels[$0..<($0 + 30)]))
+        })
     }
     var seen = [NeuralCollapseMeasurement.Progress]()
     let span = try NeuralCollapseMeasurement.measure(
       network: net, covariance: .spanOfMeans, batches: batches, progress: { seen.append($0) })
     let full = try NeuralCollapseMeasurement.measure(
       network: net, covariance: .full, batches: batches)
-    #expect(seen.map(\.pass) == [1, 1, 1, 2, 2, 2] && seen.map(\.samples) == [30, 60, 90, 30, 60, 90])
+    #expect(
+      seen.map(\.pass) == [1, 1, 1, 2, 2, 2] && seen.map(\.samples) == [30, 60, 90, 30, 60, 90])
     var representations = [Int: Matrix<Double>]()
     let predictions = EvaluationNetwork.predictions(
       net.forward(batch: x) { layer, h in representations[layer] = h })
@@ -192,8 +198,9 @@ struct NeuralCollapseAccumulatorTests {
       let other = full.layers[layer.layer - 1]
       let toDefinition = abs(layer.metrics.nc1 - reference.nc1) / reference.nc1
       let toFull = abs(layer.metrics.nc1 - other.metrics.nc1) / other.metrics.nc1
-      print("layer \(layer.layer): NC1 \(layer.metrics.nc1), relative error to the definition "
-        + "\(toDefinition), to the full path \(toFull) (tolerance 1e-10); NC4 \(layer.nc4)")
+      print(
+        "layer \(layer.layer): NC1 \(layer.metrics.nc1), relative error to the definition "
+          + "\(toDefinition), to the full path \(toFull) (tolerance 1e-10); NC4 \(layer.nc4)")
       #expect(toDefinition <= 1e-10 && toFull <= 1e-10)
       #expect(layer.nc4 == nc4 && other.nc4 == nc4)
     }

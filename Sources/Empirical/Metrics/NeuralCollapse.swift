@@ -33,7 +33,8 @@ extension NeuralCollapseMetrics {
   /// ≤ C − 1 (Σ_c n_c·(μ_c − μ_G) = 0), and the centred means carry rounding errors of the size
   /// of the uncentred ones: k < C − 1 and sₖ > max(D, C)·ε·max(s₁, max_c ‖μ_c‖) are kept.
   public init(
-    classMeans means: Matrix<Double>, counts: [Int], projectedWithinClassCovariance k: Matrix<Double>,
+    classMeans means: Matrix<Double>, counts: [Int],
+    projectedWithinClassCovariance k: Matrix<Double>,
     classifier w: Matrix<Double>? = nil
   ) throws(LAPACKError) {
     let (d, c) = (means.rows, means.columns)

@@ -52,7 +52,8 @@ public struct NeuralCollapseSpanOfMeans: Sendable, Equatable {
         && references.count == batch.columns, "batch shape")
     if batch.columns == 0 { return }
     var r = batch
-    r.addProduct(classMeans, Matrix.classIndicator(labels, classes: classes),
+    r.addProduct(
+      classMeans, Matrix.classIndicator(labels, classes: classes),
       transposingSecond: true, scaledBy: -1)
     let p = r.multiplied(by: centredMeans, transposingSelf: true)
     projectedScatter.addGramUpperTriangle(of: p, transposing: true)
