@@ -11,20 +11,21 @@ extension Matrix {
     let kb = transposingOther ? b.columns : b.rows
     let n = transposingOther ? b.rows : b.columns
     precondition(k == kb, "inner dimensions differ: \(k) and \(kb)")
-    var c = Matrix(rows: m, columns: n)
-    if m == 0 || n == 0 { return c }
-    if k == 0 { return c }
-    withUnsafeBufferPointer { a in
-      b.withUnsafeBufferPointer { bb in
-        c.withUnsafeMutableBufferPointer { cc in
+    if m == 0 || n == 0 || k == 0 { return Matrix(rows: m, columns: n) }
+    // With β = 0, gemm writes C without reading it ("C need not be set on input"): no zero fill,
+    // which in this generic context costs a value-witness call per entry.
+    let product = [Scalar](unsafeUninitializedCapacity: m * n) { cc, count in
+      withUnsafeBufferPointer { a in
+        b.withUnsafeBufferPointer { bb in
           Scalar._gemm(
             transA: transposingSelf, transB: transposingOther, m: m, n: n, k: k, alpha: 1,
             a: a.baseAddress!, lda: Swift.max(1, rows), b: bb.baseAddress!,
-            ldb: Swift.max(1, b.rows), beta: 0, c: cc.baseAddress!, ldc: Swift.max(1, m))
+            ldb: Swift.max(1, b.rows), beta: 0, c: cc.baseAddress!, ldc: m)
         }
       }
+      count = m * n
     }
-    return c
+    return Matrix(rows: m, columns: n, storage: product)
   }
 
   /// The matrix product `A·B`. The corresponding BLAS routine is `?gemm`.
