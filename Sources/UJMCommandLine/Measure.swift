@@ -231,7 +231,6 @@ struct Measure: ParsableCommand {
     let d0 = train.featureCount
     let clock = ContinuousClock()
     var passStart = clock.now
-    var pass = 0
     do {
       return try NeuralCollapseMeasurement.measure(
         network: network,
@@ -246,9 +245,10 @@ struct Measure: ParsableCommand {
             })
         },
         progress: { p in
-          if p.pass != pass {
-            if pass > 0 { progress.done(seconds: Self.seconds(passStart.duration(to: clock.now))) }
-            pass = p.pass
+          if p.samples == 0 {
+            if p.pass == 2 {
+              progress.done(seconds: Self.seconds(passStart.duration(to: clock.now)))
+            }
             passStart = clock.now
             progress.stage(
               p.pass == 1

@@ -187,7 +187,8 @@ struct NeuralCollapseAccumulatorTests {
     let full = try NeuralCollapseMeasurement.measure(
       network: net, covariance: .full, batches: batches)
     #expect(
-      seen.map(\.pass) == [1, 1, 1, 2, 2, 2] && seen.map(\.samples) == [30, 60, 90, 30, 60, 90])
+      seen.map(\.pass) == [1, 1, 1, 1, 2, 2, 2, 2]
+        && seen.map(\.samples) == [0, 30, 60, 90, 0, 30, 60, 90])
     var representations = [Int: Matrix<Double>]()
     let predictions = EvaluationNetwork.predictions(
       net.forward(batch: x) { layer, h in representations[layer] = h })

@@ -23,7 +23,7 @@ public struct NeuralCollapseMeasurement: Sendable, Equatable {
   }
 
   /// Where a measurement stands, for progress reports: `pass` 1 (class means) or 2 (Σ_W on
-  /// their span, NC4), and the samples of that pass done so far.
+  /// their span, NC4), and the samples of that pass done so far (0 as the pass begins).
   public struct Progress: Sendable, Equatable {
     public var pass: Int
     public var samples: Int
@@ -51,7 +51,7 @@ public struct NeuralCollapseMeasurement: Sendable, Equatable {
 
   /// Measures NC on the batches produced by `batches()` (inputs n₀×b with their labels); the
   /// closure is called twice (two passes) and must produce the same data both times. Reports
-  /// `progress` after every batch.
+  /// `progress` as each pass begins and after every batch.
   public static func measure(
     network: EvaluationNetwork, covariance: LayerwiseNeuralCollapse.Covariance = .spanOfMeans,
     batches: () -> AnySequence<(inputs: Matrix<Double>, labels: [Int])>,
@@ -60,6 +60,7 @@ public struct NeuralCollapseMeasurement: Sendable, Equatable {
     var nc = LayerwiseNeuralCollapse(classes: network.classCount, covariance: covariance)
     var predictions = [Int]()
     var correct = 0
+    progress(Progress(pass: 1, samples: 0))
     for (x, labels) in batches() {
       let logits = network.forward(batch: x) { layer, h in
         nc.addFirstPass(layer: layer, batch: h, labels: labels)
@@ -73,6 +74,7 @@ public struct NeuralCollapseMeasurement: Sendable, Equatable {
     let missing = nc.beginSecondPass()
     guard missing.isEmpty else { throw .classesWithoutSamples(missing) }
     var done = 0
+    progress(Progress(pass: 2, samples: 0))
     for (x, labels) in batches() {
       let references = Array(predictions[done..<(done + labels.count)])
       network.forward(batch: x) { layer, h in
