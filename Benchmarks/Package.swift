@@ -12,6 +12,8 @@ let benchmarks = [
   "JacobianBenchmark",  // issue 6: residual Jacobians and their top-30 SVDs against dgemm's rate
   "ConvTrainBenchmark",  // issue 12: conv training samples/s against its lowered-GEMM ceiling
   "ConvJacobianBenchmark",  // issue 12: matrix-free conv Jacobians + Algorithm 971; accuracy
+  // issue 12: measure's Neural Collapse against the D×D path it replaced
+  "NeuralCollapseBenchmark",
 ]
 
 let package = Package(

@@ -4,20 +4,48 @@ import LinearAlgebra
 
 /// The report of `ujm measure`: the JSON object of issue 6 and the human-readable text.
 ///
-/// JSON: `{checkpoint, seed, inputs, seconds, blocks: [{index, top_singular_values,
+/// JSON: `{checkpoint, seed, inputs, seconds, stage_seconds: {load, residual_alignment,
+/// neural_collapse, figures}, blocks: [{index, top_singular_values,
 /// sigma1_per_input, dead}], ra1: {pc1_variance_fraction, step_cv, step_cos}, ra2:
 /// {diag_fraction, random_baseline, …}, ra3: {gap, …}, ra4: {slope, intercept, r2, ci95, onset,
 /// live_blocks, dead_blocks, dead_threshold, …}, nc: {…}, svd: {…}}` where every spread is
 /// `{median, min, max}` over the inputs. Non-finite numbers are written as null; so is the RA4 fit
-/// (slope, intercept, r2, first_block, last_block, ci95) when fewer than 2 blocks are live.
+/// (slope, intercept, r2, first_block, last_block, ci95) when fewer than 2 blocks are live; ci95
+/// is also null, with `ci95_note` "n/a: fewer than 5 inputs", when there are too few inputs for
+/// a bootstrap. `nc` is null only when skipped (--nc-examples 0).
 struct MeasureReport {
   var checkpoint: String
   var seed: Int
   /// The inputs measured, as 0-based positions in the training file.
   var inputs: [Int]
+  /// Wall-clock seconds from the start of the command to the report: everything the user waited
+  /// for but the printing.
   var seconds: Double
+  var stageSeconds: StageSeconds
   var measurement: ResidualAlignmentMeasurement
   var neuralCollapse: NeuralCollapseMeasurement?
+
+  /// Seconds of each stage of `seconds`.
+  struct StageSeconds: Equatable {
+    var load = 0.0
+    var residualAlignment = 0.0
+    var neuralCollapse: Double?
+    var figures: Double?
+  }
+
+  /// The fewest inputs for which the RA4 slope gets a bootstrap CI. With n inputs a bootstrap
+  /// resample is a multiset of them, C(2n−1, n) possibilities: 10 at n = 3, 35 at n = 4, 126 at
+  /// n = 5; below 5 the 2.5% and 97.5% percentiles of the resampled slopes are a handful of
+  /// atoms (at n = 1, one: a zero-width "interval"), not an interval of the data.
+  static let minimumInputsForCI = 5
+
+  /// The CI when there are enough inputs for one.
+  var ci95: [Double]? {
+    inputs.count >= Self.minimumInputsForCI ? measurement.ra4.ci95 : nil
+  }
+
+  /// The text in place of the CI when there are too few inputs.
+  var noCIReason: String { "n/a: fewer than \(Self.minimumInputsForCI) inputs" }
 
   /// A JSON number, or null when not finite.
   static func number(_ x: Double) -> Any { x.isFinite ? x : NSNull() }
@@ -52,7 +80,8 @@ struct MeasureReport {
     ]
     var ra4: [String: Any] = (m.ra4.all.map(Self.fit) ?? noFit).merging(
       [
-        "ci95": m.ra4.ci95.map { $0.map(Self.number) as Any } ?? NSNull(),
+        "ci95": ci95.map { $0.map(Self.number) as Any } ?? NSNull(),
+        "ci95_note": ci95 == nil && m.ra4.all != nil ? noCIReason as Any : NSNull(),
         "onset": m.ra4.onset.map { $0 as Any } ?? NSNull(),
         "bootstrap_resamples": m.ra4.resamples,
         "live_blocks": m.ra4.liveBlocks, "dead_blocks": m.ra4.deadBlocks,
@@ -63,6 +92,11 @@ struct MeasureReport {
     ra4["from_onset"] = m.ra4.fromOnset.map { Self.fit($0) as Any } ?? NSNull()
     var out: [String: Any] = [
       "checkpoint": checkpoint, "seed": seed, "inputs": inputs, "seconds": seconds,
+      "stage_seconds": [
+        "load": stageSeconds.load, "residual_alignment": stageSeconds.residualAlignment,
+        "neural_collapse": stageSeconds.neuralCollapse.map { $0 as Any } ?? NSNull(),
+        "figures": stageSeconds.figures.map { $0 as Any } ?? NSNull(),
+      ],
       "blocks": m.blocks.map { b in
         [
           "index": b.index, "top_singular_values": b.topSingularValues.map(Self.number),
@@ -161,12 +195,16 @@ struct MeasureReport {
         + "\(m.ra4.deadJacobians)",
     ]
     let l = m.blocks.count
-    if let all = m.ra4.all, let ci95 = m.ra4.ci95 {
+    if let all = m.ra4.all {
+      let interval =
+        ci95.map {
+          "bootstrap 95% CI of the slope [\(Self.s($0[0])), \(Self.s($0[1]))] "
+            + "(\(m.ra4.resamples) resamples)"
+        } ?? "bootstrap 95% CI of the slope \(noCIReason)"
       lines.append(
         "  \(m.ra4.deadBlocks.isEmpty ? "all blocks" : "live blocks (\(m.ra4.liveBlocks.count) of \(l))"): "
           + "slope \(Self.s(all.slope)), intercept \(Self.s(all.intercept)), "
-          + "R² \(Self.s(all.r2)), bootstrap 95% CI of the slope "
-          + "[\(Self.s(ci95[0])), \(Self.s(ci95[1]))] (\(m.ra4.resamples) resamples)")
+          + "R² \(Self.s(all.r2)), " + interval)
     } else {
       let live = m.ra4.liveBlocks
       lines.append(
@@ -211,14 +249,23 @@ struct MeasureReport {
         "  layer-wise NC1: "
           + nc.layers.dropLast().map { Self.s($0.metrics.nc1) }.joined(separator: " "))
     }
+    if neuralCollapse == nil {
+      lines.append("")
+      lines.append("Neural Collapse: skipped (--nc-examples 0)")
+    }
     lines.append("")
     lines.append(
       "SVD: Algorithm 971, T = \(RandomizedSVD.defaultPowerIterations), oversampling "
         + "\(RandomizedSVD.defaultOversampling); largest triplet residual "
         + "max‖Jv − σu‖/σ₁ = \(Self.s(m.largestTopKTripletResidual)) over the top \(m.ra2.rank), "
         + "\(Self.s(m.largestTripletResidual)) over all \(m.tripletsPerJacobian)")
+    let st = stageSeconds
     lines.append(
-      "seconds: \(Self.s(seconds)) (BLAS core \(blas.core), \(blas.threads) threads)")
+      "seconds: \(Self.s(seconds)) in all (loading \(Self.s(st.load)), RA "
+        + "\(Self.s(st.residualAlignment))"
+        + (st.neuralCollapse.map { ", Neural Collapse \(Self.s($0))" } ?? "")
+        + (st.figures.map { ", figures \(Self.s($0))" } ?? "")
+        + "; BLAS core \(blas.core), \(blas.threads) threads)")
     if let figures { lines.append("figures written to \(figures)") }
     return lines.joined(separator: "\n")
   }

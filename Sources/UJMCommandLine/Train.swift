@@ -33,8 +33,9 @@ struct Train: ParsableCommand {
   @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Examples per step.")
   var batchSize: Int = 128
 
-  @Option(parsing: .unconditional, help: "Seed of initialisation, shuffling and drop-path.")
-  var seed: UInt64 = 0
+  /// The seed of initialisation, shuffling and drop-path.
+  @OptionGroup var seedOption: SeedOption
+  var seed: UInt64 { seedOption.seed }
 
   @Option(
     parsing: .unconditional,
@@ -43,7 +44,9 @@ struct Train: ParsableCommand {
 
   @Option(
     name: .customLong("weight-decay-scope"),
-    help: "Parameters weight decay applies to: all (PyTorch's default) or weights (linear layers' weight matrices only).")
+    help:
+      "Parameters weight decay applies to: all (PyTorch's default) or weights (linear layers' weight matrices only)."
+  )
   var weightDecayScope: WeightDecayScope = .all
 
   @Option(
@@ -53,7 +56,9 @@ struct Train: ParsableCommand {
 
   @Option(
     name: .customLong("allow-change"),
-    help: "With --resume: hyper-parameters (comma-separated: lr, seed, weight-decay, …) whose change from the recorded run is intended.")
+    help:
+      "With --resume: hyper-parameters (comma-separated: lr, seed, weight-decay, …) whose change from the recorded run is intended."
+  )
   var allowChange: String?
 
   @Option(
@@ -79,8 +84,8 @@ struct Train: ParsableCommand {
   @Flag(help: "Continue the run in DIR from its latest complete snapshot (bit for bit).")
   var resume = false
 
-  @Flag(help: "Print a JSON summary.")
-  var json = false
+  @OptionGroup var jsonOption: JSONOption
+  var json: Bool { jsonOption.json }
 
   init() {}
 
@@ -116,6 +121,17 @@ struct Train: ParsableCommand {
       throw ValidationError("--drop-path needs skip connections; --type \(type) has none")
     }
     if let classes { _ = try parseClasses(classes) }
+    // Sized for the default data (70,000 images of 28×28, 10 classes) before any is read.
+    let a = architecture
+    let resources = TrainingResources(
+      architecture: a, inputSize: 784, classCount: 10, batchSize: batchSize, examples: 70_000)
+    do { try resources.check(blocks: a.blocks) } catch {
+      let options =
+        if case .blocks = error { "--blocks \(a.blocks)" } else {
+          "--width \(a.width), --blocks \(a.blocks), --batch-size \(batchSize)"
+        }
+      throw ValidationError("\(options): \(error)")
+    }
     if let snapshotEvery, snapshotEvery < 1 {
       throw ValidationError("--snapshot-every must be at least 1 (got \(snapshotEvery))")
     }
@@ -185,7 +201,8 @@ struct Train: ParsableCommand {
       lock = try run.lock()
       let removed = try run.recover()
       if !removed.isEmpty {
-        printError("ujm train: removed \(removed.count) file(s) of an interrupted write in \(directory)")
+        printError(
+          "ujm train: removed \(removed.count) file(s) of an interrupted write in \(directory)")
       }
     } catch {
       throw UsageError("--output \(error)")
@@ -227,23 +244,27 @@ struct Train: ParsableCommand {
 
     let dataset: ImageClassificationData
     do {
-      let standardisation = resumed.flatMap { c -> (mean: Float, std: Float)? in
-        guard let m = c.0.metadata.inputMean, let s = c.0.metadata.inputStd else { return nil }
-        return (m, s)
-      }
+      let standardisation = resumed?.0.metadata.standardisation
       dataset = try ImageClassificationData(
         directory: data, classes: kept, standardisation: standardisation)
     } catch {
       throw UsageError("--data: \(error)")
     }
     if convolutionalArchitecture != nil,
-      ImageShape.standard(featureCount: dataset.train.featureCount) == nil
+      ConvolutionalInput(image: dataset.imageShape) == nil
     {
       throw UsageError(
         "--data: \(data): images of \(dataset.train.featureCount) pixels are not square; "
           + "--type \(type) needs square images")
     }
 
+    if let (checkpoint, state, snapshot) = resumed {
+      do {
+        try Trainer.checkResumable(
+          network: checkpoint.network, state: state, data: dataset, configuration: configuration,
+          path: snapshot.optimizerPath)
+      } catch { throw UsageError("--resume: \(error)") }
+    }
     let trainer =
       if let (checkpoint, state, _) = resumed {
         Trainer(
@@ -327,7 +348,8 @@ struct Train: ParsableCommand {
             "epoch \(metrics.epoch)/\(epochs): train loss \(fixed(metrics.trainLoss, 4)) acc "
               + "\(percent(metrics.trainAccuracy)); test loss \(fixed(metrics.testLoss, 4)) acc "
               + "\(percent(metrics.testAccuracy)); lr \(fixed(metrics.lr, 5)); "
-              + "\(fixed(metrics.seconds, 1)) s, \(Int(metrics.samplesPerSecond.rounded())) samples/s")
+              + "\(fixed(metrics.seconds, 1)) s, \(Int(metrics.samplesPerSecond.rounded())) samples/s"
+          )
         }
       }
     }

@@ -49,7 +49,8 @@ func reportingUsageErrors(command: String = "", _ body: () throws -> Void) throw
 
 /// Writes `data` to `path` atomically (`AtomicFile`: never over anything but a regular file,
 /// flushed to disk, permissions kept).
-func writeAtomically(_ data: Data, to path: String, option: String = "--output") throws(UsageError) {
+func writeAtomically(_ data: Data, to path: String, option: String = "--output") throws(UsageError)
+{
   do {
     try AtomicFile.write(data, to: path)
   } catch {
@@ -88,11 +89,13 @@ extension UJMCommand {
     }
   }
 
-  /// `ujm <subcommand>: error: <argument-parser's message, first line>`.
+  /// `ujm <subcommand>: error: <argument-parser's message on one line>`.
   static func errorLine(for error: any Error, arguments: [String]) -> String {
     let names = configuration.subcommands.map { $0._commandName }
     let sub = arguments.first.flatMap { names.contains($0) ? $0 : nil }
-    let message = message(for: error).split(separator: "\n").first.map(String.init) ?? ""
+    let message = message(for: error).split(separator: "\n")
+      .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+      .joined(separator: " ")
     return "ujm\(sub.map { " " + $0 } ?? ""): error: \(message)"
   }
 }

@@ -16,7 +16,7 @@ private func tinyConvolutionalProblem(skips: Bool, seed: UInt64, downsample: Boo
     + (downsample ? [ConvolutionalArchitecture.Stage(blocks: 1, channels: 3)] : [])
   var model = ConvolutionalNetwork<Double>(
     architecture: ConvolutionalArchitecture(stages: stages, skips: skips),
-    image: ImageShape(channels: 1, side: 6, padding: 1), classCount: 3, using: &rng)
+    image: ConvolutionalInput(channels: 1, side: 6, padding: 1), classCount: 3, using: &rng)
   func perturb(_ n: inout BatchNorm<Double>) {
     for k in n.weight.indices {
       n.weight[k] += uniform(0.5, &rng)

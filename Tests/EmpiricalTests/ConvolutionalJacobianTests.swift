@@ -16,7 +16,7 @@ private func tinyNetwork(
     + (downsample ? [ConvolutionalArchitecture.Stage(blocks: 1, channels: 4)] : [])
   var model = ConvolutionalNetwork<Double>(
     architecture: ConvolutionalArchitecture(stages: stages, skips: skips),
-    image: ImageShape(channels: 1, side: 6, padding: 1), classCount: 3, dropPath: dropPath,
+    image: ConvolutionalInput(channels: 1, side: 6, padding: 1), classCount: 3, dropPath: dropPath,
     using: &rng)
   func perturb(_ n: inout BatchNorm<Double>) {
     for k in n.weight.indices {

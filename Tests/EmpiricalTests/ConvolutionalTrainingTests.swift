@@ -64,7 +64,7 @@ struct ConvolutionalTrainingTests {
     let path = try trainer.save(to: directory)
     var loaded = try Checkpoint(contentsOf: path)
     // The tensors do not carry the image size: refit to the data's 8×8.
-    loaded.network.withConvolutional { $0.image = ImageShape(channels: 1, side: 8, padding: 0) }
+    loaded.network.withConvolutional { $0.image = ConvolutionalInput(channels: 1, side: 8, padding: 0) }
     #expect(loaded.network == trainer.network)
     #expect(loaded.network.convolutional?.blocks[2].conv1.stride == 2)
   }
@@ -73,7 +73,7 @@ struct ConvolutionalTrainingTests {
     var rng = testGenerator(3)
     let model = ConvolutionalNetwork<Float>(
       architecture: ConvolutionalArchitecture(stages: [.init(blocks: 2, channels: 3)], skips: false),
-      image: ImageShape(channels: 1, side: 28, padding: 2), classCount: 2, using: &rng)
+      image: ConvolutionalInput(channels: 1, side: 28, padding: 2), classCount: 2, using: &rng)
     for (metadata, skips) in [
       (CheckpointMetadata(), true), (CheckpointMetadata(arch: "resnet type 5b"), false),
       (CheckpointMetadata(arch: "5b", skips: true), true), (CheckpointMetadata(skips: false), false),

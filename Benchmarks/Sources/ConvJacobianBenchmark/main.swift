@@ -57,7 +57,7 @@ struct CountingOperator: LinearOperator {
   }
 }
 
-func randomNetwork(_ type: String, image: ImageShape, seed: UInt64) -> ConvolutionalNetwork<Float>
+func randomNetwork(_ type: String, image: ConvolutionalInput, seed: UInt64) -> ConvolutionalNetwork<Float>
 {
   var rng = SeededGenerator(seed: seed)
   var m = ConvolutionalNetwork<Float>(
@@ -96,10 +96,10 @@ print("ConvJacobianBenchmark — BLAS: \(blas.core), \(blas.threads) threads")
 let type2: ConvolutionalNetwork<Float>
 if let path = CommandLine.arguments.firstIndex(of: "--checkpoint").map({ CommandLine.arguments[$0 + 1] }) {
   var c = try Checkpoint(contentsOf: path).network.convolutional!
-  c.image = ImageShape(channels: 1, side: 28, padding: 2)
+  c.image = ConvolutionalInput(channels: 1, side: 28, padding: 2)
   type2 = c
 } else {
-  type2 = randomNetwork("2", image: ImageShape(channels: 1, side: 28, padding: 2), seed: 2)
+  type2 = randomNetwork("2", image: ConvolutionalInput(channels: 1, side: 28, padding: 2), seed: 2)
 }
 let network = ConvolutionalEvaluationNetwork(type2)
 let x = Array(data.train.features[0..<784]).map(Double.init)
@@ -142,7 +142,7 @@ print(
 // MARK: 2. Type 5a accuracy: matrix-free top 10 vs the dense Jacobian's.
 let image =
   side == 28
-  ? ImageShape(channels: 1, side: 28, padding: 2) : ImageShape(channels: 1, side: side, padding: 0)
+  ? ConvolutionalInput(channels: 1, side: 28, padding: 2) : ConvolutionalInput(channels: 1, side: side, padding: 0)
 let type5a = ConvolutionalEvaluationNetwork(randomNetwork("5a", image: image, seed: 5))
 // A Fashion-MNIST image cut to side×side (its centre), or the whole image at --side 28.
 let offset = (28 - side) / 2

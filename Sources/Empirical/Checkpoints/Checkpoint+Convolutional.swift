@@ -46,7 +46,7 @@ extension Checkpoint {
   /// A convolutional network from `state_dict` tensors. Depth: the number of
   /// `blocks.{i}.conv1.weight`; a block with `blocks.{i}.shortcut.weight` downsamples (conv1
   /// stride 2). The images are taken to be 28×28 padded to 32×32 for one input channel and
-  /// 32×32 otherwise; `ImageShape.standard(featureCount:)` of the data refits them.
+  /// 32×32 otherwise; `ConvolutionalInput(image:)` of the data refits them.
   static func convolutionalModel(
     from tensors: [String: StoredTensor], path: String, skips: Bool, parametersOnly: Bool,
     like reference: ConvolutionalNetwork<Float>?
@@ -163,8 +163,8 @@ extension Checkpoint {
     let image =
       reference?.image
       ?? (inputChannels == 1
-        ? ImageShape(channels: 1, side: 28, padding: 2)
-        : ImageShape(channels: inputChannels, side: 32, padding: 0))
+        ? ConvolutionalInput(channels: 1, side: 28, padding: 2)
+        : ConvolutionalInput(channels: inputChannels, side: 32, padding: 0))
     return ConvolutionalNetwork(
       image: image, conv0: conv0, bn0: bn0, blocks: blocks, bnf: bnf, cls: cls,
       clsBias: clsBias, skips: skips)

@@ -100,7 +100,7 @@ public struct ConvolutionalResidualJacobian: LinearOperator, @unchecked Sendable
     precondition(x.rows == columns, "block has \(x.rows) rows, expected \(columns)")
     let b = x.columns
     var u = x
-    Self.scaleRows(&u.storage, by: inner)
+    Self.scaleRows(&u.mutableStorage, by: inner)
     var z = [Double](repeating: 0, count: rows * b)
     var out = Matrix<Double>(rows: rows, columns: b)
     let lowering = scratch.get([conv1, conv2], [inSide, outSide], images: b)
@@ -113,7 +113,7 @@ public struct ConvolutionalResidualJacobian: LinearOperator, @unchecked Sendable
     }
     Self.scaleRows(&z, by: outer)
     z.withUnsafeBufferPointer { zp in
-      out.storage.withUnsafeMutableBufferPointer { op in
+      out.mutableStorage.withUnsafeMutableBufferPointer { op in
         convolutionForward(
           conv2, zp.baseAddress!, side: outSide, images: b, into: op.baseAddress!,
           scratch: lowering)
@@ -138,13 +138,13 @@ public struct ConvolutionalResidualJacobian: LinearOperator, @unchecked Sendable
     }
     Self.scaleRows(&z, by: outer)
     z.withUnsafeBufferPointer { zp in
-      out.storage.withUnsafeMutableBufferPointer { op in
+      out.mutableStorage.withUnsafeMutableBufferPointer { op in
         convolutionBackwardData(
           conv1, zp.baseAddress!, side: inSide, images: b, into: op.baseAddress!,
           accumulate: false, scratch: lowering)
       }
     }
-    Self.scaleRows(&out.storage, by: inner)
+    Self.scaleRows(&out.mutableStorage, by: inner)
     return out
   }
 

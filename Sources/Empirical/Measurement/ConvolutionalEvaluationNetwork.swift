@@ -50,7 +50,7 @@ public struct ConvolutionalEvaluationNetwork: Sendable, MeasurableResidualNetwor
       let values = Array(UnsafeBufferPointer(start: h, count: rows * b))
       visit(layer, Matrix(rows: rows, columns: b, storage: values))
     }
-    logits.storage.withUnsafeMutableBufferPointer {
+    logits.mutableStorage.withUnsafeMutableBufferPointer {
       $0.baseAddress!.update(from: workspace.logits.pointer, count: classCount * b)
     }
     return logits

@@ -77,7 +77,7 @@ public struct Convolution<Scalar: BLASScalar>: Sendable, Equatable {
       for c in 0..<cin {
         for a in 0..<k {
           for b in 0..<k {
-            weight.storage[o + cout * ((a * k + b) * cin + c)] = values[((o * cin + c) * k + a) * k + b]
+            weight.mutableStorage[o + cout * ((a * k + b) * cin + c)] = values[((o * cin + c) * k + a) * k + b]
           }
         }
       }

@@ -51,10 +51,10 @@ public struct ConvolutionalArchitecture: Sendable, Equatable {
 }
 
 /// The images a convolutional network reads: C channels of side × side pixels, each example's
-/// features in PyTorch's CHW order (for C = 1 the IDX file's row-major pixels), zero-padded by
-/// `padding` pixels on every side after standardisation (28×28 → 32×32: 2; 0.0 is the mean,
-/// not a black pixel).
-public struct ImageShape: Sendable, Equatable, Codable {
+/// features in CHW order (`ImageClassificationData`'s layout; for C = 1 the IDX file's row-major
+/// pixels), zero-padded by `padding` pixels on every side after standardisation (28×28 →
+/// 32×32: 2; 0.0 is the mean, not a black pixel).
+public struct ConvolutionalInput: Sendable, Equatable, Codable {
   public var channels: Int
   public var side: Int
   public var padding: Int
@@ -66,21 +66,12 @@ public struct ImageShape: Sendable, Equatable, Codable {
     self.padding = padding
   }
 
-  /// The paper's geometry for images of `featureCount` features: 28×28 grey (MNIST,
-  /// Fashion-MNIST) padded to 32×32; any other square grey image (s² features) or square colour
-  /// image (3·s², CIFAR's 32×32×3) unpadded; nil when the features are no square image.
-  public static func standard(featureCount: Int) -> ImageShape? {
-    func root(_ n: Int) -> Int? {
-      guard n >= 1 else { return nil }
-      let r = Int(Double(n).squareRoot().rounded())
-      return r * r == n ? r : nil
-    }
-    if featureCount == 28 * 28 { return ImageShape(channels: 1, side: 28, padding: 2) }
-    if let s = root(featureCount) { return ImageShape(channels: 1, side: s, padding: 0) }
-    if featureCount % 3 == 0, let s = root(featureCount / 3) {
-      return ImageShape(channels: 3, side: s, padding: 0)
-    }
-    return nil
+  /// The paper's geometry for a data set's images: 28×28 (MNIST, Fashion-MNIST) padded to
+  /// 32×32, any other square image (CIFAR's 32×32×3) unpadded; nil for a non-square image.
+  public init?(image: ImageShape) {
+    guard image.height == image.width, image.height >= 1 else { return nil }
+    self.init(
+      channels: image.channels, side: image.height, padding: image.height == 28 ? 2 : 0)
   }
 
   /// C·side², the features of one example.
@@ -144,7 +135,7 @@ public struct ConvolutionalBlock<Scalar: BLASScalar>: Sendable, Equatable {
 /// follow the PyTorch `state_dict` (`conv0`, `bn0`, `blocks.i.{bn1,conv1,bn2,conv2,shortcut}`,
 /// `bnf`, `cls`).
 public struct ConvolutionalNetwork<Scalar: BLASScalar>: Sendable, Equatable {
-  public var image: ImageShape
+  public var image: ConvolutionalInput
   public var conv0: Convolution<Scalar>
   public var bn0: BatchNorm<Scalar>
   public var blocks: [ConvolutionalBlock<Scalar>]
@@ -156,7 +147,7 @@ public struct ConvolutionalNetwork<Scalar: BLASScalar>: Sendable, Equatable {
   public var dropPath: Double
 
   public init(
-    image: ImageShape, conv0: Convolution<Scalar>, bn0: BatchNorm<Scalar>,
+    image: ConvolutionalInput, conv0: Convolution<Scalar>, bn0: BatchNorm<Scalar>,
     blocks: [ConvolutionalBlock<Scalar>], bnf: BatchNorm<Scalar>, cls: Matrix<Scalar>,
     clsBias: [Scalar], skips: Bool, dropPath: Double = 0
   ) {
@@ -185,7 +176,7 @@ public struct ConvolutionalNetwork<Scalar: BLASScalar>: Sendable, Equatable {
   /// `kaiming_uniform_(a=√5)`, the classifier bias uniform on ±1/√fan_in, BatchNorm γ = 1,
   /// β = 0. Draws in the order conv0, blocks (conv1, conv2, shortcut), cls.weight, cls.bias.
   public init(
-    architecture: ConvolutionalArchitecture, image: ImageShape, classCount: Int,
+    architecture: ConvolutionalArchitecture, image: ConvolutionalInput, classCount: Int,
     stemChannels: Int? = nil, dropPath: Double = 0,
     using generator: inout some RandomNumberGenerator
   ) {
@@ -254,29 +245,29 @@ public struct ConvolutionalNetwork<Scalar: BLASScalar>: Sendable, Equatable {
     _ a: ConvolutionalNetwork, _ b: inout ConvolutionalNetwork,
     _ body: (inout [Scalar], [Scalar], inout [Scalar], ParameterKind) -> Void
   ) {
-    body(&conv0.weight.storage, a.conv0.weight.storage, &b.conv0.weight.storage, .weight)
+    body(&conv0.weight.mutableStorage, a.conv0.weight.storage, &b.conv0.weight.mutableStorage, .weight)
     body(&bn0.weight, a.bn0.weight, &b.bn0.weight, .other)
     body(&bn0.bias, a.bn0.bias, &b.bn0.bias, .other)
     for i in blocks.indices {
       body(&blocks[i].bn1.weight, a.blocks[i].bn1.weight, &b.blocks[i].bn1.weight, .other)
       body(&blocks[i].bn1.bias, a.blocks[i].bn1.bias, &b.blocks[i].bn1.bias, .other)
       body(
-        &blocks[i].conv1.weight.storage, a.blocks[i].conv1.weight.storage,
-        &b.blocks[i].conv1.weight.storage, .weight)
+        &blocks[i].conv1.weight.mutableStorage, a.blocks[i].conv1.weight.storage,
+        &b.blocks[i].conv1.weight.mutableStorage, .weight)
       body(&blocks[i].bn2.weight, a.blocks[i].bn2.weight, &b.blocks[i].bn2.weight, .other)
       body(&blocks[i].bn2.bias, a.blocks[i].bn2.bias, &b.blocks[i].bn2.bias, .other)
       body(
-        &blocks[i].conv2.weight.storage, a.blocks[i].conv2.weight.storage,
-        &b.blocks[i].conv2.weight.storage, .weight)
+        &blocks[i].conv2.weight.mutableStorage, a.blocks[i].conv2.weight.storage,
+        &b.blocks[i].conv2.weight.mutableStorage, .weight)
       if blocks[i].shortcut != nil {
         body(
-          &blocks[i].shortcut!.weight.storage, a.blocks[i].shortcut!.weight.storage,
-          &b.blocks[i].shortcut!.weight.storage, .weight)
+          &blocks[i].shortcut!.weight.mutableStorage, a.blocks[i].shortcut!.weight.storage,
+          &b.blocks[i].shortcut!.weight.mutableStorage, .weight)
       }
     }
     body(&bnf.weight, a.bnf.weight, &b.bnf.weight, .other)
     body(&bnf.bias, a.bnf.bias, &b.bnf.bias, .other)
-    body(&cls.storage, a.cls.storage, &b.cls.storage, .weight)
+    body(&cls.mutableStorage, a.cls.storage, &b.cls.mutableStorage, .weight)
     body(&clsBias, a.clsBias, &b.clsBias, .other)
   }
 

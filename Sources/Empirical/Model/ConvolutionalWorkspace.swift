@@ -16,7 +16,7 @@ import LinearAlgebra
 /// batches of up to `capacity` images, and the gradients of the last backward pass.
 final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
   let capacity: Int
-  let image: ImageShape
+  let image: ConvolutionalInput
   let depth: Int
   let classCount: Int
   /// (channels, side) of h₁…h_{L+1}.
@@ -253,7 +253,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
     let c = classCount
     let (cf, sf) = shapes[depth]
     let dLogits = logitsGradient.pointer
-    gradients.cls.storage.withUnsafeMutableBufferPointer { g in
+    gradients.cls.mutableStorage.withUnsafeMutableBufferPointer { g in
       gemm(
         false, true, m: c, n: cf, k: n, dLogits, lda: c, pooled.pointer, ldb: cf, g.baseAddress!,
         ldc: c)
@@ -292,7 +292,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       let (cout, sideOut) = shapes[i + 1]
       weightGradient(
         block.conv2, a2[i].pointer, dh.pointer, side: sideOut, images: n,
-        into: \.blocks[i].conv2.weight.storage)
+        into: \.blocks[i].conv2.weight.mutableStorage)
       convolutionBackwardData(
         block.conv2, dh.pointer, side: sideOut, images: n, into: scratchA.pointer,
         accumulate: false, scratch: lowering)
@@ -302,14 +302,14 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
         gradient: .second(i))
       weightGradient(
         block.conv1, a1[i].pointer, scratchB.pointer, side: side, images: n,
-        into: \.blocks[i].conv1.weight.storage)
+        into: \.blocks[i].conv1.weight.mutableStorage)
       convolutionBackwardData(
         block.conv1, scratchB.pointer, side: side, images: n, into: scratchA.pointer,
         accumulate: false, scratch: lowering)
       if let shortcut = block.shortcut {
         weightGradient(
           shortcut, a1[i].pointer, dh.pointer, side: side, images: n,
-          into: \.blocks[i].shortcut!.weight.storage)
+          into: \.blocks[i].shortcut!.weight.mutableStorage)
         convolutionBackwardData(
           shortcut, dh.pointer, side: side, images: n, into: scratchA.pointer, accumulate: true,
           scratch: lowering)
@@ -327,7 +327,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       channels: shapes[0].channels, columns: columns(0), accumulate: false, gradient: .stem)
     weightGradient(
       model.conv0, input.pointer, scratchB.pointer, side: image.paddedSide, images: n,
-      into: \.conv0.weight.storage)
+      into: \.conv0.weight.mutableStorage)
   }
 
   /// ∂W of `conv` into the gradient at `path` (no copy: the array is written in place).
@@ -345,10 +345,10 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
     func zero(_ a: inout [Scalar]) { a.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
     zero(&gradients.blocks[i].bn1.weight)
     zero(&gradients.blocks[i].bn1.bias)
-    zero(&gradients.blocks[i].conv1.weight.storage)
+    zero(&gradients.blocks[i].conv1.weight.mutableStorage)
     zero(&gradients.blocks[i].bn2.weight)
     zero(&gradients.blocks[i].bn2.bias)
-    zero(&gradients.blocks[i].conv2.weight.storage)
+    zero(&gradients.blocks[i].conv2.weight.mutableStorage)
   }
 
   private func normReLUBackward(

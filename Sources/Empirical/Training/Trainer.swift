@@ -35,7 +35,9 @@ public func evaluate(
 public func evaluate(
   _ network: AnyResidualNetwork, on examples: LabeledExamples, batchSize: Int = 500
 ) -> Evaluation {
-  evaluate(network, on: examples, workspace: network.makeWorkspace(capacity: Swift.max(1, batchSize)))
+  evaluate(
+    network, on: examples,
+    workspace: network.makeWorkspace(capacity: Swift.max(1, batchSize), forTraining: false))
 }
 
 func evaluate(
@@ -95,7 +97,7 @@ public final class Trainer {
     var generator = SeededGenerator(seed: configuration.seed)
     let model: AnyResidualNetwork
     if let convolutional = configuration.convolutional {
-      guard let image = ImageShape.standard(featureCount: data.train.featureCount) else {
+      guard let image = ConvolutionalInput(image: data.imageShape) else {
         preconditionFailure("no image shape for \(data.train.featureCount) features")
       }
       model = .convolutional(
@@ -132,7 +134,7 @@ public final class Trainer {
     network.dropPath = configuration.dropPath
     // A convolutional network reads images of the data's geometry (the tensors do not say).
     if case .convolutional = network,
-      let image = ImageShape.standard(featureCount: data.train.featureCount)
+      let image = ConvolutionalInput(image: data.imageShape)
     {
       network.withConvolutional { $0.image = image }
       state.momentum.withConvolutional { $0.image = image }
@@ -146,6 +148,60 @@ public final class Trainer {
       momentum: configuration.momentum, weightDecay: configuration.weightDecay,
       weightDecayScope: configuration.weightDecayScope)
     labels = Array(repeating: 0, count: configuration.batchSize)
+  }
+
+  /// Checks that a saved `model` and `state` can continue on `data` with `configuration`: the
+  /// images must have the size `fc0.weight` takes, and the saved `step_in_epoch` must lie within
+  /// an epoch of this data and batch size. `path` names the run in the error.
+  public static func checkResumable(
+    model: ResidualNetwork<Float>, state: TrainingState, data: ImageClassificationData,
+    configuration: TrainingConfiguration, path: String
+  ) throws(CheckpointError) {
+    try checkResumable(
+      network: .fullyConnected(model), state: state, data: data, configuration: configuration,
+      path: path)
+  }
+
+  /// The same for a network of either kind: a convolutional one must read the images'
+  /// channels (any square size).
+  public static func checkResumable(
+    network: AnyResidualNetwork, state: TrainingState, data: ImageClassificationData,
+    configuration: TrainingConfiguration, path: String
+  ) throws(CheckpointError) {
+    if case .convolutional(let m) = network {
+      guard let image = ConvolutionalInput(image: data.imageShape),
+        image.channels == m.image.channels
+      else {
+        throw .wrongShape(
+          path: path, name: "conv0.weight",
+          expected: [m.conv0.outChannels, data.imageShape.channels, 3, 3],
+          found: m.conv0.pytorchShape)
+      }
+      guard m.classCount == data.classes.count else {
+        throw .wrongShape(
+          path: path, name: "cls.weight", expected: [data.classes.count, m.cls.columns],
+          found: [m.classCount, m.cls.columns])
+      }
+    }
+    guard case .fullyConnected(let model) = network else {
+      let n = data.train.count
+      let steps = n / configuration.batchSize + (n % configuration.batchSize == 0 ? 0 : 1)
+      try state.checkResumable(stepsPerEpoch: steps, path: path)
+      return
+    }
+    guard model.inputSize == data.train.featureCount else {
+      throw .wrongShape(
+        path: path, name: "fc0.weight", expected: [model.width, data.train.featureCount],
+        found: [model.width, model.inputSize])
+    }
+    guard model.classCount == data.classes.count else {
+      throw .wrongShape(
+        path: path, name: "cls.weight", expected: [data.classes.count, model.width],
+        found: [model.classCount, model.width])
+    }
+    let n = data.train.count
+    let steps = n / configuration.batchSize + (n % configuration.batchSize == 0 ? 0 : 1)
+    try state.checkResumable(stepsPerEpoch: steps, path: path)
   }
 
   /// Steps per epoch, ⌈N/B⌉.
@@ -251,11 +307,11 @@ public final class Trainer {
     Checkpoint(
       network: network,
       metadata: CheckpointMetadata(
-        arch: configuration.archDescription, inputMean: data.inputMean, inputStd: data.inputStd,
-        classes: data.classes, epochs: state.epoch, seed: configuration.seed,
-        weightDecay: configuration.weightDecay,
+        arch: configuration.archDescription, classes: data.classes, epochs: state.epoch,
+        seed: configuration.seed, weightDecay: configuration.weightDecay,
         weightDecayScope: configuration.weightDecayScope.rawValue, skips: network.skips,
-        dropPath: configuration.dropPath, steps: state.step))
+        dropPath: configuration.dropPath, steps: state.step,
+        standardisation: data.standardisation))
   }
 
   /// Writes `optimizer.safetensors`, then `checkpoint.safetensors`, each atomically, into

@@ -21,11 +21,13 @@ protocol TrainingWorkspace: AnyObject {
 }
 
 extension AnyResidualNetwork {
-  /// A workspace for this network's kind and shape.
-  func makeWorkspace(capacity: Int) -> any TrainingWorkspace {
+  /// A workspace for this network's kind and shape; `forTraining: false` gives a
+  /// convolutional network a workspace that keeps only two representations (evaluation only).
+  func makeWorkspace(capacity: Int, forTraining: Bool = true) -> any TrainingWorkspace {
     switch self {
     case .fullyConnected(let m): NetworkWorkspace(model: m, capacity: capacity)
-    case .convolutional(let m): ConvolutionalWorkspace(model: m, capacity: capacity)
+    case .convolutional(let m):
+      ConvolutionalWorkspace(model: m, capacity: capacity, keepsActivations: forTraining)
     }
   }
 
