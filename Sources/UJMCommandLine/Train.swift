@@ -454,7 +454,8 @@ struct Train: ParsableCommand {
       if convolutionalArchitecture != ConvolutionalArchitecture(stages: found, skips: m.skips) {
         throw .badMetadata(
           path: path, key: "arch",
-          value: "checkpoint has convolutional blocks \(found.map { "\($0.blocks)×\($0.channels)" })"
+          value:
+            "checkpoint has convolutional blocks \(found.map { "\($0.blocks)×\($0.channels)" })"
             + " (skips \(m.skips)); the options ask for \(shapeDescription)")
       }
     }

@@ -60,7 +60,9 @@ struct ConvolutionalCommandTests {
     let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
     let blocks = object["blocks"] as! [[String: Any]]
     let ra4 = object["ra4"] as! [String: Any]
-    print("5a: \(blocks.count) blocks, RA4 live \(ra4["live_blocks"]!), excluded \(ra4["excluded_blocks"]!)")
+    print(
+      "5a: \(blocks.count) blocks, RA4 live \(ra4["live_blocks"]!), excluded \(ra4["excluded_blocks"]!)"
+    )
     #expect(blocks.count == 8 && (ra4["excluded_blocks"] as! [Int]).isEmpty)
     #expect(object["nc"] != nil)
   }

@@ -112,7 +112,9 @@ private func directConvolution(
   return y
 }
 
-@Suite("Convolutional ResNet: lowered convolutions are PyTorch's Conv2d; backprop matches finite differences (Float64)")
+@Suite(
+  "Convolutional ResNet: lowered convolutions are PyTorch's Conv2d; backprop matches finite differences (Float64)"
+)
 struct ConvolutionalBackpropagationTests {
   @Test(arguments: [(1, 0), (2, 1), (1, 1)])
   func loweredConvolutionIsCrossCorrelation(stride: Int, padding: Int) {

@@ -57,7 +57,9 @@ private func finiteDifferenceJacobian(
   return j
 }
 
-private func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+private func dot(_ a: [Double], _ b: [Double]) -> Double {
+  zip(a, b).reduce(0) { $0 + $1.0 * $1.1 }
+}
 
 @Suite("Matrix-free Residual Jacobians of convolutional blocks")
 struct ConvolutionalJacobianTests {
@@ -97,7 +99,8 @@ struct ConvolutionalJacobianTests {
         // The block product is the column-by-column product.
         worst = max(worst, relativeError(jv.column(k), j.apply(v.column(k)), floor: 1e-12))
       }
-      print("block \(i + 1): ⟨Jv,u⟩ vs ⟨v,Jᵀu⟩ and block vs column products: \(worst), tolerance 1e-12")
+      print(
+        "block \(i + 1): ⟨Jv,u⟩ vs ⟨v,Jᵀu⟩ and block vs column products: \(worst), tolerance 1e-12")
       #expect(worst < 1e-12)
     }
   }
@@ -128,7 +131,9 @@ struct ConvolutionalJacobianTests {
       let expected = skips ? zip(trajectory[i], f).map { $0 + $1 } : f
       worst = max(worst, relativeError(trajectory[i + 1], expected, floor: 1e-12))
     }
-    print("skips \(skips): h_{i+1} vs \(skips ? "h_i + F_i(h_i)" : "F_i(h_i)"): \(worst), tolerance 1e-13")
+    print(
+      "skips \(skips): h_{i+1} vs \(skips ? "h_i + F_i(h_i)" : "F_i(h_i)"): \(worst), tolerance 1e-13"
+    )
     #expect(worst < 1e-13)
   }
 

@@ -51,7 +51,8 @@ struct ConvolutionalTrainingTests {
   }
 
   @Test func checkpointHasPyTorchNamesAndShapesAndReadsBack() throws {
-    let trainer = Trainer(configuration: configuration(epochs: 1, maxSteps: 2), data: try syntheticData())
+    let trainer = Trainer(
+      configuration: configuration(epochs: 1, maxSteps: 2), data: try syntheticData())
     _ = runToEnd(trainer)
     let file = trainer.checkpoint.file
     #expect(file.tensors["conv0.weight"]?.shape == [4, 1, 3, 3])
@@ -59,12 +60,15 @@ struct ConvolutionalTrainingTests {
     #expect(file.tensors["blocks.2.conv1.weight"]?.shape == [6, 4, 3, 3])
     #expect(file.tensors["blocks.2.shortcut.weight"]?.shape == [6, 4, 1, 1])
     #expect(file.tensors["blocks.0.shortcut.weight"] == nil)
-    #expect(file.tensors["bnf.running_var"]?.shape == [6] && file.tensors["cls.weight"]?.shape == [3, 6])
+    #expect(
+      file.tensors["bnf.running_var"]?.shape == [6] && file.tensors["cls.weight"]?.shape == [3, 6])
     let directory = temporaryDirectory("conv-checkpoint")
     let path = try trainer.save(to: directory)
     var loaded = try Checkpoint(contentsOf: path)
     // The tensors do not carry the image size: refit to the data's 8×8.
-    loaded.network.withConvolutional { $0.image = ConvolutionalInput(channels: 1, side: 8, padding: 0) }
+    loaded.network.withConvolutional {
+      $0.image = ConvolutionalInput(channels: 1, side: 8, padding: 0)
+    }
     #expect(loaded.network == trainer.network)
     #expect(loaded.network.convolutional?.blocks[2].conv1.stride == 2)
   }
@@ -72,11 +76,13 @@ struct ConvolutionalTrainingTests {
   @Test func skipsComeFromMetadataOrAnArchNamingType5b() throws {
     var rng = testGenerator(3)
     let model = ConvolutionalNetwork<Float>(
-      architecture: ConvolutionalArchitecture(stages: [.init(blocks: 2, channels: 3)], skips: false),
+      architecture: ConvolutionalArchitecture(
+        stages: [.init(blocks: 2, channels: 3)], skips: false),
       image: ConvolutionalInput(channels: 1, side: 28, padding: 2), classCount: 2, using: &rng)
     for (metadata, skips) in [
       (CheckpointMetadata(), true), (CheckpointMetadata(arch: "resnet type 5b"), false),
-      (CheckpointMetadata(arch: "5b", skips: true), true), (CheckpointMetadata(skips: false), false),
+      (CheckpointMetadata(arch: "5b", skips: true), true),
+      (CheckpointMetadata(skips: false), false),
     ] {
       let file = Checkpoint(network: .convolutional(model), metadata: metadata).file
       let read = try Checkpoint(file: file, path: "x")
@@ -87,7 +93,8 @@ struct ConvolutionalTrainingTests {
   @Test(arguments: [0.0, 0.5])
   func resumingMidEpochIsBitForBitTheUninterruptedRun(dropPath: Double) throws {
     let data = try syntheticData()
-    let uninterrupted = Trainer(configuration: configuration(epochs: 2, dropPath: dropPath), data: data)
+    let uninterrupted = Trainer(
+      configuration: configuration(epochs: 2, dropPath: dropPath), data: data)
     _ = runToEnd(uninterrupted)
     let directory = temporaryDirectory("conv-resume")
     let first = Trainer(

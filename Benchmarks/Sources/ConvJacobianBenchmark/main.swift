@@ -57,8 +57,9 @@ struct CountingOperator: LinearOperator {
   }
 }
 
-func randomNetwork(_ type: String, image: ConvolutionalInput, seed: UInt64) -> ConvolutionalNetwork<Float>
-{
+func randomNetwork(_ type: String, image: ConvolutionalInput, seed: UInt64) -> ConvolutionalNetwork<
+  Float
+> {
   var rng = SeededGenerator(seed: seed)
   var m = ConvolutionalNetwork<Float>(
     architecture: ConvolutionalArchitecture.preset(type)!, image: image, classCount: 10,
@@ -94,7 +95,9 @@ print("ConvJacobianBenchmark — BLAS: \(blas.core), \(blas.threads) threads")
 
 // MARK: 1. Type 2, all 16 blocks, top 30, one input.
 let type2: ConvolutionalNetwork<Float>
-if let path = CommandLine.arguments.firstIndex(of: "--checkpoint").map({ CommandLine.arguments[$0 + 1] }) {
+if let path = CommandLine.arguments.firstIndex(of: "--checkpoint").map({
+  CommandLine.arguments[$0 + 1]
+}) {
   var c = try Checkpoint(contentsOf: path).network.convolutional!
   c.image = ConvolutionalInput(channels: 1, side: 28, padding: 2)
   type2 = c
@@ -109,7 +112,8 @@ var rng = SeededGenerator(seed: 0)
 let start = clock.now
 var sigma1 = [Double]()
 for i in 0..<network.depth {
-  let j = CountingOperator(base: network.residualJacobian(block: i, at: trajectory[i]), counter: counter)
+  let j = CountingOperator(
+    base: network.residualJacobian(block: i, at: trajectory[i]), counter: counter)
   let r = try RandomizedSVD.svd(of: j, rank: 30, errorEstimateIterations: 0, using: &rng)
   sigma1.append(r.decomposition.singularValues[0])
   progress("block \(i + 1): σ₁ = \(r.decomposition.singularValues[0])")
@@ -142,12 +146,17 @@ print(
 // MARK: 2. Type 5a accuracy: matrix-free top 10 vs the dense Jacobian's.
 let image =
   side == 28
-  ? ConvolutionalInput(channels: 1, side: 28, padding: 2) : ConvolutionalInput(channels: 1, side: side, padding: 0)
+  ? ConvolutionalInput(channels: 1, side: 28, padding: 2)
+  : ConvolutionalInput(channels: 1, side: side, padding: 0)
 let type5a = ConvolutionalEvaluationNetwork(randomNetwork("5a", image: image, seed: 5))
 // A Fashion-MNIST image cut to side×side (its centre), or the whole image at --side 28.
 let offset = (28 - side) / 2
 var cropped = [Double]()
-for y in 0..<side { for xx in 0..<side { cropped.append(Double(data.train.features[(y + offset) * 28 + xx + offset])) } }
+for y in 0..<side {
+  for xx in 0..<side {
+    cropped.append(Double(data.train.features[(y + offset) * 28 + xx + offset]))
+  }
+}
 let path = type5a.trajectory(cropped)
 var worst = 0.0
 var worstEstimate = 0.0

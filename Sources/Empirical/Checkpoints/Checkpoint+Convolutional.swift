@@ -105,10 +105,12 @@ extension Checkpoint {
     }
     let stem = try tensor("conv0.weight")
     guard stem.shape.count == 4, stem.shape[1] >= 1 else {
-      throw .wrongShape(path: path, name: "conv0.weight", expected: [64, 1, 3, 3], found: stem.shape)
+      throw .wrongShape(
+        path: path, name: "conv0.weight", expected: [64, 1, 3, 3], found: stem.shape)
     }
     let inputChannels = stem.shape[1]
-    let conv0 = try conv("conv0.weight", inChannels: inputChannels, kernel: 3, stride: 2, padding: 1)
+    let conv0 = try conv(
+      "conv0.weight", inChannels: inputChannels, kernel: 3, stride: 2, padding: 1)
     var channels = conv0.outChannels
     let bn0 = try norm("bn0", channels)
     var depth = 0
@@ -134,7 +136,8 @@ extension Checkpoint {
       }
       var shortcut: Convolution<Float>? = nil
       if downsamples {
-        let s = try conv("\(p).shortcut.weight", inChannels: channels, kernel: 1, stride: 2, padding: 0)
+        let s = try conv(
+          "\(p).shortcut.weight", inChannels: channels, kernel: 1, stride: 2, padding: 0)
         guard s.outChannels == out else {
           throw .wrongShape(
             path: path, name: "\(p).shortcut.weight", expected: [out, channels, 1, 1],
@@ -151,7 +154,8 @@ extension Checkpoint {
     let bnf = try norm("bnf", channels)
     let head = try tensor("cls.weight")
     guard head.shape.count == 2, head.shape[1] == channels, head.shape[0] >= 1 else {
-      throw .wrongShape(path: path, name: "cls.weight", expected: [10, channels], found: head.shape)
+      throw .wrongShape(
+        path: path, name: "cls.weight", expected: [10, channels], found: head.shape)
     }
     let c = head.shape[0]
     let cls = Matrix(rows: channels, columns: c, storage: try floats("cls.weight", [c, channels]))

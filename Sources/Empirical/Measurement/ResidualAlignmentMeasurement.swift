@@ -154,14 +154,19 @@ public struct ResidualAlignmentMeasurement: Sendable {
     precondition(!inputs.isEmpty && l >= 3, "need inputs and at least 3 blocks")
     // Block i maps layer i+1 to layer i+2 (1-based layers): J_i is size(i+2) × size(i+1).
     let shapes0 = (0..<l).map {
-      (rows: network.representationSize(at: $0 + 2), columns: network.representationSize(at: $0 + 1))
+      (
+        rows: network.representationSize(at: $0 + 2),
+        columns: network.representationSize(at: $0 + 1)
+      )
     }
     let smallest = shapes0.map { min($0.rows, $0.columns) }.min()!
     precondition(rank >= 1 && rank <= smallest, "rank \(rank) not in 1...D")
     let excluded = Set((0..<l).filter { shapes0[$0].rows != shapes0[$0].columns }.map { $0 + 1 })
     // Groups of square blocks of equal dimension (0-based block indices).
     var groups = [Int: [Int]]()
-    for i in 0..<l where !excluded.contains(i + 1) { groups[shapes0[i].rows, default: []].append(i) }
+    for i in 0..<l where !excluded.contains(i + 1) {
+      groups[shapes0[i].rows, default: []].append(i)
+    }
     let pairGroups = groups.values.filter { $0.count >= 2 }.sorted { $0[0] < $1[0] }
     precondition(!pairGroups.isEmpty, "RA2 needs two square blocks of the same dimension")
     let m = tripletCount(rank: rank, classes: c, width: smallest)

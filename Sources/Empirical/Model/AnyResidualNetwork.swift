@@ -70,10 +70,16 @@ public enum AnyResidualNetwork: Sendable, Equatable {
     switch self {
     case .fullyConnected(let m): return "\(m.depth) blocks, width \(m.width)"
     case .convolutional(let m):
-      let stages = m.representationShapes.dropFirst().map { "\($0.channels) channels at \($0.side)×\($0.side)" }
+      let stages = m.representationShapes.dropFirst().map {
+        "\($0.channels) channels at \($0.side)×\($0.side)"
+      }
       var runs = [(String, Int)]()
       for s in stages {
-        if let last = runs.last, last.0 == s { runs[runs.count - 1].1 += 1 } else { runs.append((s, 1)) }
+        if let last = runs.last, last.0 == s {
+          runs[runs.count - 1].1 += 1
+        } else {
+          runs.append((s, 1))
+        }
       }
       return runs.map { "\($0.1) blocks, \($0.0)" }.joined(separator: " then ")
     }

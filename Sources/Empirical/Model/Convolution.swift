@@ -61,7 +61,8 @@ public struct Convolution<Scalar: BLASScalar>: Sendable, Equatable {
       for c in 0..<cin {
         for a in 0..<k {
           for b in 0..<k {
-            out[((o * cin + c) * k + a) * k + b] = weight.storage[o + cout * ((a * k + b) * cin + c)]
+            out[((o * cin + c) * k + a) * k + b] =
+              weight.storage[o + cout * ((a * k + b) * cin + c)]
           }
         }
       }
@@ -77,7 +78,8 @@ public struct Convolution<Scalar: BLASScalar>: Sendable, Equatable {
       for c in 0..<cin {
         for a in 0..<k {
           for b in 0..<k {
-            weight.mutableStorage[o + cout * ((a * k + b) * cin + c)] = values[((o * cin + c) * k + a) * k + b]
+            weight.mutableStorage[o + cout * ((a * k + b) * cin + c)] =
+              values[((o * cin + c) * k + a) * k + b]
           }
         }
       }

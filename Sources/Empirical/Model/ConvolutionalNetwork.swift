@@ -245,7 +245,8 @@ public struct ConvolutionalNetwork<Scalar: BLASScalar>: Sendable, Equatable {
     _ a: ConvolutionalNetwork, _ b: inout ConvolutionalNetwork,
     _ body: (inout [Scalar], [Scalar], inout [Scalar], ParameterKind) -> Void
   ) {
-    body(&conv0.weight.mutableStorage, a.conv0.weight.storage, &b.conv0.weight.mutableStorage, .weight)
+    body(
+      &conv0.weight.mutableStorage, a.conv0.weight.storage, &b.conv0.weight.mutableStorage, .weight)
     body(&bn0.weight, a.bn0.weight, &b.bn0.weight, .other)
     body(&bn0.bias, a.bn0.bias, &b.bn0.bias, .other)
     for i in blocks.indices {

@@ -92,7 +92,8 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       convs += [b.conv1, b.conv2] + (b.shortcut.map { [$0] } ?? [])
       sides += [shapes[i].side, shapes[i + 1].side] + (b.shortcut == nil ? [] : [shapes[i].side])
     }
-    lowering = LoweringScratch(capacity: LoweringScratch.capacity(for: convs, sides: sides, images: n))
+    lowering = LoweringScratch(
+      capacity: LoweringScratch.capacity(for: convs, sides: sides, images: n))
     var stats = [BatchStatistics<Scalar>(features: shapes[0].channels)]
     for i in 0..<depth {
       stats.append(BatchStatistics(features: shapes[i].channels))
@@ -152,7 +153,8 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
     convolutionForward(
       model.conv0, input.pointer, side: image.paddedSide, images: n, into: z0.pointer,
       scratch: lowering)
-    normReLU(model.bn0, 0, z0.pointer, into: hidden[0].pointer, channels: shapes[0].channels,
+    normReLU(
+      model.bn0, 0, z0.pointer, into: hidden[0].pointer, channels: shapes[0].channels,
       columns: columns(0), training: training)
     visit(1, hidden[0].pointer, shapes[0].channels * shapes[0].side * shapes[0].side)
     for i in 0..<depth {
@@ -165,12 +167,14 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       if dropped[i] {
         next.update(from: h, count: outSize)
       } else {
-        normReLU(block.bn1, 1 + 2 * i, h, into: a1[i].pointer, channels: cin,
+        normReLU(
+          block.bn1, 1 + 2 * i, h, into: a1[i].pointer, channels: cin,
           columns: columns(i), training: training)
         convolutionForward(
           block.conv1, a1[i].pointer, side: side, images: n, into: z1[i].pointer,
           scratch: lowering)
-        normReLU(block.bn2, 2 + 2 * i, z1[i].pointer, into: a2[i].pointer, channels: cout,
+        normReLU(
+          block.bn2, 2 + 2 * i, z1[i].pointer, into: a2[i].pointer, channels: cout,
           columns: columns(i + 1), training: training)
         var beta: Scalar = 0
         if let shortcut = block.shortcut {
@@ -189,7 +193,8 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       visit(i + 2, next, cout * sideOut * sideOut)
     }
     let (cf, sf) = shapes[depth]
-    normReLU(model.bnf, 2 * depth + 1, hidden[depth].pointer, into: af.pointer, channels: cf,
+    normReLU(
+      model.bnf, 2 * depth + 1, hidden[depth].pointer, into: af.pointer, channels: cf,
       columns: columns(depth), training: training)
     // Global average pooling: pooled[c, n] = Σ_pixels af[c, pixel, n] / S².
     let pixels = sf * sf

@@ -121,7 +121,8 @@ public final class Trainer {
     configuration: TrainingConfiguration, data: ImageClassificationData,
     model: ResidualNetwork<Float>, state: TrainingState
   ) {
-    self.init(configuration: configuration, data: data, network: .fullyConnected(model), state: state)
+    self.init(
+      configuration: configuration, data: data, network: .fullyConnected(model), state: state)
   }
 
   /// A run that continues from a saved network (either kind) and state.
@@ -245,7 +246,8 @@ public final class Trainer {
       for (b, index) in indices.enumerated() { labels[b] = data.train.labels[index] }
       if dropping {
         for i in 0..<depth {
-          drop[i] = uniform(0.5, &dropGenerator) + 0.5 < configuration.dropPath
+          drop[i] =
+            uniform(0.5, &dropGenerator) + 0.5 < configuration.dropPath
             && network.droppable(i)
         }
       }

@@ -49,7 +49,8 @@ public struct TrainingConfiguration: Sendable, Equatable {
       let stages = c.stages.map { "\($0.blocks)x\($0.channels)" }.joined(separator: ",")
       return "ujm-conv-resnet type=\(typeName) blocks=\(c.blocks) stages=\(stages) skips=\(c.skips)"
     }
-    return "ujm-fc-resnet type=\(typeName) blocks=\(architecture.blocks) width=\(architecture.width) "
+    return
+      "ujm-fc-resnet type=\(typeName) blocks=\(architecture.blocks) width=\(architecture.width) "
       + "skips=\(architecture.skips)"
   }
 }
