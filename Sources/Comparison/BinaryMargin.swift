@@ -16,6 +16,13 @@ extension EvaluationNetwork {
     return logits[1, 0] - logits[0, 0]
   }
 
+  /// z for every column of `inputs` (n₀×b), in one batched forward pass.
+  public func margins(_ inputs: Matrix<Double>) -> [Double] {
+    precondition(classCount == 2, "the margin is defined for two classes (got \(classCount))")
+    let logits = forward(batch: inputs)
+    return (0..<inputs.columns).map { logits[1, $0] - logits[0, $0] }
+  }
+
   /// The classifier Jacobian w = ∂z/∂h_{L+1} at the last representation h = h_{L+1}:
   ///
   ///     z = (c₁ − c₀)ᵀ·ReLU(s_f∘h + t_f) + b₁ − b₀

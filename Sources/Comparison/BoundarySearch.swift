@@ -27,20 +27,27 @@ public enum BoundarySearch {
     public var z: Double
   }
 
+  /// The grid t = k/64, k = 0…64.
+  public static var grid: [Double] {
+    (0...gridIntervals).map { Double($0) / Double(gridIntervals) }
+  }
+
   /// The first boundary point of `margin` (t ↦ z(x(t))) on [0, 1], or nil without a sign change.
   public static func search(_ margin: (Double) -> Double) -> Point? {
-    var previousT = 0.0
-    var previousZ = margin(0)
-    if previousZ == 0 { return Point(t: 0, z: 0) }
+    search(gridMargins: grid.map(margin), margin)
+  }
+
+  /// The same, given z at the grid points already (`gridMargins[k]` = z(k/64), e.g. from one
+  /// batched forward pass); `margin` is called only for the bisection.
+  public static func search(gridMargins z: [Double], _ margin: (Double) -> Double) -> Point? {
+    precondition(z.count == gridIntervals + 1, "need z at the \(gridIntervals + 1) grid points")
+    let t = grid
+    if z[0] == 0 { return Point(t: 0, z: 0) }
     for k in 1...gridIntervals {
-      let t = Double(k) / Double(gridIntervals)
-      let z = margin(t)
-      if z == 0 { return Point(t: t, z: 0) }
-      if (z > 0) != (previousZ > 0) {
-        return bisect(margin, lo: previousT, zLo: previousZ, hi: t)
+      if z[k] == 0 { return Point(t: t[k], z: 0) }
+      if (z[k] > 0) != (z[k - 1] > 0) {
+        return bisect(margin, lo: t[k - 1], zLo: z[k - 1], hi: t[k])
       }
-      previousT = t
-      previousZ = z
     }
     return nil
   }

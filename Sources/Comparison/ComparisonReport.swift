@@ -162,11 +162,13 @@ public struct ComparisonReport: Sendable, Encodable {
     for p in cmp.pairs {
       var line = "  \(p.a):\(p.b)  z_a \(g(p.za))  z_b \(g(p.zb))"
       if let point = p.boundaryPoint, let b = p.boundary {
-        line += "  t \(fmt(point.t, 6))  z(t) \(g(point.z))  ‖w‖ "
+        line +=
+          "  t \(fmt(point.t, 6))  z(t) \(g(point.z))  ‖w‖ "
           + g(b.classifierJacobian.euclideanNorm)
         line += "  σ₁ " + cmp.liveBlocks.map { g(b.sigma1[$0 - 1]) }.joined(separator: " ")
         for e in p.endpoints {
-          line += "\n      \(e.position): z \(g(e.z))  ẑ \(g(e.linearisedZ))  ‖δ₁‖ "
+          line +=
+            "\n      \(e.position): z \(g(e.z))  ẑ \(g(e.linearisedZ))  ‖δ₁‖ "
             + g(e.deltas[0].euclideanNorm)
             + "  RA4 slope \(g(e.ra4(live: cmp.liveBlocks)?.slope ?? .nan)) R² "
             + g(e.ra4(live: cmp.liveBlocks)?.r2 ?? .nan)
@@ -207,7 +209,8 @@ public struct ComparisonReport: Sendable, Encodable {
           "  full UJM (D = \(s.dimension)): \(s.stopReason) after \(s.iterations) iterations, "
             + "F \(g(s.objective)) vs f* \(g(s.reducedObjective)), checks \(s.checksPassed)/"
             + "\(s.checks) pass"
-            + (s.failedChecks.isEmpty ? "" : " (failed: \(s.failedChecks.joined(separator: ", ")))"))
+            + (s.failedChecks.isEmpty ? "" : " (failed: \(s.failedChecks.joined(separator: ", ")))")
+        )
       }
     } else {
       lines.append("  λ_eff: none")

@@ -109,7 +109,7 @@ public struct PairMeasurement: Sendable {
     precondition(rank >= 2 && rank <= network.width, "rank \(rank) not in 2...D")
     let za = network.margin(pair.xa)
     let zb = network.margin(pair.xb)
-    guard let point = BoundarySearch.search({ network.margin(pair.point(at: $0)) }) else {
+    guard let point = boundaryPoint(network: network, pair: pair) else {
       return PairMeasurement(
         a: pair.a, b: pair.b, za: za, zb: zb, boundaryPoint: nil, boundary: nil, endpoints: [])
     }
@@ -138,6 +138,19 @@ public struct PairMeasurement: Sendable {
     return PairMeasurement(
       a: pair.a, b: pair.b, za: za, zb: zb, boundaryPoint: point, boundary: boundary,
       endpoints: endpoints)
+  }
+
+  /// The boundary point of `pair` (`BoundarySearch`): z on the 65-point grid in one batched
+  /// forward pass, then bisection with single evaluations.
+  public static func boundaryPoint(network: EvaluationNetwork, pair: InputPair)
+    -> BoundarySearch.Point?
+  {
+    let grid = BoundarySearch.grid
+    var points = Matrix<Double>(rows: pair.xa.count, columns: grid.count)
+    for (k, t) in grid.enumerated() { points.setColumn(k, to: pair.point(at: t)) }
+    return BoundarySearch.search(gridMargins: network.margins(points)) {
+      network.margin(pair.point(at: $0))
+    }
   }
 
   /// δ propagation, the linearised margin and RA1/RA2/RA4 at one endpoint.

@@ -70,7 +70,9 @@ public struct Prediction: Sendable, Equatable, Encodable {
   }
 
   enum CodingKeys: String, CodingKey {
-    case name, theory, location = "where", measured, tolerance, holds, note
+    case name, theory
+    case location = "where"
+    case measured, tolerance, holds, note
     case perBlock = "per_block"
   }
 
@@ -90,7 +92,11 @@ public struct Prediction: Sendable, Equatable, Encodable {
 extension KeyedEncodingContainer {
   /// Encodes `value`, or null when it is nil or not finite (JSON has no NaN or infinity).
   mutating func encodeFinite(_ value: Double?, forKey key: Key) throws {
-    if let value, value.isFinite { try encode(value, forKey: key) } else { try encodeNil(forKey: key) }
+    if let value, value.isFinite {
+      try encode(value, forKey: key)
+    } else {
+      try encodeNil(forKey: key)
+    }
   }
 
   /// Encodes an array of numbers, each non-finite one as null.

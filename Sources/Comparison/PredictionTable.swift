@@ -57,7 +57,8 @@ public enum PredictionTable {
       Prediction(
         name: "equal_sigma1@boundary", theory: 0, location: "boundary",
         values: across(boundaries.map(spreadOfSigma1)), tolerance: tolerance,
-        note: fewBlocks + "(max − min)/mean of σ₁(J_i) at x_mid over the live blocks; Theorem 3.3: all "
+        note: fewBlocks
+          + "(max − min)/mean of σ₁(J_i) at x_mid over the live blocks; Theorem 3.3: all "
           + "equal to s* at the optimum, because the Jacobians are taken on the boundary. "
           + "Tolerance 0.1: equal to 10% of their mean (RA4's 1/i over 8 blocks gives 2.6).",
         perBlock: perBlock { i in boundaries.map { $0.sigma1[i] } }))
@@ -66,14 +67,17 @@ public enum PredictionTable {
     let crossBlock = { (b: BoundaryJacobians) -> Double in
       let v = b.topRightVectors
       var cosines = [Double]()
-      for i in blocks { for j in blocks where j != i { cosines.append(absoluteCosine(v[i], v[j])) } }
+      for i in blocks {
+        for j in blocks where j != i { cosines.append(absoluteCosine(v[i], v[j])) }
+      }
       return median(cosines)
     }
     rows.append(
       Prediction(
         name: "cross_block_alignment@boundary", theory: 1, location: "boundary",
         values: across(boundaries.map(crossBlock)), tolerance: tolerance,
-        note: fewBlocks + "|cos(v₁(J_i), v₁(J_j))| at x_mid, median over live i ≠ j; Theorem 3.3: all top "
+        note: fewBlocks
+          + "|cos(v₁(J_i), v₁(J_j))| at x_mid, median over live i ≠ j; Theorem 3.3: all top "
           + "singular vectors equal u. Tolerance 0.1: within 26° (two random directions in "
           + "D dimensions have |cos| ≈ √(2/(πD)), 0.035 at D = 512)."))
 
@@ -152,7 +156,8 @@ public enum PredictionTable {
       Prediction(
         name: "inverse_depth_r2@endpoints", theory: 1, location: "endpoints",
         values: endpoints.map { $0.ra4(live: live)?.r2 ?? .nan }, tolerance: tolerance,
-        note: fewBlocks + "R² of the line 1/σ₁(J_i) against i over the live blocks at each training input "
+        note: fewBlocks
+          + "R² of the line 1/σ₁(J_i) against i over the live blocks at each training input "
           + "(RA4; footnote 3: on training data σ₁ ∝ 1/depth). Slope median "
           + short(median(endpoints.map { $0.ra4(live: live)?.slope ?? .nan }))
           + ". Tolerance 0.1: R² ≥ 0.9, the onset criterion of ujm measure."))

@@ -88,7 +88,8 @@ public struct UJMFit: Sendable, Encodable {
     let t = (s * (1 + s)).squareRoot()
     let logC = Foundation.log(r) + Double(depth) * Foundation.log1p(s)
     let z = t * Foundation.exp(logC)
-    let softplus = z > 0 ? z + Foundation.log1p(Foundation.exp(-z)) : Foundation.log1p(Foundation.exp(z))
+    let softplus =
+      z > 0 ? z + Foundation.log1p(Foundation.exp(-z)) : Foundation.log1p(Foundation.exp(z))
     return logC - Foundation.log(t) - softplus
   }
 
@@ -127,10 +128,12 @@ public struct UJMFit: Sendable, Encodable {
       lambdaEffective: nil, sStar: nil, tStar: nil, predictedClassifierNorm: nil,
       measuredClassifierNorm: measuredClassifierNorm, predictedMargin: nil,
       measuredMargin: measuredMargin, globalCheck: nil, fullSolve: nil, note: "")
-    let range = "σ₁ reachable for λ ∈ [1e-300, 1] with L = \(depth), r = \(short(dxNorm)): "
+    let range =
+      "σ₁ reachable for λ ∈ [1e-300, 1] with L = \(depth), r = \(short(dxNorm)): "
       + "[\(short(sLow)), \(short(sHigh))]"
     guard targetSigma1.isFinite, targetSigma1 >= sLow, targetSigma1 <= sHigh else {
-      fit.note = "lambda_effective is null: the median σ₁ at x_mid, \(short(targetSigma1)), is "
+      fit.note =
+        "lambda_effective is null: the median σ₁ at x_mid, \(short(targetSigma1)), is "
         + "outside the " + range + " (s* grows only like log(1/λ)^(1/(L+1)))."
       return fit
     }
@@ -196,7 +199,9 @@ public struct UJMFit: Sendable, Encodable {
     try c.encodeFinite(predictedMargin, forKey: .predictedMargin)
     try c.encodeFinite(measuredMargin, forKey: .measuredMargin)
     try c.encodeFinite(globalCheck, forKey: .globalCheck)
-    if let fullSolve { try c.encode(fullSolve, forKey: .fullSolve) } else {
+    if let fullSolve {
+      try c.encode(fullSolve, forKey: .fullSolve)
+    } else {
       try c.encodeNil(forKey: .fullSolve)
     }
     try c.encode(note, forKey: .note)

@@ -29,7 +29,8 @@ struct Compare: ParsableCommand {
 
   @Option(
     name: .customLong("pair-indices"),
-    help: "Comma-separated a:b pairs of 0-based positions in the training file (instead of --pairs).")
+    help:
+      "Comma-separated a:b pairs of 0-based positions in the training file (instead of --pairs).")
   var pairIndices: String?
 
   @Option(parsing: .unconditional, help: "Seed of the pairs, test matrices and the UJM solve.")
@@ -194,7 +195,8 @@ struct Compare: ParsableCommand {
       let path = (directory as NSString).appendingPathComponent(name)
       var isDirectory: ObjCBool = false
       if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-        let type = try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType
+        let type =
+          try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType
         guard type == .typeRegular else {
           throw UsageError("\(option) \(path): exists and is not a regular file")
         }

@@ -53,7 +53,8 @@ private func run(_ arguments: [String]) -> (output: String?, code: Int32, messag
   }
 }
 
-@Suite("ujm compare: the UJM against a binary checkpoint, JSON shape, export, bad input", .serialized)
+@Suite(
+  "ujm compare: the UJM against a binary checkpoint, JSON shape, export, bad input", .serialized)
 struct CompareCommandTests {
   @Test func jsonHasTheShapeOfTheIssue() throws {
     let (data, checkpoint) = try compareFixture()

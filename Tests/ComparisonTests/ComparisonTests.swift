@@ -52,6 +52,9 @@ struct BoundarySearchTests {
       let found = BoundarySearch.search { network.margin(pair.point(at: $0)) }!
       print("linear network: t = \(found.t), known \(t0), |Δt| = \(abs(found.t - t0))")
       #expect(abs(found.t - t0) <= 1e-12)
+      // The batched grid of ujm compare finds the same point.
+      let batched = PairMeasurement.boundaryPoint(network: network, pair: pair)!
+      #expect(abs(batched.t - t0) <= 1e-12)
     }
   }
 
@@ -65,9 +68,11 @@ struct LinearisationTests {
   @Test func linearisedMarginEqualsTheMarginOfALinearNetwork() throws {
     let network = SyntheticNetworks.linear()
     let pairs = SyntheticNetworks.pairs(network, count: 3)
-    #expect(pairs.allSatisfy {
-      SyntheticNetworks.isLinear(network, at: $0.xa) && SyntheticNetworks.isLinear(network, at: $0.xb)
-    })
+    #expect(
+      pairs.allSatisfy {
+        SyntheticNetworks.isLinear(network, at: $0.xa)
+          && SyntheticNetworks.isLinear(network, at: $0.xb)
+      })
     let c = try TheoryComparison.compare(network: network, pairs: pairs, rank: 3, seed: 1)
     for e in c.pairs.flatMap(\.endpoints) {
       let error = abs(e.linearisedZ - e.z) / abs(e.z)
@@ -103,8 +108,9 @@ struct PredictionRowTests {
     ] {
       let row = table[name]!
       let error = max(abs(row.measured.min - row.theory), abs(row.measured.max - row.theory))
-      print("theory network: \(name) measured [\(row.measured.min), \(row.measured.max)], "
-        + "theory \(row.theory), error \(error) (tolerance 1e-8)")
+      print(
+        "theory network: \(name) measured [\(row.measured.min), \(row.measured.max)], "
+          + "theory \(row.theory), error \(error) (tolerance 1e-8)")
       #expect(error <= 1e-8, "\(name)")
       #expect(row.holds, "\(name)")
       #expect(row.measured.count >= 3, "\(name)")
@@ -122,8 +128,9 @@ struct PredictionRowTests {
       "delta_alignment@boundary", "classifier_alignment@boundary", "balance@boundary",
     ] {
       let row = table[name]!
-      print("random init: \(name) median \(row.measured.median), theory \(row.theory), "
-        + "tolerance \(row.tolerance): \(row.holds ? "holds" : "does not hold")")
+      print(
+        "random init: \(name) median \(row.measured.median), theory \(row.theory), "
+          + "tolerance \(row.tolerance): \(row.holds ? "holds" : "does not hold")")
       #expect(!row.holds, "\(name)")
     }
   }
@@ -161,10 +168,11 @@ struct PredictionRowTests {
       #expect(row.note.contains("Tolerance"), "\(row.name)")
       #expect(row.holds == (abs(row.measured.median - row.theory) <= row.tolerance))
     }
-    #expect(c.predictions.filter { $0.perBlock != nil }.map(\.name) == [
-      "rank_one@boundary", "equal_sigma1@boundary", "delta_alignment@boundary",
-      "exponential_growth@boundary",
-    ])
+    #expect(
+      c.predictions.filter { $0.perBlock != nil }.map(\.name) == [
+        "rank_one@boundary", "equal_sigma1@boundary", "delta_alignment@boundary",
+        "exponential_growth@boundary",
+      ])
   }
 
   @Test func deadBranchesAreLeftOut() throws {
@@ -187,8 +195,9 @@ struct UJMFitTests {
         depth: 3, dxNorm: 2, targetSigma1: reduced.s, measuredClassifierNorm: 1,
         measuredMargin: 1, dx: nil, seed: 0)
       let error = abs(fit.lambdaEffective! - lambda) / lambda
-      print("UJM fit at λ = \(lambda): λ_eff relative error \(error) (tolerance 1e-6); "
-        + "global check \(fit.globalCheck ?? .nan)")
+      print(
+        "UJM fit at λ = \(lambda): λ_eff relative error \(error) (tolerance 1e-6); "
+          + "global check \(fit.globalCheck ?? .nan)")
       #expect(error <= 1e-6, "\(label)")
       #expect(abs(fit.tStar! - reduced.t) / reduced.t <= 1e-6, "\(label)")
       #expect(fit.globalCheck! <= 1e-6, "\(label)")
@@ -230,7 +239,8 @@ struct PairSelectionTests {
     let a = PairSelection.draw(count: 5, labels: labels, isCorrect: correct, using: &g1)!
     let b = PairSelection.draw(count: 5, labels: labels, isCorrect: correct, using: &g2)!
     #expect(a.map(\.a) == b.map(\.a) && a.map(\.b) == b.map(\.b))
-    #expect(a.allSatisfy { labels[$0.a] == 0 && labels[$0.b] == 1 && correct($0.a) && correct($0.b) })
+    #expect(
+      a.allSatisfy { labels[$0.a] == 0 && labels[$0.b] == 1 && correct($0.a) && correct($0.b) })
     #expect(Set(a.map(\.a)).count == 5)
     var g3 = testGenerator(5)
     #expect(PairSelection.draw(count: 20, labels: labels, isCorrect: correct, using: &g3) == nil)

@@ -49,7 +49,8 @@ enum SyntheticNetworks {
     var rng = testGenerator(12)
     let one = [Double](repeating: 1, count: d)
     func weights(_ size: Double = 0.1) -> Matrix<Double> {
-      Gaussian.matrix(rows: d, columns: d, standardDeviation: size / Double(d).squareRoot(), using: &rng)
+      Gaussian.matrix(
+        rows: d, columns: d, standardDeviation: size / Double(d).squareRoot(), using: &rng)
     }
     let branches = (0..<l).map { _ in
       ResidualBranch(
@@ -103,6 +104,8 @@ enum SyntheticNetworks {
         network.inputSize, standardDeviation: scale, using: &rng)
       if network.margin(x) < 0 { negative.append(x) } else { positive.append(x) }
     }
-    return (0..<count).map { InputPair(a: 2 * $0, b: 2 * $0 + 1, xa: negative[$0], xb: positive[$0]) }
+    return (0..<count).map {
+      InputPair(a: 2 * $0, b: 2 * $0 + 1, xa: negative[$0], xb: positive[$0])
+    }
   }
 }

@@ -88,7 +88,7 @@ let jacobians = try seconds {
   }
 }
 let search = seconds {
-  for p in pairs { _ = BoundarySearch.search { network.margin(p.point(at: $0)) } }
+  for p in pairs { _ = PairMeasurement.boundaryPoint(network: network, pair: p) }
 }
 let measured = comparison.pairs.filter { $0.boundary != nil }.count
 print("pairs with a boundary point: \(measured) of \(pairCount)")
