@@ -167,7 +167,10 @@ public enum PredictionTable {
       Prediction(
         name: "ra1_pc1@endpoints", theory: 1, location: "endpoints",
         values: endpoints.map(\.ra1.pc1VarianceFraction), tolerance: tolerance,
-        note: "PC1 variance fraction of h₁…h_{L+1} at each training input; Theorem 3.1: 1 when "
+        note: (blocks.isEmpty
+          ? "(no live block: h₁…h_{L+1} differ only by dead branches, so the trajectory is a "
+            + "point and its PC1 says nothing about RA) " : "")
+          + "PC1 variance fraction of h₁…h_{L+1} at each training input; Theorem 3.1: 1 when "
           + "RA2–4 hold. At the inputs: RA2 diagonal fraction median "
           + short(median(endpoints.map(\.ra2DiagonalFraction))) + " (random baseline "
           + short(median(endpoints.map(\.ra2RandomBaseline))) + "), RA3 σ₂/σ₁ (live blocks) median "
