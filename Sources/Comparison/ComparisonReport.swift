@@ -185,7 +185,7 @@ public struct ComparisonReport: Sendable, Encodable {
         "  \(row.name): theory \(g(row.theory)), measured median \(g(m.median)) "
           + "[\(g(m.min)), \(g(m.max))] over \(m.count), tolerance \(g(row.tolerance)) — "
           + (row.holds ? "holds" : "does not hold"))
-      if let perBlock = row.perBlock {
+      if let perBlock = row.perBlock, !perBlock.isEmpty {
         lines.append(
           "      per block: "
             + perBlock.map { "\($0.block): \(g($0.measured.median))" }.joined(separator: ", "))
