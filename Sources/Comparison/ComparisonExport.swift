@@ -23,9 +23,7 @@ public enum ComparisonExport {
       let entry = PairExport(
         a: p.a, b: p.b, t: point.t, zAtT: point.z, classifierJacobian: b.classifierJacobian,
         singularValues: b.singularValues, liveBlocks: comparison.liveBlocks)
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys]
-      out.append(("\(stem).json", try encoder.encode(entry)))
+      out.append(("\(stem).json", try ReportJSON.encode(entry)))
     }
     return out
   }

@@ -33,8 +33,7 @@ struct Compare: ParsableCommand {
       "Comma-separated a:b pairs of 0-based positions in the training file (instead of --pairs).")
   var pairIndices: String?
 
-  @Option(parsing: .unconditional, help: "Seed of the pairs, test matrices and the UJM solve.")
-  var seed: Int = 0
+  @OptionGroup var seedOption: SeedOption
 
   @Option(parsing: .unconditional, help: "Singular triplets per Jacobian (at least 2).")
   var rank: Int = 10
@@ -48,8 +47,7 @@ struct Compare: ParsableCommand {
   @Option(help: "Write SVG figures to this directory.")
   var figures: String?
 
-  @Flag(help: "Print one JSON object instead of the report.")
-  var json = false
+  @OptionGroup var jsonOption: JSONOption
 
   init() {}
 
@@ -63,7 +61,6 @@ struct Compare: ParsableCommand {
     guard rank >= 2 else {
       throw ValidationError("--rank must be at least 2 (got \(rank)): rank_one needs σ₂")
     }
-    guard seed >= 0 else { throw ValidationError("--seed must be 0 or more (got \(seed))") }
     if let pairIndices { _ = try Self.parsePairs(pairIndices) }
   }
 
@@ -91,6 +88,7 @@ struct Compare: ParsableCommand {
   func execute() throws -> String {
     let clock = ContinuousClock()
     let start = clock.now
+    let seed = seedOption.seed
     let loaded = try CheckpointWithData(checkpoint: checkpoint, data: data)
     let (model, dataset) = (loaded.checkpoint.model, loaded.dataset)
     guard model.classCount == 2 else {
@@ -122,7 +120,7 @@ struct Compare: ParsableCommand {
       }
     } else {
       let count = pairs ?? 10
-      var generator = SeededGenerator(seed: UInt64(seed))
+      var generator = SeededGenerator(seed: seed)
       guard
         let drawn = PairSelection.draw(
           count: count, labels: labels,
@@ -141,7 +139,7 @@ struct Compare: ParsableCommand {
     let comparison: TheoryComparison
     do {
       comparison = try TheoryComparison.compare(
-        network: network, pairs: inputPairs, rank: rank, seed: UInt64(seed)
+        network: network, pairs: inputPairs, rank: rank, seed: seed
       ) { done, total in
         let elapsed = Measure.seconds(start.duration(to: clock.now))
         printError("ujm compare: pair \(done)/\(total), \(String(format: "%.1f", elapsed)) s")
@@ -161,9 +159,9 @@ struct Compare: ParsableCommand {
     }
     let report = ComparisonReport(
       checkpoint: checkpoint, classes: dataset.classes, blocks: model.depth, width: model.width,
-      seed: UInt64(seed), rank: rank, seconds: Measure.seconds(start.duration(to: clock.now)),
+      seed: seed, rank: rank, seconds: Measure.seconds(start.duration(to: clock.now)),
       blas: .current, comparison: comparison)
-    return json ? jsonLine(report) : report.text
+    return jsonOption.json ? try jsonLine(report) : report.text
   }
 
   /// The kept-example position of training-file position `p`, or a `UsageError` naming it.
@@ -182,8 +180,8 @@ struct Compare: ParsableCommand {
     return n
   }
 
-  /// Writes `files` into `directory` (created if missing), each atomically and only onto a
-  /// regular file or a new name.
+  /// Writes `files` into `directory` (created if missing), each atomically (`AtomicFile`: only
+  /// onto a regular file or a new name).
   private func writeFiles(_ files: [(String, Data)], to directory: String, option: String) throws {
     do {
       try FileManager.default.createDirectory(
@@ -192,20 +190,8 @@ struct Compare: ParsableCommand {
       throw UsageError("\(option) \(directory): cannot be created (\(error.localizedDescription))")
     }
     for (name, data) in files {
-      let path = (directory as NSString).appendingPathComponent(name)
-      var isDirectory: ObjCBool = false
-      if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-        let type =
-          try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType
-        guard type == .typeRegular else {
-          throw UsageError("\(option) \(path): exists and is not a regular file")
-        }
-      }
-      do {
-        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-      } catch {
-        throw UsageError("\(option) \(path): cannot be written (\(error.localizedDescription))")
-      }
+      try writeAtomically(
+        data, to: (directory as NSString).appendingPathComponent(name), option: option)
     }
   }
 }

@@ -11,13 +11,18 @@ import Testing
 /// and a random 3-block, width-16 binary checkpoint for it, its classifier bias set so that the
 /// training examples 0 (class 0) and 1 (class 1) lie on opposite sides of the boundary.
 /// `classes` > 2 gives a checkpoint with that many outputs instead.
-private func compareFixture(classes: Int = 2) throws -> (data: String, checkpoint: String) {
+private func compareFixture(classes: Int = 2, deadBranches: Bool = false) throws
+  -> (data: String, checkpoint: String)
+{
   let directory = temporaryDirectory("compare")
   writeSyntheticImageData(to: directory, train: 64, test: 20, side: 4, classes: max(2, classes))
   var rng = testGenerator(91)
   var model = ResidualNetwork<Float>(
     architecture: Architecture(blocks: 3, width: 16, skips: true), inputSize: 16,
     classCount: classes, using: &rng)
+  if deadBranches {
+    for i in model.blocks.indices { model.blocks[i].fc2 = Matrix<Float>(rows: 16, columns: 16) }
+  }
   let (mean, std): (Float, Float) = (0.4, 0.3)
   if classes == 2 {
     let data = try ImageClassificationData(
@@ -105,6 +110,25 @@ struct CompareCommandTests {
     ] {
       #expect(fit.keys.contains(key), "ujm_fit lacks \(key)")
     }
+  }
+
+  @Test func networkWithoutLiveBranchesGivesNullsNotNaN() throws {
+    // Every branch decayed to zero (as weight decay 1e-2 does): no live block, so the per-block
+    // rows have no value; JSON says null (it has no NaN) and a strict parser reads it.
+    let (data, checkpoint) = try compareFixture(deadBranches: true)
+    let result = run([
+      "compare", "--checkpoint", checkpoint, "--data", data, "--pair-indices", "0:1",
+      "--rank", "3", "--json",
+    ])
+    #expect(result.code == 0, "\(result.message)")
+    let object = try JSONSerialization.jsonObject(with: Data(result.output!.utf8)) as! [String: Any]
+    #expect(object["live_blocks"] as? [Int] == [])
+    let rows = object["predictions"] as! [[String: Any]]
+    let rankOne = rows.first { $0["name"] as? String == "rank_one@boundary" }!
+    #expect((rankOne["measured"] as! [String: Any])["median"] is NSNull)
+    #expect(rankOne["holds"] as? Bool == false)
+    let fit = object["ujm_fit"] as! [String: Any]
+    #expect(fit["lambda_effective"] is NSNull)
   }
 
   @Test func exportedDeltaXRoundTripsIntoSolve() throws {
