@@ -58,6 +58,18 @@ struct BoundarySearchTests {
     }
   }
 
+  @Test func aPairWithoutSignChangeIsReportedAndSkipped() throws {
+    let network = SyntheticNetworks.randomInit()
+    var pairs = SyntheticNetworks.pairs(network, count: 2)
+    // Both inputs of the second pair on the negative side: no boundary point between them.
+    pairs[1].xb = pairs[0].xa
+    let c = try TheoryComparison.compare(network: network, pairs: pairs, rank: 3, seed: 4)
+    #expect(c.pairs[0].boundaryPoint != nil && c.pairs[1].boundaryPoint == nil)
+    #expect(c.pairs[1].endpoints.isEmpty && c.pairs[1].zb < 0 && c.pairs[1].za < 0)
+    // The rows are taken over the one measured pair.
+    #expect(c.predictions.first { $0.name == "rank_one@boundary" }!.measured.count == 1)
+  }
+
   @Test func noSignChangeGivesNoPoint() {
     #expect(BoundarySearch.search { 1 + $0 } == nil)
   }
