@@ -97,7 +97,8 @@ public enum AtomicFile {
     if rename(temporary, target) != 0 {
       let reason = errnoText()
       unlink(temporary)
-      throw AtomicWriteError(path: path, reason: "cannot rename the temporary file over it (\(reason))")
+      throw AtomicWriteError(
+        path: path, reason: "cannot rename the temporary file over it (\(reason))")
     }
     syncDirectory(directory)
   }
@@ -111,8 +112,13 @@ public enum AtomicFile {
       }
       return
     }
-    let parent = (directory as NSString).deletingLastPathComponent
-    if !parent.isEmpty && parent != directory { try createDirectory(parent) }
+    // The parent by hand: NSString.deletingLastPathComponent traps on some relative paths.
+    var trimmed = Substring(directory)
+    while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+    if let slash = trimmed.lastIndex(of: "/") {
+      let parent = String(trimmed[..<slash])
+      if !parent.isEmpty { try createDirectory(parent) }
+    }
     if mkdir(directory, 0o777) != 0 && errno != EEXIST {
       throw AtomicWriteError(
         path: directory, reason: "cannot create the directory \(directory) (\(errnoText()))")
@@ -179,7 +185,8 @@ public enum AtomicFile {
       return real
     }
     throw AtomicWriteError(
-      path: path, reason: "is \(kindName(info.st_mode)), not a regular file; refusing to replace it")
+      path: path, reason: "is \(kindName(info.st_mode)), not a regular file; refusing to replace it"
+    )
   }
 
   private static func realpathOrDanglingTarget(_ path: String) -> String? {

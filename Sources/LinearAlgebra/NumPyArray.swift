@@ -52,7 +52,8 @@ public struct NumPyArray: Sendable, Equatable {
       headerStart = 10
     case 2, 3:
       guard bytes.count >= 12 else { throw fail("truncated header") }
-      headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+      headerLength =
+        Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
       headerStart = 12
     default:
       throw fail("unsupported .npy format version \(major)")
@@ -130,14 +131,15 @@ public struct NumPyArray: Sendable, Equatable {
   public init(contentsOf url: URL) throws(NumPyFormatError) {
     let data: Data
     do { data = try Data(contentsOf: url) } catch {
-      throw NumPyFormatError(file: url.path, problem: "cannot be read (\(error.localizedDescription))")
+      throw NumPyFormatError(file: url.path, problem: "cannot be read (\(reasonText(error)))")
     }
     try self.init(npyData: data, name: url.path)
   }
 
   /// The `.npy` version 1.0 bytes of this array as little-endian float64, C order.
   public var npyData: Data {
-    let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(\(shape.map(String.init).joined(separator: ", ")))"
+    let shapeText =
+      shape.count == 1 ? "(\(shape[0]),)" : "(\(shape.map(String.init).joined(separator: ", ")))"
     var header = "{'descr': '<f8', 'fortran_order': False, 'shape': \(shapeText), }"
     let unpadded = 10 + header.utf8.count + 1
     header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"

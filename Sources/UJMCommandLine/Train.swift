@@ -28,8 +28,9 @@ struct Train: ParsableCommand {
   @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Examples per step.")
   var batchSize: Int = 128
 
-  @Option(parsing: .unconditional, help: "Seed of initialisation, shuffling and drop-path.")
-  var seed: UInt64 = 0
+  /// The seed of initialisation, shuffling and drop-path.
+  @OptionGroup var seedOption: SeedOption
+  var seed: UInt64 { seedOption.seed }
 
   @Option(
     parsing: .unconditional,
@@ -38,7 +39,9 @@ struct Train: ParsableCommand {
 
   @Option(
     name: .customLong("weight-decay-scope"),
-    help: "Parameters weight decay applies to: all (PyTorch's default) or weights (linear layers' weight matrices only).")
+    help:
+      "Parameters weight decay applies to: all (PyTorch's default) or weights (linear layers' weight matrices only)."
+  )
   var weightDecayScope: WeightDecayScope = .all
 
   @Option(
@@ -48,7 +51,9 @@ struct Train: ParsableCommand {
 
   @Option(
     name: .customLong("allow-change"),
-    help: "With --resume: hyper-parameters (comma-separated: lr, seed, weight-decay, …) whose change from the recorded run is intended.")
+    help:
+      "With --resume: hyper-parameters (comma-separated: lr, seed, weight-decay, …) whose change from the recorded run is intended."
+  )
   var allowChange: String?
 
   @Option(
@@ -74,8 +79,8 @@ struct Train: ParsableCommand {
   @Flag(help: "Continue the run in DIR from its latest complete snapshot (bit for bit).")
   var resume = false
 
-  @Flag(help: "Print a JSON summary.")
-  var json = false
+  @OptionGroup var jsonOption: JSONOption
+  var json: Bool { jsonOption.json }
 
   init() {}
 
@@ -110,9 +115,10 @@ struct Train: ParsableCommand {
     let resources = TrainingResources(
       architecture: a, inputSize: 784, classCount: 10, batchSize: batchSize, examples: 70_000)
     do { try resources.check(blocks: a.blocks) } catch {
-      let options = if case .blocks = error { "--blocks \(a.blocks)" } else {
-        "--width \(a.width), --blocks \(a.blocks), --batch-size \(batchSize)"
-      }
+      let options =
+        if case .blocks = error { "--blocks \(a.blocks)" } else {
+          "--width \(a.width), --blocks \(a.blocks), --batch-size \(batchSize)"
+        }
       throw ValidationError("\(options): \(error)")
     }
     if let snapshotEvery, snapshotEvery < 1 {
@@ -163,7 +169,8 @@ struct Train: ParsableCommand {
       lock = try run.lock()
       let removed = try run.recover()
       if !removed.isEmpty {
-        printError("ujm train: removed \(removed.count) file(s) of an interrupted write in \(directory)")
+        printError(
+          "ujm train: removed \(removed.count) file(s) of an interrupted write in \(directory)")
       }
     } catch {
       throw UsageError("--output \(error)")
@@ -303,7 +310,8 @@ struct Train: ParsableCommand {
             "epoch \(metrics.epoch)/\(epochs): train loss \(fixed(metrics.trainLoss, 4)) acc "
               + "\(percent(metrics.trainAccuracy)); test loss \(fixed(metrics.testLoss, 4)) acc "
               + "\(percent(metrics.testAccuracy)); lr \(fixed(metrics.lr, 5)); "
-              + "\(fixed(metrics.seconds, 1)) s, \(Int(metrics.samplesPerSecond.rounded())) samples/s")
+              + "\(fixed(metrics.seconds, 1)) s, \(Int(metrics.samplesPerSecond.rounded())) samples/s"
+          )
         }
       }
     }
