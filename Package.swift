@@ -58,7 +58,7 @@ let package = Package(
       name: "CLAPACKE", pkgConfig: "lapacke",
       providers: [.apt(["liblapacke-dev", "pkgconf"])]
     ),
-    // GSL's pkg-config file adds -lgslcblas; OpenBLAS provides CBLAS instead (C-INTEROP.md).
+    // GSL's pkg-config file adds -lgslcblas; OpenBLAS provides CBLAS instead (docs/C-INTEROP.md).
     .systemLibrary(name: "CGSL", providers: [.apt(["libgsl-dev"])]),
     .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 

@@ -10,7 +10,8 @@ let benchmarks = [
   "TrainBenchmark",  // issue 5: training samples/s against the GEMM-only ceiling
   "RSVDBenchmark",  // issue 6: Algorithm 971 against LAPACK's dense SVD
   "JacobianBenchmark",  // issue 6: residual Jacobians and their top-30 SVDs against dgemm's rate
-  "NeuralCollapseBenchmark",  // issue 12: measure's Neural Collapse against the D×D path it replaced
+  // issue 12: measure's Neural Collapse against the D×D path it replaced
+  "NeuralCollapseBenchmark",
 ]
 
 let package = Package(

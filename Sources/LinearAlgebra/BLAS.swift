@@ -120,14 +120,20 @@ extension Matrix {
     precondition(rows == columns, "not square: \(rows)×\(columns)")
     let n = rows
     for j in 0..<n {
-      for i in (j + 1)..<n { storage[i + j * n] = storage[j + i * n] }
+      for i in (j + 1)..<n { self[i, j] = self[j, i] }
     }
   }
 
   /// `A ← A + α·B`. The corresponding BLAS routine is `?axpy`.
   public mutating func add(_ b: Matrix, scaledBy alpha: Scalar = 1) {
     precondition(rows == b.rows && columns == b.columns, "shape mismatch in add")
-    storage.add(b.storage, scaledBy: alpha)
+    if storage.isEmpty { return }
+    let n = storage.count
+    b.withUnsafeBufferPointer { x in
+      withUnsafeMutableBufferPointer {
+        Scalar._axpy(n: n, alpha: alpha, x: x.baseAddress!, y: $0.baseAddress!)
+      }
+    }
   }
 }
 

@@ -166,9 +166,15 @@ struct Measure: ParsableCommand {
       stages.neuralCollapse = Self.seconds(stageStart.duration(to: clock.now))
     }
     if let figures {
+      let firstInput = chosen.first.map {
+        "training example \(dataset.trainFile.positions[$0]), class \(dataset.classes[labels[$0]])"
+      }
       stageStart = clock.now
       progress.stage("writing figures to \(figures)")
-      try writeFigures(to: figures, ra: ra, nc: nc, labels: chosen.map { labels[$0] })
+      try writeFigures(
+        to: figures, ra: ra, nc: nc, labels: chosen.map { labels[$0] },
+        classNames: dataset.classes.map { "class \($0)" },
+        firstInput: firstInput ?? "the first input measured")
       stages.figures = Self.seconds(stageStart.duration(to: clock.now))
       progress.done(seconds: stages.figures!)
     }
@@ -268,7 +274,7 @@ struct Measure: ParsableCommand {
 
   private func writeFigures(
     to directory: String, ra: ResidualAlignmentMeasurement, nc: NeuralCollapseMeasurement?,
-    labels: [Int]
+    labels: [Int], classNames: [String], firstInput: String
   ) throws {
     do {
       try FileManager.default.createDirectory(
@@ -281,12 +287,12 @@ struct Measure: ParsableCommand {
       (
         "figure1-trajectories.svg",
         try ResidualAlignmentFigures.trajectories(
-          ra.trajectories, labels: labels, using: &generator)
+          ra.trajectories, labels: labels, classNames: classNames, using: &generator)
       ),
       (
         "figure2-alignment.svg",
         ResidualAlignmentFigures.alignmentGrid(
-          ra.alignmentMatrices, pairFractions: ra.pairDiagonalFractions)
+          ra.alignmentMatrices, pairFractions: ra.pairDiagonalFractions, input: firstInput)
       ),
       ("figure4-singular-values.svg", ResidualAlignmentFigures.singularValues(ra)),
     ]
@@ -295,11 +301,7 @@ struct Measure: ParsableCommand {
     }
     for (name, svg) in files {
       let path = (directory as NSString).appendingPathComponent(name)
-      do {
-        try Data(svg.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-      } catch {
-        throw UsageError("--figures \(path): cannot be written (\(error.localizedDescription))")
-      }
+      try writeAtomically(Data(svg.utf8), to: path, option: "--figures")
     }
   }
 }

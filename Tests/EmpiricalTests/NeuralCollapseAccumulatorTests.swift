@@ -75,7 +75,7 @@ struct NeuralCollapseAccumulatorTests {
     let (c, d, n) = (4, 9, 203)
     // Features far from the origin: the full path's moments are taken about h₀ for this.
     var h: Matrix<Double> = Gaussian.matrix(rows: d, columns: n, using: &rng)
-    for k in h.storage.indices { h.storage[k] += 100 }
+    h = Matrix(rows: d, columns: n, storage: h.storage.map { $0 + 100 })
     let labels = (0..<n).map { _ in Int.random(in: 0..<c, using: &rng) }
     let reference = try DefinitionNC(h, labels: labels, classes: c)
     let cuts = [0, 50, 51, 128, n]  // batches of 50, 1, 77 and 75

@@ -14,7 +14,8 @@ struct BLASTests {
     #expect(relativeError(at.multiplied(by: b, transposingSelf: true), naiveProduct(a, b)) < 1e-14)
     #expect(relativeError(a.multiplied(by: bt, transposingOther: true), naiveProduct(a, b)) < 1e-14)
     #expect(
-      relativeError(at.multiplied(by: bt, transposingSelf: true, transposingOther: true),
+      relativeError(
+        at.multiplied(by: bt, transposingSelf: true, transposingOther: true),
         naiveProduct(a, b)) < 1e-14)
   }
 
@@ -61,7 +62,8 @@ struct BLASTests {
         ta ? a.transposed : a, tb ? b.transposed : b, transposingFirst: ta,
         transposingSecond: tb, scaledBy: -2)
       let error = relativeError(c, expected)
-      print("C − 2·op(A)·op(B), transposes (\(ta), \(tb)): relative error \(error), tolerance 1e-14")
+      print(
+        "C − 2·op(A)·op(B), transposes (\(ta), \(tb)): relative error \(error), tolerance 1e-14")
       #expect(error < 1e-14)
     }
   }
@@ -81,8 +83,9 @@ struct BLASTests {
       var expected = naiveProduct(a, a.transposed).scaled(by: 0.5)
       expected.add(symmetric)
       let error = relativeError(c, expected)
-      print("C + ½·A·Aᵀ by syrk (transposing \(transposing)): relative error \(error), "
-        + "tolerance 1e-14")
+      print(
+        "C + ½·A·Aᵀ by syrk (transposing \(transposing)): relative error \(error), "
+          + "tolerance 1e-14")
       #expect(error < 1e-14)
     }
     // A wrong triangle is caught: without the mirror, the matrix is not the product.

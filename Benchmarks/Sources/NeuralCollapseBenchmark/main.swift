@@ -178,8 +178,10 @@ print(
 
 print("")
 for (name, pick) in [("wall", \(wall: Double, cpu: Double).wall), ("CPU", \.cpu)] {
-  let (l, r, o, n, f) = (load[keyPath: pick], ra[keyPath: pick], oldTime[keyPath: pick],
-    newTime[keyPath: pick], forward[keyPath: pick])
+  let (l, r, o, n, f) = (
+    load[keyPath: pick], ra[keyPath: pick], oldTime[keyPath: pick],
+    newTime[keyPath: pick], forward[keyPath: pick]
+  )
   let floor = 2 * f
   print(
     "\(name) seconds: measure (load + RA + NC) old \(format(o + l + r)), new \(format(n + l + r)): "

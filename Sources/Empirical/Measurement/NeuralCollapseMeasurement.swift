@@ -45,6 +45,8 @@ public struct NeuralCollapseMeasurement: Sendable, Equatable {
   public var samples: Int
   /// Fraction of samples the network classifies correctly.
   public var accuracy: Double
+  /// The number of classes C.
+  public var classes: Int
 
   /// The classifier's layer (L+2).
   public var last: Layer { layers[layers.count - 1] }
@@ -97,7 +99,7 @@ public struct NeuralCollapseMeasurement: Sendable, Equatable {
     }
     return NeuralCollapseMeasurement(
       layers: layers, samples: predictions.count,
-      accuracy: Double(correct) / Double(predictions.count))
+      accuracy: Double(correct) / Double(predictions.count), classes: network.classCount)
   }
 
   /// The smallest N such that the first N of `labels` hold every class in 0..<`classes`, or
