@@ -37,8 +37,9 @@ struct Measure: ParsableCommand {
   @Option(parsing: .unconditional, help: "k, the size of the top subspaces compared in RA2.")
   var rank: Int = 10
 
-  @Option(parsing: .unconditional, help: "Seed of the inputs, test matrices and bootstrap.")
-  var seed: Int = 0
+  /// --seed: the inputs, the test matrices and the bootstrap.
+  @OptionGroup var seedOption: SeedOption
+  var seed: UInt64 { seedOption.seed }
 
   @Option(
     name: .customLong("nc-examples"), parsing: .unconditional,
@@ -51,8 +52,8 @@ struct Measure: ParsableCommand {
   @Option(help: "Write SVG figures (1, 2, 4, 7) to this directory.")
   var figures: String?
 
-  @Flag(help: "Print one JSON object instead of the report.")
-  var json = false
+  @OptionGroup var jsonOption: JSONOption
+  var json: Bool { jsonOption.json }
 
   init() {}
 
@@ -64,7 +65,6 @@ struct Measure: ParsableCommand {
       throw ValidationError("--inputs and --indices cannot be used together")
     }
     guard rank >= 1 else { throw ValidationError("--rank must be at least 1 (got \(rank))") }
-    guard seed >= 0 else { throw ValidationError("--seed must be 0 or more (got \(seed))") }
     if let ncExamples, ncExamples < 0 {
       throw ValidationError("--nc-examples must be 0 or more (got \(ncExamples))")
     }
@@ -116,7 +116,7 @@ struct Measure: ParsableCommand {
     }
     let train = dataset.train
     let labels = train.labels.map(Int.init)
-    var generator = SeededGenerator(seed: UInt64(seed))
+    var generator = SeededGenerator(seed: seed)
     let chosen: [Int]  // positions in `train`, i.e. among the checkpoint's classes
     if let indices {
       chosen = try Self.keptExamples(
@@ -182,7 +182,7 @@ struct Measure: ParsableCommand {
       checkpoint: checkpoint, seed: seed, inputs: chosen.map { dataset.trainFile.positions[$0] },
       seconds: Self.seconds(start.duration(to: clock.now)), stageSeconds: stages,
       measurement: ra, neuralCollapse: nc)
-    return json ? report.json : report.text(blas: BLASEnvironment.current, figures: figures)
+    return json ? try report.json() : report.text(blas: BLASEnvironment.current, figures: figures)
   }
 
   /// The positions in the kept training examples of the examples at `positions` in the training
@@ -282,7 +282,7 @@ struct Measure: ParsableCommand {
     } catch {
       throw UsageError("--figures \(directory): cannot be created (\(error.localizedDescription))")
     }
-    var generator = SeededGenerator(seed: UInt64(seed))
+    var generator = SeededGenerator(seed: seed)
     var files = [
       (
         "figure1-trajectories.svg",

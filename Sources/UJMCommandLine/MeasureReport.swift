@@ -15,7 +15,7 @@ import LinearAlgebra
 /// a bootstrap. `nc` is null only when skipped (--nc-examples 0).
 struct MeasureReport {
   var checkpoint: String
-  var seed: Int
+  var seed: UInt64
   /// The inputs measured, as 0-based positions in the training file.
   var inputs: [Int]
   /// Wall-clock seconds from the start of the command to the report: everything the user waited
@@ -47,107 +47,8 @@ struct MeasureReport {
   /// The text in place of the CI when there are too few inputs.
   var noCIReason: String { "n/a: fewer than \(Self.minimumInputsForCI) inputs" }
 
-  /// A JSON number, or null when not finite.
-  static func number(_ x: Double) -> Any { x.isFinite ? x : NSNull() }
-
-  static func spread(_ s: Spread) -> [String: Any] {
-    ["median": number(s.median), "min": number(s.min), "max": number(s.max)]
-  }
-
-  static func fit(_ f: InverseDepthScaling.Fit) -> [String: Any] {
-    [
-      "slope": number(f.slope), "intercept": number(f.intercept), "r2": number(f.r2),
-      "first_block": f.firstBlock, "last_block": f.lastBlock,
-    ]
-  }
-
-  static func metrics(_ m: NeuralCollapseMetrics, layer: Int, nc4: Double) -> [String: Any] {
-    var out: [String: Any] = [
-      "layer": layer, "nc1": number(m.nc1), "nc2_means": number(m.nc2Means),
-      "means_norm_cv": number(m.meansNormCV), "nc4": number(nc4),
-    ]
-    if let w = m.nc2Classifier { out["nc2_classifier"] = number(w) }
-    if let w = m.classifierNormCV { out["classifier_norm_cv"] = number(w) }
-    if let n = m.nc3 { out["nc3"] = number(n) }
-    return out
-  }
-
-  var object: [String: Any] {
-    let m = measurement
-    let noFit: [String: Any] = [
-      "slope": NSNull(), "intercept": NSNull(), "r2": NSNull(), "first_block": NSNull(),
-      "last_block": NSNull(),
-    ]
-    var ra4: [String: Any] = (m.ra4.all.map(Self.fit) ?? noFit).merging(
-      [
-        "ci95": ci95.map { $0.map(Self.number) as Any } ?? NSNull(),
-        "ci95_note": ci95 == nil && m.ra4.all != nil ? noCIReason as Any : NSNull(),
-        "onset": m.ra4.onset.map { $0 as Any } ?? NSNull(),
-        "bootstrap_resamples": m.ra4.resamples,
-        "live_blocks": m.ra4.liveBlocks, "dead_blocks": m.ra4.deadBlocks,
-        "dead_threshold": Self.number(m.ra4.deadThreshold),
-        "dead_relative_threshold": InverseDepthScaling.deadRelativeThreshold,
-        "dead_jacobians": m.ra4.deadJacobians,
-      ]) { a, _ in a }
-    ra4["from_onset"] = m.ra4.fromOnset.map { Self.fit($0) as Any } ?? NSNull()
-    var out: [String: Any] = [
-      "checkpoint": checkpoint, "seed": seed, "inputs": inputs, "seconds": seconds,
-      "stage_seconds": [
-        "load": stageSeconds.load, "residual_alignment": stageSeconds.residualAlignment,
-        "neural_collapse": stageSeconds.neuralCollapse.map { $0 as Any } ?? NSNull(),
-        "figures": stageSeconds.figures.map { $0 as Any } ?? NSNull(),
-      ],
-      "blocks": m.blocks.map { b in
-        [
-          "index": b.index, "top_singular_values": b.topSingularValues.map(Self.number),
-          "sigma1_per_input": b.sigma1PerInput.map(Self.number), "dead": b.dead,
-        ] as [String: Any]
-      },
-      "ra1": [
-        "pc1_variance_fraction": Self.spread(m.ra1.pc1VarianceFraction),
-        "step_cv": Self.spread(m.ra1.stepCV), "step_cos": Self.spread(m.ra1.stepCos),
-      ],
-      "ra2": [
-        "rank": m.ra2.rank, "diag_fraction": Self.spread(m.ra2.diagFraction),
-        "transposed_diag_fraction": Self.spread(m.ra2.transposedDiagFraction),
-        "random_baseline": Self.spread(m.ra2.randomBaseline),
-        "left_subspace_cosine": Self.spread(m.ra2.leftSubspaceCosine),
-        "right_subspace_cosine": Self.spread(m.ra2.rightSubspaceCosine),
-      ],
-      "ra3": [
-        "classes": m.ra3.classes, "threshold": m.ra3.threshold,
-        "gap": Self.spread(m.ra3.gap), "numerical_rank": Self.spread(m.ra3.numericalRank),
-        "gap_per_block": m.blocks.map { Self.spread($0.gap) },
-        "numerical_rank_per_block": m.blocks.map { Self.spread($0.numericalRank) },
-      ],
-      "ra4": ra4,
-      "svd": [
-        "method": "Algorithm 971", "power_iterations": RandomizedSVD.defaultPowerIterations,
-        "oversampling": RandomizedSVD.defaultOversampling,
-        "triplets_per_jacobian": m.tripletsPerJacobian,
-        "largest_triplet_residual": Self.number(m.largestTripletResidual),
-        "largest_top_k_triplet_residual": Self.number(m.largestTopKTripletResidual),
-      ],
-    ]
-    if let nc = neuralCollapse {
-      out["nc"] =
-        [
-          "samples": nc.samples, "train_accuracy": Self.number(nc.accuracy),
-          "classifier": Self.metrics(nc.last.metrics, layer: nc.last.layer, nc4: nc.last.nc4),
-          "layers": nc.layers.map { Self.metrics($0.metrics, layer: $0.layer, nc4: $0.nc4) },
-        ] as [String: Any]
-    } else {
-      out["nc"] = NSNull()
-    }
-    return out
-  }
-
-  /// The JSON object on one line, keys sorted.
-  var json: String {
-    let data =
-      (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-    return String(decoding: data, as: UTF8.self)
-  }
+  /// The JSON object on one line (the one encoder; keys sorted, non-finite numbers as null).
+  func json() throws -> String { try jsonLine(MeasureJSON(self)) }
 
   static func s(_ x: Double) -> String {
     if !x.isFinite { return "\(x)" }
