@@ -8,14 +8,16 @@ struct Measure: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Measure RA1–RA4 and Neural Collapse of a fully-connected checkpoint.",
     discussion: """
-      Residual Jacobians J_i = ∂F_i/∂h at h_i (evaluation mode, Float64 from the Float32
-      weights) of each input, their top singular triplets by randomized SVD (Algorithm 971,
-      T = 20), and the paper's section 2 metrics, each with its median, min and max over the
-      inputs (the bootstrap CI of RA4's slope needs at least 5 distinct inputs). Neural
-      Collapse is measured over the training examples (--nc-examples) at every layer, in two
-      passes (class means; Σ_W on their span and NC4). Progress goes to stderr. --indices are 0-based positions in the training file (all 60000 examples of
-      Fashion-MNIST), also for a checkpoint trained on a subset of the classes; each must hold an
-      example of one of the checkpoint's classes. The report lists the inputs by these file
+      Residual Jacobians J_i = ∂F_i/∂h at h_i (evaluation mode, Float64 from the Float32 \
+      weights) of each input, their top singular triplets by randomized SVD (Algorithm 971, \
+      T = 20), and the paper's section 2 metrics, each with its median, min and max over the \
+      inputs (the bootstrap CI of RA4's slope needs at least 5 distinct inputs). Neural \
+      Collapse is measured over the training examples (--nc-examples) at every layer, in two \
+      passes (class means; Σ_W on their span and NC4). Progress goes to stderr.
+
+      --indices are 0-based positions in the training file (all 60000 examples of \
+      Fashion-MNIST), also for a checkpoint trained on a subset of the classes; each must hold \
+      an example of one of the checkpoint's classes. The report lists the inputs by these file \
       positions, also when they are drawn with --inputs.
       """)
 
