@@ -184,7 +184,7 @@ struct Measure: ParsableCommand {
       checkpoint: checkpoint, seed: seed, inputs: chosen.map { dataset.trainFile.positions[$0] },
       seconds: Self.seconds(start.duration(to: clock.now)), stageSeconds: stages,
       measurement: ra, neuralCollapse: nc)
-    return json ? try report.json() : report.text(blas: BLASEnvironment.current, figures: figures)
+    return json ? try report.json : report.text(blas: BLASEnvironment.current, figures: figures)
   }
 
   /// The positions in the kept training examples of the examples at `positions` in the training
