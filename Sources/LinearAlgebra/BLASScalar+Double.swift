@@ -8,7 +8,7 @@ private func job(_ c: Character) -> CChar { CChar(UInt8(ascii: c.unicodeScalars.
 extension Double: BLASScalar {
   public static let blasRoutines = BLASRoutines<Double>(
     routinePrefix: "d", gemm: DoubleRoutines.gemm, gemv: DoubleRoutines.gemv,
-    ger: DoubleRoutines.ger,
+    ger: DoubleRoutines.ger, syrk: DoubleRoutines.syrk,
     dot: DoubleRoutines.dot, axpy: DoubleRoutines.axpy, nrm2: DoubleRoutines.nrm2,
     gesdd: DoubleRoutines.gesdd, gesddValues: DoubleRoutines.gesddValues,
     geqrf: DoubleRoutines.geqrf,
@@ -43,6 +43,15 @@ private enum DoubleRoutines {
     a: UnsafeMutablePointer<Double>, lda: Int
   ) {
     cblas_dger(CblasColMajor, blasint(m), blasint(n), alpha, x, 1, y, 1, a, blasint(lda))
+  }
+
+  static func syrk(
+    trans: Bool, n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int, beta: Double,
+    c: UnsafeMutablePointer<Double>, ldc: Int
+  ) {
+    cblas_dsyrk(
+      CblasColMajor, CblasUpper, transpose(trans), blasint(n), blasint(k), alpha, a,
+      blasint(lda), beta, c, blasint(ldc))
   }
 
   static func dot(n: Int, x: UnsafePointer<Double>, y: UnsafePointer<Double>) -> Double {

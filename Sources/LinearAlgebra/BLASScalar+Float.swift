@@ -8,6 +8,7 @@ private func job(_ c: Character) -> CChar { CChar(UInt8(ascii: c.unicodeScalars.
 extension Float: BLASScalar {
   public static let blasRoutines = BLASRoutines<Float>(
     routinePrefix: "s", gemm: FloatRoutines.gemm, gemv: FloatRoutines.gemv, ger: FloatRoutines.ger,
+    syrk: FloatRoutines.syrk,
     dot: FloatRoutines.dot, axpy: FloatRoutines.axpy, nrm2: FloatRoutines.nrm2,
     gesdd: FloatRoutines.gesdd, gesddValues: FloatRoutines.gesddValues, geqrf: FloatRoutines.geqrf,
     orgqr: FloatRoutines.orgqr, getrf: FloatRoutines.getrf, syevd: FloatRoutines.syevd,
@@ -41,6 +42,15 @@ private enum FloatRoutines {
     a: UnsafeMutablePointer<Float>, lda: Int
   ) {
     cblas_sger(CblasColMajor, blasint(m), blasint(n), alpha, x, 1, y, 1, a, blasint(lda))
+  }
+
+  static func syrk(
+    trans: Bool, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, beta: Float,
+    c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    cblas_ssyrk(
+      CblasColMajor, CblasUpper, transpose(trans), blasint(n), blasint(k), alpha, a,
+      blasint(lda), beta, c, blasint(ldc))
   }
 
   static func dot(n: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>) -> Float {

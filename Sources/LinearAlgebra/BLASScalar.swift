@@ -29,6 +29,7 @@ public struct BLASRoutines<Scalar>: Sendable {
   let gemv:
     @Sendable (Bool, Int, Int, Scalar, Pointer, Int, Pointer, Scalar, MutablePointer) -> Void
   let ger: @Sendable (Int, Int, Scalar, Pointer, Pointer, MutablePointer, Int) -> Void
+  let syrk: @Sendable (Bool, Int, Int, Scalar, Pointer, Int, Scalar, MutablePointer, Int) -> Void
   let dot: @Sendable (Int, Pointer, Pointer) -> Scalar
   let axpy: @Sendable (Int, Scalar, Pointer, MutablePointer) -> Void
   let nrm2: @Sendable (Int, Pointer) -> Scalar
@@ -67,6 +68,14 @@ extension BLASScalar {
     a: UnsafeMutablePointer<Self>, lda: Int
   ) {
     blasRoutines.ger(m, n, alpha, x, y, a, lda)
+  }
+  /// `C ← α·A·Aᵀ + β·C` (`α·Aᵀ·A + β·C` when `trans`) on the upper triangle of the n×n `C`,
+  /// column-major; `A` is n×k (k×n when `trans`). The corresponding BLAS routine is `?syrk`.
+  static func _syrk(
+    trans: Bool, n: Int, k: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int, beta: Self,
+    c: UnsafeMutablePointer<Self>, ldc: Int
+  ) {
+    blasRoutines.syrk(trans, n, k, alpha, a, lda, beta, c, ldc)
   }
   /// `xᵀy`. The corresponding BLAS routine is `?dot`.
   static func _dot(n: Int, x: UnsafePointer<Self>, y: UnsafePointer<Self>) -> Self {

@@ -28,8 +28,9 @@ struct Train: ParsableCommand {
   @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Examples per step.")
   var batchSize: Int = 128
 
-  @Option(parsing: .unconditional, help: "Seed of initialisation, shuffling and drop-path.")
-  var seed: UInt64 = 0
+  /// The seed of initialisation, shuffling and drop-path.
+  @OptionGroup var seedOption: SeedOption
+  var seed: UInt64 { seedOption.seed }
 
   @Option(
     parsing: .unconditional,
@@ -78,8 +79,8 @@ struct Train: ParsableCommand {
   @Flag(help: "Continue the run in DIR from its latest complete snapshot (bit for bit).")
   var resume = false
 
-  @Flag(help: "Print a JSON summary.")
-  var json = false
+  @OptionGroup var jsonOption: JSONOption
+  var json: Bool { jsonOption.json }
 
   init() {}
 
@@ -109,6 +110,17 @@ struct Train: ParsableCommand {
       throw ValidationError("--drop-path needs skip connections; --type \(type) has none")
     }
     if let classes { _ = try parseClasses(classes) }
+    // Sized for the default data (70,000 images of 28×28, 10 classes) before any is read.
+    let a = architecture
+    let resources = TrainingResources(
+      architecture: a, inputSize: 784, classCount: 10, batchSize: batchSize, examples: 70_000)
+    do { try resources.check(blocks: a.blocks) } catch {
+      let options =
+        if case .blocks = error { "--blocks \(a.blocks)" } else {
+          "--width \(a.width), --blocks \(a.blocks), --batch-size \(batchSize)"
+        }
+      throw ValidationError("\(options): \(error)")
+    }
     if let snapshotEvery, snapshotEvery < 1 {
       throw ValidationError("--snapshot-every must be at least 1 (got \(snapshotEvery))")
     }
@@ -200,16 +212,20 @@ struct Train: ParsableCommand {
 
     let dataset: ImageClassificationData
     do {
-      let standardisation = resumed.flatMap { c -> (mean: Float, std: Float)? in
-        guard let m = c.0.metadata.inputMean, let s = c.0.metadata.inputStd else { return nil }
-        return (m, s)
-      }
+      let standardisation = resumed?.0.metadata.standardisation
       dataset = try ImageClassificationData(
         directory: data, classes: kept, standardisation: standardisation)
     } catch {
       throw UsageError("--data: \(error)")
     }
 
+    if let (checkpoint, state, snapshot) = resumed {
+      do {
+        try Trainer.checkResumable(
+          model: checkpoint.model, state: state, data: dataset, configuration: configuration,
+          path: snapshot.optimizerPath)
+      } catch { throw UsageError("--resume: \(error)") }
+    }
     let trainer =
       if let (checkpoint, state, _) = resumed {
         Trainer(

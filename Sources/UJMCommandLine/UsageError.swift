@@ -89,11 +89,13 @@ extension UJMCommand {
     }
   }
 
-  /// `ujm <subcommand>: error: <argument-parser's message, first line>`.
+  /// `ujm <subcommand>: error: <argument-parser's message on one line>`.
   static func errorLine(for error: any Error, arguments: [String]) -> String {
     let names = configuration.subcommands.map { $0._commandName }
     let sub = arguments.first.flatMap { names.contains($0) ? $0 : nil }
-    let message = message(for: error).split(separator: "\n").first.map(String.init) ?? ""
+    let message = message(for: error).split(separator: "\n")
+      .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+      .joined(separator: " ")
     return "ujm\(sub.map { " " + $0 } ?? ""): error: \(message)"
   }
 }

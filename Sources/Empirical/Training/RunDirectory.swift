@@ -258,12 +258,13 @@ public struct RunDirectory: Sendable {
   }
 
   /// Commits a snapshot (the four steps above). `keepAs` also keeps the checkpoint under that
-  /// name (e.g. `checkpoint-epoch100.safetensors`). `trace` is called after each step (tests
-  /// use it to time their interruptions).
+  /// name (e.g. `checkpoint-epoch100.safetensors`). `trace` is called after each step with its
+  /// name (`wrote checkpoint`, `wrote optimizer`, `wrote metrics`, `committed`, `published`,
+  /// `cleaned`); an error it throws stops the commit there, as a crash would (tests use it).
   public func commit(
     epoch: Int, step: Int, checkpoint: SafeTensorsFile, optimizer: SafeTensorsFile,
     metricsLines: [String], hyperparameters: TrainingHyperparameters, keepAs: String? = nil,
-    trace: (String) -> Void = { _ in }
+    trace: (String) throws -> Void = { _ in }
   ) throws(RunDirectoryError) {
     let previous = try? manifest()
     let prefix = ".snapshot-\(step)."
@@ -273,12 +274,12 @@ public struct RunDirectory: Sendable {
     )
     do {
       try AtomicFile.write(checkpoint.encoded, to: file(names.checkpoint))
-      trace("wrote checkpoint")
+      try trace("wrote checkpoint")
       try AtomicFile.write(optimizer.encoded, to: file(names.optimizer))
-      trace("wrote optimizer")
+      try trace("wrote optimizer")
       let metrics = metricsLines.map { $0 + "\n" }.joined()
       try AtomicFile.write(Array(metrics.utf8), to: file(names.metrics))
-      trace("wrote metrics")
+      try trace("wrote metrics")
       if let keepAs { try link(names.checkpoint, as: keepAs) }
       let manifest = Manifest(
         format: 1, epoch: epoch, step: step, checkpoint: names.checkpoint,
@@ -286,7 +287,7 @@ public struct RunDirectory: Sendable {
         hyperparameters: hyperparameters)
       try AtomicFile.write(
         try ReportJSON.encode(manifest, pretty: true), to: file(Self.manifestName))
-      trace("committed")
+      try trace("committed")
     } catch let error as AtomicWriteError {
       throw .writeFailed(path: path, reason: error.reason)
     } catch let error as RunDirectoryError {
@@ -295,13 +296,17 @@ public struct RunDirectory: Sendable {
       throw .writeFailed(path: path, reason: reasonText(error))
     }
     try publish(names.checkpoint, names.optimizer, names.metrics)
-    trace("published")
+    try interruptible { try trace("published") }
     if let previous, previous.step != step {
       for name in [previous.checkpoint, previous.optimizer, previous.metrics] {
         unlink(file(name))
       }
     }
-    trace("cleaned")
+    try interruptible { try trace("cleaned") }
+  }
+
+  private func interruptible(_ body: () throws -> Void) throws(RunDirectoryError) {
+    do { try body() } catch { throw .writeFailed(path: path, reason: "interrupted (\(error))") }
   }
 
   /// Makes the plain names point at the current snapshot's files and removes every file no
