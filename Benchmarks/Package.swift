@@ -14,6 +14,7 @@ let benchmarks = [
   "ConvJacobianBenchmark",  // issue 12: matrix-free conv Jacobians + Algorithm 971; accuracy
   // issue 12: measure's Neural Collapse against the D×D path it replaced
   "NeuralCollapseBenchmark",
+  "CompareBenchmark",  // issue 11: ujm compare on 10 pairs, share of time in Jacobians + SVDs
 ]
 
 let package = Package(
@@ -30,6 +31,7 @@ let package = Package(
         .product(name: "UJM", package: "ujm"),
         .product(name: "Empirical", package: "ujm"),
         .product(name: "LinearAlgebra", package: "ujm"),
+        .product(name: "Comparison", package: "ujm"),
       ]
     )
   }

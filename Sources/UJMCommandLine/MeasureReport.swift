@@ -13,9 +13,9 @@ import LinearAlgebra
 /// (slope, intercept, r2, first_block, last_block, ci95) when fewer than 2 blocks are live; ci95
 /// is also null, with `ci95_note` "n/a: fewer than 5 inputs", when there are too few inputs for
 /// a bootstrap. `nc` is null only when skipped (--nc-examples 0).
-struct MeasureReport {
+struct MeasureReport: Encodable {
   var checkpoint: String
-  var seed: Int
+  var seed: UInt64
   /// The inputs measured, as 0-based positions in the training file.
   var inputs: [Int]
   /// Wall-clock seconds from the start of the command to the report: everything the user waited
@@ -47,106 +47,9 @@ struct MeasureReport {
   /// The text in place of the CI when there are too few inputs.
   var noCIReason: String { "n/a: fewer than \(Self.minimumInputsForCI) inputs" }
 
-  /// A JSON number, or null when not finite.
-  static func number(_ x: Double) -> Any { x.isFinite ? x : NSNull() }
-
-  static func spread(_ s: Spread) -> [String: Any] {
-    ["median": number(s.median), "min": number(s.min), "max": number(s.max)]
-  }
-
-  static func fit(_ f: InverseDepthScaling.Fit) -> [String: Any] {
-    [
-      "slope": number(f.slope), "intercept": number(f.intercept), "r2": number(f.r2),
-      "first_block": f.firstBlock, "last_block": f.lastBlock,
-    ]
-  }
-
-  static func metrics(_ m: NeuralCollapseMetrics, layer: Int, nc4: Double) -> [String: Any] {
-    var out: [String: Any] = [
-      "layer": layer, "nc1": number(m.nc1), "nc2_means": number(m.nc2Means),
-      "means_norm_cv": number(m.meansNormCV), "nc4": number(nc4),
-    ]
-    if let w = m.nc2Classifier { out["nc2_classifier"] = number(w) }
-    if let w = m.classifierNormCV { out["classifier_norm_cv"] = number(w) }
-    if let n = m.nc3 { out["nc3"] = number(n) }
-    return out
-  }
-
-  var object: [String: Any] {
-    let m = measurement
-    let noFit: [String: Any] = [
-      "slope": NSNull(), "intercept": NSNull(), "r2": NSNull(), "first_block": NSNull(),
-      "last_block": NSNull(),
-    ]
-    var ra4: [String: Any] = (m.ra4.all.map(Self.fit) ?? noFit).merging(
-      [
-        "ci95": ci95.map { $0.map(Self.number) as Any } ?? NSNull(),
-        "ci95_note": ci95 == nil && m.ra4.all != nil ? noCIReason as Any : NSNull(),
-        "onset": m.ra4.onset.map { $0 as Any } ?? NSNull(),
-        "bootstrap_resamples": m.ra4.resamples,
-        "live_blocks": m.ra4.liveBlocks, "dead_blocks": m.ra4.deadBlocks,
-        "dead_threshold": Self.number(m.ra4.deadThreshold),
-        "dead_relative_threshold": InverseDepthScaling.deadRelativeThreshold,
-        "dead_jacobians": m.ra4.deadJacobians, "excluded_blocks": m.ra4.excludedBlocks,
-      ]) { a, _ in a }
-    ra4["from_onset"] = m.ra4.fromOnset.map { Self.fit($0) as Any } ?? NSNull()
-    var out: [String: Any] = [
-      "checkpoint": checkpoint, "seed": seed, "inputs": inputs, "seconds": seconds,
-      "stage_seconds": [
-        "load": stageSeconds.load, "residual_alignment": stageSeconds.residualAlignment,
-        "neural_collapse": stageSeconds.neuralCollapse.map { $0 as Any } ?? NSNull(),
-        "figures": stageSeconds.figures.map { $0 as Any } ?? NSNull(),
-      ],
-      "blocks": m.blocks.map { b in
-        [
-          "index": b.index, "top_singular_values": b.topSingularValues.map(Self.number),
-          "sigma1_per_input": b.sigma1PerInput.map(Self.number), "dead": b.dead,
-        ] as [String: Any]
-      },
-      "ra1": [
-        "pc1_variance_fraction": Self.spread(m.ra1.pc1VarianceFraction),
-        "step_cv": Self.spread(m.ra1.stepCV), "step_cos": Self.spread(m.ra1.stepCos),
-      ],
-      "ra2": [
-        "rank": m.ra2.rank, "diag_fraction": Self.spread(m.ra2.diagFraction),
-        "transposed_diag_fraction": Self.spread(m.ra2.transposedDiagFraction),
-        "random_baseline": Self.spread(m.ra2.randomBaseline),
-        "left_subspace_cosine": Self.spread(m.ra2.leftSubspaceCosine),
-        "right_subspace_cosine": Self.spread(m.ra2.rightSubspaceCosine),
-      ],
-      "ra3": [
-        "classes": m.ra3.classes, "threshold": m.ra3.threshold,
-        "gap": Self.spread(m.ra3.gap), "numerical_rank": Self.spread(m.ra3.numericalRank),
-        "gap_per_block": m.blocks.map { Self.spread($0.gap) },
-        "numerical_rank_per_block": m.blocks.map { Self.spread($0.numericalRank) },
-      ],
-      "ra4": ra4,
-      "svd": [
-        "method": "Algorithm 971", "power_iterations": RandomizedSVD.defaultPowerIterations,
-        "oversampling": RandomizedSVD.defaultOversampling,
-        "triplets_per_jacobian": m.tripletsPerJacobian,
-        "largest_triplet_residual": Self.number(m.largestTripletResidual),
-        "largest_top_k_triplet_residual": Self.number(m.largestTopKTripletResidual),
-      ],
-    ]
-    if let nc = neuralCollapse {
-      out["nc"] =
-        [
-          "samples": nc.samples, "train_accuracy": Self.number(nc.accuracy),
-          "classifier": Self.metrics(nc.last.metrics, layer: nc.last.layer, nc4: nc.last.nc4),
-          "layers": nc.layers.map { Self.metrics($0.metrics, layer: $0.layer, nc4: $0.nc4) },
-        ] as [String: Any]
-    } else {
-      out["nc"] = NSNull()
-    }
-    return out
-  }
-
-  /// The JSON object on one line, keys sorted.
+  /// The JSON object on one line (the one encoder: keys sorted, non-finite numbers as null).
   var json: String {
-    let data =
-      (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-    return String(decoding: data, as: UTF8.self)
+    get throws { try jsonLine(self) }
   }
 
   static func s(_ x: Double) -> String {
@@ -268,5 +171,195 @@ struct MeasureReport {
         + "; BLAS core \(blas.core), \(blas.threads) threads)")
     if let figures { lines.append("figures written to \(figures)") }
     return lines.joined(separator: "\n")
+  }
+}
+
+// MARK: - JSON
+
+extension MeasureReport {
+  enum CodingKeys: String, CodingKey {
+    case checkpoint, seed, inputs, seconds, blocks, ra1, ra2, ra3, ra4, svd, nc
+    case stageSeconds = "stage_seconds"
+  }
+
+  func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    let m = measurement
+    try c.encode(checkpoint, forKey: .checkpoint)
+    try c.encode(seed, forKey: .seed)
+    try c.encode(inputs, forKey: .inputs)
+    try c.encode(seconds, forKey: .seconds)
+    try c.encode(stageSeconds, forKey: .stageSeconds)
+    try c.encode(
+      m.blocks.map {
+        BlockJSON(
+          index: $0.index, top_singular_values: $0.topSingularValues,
+          sigma1_per_input: $0.sigma1PerInput, dead: $0.dead)
+      }, forKey: .blocks)
+    try c.encode(
+      RA1JSON(
+        pc1_variance_fraction: m.ra1.pc1VarianceFraction, step_cv: m.ra1.stepCV,
+        step_cos: m.ra1.stepCos), forKey: .ra1)
+    try c.encode(
+      RA2JSON(
+        rank: m.ra2.rank, diag_fraction: m.ra2.diagFraction,
+        transposed_diag_fraction: m.ra2.transposedDiagFraction,
+        random_baseline: m.ra2.randomBaseline, left_subspace_cosine: m.ra2.leftSubspaceCosine,
+        right_subspace_cosine: m.ra2.rightSubspaceCosine), forKey: .ra2)
+    try c.encode(
+      RA3JSON(
+        classes: m.ra3.classes, threshold: m.ra3.threshold, gap: m.ra3.gap,
+        numerical_rank: m.ra3.numericalRank, gap_per_block: m.blocks.map(\.gap),
+        numerical_rank_per_block: m.blocks.map(\.numericalRank)), forKey: .ra3)
+    try c.encode(
+      RA4JSON(
+        fit: m.ra4.all.map(FitJSON.init), ci95: ci95,
+        ci95_note: ci95 == nil && m.ra4.all != nil ? noCIReason : nil, onset: m.ra4.onset,
+        bootstrap_resamples: m.ra4.resamples, live_blocks: m.ra4.liveBlocks,
+        dead_blocks: m.ra4.deadBlocks, dead_threshold: m.ra4.deadThreshold,
+        dead_relative_threshold: InverseDepthScaling.deadRelativeThreshold,
+        dead_jacobians: m.ra4.deadJacobians, excluded_blocks: m.ra4.excludedBlocks,
+        from_onset: m.ra4.fromOnset.map(FitJSON.init)),
+      forKey: .ra4)
+    try c.encode(
+      SVDJSON(
+        method: "Algorithm 971", power_iterations: RandomizedSVD.defaultPowerIterations,
+        oversampling: RandomizedSVD.defaultOversampling,
+        triplets_per_jacobian: m.tripletsPerJacobian,
+        largest_triplet_residual: m.largestTripletResidual,
+        largest_top_k_triplet_residual: m.largestTopKTripletResidual), forKey: .svd)
+    try c.encode(
+      neuralCollapse.map { nc in
+        NCJSON(
+          samples: nc.samples, train_accuracy: nc.accuracy,
+          classifier: NCLayerJSON(nc.last),
+          layers: nc.layers.map(NCLayerJSON.init))
+      }, forKey: .nc)
+  }
+}
+
+extension MeasureReport.StageSeconds: Encodable {
+  enum CodingKeys: String, CodingKey {
+    case load, figures
+    case residualAlignment = "residual_alignment"
+    case neuralCollapse = "neural_collapse"
+  }
+
+  func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(load, forKey: .load)
+    try c.encode(residualAlignment, forKey: .residualAlignment)
+    try c.encode(neuralCollapse, forKey: .neuralCollapse)  // null when skipped
+    try c.encode(figures, forKey: .figures)
+  }
+}
+
+// The report's nested objects, with the JSON's own (snake_case) names.
+private struct BlockJSON: Encodable {
+  var index: Int
+  var top_singular_values: [Double]
+  var sigma1_per_input: [Double]
+  var dead: Bool
+}
+
+private struct RA1JSON: Encodable {
+  var pc1_variance_fraction, step_cv, step_cos: Spread
+}
+
+private struct RA2JSON: Encodable {
+  var rank: Int
+  var diag_fraction, transposed_diag_fraction, random_baseline: Spread
+  var left_subspace_cosine, right_subspace_cosine: Spread
+}
+
+private struct RA3JSON: Encodable {
+  var classes: Int
+  var threshold: Double
+  var gap, numerical_rank: Spread
+  var gap_per_block, numerical_rank_per_block: [Spread]
+}
+
+private struct FitJSON: Encodable {
+  var slope, intercept, r2: Double
+  var first_block, last_block: Int
+
+  init(_ f: InverseDepthScaling.Fit) {
+    slope = f.slope
+    intercept = f.intercept
+    r2 = f.r2
+    first_block = f.firstBlock
+    last_block = f.lastBlock
+  }
+}
+
+/// RA4: the fit's fields at the top level (null when fewer than 2 blocks are live), then the rest.
+private struct RA4JSON: Encodable {
+  var fit: FitJSON?
+  var ci95: [Double]?
+  var ci95_note: String?
+  var onset: Int?
+  var bootstrap_resamples: Int
+  var live_blocks, dead_blocks: [Int]
+  var dead_threshold, dead_relative_threshold: Double
+  var dead_jacobians: Int
+  /// Blocks with a rectangular Jacobian (Type 3's block 9), left out of RA2 and RA4.
+  var excluded_blocks: [Int]
+  var from_onset: FitJSON?
+
+  enum CodingKeys: String, CodingKey {
+    case slope, intercept, r2, first_block, last_block, ci95, ci95_note, onset
+    case bootstrap_resamples, live_blocks, dead_blocks, dead_threshold, dead_relative_threshold
+    case dead_jacobians, excluded_blocks, from_onset
+  }
+
+  func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(fit?.slope, forKey: .slope)
+    try c.encode(fit?.intercept, forKey: .intercept)
+    try c.encode(fit?.r2, forKey: .r2)
+    try c.encode(fit?.first_block, forKey: .first_block)
+    try c.encode(fit?.last_block, forKey: .last_block)
+    try c.encode(ci95, forKey: .ci95)
+    try c.encode(ci95_note, forKey: .ci95_note)
+    try c.encode(onset, forKey: .onset)
+    try c.encode(bootstrap_resamples, forKey: .bootstrap_resamples)
+    try c.encode(live_blocks, forKey: .live_blocks)
+    try c.encode(dead_blocks, forKey: .dead_blocks)
+    try c.encode(dead_threshold, forKey: .dead_threshold)
+    try c.encode(dead_relative_threshold, forKey: .dead_relative_threshold)
+    try c.encode(dead_jacobians, forKey: .dead_jacobians)
+    try c.encode(excluded_blocks, forKey: .excluded_blocks)
+    try c.encode(from_onset, forKey: .from_onset)
+  }
+}
+
+private struct SVDJSON: Encodable {
+  var method: String
+  var power_iterations, oversampling, triplets_per_jacobian: Int
+  var largest_triplet_residual, largest_top_k_triplet_residual: Double
+}
+
+private struct NCJSON: Encodable {
+  var samples: Int
+  var train_accuracy: Double
+  var classifier: NCLayerJSON
+  var layers: [NCLayerJSON]
+}
+
+/// One layer's NC metrics; the classifier's own (NC2 of W, NC3) only where they exist.
+private struct NCLayerJSON: Encodable {
+  var layer: Int
+  var nc1, nc2_means, means_norm_cv, nc4: Double
+  var nc2_classifier, classifier_norm_cv, nc3: Double?
+
+  init(_ l: NeuralCollapseMeasurement.Layer) {
+    layer = l.layer
+    nc1 = l.metrics.nc1
+    nc2_means = l.metrics.nc2Means
+    means_norm_cv = l.metrics.meansNormCV
+    nc4 = l.nc4
+    nc2_classifier = l.metrics.nc2Classifier
+    classifier_norm_cv = l.metrics.classifierNormCV
+    nc3 = l.metrics.nc3
   }
 }

@@ -199,7 +199,8 @@ for i in 0..<min(type5aBlocks, type5a.depth) {
   worstSameSeed = max(worstSameSeed, sameSeed)
   progress("5a block \(i + 1): σ₁ \(exact[0]), σ₁₀ \(exact[9]), σ₁₁ \(exact[10]), σ₂₁ \(exact[20])")
   worstEstimate = max(worstEstimate, (r.error?.estimate ?? .nan) / exact[0])
-  progress("5a block \(i + 1): top-10 relative difference \(error), same-seed dense 971 \(sameSeed)")
+  progress(
+    "5a block \(i + 1): top-10 relative difference \(error), same-seed dense 971 \(sameSeed)")
 }
 report(
   String(
