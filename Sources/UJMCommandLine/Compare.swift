@@ -90,7 +90,12 @@ struct Compare: ParsableCommand {
     let start = clock.now
     let seed = seedOption.seed
     let loaded = try CheckpointWithData(checkpoint: checkpoint, data: data)
-    let (model, dataset) = (loaded.checkpoint.model, loaded.dataset)
+    guard let model = loaded.checkpoint.network.fullyConnected else {
+      throw UsageError(
+        "--checkpoint: \(checkpoint) is a convolutional network; ujm compare takes a "
+          + "fully-connected checkpoint (Types 1, 4a, 4b)")
+    }
+    let dataset = loaded.dataset
     guard model.classCount == 2 else {
       throw UsageError(
         "--checkpoint: \(checkpoint) has \(model.classCount) classes; ujm compare needs a binary "
