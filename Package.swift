@@ -10,11 +10,13 @@ let package = Package(
     .library(name: "Empirical", targets: ["Empirical"]),
     .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
     .library(name: "UJMCommandLine", targets: ["UJMCommandLine"]),
+    .library(name: "Sweeps", targets: ["Sweeps"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
     .package(url: "https://github.com/attaswift/BigInt", from: "6.0.0"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
   ],
   targets: [
     // MARK: - Public API
@@ -25,7 +27,7 @@ let package = Package(
     .target(
       name: "UJMCommandLine",
       dependencies: [
-        "UJM", "Empirical", "LinearAlgebra",
+        "UJM", "Empirical", "LinearAlgebra", "Sweeps",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -40,6 +42,11 @@ let package = Package(
     .target(
       name: "Empirical",
       dependencies: ["LinearAlgebra", "CZlib"]
+    ),
+    // Sweeps: specs, run directories, executors (local, Slurm) and reports over many runs.
+    .target(
+      name: "Sweeps",
+      dependencies: ["Empirical", .product(name: "Yams", package: "Yams")]
     ),
     .target(
       name: "LinearAlgebra",
@@ -81,6 +88,10 @@ let package = Package(
     .testTarget(
       name: "EmpiricalTests",
       dependencies: ["Empirical", "LinearAlgebra", "TestSupport"]
+    ),
+    .testTarget(
+      name: "SweepsTests",
+      dependencies: ["Sweeps", "Empirical", "TestSupport"]
     ),
     .testTarget(
       name: "CLITests",

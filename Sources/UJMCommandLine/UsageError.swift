@@ -25,11 +25,11 @@ func reportingUsageErrors(command: String = "", _ body: () throws -> Void) throw
 
 /// Writes `data` to `path` atomically: a temporary file in the same directory, then a rename, so
 /// that an interrupted write leaves any earlier file intact.
-func writeAtomically(_ data: Data, to path: String) throws {
+func writeAtomically(_ data: Data, to path: String, option: String = "--output") throws {
   let url = URL(fileURLWithPath: path)
   do {
     try data.write(to: url, options: .atomic)
   } catch {
-    throw UsageError("--output \(path): cannot be written (\(error.localizedDescription))")
+    throw UsageError("\(option) \(path): cannot be written (\(error.localizedDescription))")
   }
 }

@@ -6,11 +6,11 @@ public struct AtomicWriteError: Error, Sendable, Equatable {
 }
 
 /// Writing a file so that readers see either the old contents or the new, never a partial file.
-enum AtomicFile {
+public enum AtomicFile {
   /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
   /// `beforeRename` runs between the two steps (tests use it to simulate an interruption); if it
   /// throws, the temporary file is removed and `path` is untouched.
-  static func write(
+  public static func write(
     _ bytes: [UInt8], to path: String, beforeRename: () throws -> Void = {}
   ) throws(AtomicWriteError) {
     let url = URL(fileURLWithPath: path)
