@@ -86,10 +86,15 @@ public struct RunDirectory: Sendable {
     return try? JSONDecoder().decode(RunFailure.self, from: data)
   }
 
-  /// The last non-empty line of `log.txt` (progress bars' carriage returns split lines too).
+  /// The last line of `log.txt` that says "error" (argument-parser follows its error with a
+  /// usage hint), else its last non-empty line. Progress bars' carriage returns split lines.
   public var lastLogLine: String? {
     guard let data = FileManager.default.contents(atPath: log) else { return nil }
-    return Self.lastLine(of: String(decoding: data, as: UTF8.self))
+    let text = String(decoding: data, as: UTF8.self)
+    let lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" })
+      .filter { !$0.hasPrefix("[") && !$0.hasPrefix("$ ") }
+    return lines.last { $0.localizedCaseInsensitiveContains("error") }.map(String.init)
+      ?? Self.lastLine(of: text)
   }
 
   static func lastLine(of text: String) -> String? {
