@@ -9,6 +9,10 @@ extension SweepSpec {
     let root: Node?
     do {
       root = try Yams.compose(yaml: text)
+    } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
+      throw SpecError(
+        line: context.mark.line, key: duplicates.sorted().joined(separator: ", "),
+        problem: "given twice")
     } catch let error as YamlError {
       throw SpecError(line: Self.line(of: error), key: "", problem: "not valid YAML (\(error))")
     } catch {

@@ -45,6 +45,7 @@ struct RunLockTests {
     holder.arguments = [p, "sleep", "20"]
     try holder.run()
     defer {
+      for child in children(of: holder.processIdentifier) { kill(child, SIGKILL) }
       holder.terminate()
       holder.waitUntilExit()
     }

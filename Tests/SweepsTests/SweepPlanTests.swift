@@ -25,7 +25,7 @@ struct SweepPlanTests {
     let b = SweepPlan(spec: try spec(text), directory: "sw")
     #expect(a.runs == b.runs)
     // Pinned: a change here moves every existing sweep's runs to new directories.
-    #expect(a.runs.map(\.directory) == ["sw/runs/0-04b03c1d", "sw/runs/1-fa24cc25"])
+    #expect(a.runs.map(\.directory) == ["sw/runs/0-287bb3da", "sw/runs/1-02407065"])
   }
 
   @Test func hashIgnoresKeyOrderButNotValues() throws {

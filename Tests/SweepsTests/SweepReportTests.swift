@@ -13,7 +13,6 @@ struct SweepReportTests {
       yaml: "base: {epochs: 1}\naxes:\n  type: [4a, 4b]\n  seed: [0, 1, 2]\nmeasure: {rank: 2}\n",
       name: "synthetic")
     let plan = SweepPlan(spec: spec, directory: temporaryDirectory("sweep-report"))
-    let encoder = JSONEncoder()
     for run in plan.runs {
       let dir = RunDirectory(path: run.directory)
       try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
@@ -21,12 +20,14 @@ struct SweepReportTests {
       let typeB = run.value(of: "type") == "4b"
       if typeB && seed == 2 { continue }  // one run never started: pending
       // test accuracy 0.80, 0.82, 0.84 for 4a; RA2 0.3 + 0.1·seed for 4a, 0.1 for 4b.
-      let metrics = EpochMetrics(
-        epoch: 1, steps: 10, epochSteps: 10, lr: 0.1, trainLoss: 0.5, trainAccuracy: 0.9,
-        testLoss: 0.6, testAccuracy: (typeB ? 0.70 : 0.80) + 0.02 * seed, seconds: 1,
-        samplesPerSecond: 1)
-      try (String(decoding: try encoder.encode(metrics), as: UTF8.self) + "\n")
-        .write(toFile: dir.metrics, atomically: true, encoding: .utf8)
+      let metrics: [String: Any] = [
+        "epoch": 1, "steps": 10, "epoch_steps": 10, "lr": 0.1, "train_loss": 0.5,
+        "train_accuracy": 0.9, "test_loss": 0.6,
+        "test_accuracy": (typeB ? 0.70 : 0.80) + 0.02 * seed, "seconds": 1,
+        "samples_per_second": 1,
+      ]
+      try (String(decoding: try JSONSerialization.data(withJSONObject: metrics), as: UTF8.self)
+        + "\n").write(toFile: dir.metrics, atomically: true, encoding: .utf8)
       let measure: [String: Any] = [
         "ra2": ["diag_fraction": ["median": typeB ? 0.1 : 0.3 + 0.1 * seed, "min": 0, "max": 1]],
         "ra4": ["slope": 1.5, "r2": 0.9, "dead_blocks": [3]],
