@@ -9,6 +9,7 @@ let package = Package(
     .library(name: "UJM", targets: ["UJM"]),
     .library(name: "Empirical", targets: ["Empirical"]),
     .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
+    .library(name: "Comparison", targets: ["Comparison"]),
     .library(name: "UJMCommandLine", targets: ["UJMCommandLine"]),
     .library(name: "Sweeps", targets: ["Sweeps"]),
   ],
@@ -27,7 +28,7 @@ let package = Package(
     .target(
       name: "UJMCommandLine",
       dependencies: [
-        "UJM", "Empirical", "LinearAlgebra", "Sweeps",
+        "UJM", "Empirical", "LinearAlgebra", "Comparison", "Sweeps",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -43,10 +44,15 @@ let package = Package(
       name: "Empirical",
       dependencies: ["LinearAlgebra", "CZlib"]
     ),
+    // Theory against trained networks: needs both the UJM and the empirical side.
+    .target(
+      name: "Comparison",
+      dependencies: ["UJM", "Empirical", "LinearAlgebra"]
+    ),
     // Sweeps: specs, run directories, executors (local, Slurm) and reports over many runs.
     .target(
       name: "Sweeps",
-      dependencies: ["Empirical", .product(name: "Yams", package: "Yams")]
+      dependencies: ["Empirical", "LinearAlgebra", .product(name: "Yams", package: "Yams")]
     ),
     .target(
       name: "LinearAlgebra",
@@ -65,7 +71,7 @@ let package = Package(
       name: "CLAPACKE", pkgConfig: "lapacke",
       providers: [.apt(["liblapacke-dev", "pkgconf"])]
     ),
-    // GSL's pkg-config file adds -lgslcblas; OpenBLAS provides CBLAS instead (C-INTEROP.md).
+    // GSL's pkg-config file adds -lgslcblas; OpenBLAS provides CBLAS instead (docs/C-INTEROP.md).
     .systemLibrary(name: "CGSL", providers: [.apt(["libgsl-dev"])]),
     .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 
@@ -90,12 +96,16 @@ let package = Package(
       dependencies: ["Empirical", "LinearAlgebra", "TestSupport"]
     ),
     .testTarget(
+      name: "ComparisonTests",
+      dependencies: ["Comparison", "Empirical", "LinearAlgebra", "TestSupport"]
+    ),
+    .testTarget(
       name: "SweepsTests",
       dependencies: ["Sweeps", "Empirical", "TestSupport"]
     ),
     .testTarget(
       name: "CLITests",
-      dependencies: ["UJMCommandLine", "UJM", "TestSupport"]
+      dependencies: ["UJMCommandLine", "UJM", "Empirical", "TestSupport"]
     ),
   ]
 )

@@ -12,7 +12,7 @@ public struct NumPyArray: Sendable, Equatable {
   public var values: [Double]
 
   public init(shape: [Int], values: [Double]) {
-    precondition(shape.reduce(1, *) == values.count, "shape does not match the value count")
+    precondition(shape.checkedProduct == values.count, "shape does not match the value count")
     self.shape = shape
     self.values = values
   }
@@ -52,7 +52,8 @@ public struct NumPyArray: Sendable, Equatable {
       headerStart = 10
     case 2, 3:
       guard bytes.count >= 12 else { throw fail("truncated header") }
-      headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+      headerLength =
+        Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
       headerStart = 12
     default:
       throw fail("unsupported .npy format version \(major)")
@@ -93,14 +94,16 @@ public struct NumPyArray: Sendable, Equatable {
     default:
       throw fail("dtype '\(descr)' is not float64 or float32")
     }
-    let count = dims.reduce(1, *)
+    guard let count = dims.checkedProduct, let needed = count.checkedMultiplied(by: width) else {
+      throw fail("shape \(shapeText) has more elements than fit in memory (the count overflows)")
+    }
     let start = headerStart + headerLength
     let available = bytes.count - start
-    guard available == count * width else {
+    guard available == needed else {
       throw fail(
-        available < count * width
-          ? "truncated data: shape \(dims) needs \(count * width) bytes, found \(available)"
-          : "\(available - count * width) unexpected bytes after the data")
+        available < needed
+          ? "truncated data: shape \(dims) needs \(needed) bytes, found \(available)"
+          : "\(available - needed) unexpected bytes after the data")
     }
     var raw = [Double](repeating: 0, count: count)
     for k in 0..<count {
@@ -128,14 +131,15 @@ public struct NumPyArray: Sendable, Equatable {
   public init(contentsOf url: URL) throws(NumPyFormatError) {
     let data: Data
     do { data = try Data(contentsOf: url) } catch {
-      throw NumPyFormatError(file: url.path, problem: "cannot be read (\(error.localizedDescription))")
+      throw NumPyFormatError(file: url.path, problem: "cannot be read (\(reasonText(error)))")
     }
     try self.init(npyData: data, name: url.path)
   }
 
   /// The `.npy` version 1.0 bytes of this array as little-endian float64, C order.
   public var npyData: Data {
-    let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(\(shape.map(String.init).joined(separator: ", ")))"
+    let shapeText =
+      shape.count == 1 ? "(\(shape[0]),)" : "(\(shape.map(String.init).joined(separator: ", ")))"
     var header = "{'descr': '<f8', 'fortran_order': False, 'shape': \(shapeText), }"
     let unpadded = 10 + header.utf8.count + 1
     header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"

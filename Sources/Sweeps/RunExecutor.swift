@@ -2,7 +2,7 @@
 // interrupted run resumes where it stopped; each step is a separate `ujm` process, so a crash or
 // kill of one leaves the run directory readable and the next attempt can pick it up.
 
-import Empirical
+import LinearAlgebra
 import Foundation
 
 /// Why `sweep run` could not run a run (as opposed to a step that failed).
@@ -27,14 +27,16 @@ public enum RunOutcome: Sendable, Equatable {
   /// Every step succeeded and the completion marker is written.
   case completed
   /// A step failed; `failed.json` records it.
-  case failed(RunFailure)
+  case failed(StepFailure)
 }
 
 /// Executes one planned run by running `ujm train` and `ujm measure` as child processes.
 ///
 /// Steps, each skipped when its result is already there:
-/// 1. `ujm train <options> --output RUNDIR --json [--resume]` (`--resume` when a checkpoint is
-///    there) → `train.json`, its summary, written only after it exits 0;
+/// 1. `ujm train <options> --output RUNDIR --json --resume` → `train.json`, its summary (the
+///    last line of its stdout), written only after it exits 0. `train --resume` continues from
+///    the directory's latest complete snapshot, starts afresh when there is none, and refuses
+///    changed hyper-parameters, so it is right for a first attempt and for every retry;
 /// 2. for each snapshot epoch E, `ujm measure --checkpoint RUNDIR/checkpoint-epochE.safetensors`
 ///    → `measure-epochE.json`;
 /// 3. `ujm measure --checkpoint RUNDIR --json <measure options>` → `measure.json`;
@@ -87,7 +89,7 @@ public struct RunExecutor: Sendable {
   /// Runs `run` of `spec`: skips it when complete, resumes it when interrupted; throws when it
   /// cannot start (another process holds it); returns `.failed` when a step fails.
   public func execute(_ run: PlannedRun, of spec: SweepSpec) throws(RunError) -> RunOutcome {
-    let dir = RunDirectory(path: run.directory)
+    let dir = SweepRunDirectory(path: run.directory)
     if dir.status == .complete { return .skipped }
     do {
       try FileManager.default.createDirectory(
@@ -103,12 +105,11 @@ public struct RunExecutor: Sendable {
     let label = "run \(run.index) (\(run.settingsText))"
 
     if !dir.exists(dir.trainSummary) {
-      let resume = dir.exists(dir.checkpoint)
-      progress("\(label): \(resume ? "resuming training" : "training")")
-      let args = Self.trainArguments(run, snapshots: spec.snapshots, resume: resume)
+      progress("\(label): \(dir.exists(dir.checkpoint) ? "resuming training" : "training")")
+      let args = Self.trainArguments(run, snapshots: spec.snapshots, resume: true)
       let result = try step("train", args, dir)
       guard result.status == 0 else { return try fail(dir, "train", result.status) }
-      try writeOutput(result.stdout, to: dir.trainSummary)
+      try writeOutput(Self.lastLine(result.stdout), to: dir.trainSummary)
     }
     if let options = spec.measure {
       for epoch in spec.snapshots where !dir.exists(dir.measurement(epoch: epoch)) {
@@ -118,14 +119,14 @@ public struct RunExecutor: Sendable {
         guard result.status == 0 else {
           return try fail(dir, "measure epoch \(epoch)", result.status)
         }
-        try writeOutput(result.stdout, to: dir.measurement(epoch: epoch))
+        try writeOutput(Self.lastLine(result.stdout), to: dir.measurement(epoch: epoch))
       }
       if !dir.exists(dir.measurement) {
         progress("\(label): measuring")
         let args = Self.measureArguments(checkpoint: dir.checkpoint, options: options)
         let result = try step("measure", args, dir)
         guard result.status == 0 else { return try fail(dir, "measure", result.status) }
-        try writeOutput(result.stdout, to: dir.measurement)
+        try writeOutput(Self.lastLine(result.stdout), to: dir.measurement)
       }
     }
     let settings = Dictionary(uniqueKeysWithValues: run.settings.map { ($0.key, $0.value) })
@@ -138,14 +139,20 @@ public struct RunExecutor: Sendable {
     return .completed
   }
 
-  private func fail(_ dir: RunDirectory, _ step: String, _ status: Int32) throws(RunError)
+  private func fail(_ dir: SweepRunDirectory, _ step: String, _ status: Int32) throws(RunError)
     -> RunOutcome
   {
-    let failure = RunFailure(step: step, exitStatus: status, lastLogLine: dir.lastLogLine)
+    let failure = StepFailure(step: step, exitStatus: status, lastLogLine: dir.lastLogLine)
     try dir.write(failure, to: dir.failure)
     progress(
       "run \(dir.path): \(step) failed (exit status \(status)): \(failure.lastLogLine ?? "")")
     return .failed(failure)
+  }
+
+  /// The last non-empty line of a step's stdout (its JSON report), with a newline.
+  static func lastLine(_ data: Data) -> Data {
+    let text = String(decoding: data, as: UTF8.self)
+    return Data(((SweepRunDirectory.lastLine(of: text) ?? "") + "\n").utf8)
   }
 
   private func writeOutput(_ data: Data, to path: String) throws(RunError) {
@@ -157,7 +164,7 @@ public struct RunExecutor: Sendable {
   }
 
   /// Runs `ujm <args>` with standard error appended to `log.txt`; returns its status and stdout.
-  private func step(_ name: String, _ args: [String], _ dir: RunDirectory) throws(RunError)
+  private func step(_ name: String, _ args: [String], _ dir: SweepRunDirectory) throws(RunError)
     -> (status: Int32, stdout: Data)
   {
     dir.appendLog("$ ujm " + args.joined(separator: " "))

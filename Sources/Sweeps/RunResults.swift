@@ -39,9 +39,9 @@ public struct RunResults: Sendable, Equatable {
 
   /// Reads `dir`: the last line of `metrics.jsonl` (or `train.json` when no epoch ran), then
   /// `measure.json` and the snapshots' `measure-epoch<E>.json`.
-  public init(directory dir: RunDirectory, snapshots epochs: [Int]) {
+  public init(directory dir: SweepRunDirectory, snapshots epochs: [Int]) {
     if let data = FileManager.default.contents(atPath: dir.metrics),
-      let line = RunDirectory.lastLine(of: String(decoding: data, as: UTF8.self)),
+      let line = SweepRunDirectory.lastLine(of: String(decoding: data, as: UTF8.self)),
       let m = try? JSONDecoder().decode(EpochMetrics.self, from: Data(line.utf8))
     {
       metrics = [

@@ -1,4 +1,5 @@
 import Empirical
+import LinearAlgebra
 import Foundation
 
 /// The counterfactual figures of a sweep: a metric against a swept variable, one line per

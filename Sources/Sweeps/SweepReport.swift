@@ -73,7 +73,7 @@ public struct SweepReport: Sendable, Encodable {
     directory = plan.directory
     axes = plan.spec.axes.map(\.key)
     runs = plan.runs.map { run in
-      let dir = RunDirectory(path: run.directory)
+      let dir = SweepRunDirectory(path: run.directory)
       let status = dir.status
       let results =
         status == .complete

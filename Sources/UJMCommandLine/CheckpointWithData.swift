@@ -34,34 +34,26 @@ struct CheckpointWithData {
     }
     let model = checkpoint.model
     let classes = checkpoint.metadata.classes
-    if let classes {
-      guard classes.count == model.classCount,
-        classes.allSatisfy({ (0..<ImageClassificationData.fullClassCount).contains($0) }),
-        Set(classes).count == classes.count
-      else {
-        throw UsageError(
-          "--checkpoint: \(path): metadata classes '\(classes)' do not fit the "
-            + "\(model.classCount) outputs of cls.weight")
-      }
-    } else if model.classCount != ImageClassificationData.fullClassCount {
+    if let classes, classes.count != model.classCount {
       throw UsageError(
-        "--checkpoint: \(path): \(model.classCount) outputs but no 'classes' "
-          + "metadata to say which classes they are")
+        "--checkpoint: \(path): metadata classes '\(classes)' do not fit the "
+          + "\(model.classCount) outputs of cls.weight")
     }
-    let standardisation: (mean: Float, std: Float)? =
-      if let m = checkpoint.metadata.inputMean, let s = checkpoint.metadata.inputStd {
-        (m, s)
-      } else { nil }
     do {
       dataset = try ImageClassificationData(
-        directory: data, classes: classes, standardisation: standardisation)
+        directory: data, classes: classes, standardisation: checkpoint.metadata.standardisation)
     } catch {
       throw UsageError("--data: \(error)")
+    }
+    guard dataset.classes.count == model.classCount else {
+      throw UsageError(
+        "--checkpoint: \(path): \(model.classCount) outputs but no 'classes' "
+          + "metadata to say which of the data's \(dataset.classes.count) classes they are")
     }
     guard dataset.train.featureCount == model.inputSize else {
       throw UsageError(
         "--checkpoint: \(path): fc0.weight takes \(model.inputSize) inputs, the data "
-          + "has \(dataset.train.featureCount) pixels per image")
+          + "has \(dataset.train.featureCount) values per image (\(dataset.imageShape))")
     }
   }
 }

@@ -14,8 +14,8 @@ struct Evaluate: ParsableCommand {
   @Option(help: "Directory with the IDX files.")
   var data: String = defaultDataDirectory
 
-  @Flag(help: "Print JSON.")
-  var json = false
+  @OptionGroup var jsonOption: JSONOption
+  var json: Bool { jsonOption.json }
 
   init() {}
 
@@ -35,7 +35,7 @@ struct Evaluate: ParsableCommand {
       testAccuracy: test.accuracy, testLoss: test.loss, trainAccuracy: train.accuracy,
       trainLoss: train.loss, arch: arch)
     if json {
-      print(jsonLine(report))
+      print(try jsonLine(report))
     } else {
       print(
         """

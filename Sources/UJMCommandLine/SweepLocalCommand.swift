@@ -38,7 +38,7 @@ struct SweepLocalCommand: ParsableCommand {
   func execute() throws -> Int {
     let plan = try sweep.plan()
     let wanted: RunStatus = retryFailed ? .failed : .pending
-    let indices = plan.runs.filter { RunDirectory(path: $0.directory).status == wanted }
+    let indices = plan.runs.filter { SweepRunDirectory(path: $0.directory).status == wanted }
       .map(\.index)
     let threads = plan.spec.resources.threads ?? max(1, availableCores / jobs)
     var args = ["sweep", "run", SweepSelection.absolute(sweep.spec)]
@@ -58,13 +58,13 @@ struct SweepLocalCommand: ParsableCommand {
       throw UsageError("--dir \(plan.directory): \(error)")
     }
     for index in result.failed {
-      let dir = RunDirectory(path: plan.runs[index].directory)
+      let dir = SweepRunDirectory(path: plan.runs[index].directory)
       printError(
         "run \(index) failed: \(dir.failureRecord?.lastLogLine ?? dir.lastLogLine ?? "no log") "
           + "(log: \(plan.directory)/logs/local_\(index).out)")
     }
     let status = SweepStatusReport(plan)
-    print(json ? jsonLine(status) : status.text)
+    print(json ? try jsonLine(status) : status.text)
     return result.failed.count
   }
 }

@@ -16,7 +16,7 @@ struct SweepPlanCommand: ParsableCommand {
   func execute() throws -> String {
     let plan = try sweep.plan()
     let report = SweepPlanReport(plan)
-    return json ? jsonLine(report) : report.text
+    return json ? try jsonLine(report) : report.text
   }
 }
 

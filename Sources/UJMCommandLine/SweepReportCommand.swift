@@ -48,7 +48,7 @@ struct SweepReportCommand: ParsableCommand {
         throw UsageError("--figures \(figures): \(error)")
       }
     }
-    if json { return jsonLine(report) }
+    if json { return try jsonLine(report) }
     return report.text + (written.isEmpty ? "" : "\nfigures: " + written.joined(separator: ", "))
   }
 }

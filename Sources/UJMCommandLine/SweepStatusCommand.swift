@@ -18,7 +18,7 @@ struct SweepStatusCommand: ParsableCommand {
 
   func execute() throws -> String {
     let report = SweepStatusReport(try sweep.plan())
-    return json ? jsonLine(report) : report.text
+    return json ? try jsonLine(report) : report.text
   }
 }
 
@@ -52,7 +52,7 @@ struct SweepStatusReport: Encodable {
 
   init(_ plan: SweepPlan) {
     runs = plan.runs.map { run in
-      let dir = RunDirectory(path: run.directory)
+      let dir = SweepRunDirectory(path: run.directory)
       let status = dir.status
       return Run(
         index: run.index,

@@ -14,8 +14,9 @@ func parseClasses(_ text: String) throws -> [Int] {
     guard let c = Int(trimmed) else {
       throw ValidationError("--classes: '\(trimmed)' is not a class number (0–9)")
     }
-    guard (0..<ImageClassificationData.fullClassCount).contains(c) else {
-      throw ValidationError("--classes: \(c) is not a class of the data set (0–9)")
+    guard (0..<ImageClassificationData.largestClassCount).contains(c) else {
+      throw ValidationError(
+        "--classes: \(c) is not a class of the data set (0–9; 0–99 for CIFAR-100)")
     }
     guard !classes.contains(c) else {
       throw ValidationError("--classes: class \(c) is listed twice")
@@ -31,16 +32,10 @@ func parseClasses(_ text: String) throws -> [Int] {
 /// Whether standard error is a terminal (progress bars) or not (one line per epoch).
 var standardErrorIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
 
-/// Encodes `value` as one line of JSON with sorted keys.
-func jsonLine<T: Encodable>(_ value: T) -> String {
-  let encoder = JSONEncoder()
-  encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-  let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-  return String(decoding: data, as: UTF8.self)
-}
-
 /// `x` as a percentage with two decimals.
 func percent(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
 
 /// `x` with `digits` decimals.
 func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
+
+extension WeightDecayScope: ExpressibleByArgument {}

@@ -13,7 +13,7 @@ struct RunExecutorTests {
   @Test func runCompletesWritesItsFilesAndIsSkippedTheSecondTime() throws {
     let (plan, _, _) = tinySweep("complete", axes: "seed: [0]")
     let run = plan.runs[0]
-    let dir = RunDirectory(path: run.directory)
+    let dir = SweepRunDirectory(path: run.directory)
     #expect(dir.status == .pending)
     #expect(try executor.execute(run, of: plan.spec) == .completed)
     #expect(dir.status == .complete)
@@ -41,7 +41,7 @@ struct RunExecutorTests {
     #expect(failure.step == "train")
     #expect(failure.exitStatus == 64)
     #expect(failure.lastLogLine?.contains("--data") == true)
-    let dir = RunDirectory(path: run.directory)
+    let dir = SweepRunDirectory(path: run.directory)
     #expect(dir.status == .failed)
     #expect(dir.failureRecord == failure)
     #expect(!FileManager.default.fileExists(atPath: dir.completion))
@@ -56,7 +56,7 @@ struct RunExecutorTests {
     process.environment = ["OPENBLAS_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"]
     process.standardError = FileHandle.nullDevice
     try process.run()
-    let runDir = RunDirectory(path: run.directory)
+    let runDir = SweepRunDirectory(path: run.directory)
     // Wait (bounded) for the first epoch's checkpoint, then kill the run and its training.
     let deadline = Date().addingTimeInterval(120)
     while Date() < deadline && process.isRunning
@@ -83,13 +83,13 @@ struct RunExecutorTests {
     let (plan, _, _) = tinySweep("held", axes: "seed: [0]")
     let run = plan.runs[0]
     try FileManager.default.createDirectory(atPath: run.directory, withIntermediateDirectories: true)
-    let lock = try RunLock.acquire(at: RunDirectory(path: run.directory).lock)
+    let lock = try RunLock.acquire(at: SweepRunDirectory(path: run.directory).lock)
     defer { lock.release() }
-    #expect(RunDirectory(path: run.directory).status == .running)
+    #expect(SweepRunDirectory(path: run.directory).status == .running)
     #expect(throws: RunError.lock(.held(path: lock.path, owner: .current))) {
       _ = try executor.execute(run, of: plan.spec)
     }
-    #expect(!FileManager.default.fileExists(atPath: RunDirectory(path: run.directory).checkpoint))
+    #expect(!FileManager.default.fileExists(atPath: SweepRunDirectory(path: run.directory).checkpoint))
   }
 }
 
@@ -127,8 +127,8 @@ struct LocalExecutorTests {
     let status = try runUJM(["sweep", "status", spec, "--dir", dir, "--json"])
     print(status.stdout)
     #expect(status.stdout.contains("--lr"))
-    #expect(RunDirectory(path: plan.runs[0].directory).status == .complete)
-    #expect(RunDirectory(path: plan.runs[1].directory).status == .failed)
+    #expect(SweepRunDirectory(path: plan.runs[0].directory).status == .complete)
+    #expect(SweepRunDirectory(path: plan.runs[1].directory).status == .failed)
     let retry = try runUJM(["sweep", "local", spec, "--dir", dir, "--retry-failed"])
     #expect(retry.stderr.contains("1 failed of 2 runs"))
     #expect(retry.status == 1)

@@ -81,7 +81,7 @@ struct SlurmIntegrationTests {
     var statuses = [RunStatus]()
     repeat {
       Thread.sleep(forTimeInterval: 1)
-      statuses = plan.runs.map { RunDirectory(path: $0.directory).status }
+      statuses = plan.runs.map { SweepRunDirectory(path: $0.directory).status }
     } while Date() < deadline && !statuses.allSatisfy { $0 == .complete || $0 == .failed }
     print("statuses: \(statuses)")
     if statuses != [.complete, .complete] {

@@ -14,7 +14,7 @@ struct SweepReportTests {
       name: "synthetic")
     let plan = SweepPlan(spec: spec, directory: temporaryDirectory("sweep-report"))
     for run in plan.runs {
-      let dir = RunDirectory(path: run.directory)
+      let dir = SweepRunDirectory(path: run.directory)
       try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
       let seed = Double(run.value(of: "seed")!)!
       let typeB = run.value(of: "type") == "4b"

@@ -13,6 +13,13 @@ public enum CheckpointError: Error, Equatable, Sendable, CustomStringConvertible
   case wrongShape(path: String, name: String, expected: [Int], found: [Int])
   case wrongDType(path: String, name: String, expected: String)
   case badMetadata(path: String, key: String, value: String)
+  /// A tensor holds NaN or ±∞ (a diverged run saved, or a corrupt file): evaluating it would
+  /// report a meaningless accuracy, so it is refused. `index` is the row-major position.
+  case nonFinite(path: String, name: String, index: Int, value: Float)
+  /// A finite entry that the tensor cannot hold (a negative running variance).
+  case wrongValue(path: String, name: String, index: Int, value: Float, expected: String)
+  /// A metadata value is readable but out of its range (a σ of 0, a negative count).
+  case metadataOutOfRange(path: String, key: String, value: String, expected: String)
 
   public var description: String {
     switch self {
@@ -25,6 +32,12 @@ public enum CheckpointError: Error, Equatable, Sendable, CustomStringConvertible
       "\(path): tensor '\(name)' must have dtype \(expected)"
     case .badMetadata(let path, let key, let value):
       "\(path): metadata '\(key)' has an unreadable value '\(value)'"
+    case .nonFinite(let path, let name, let index, let value):
+      "\(path): tensor '\(name)' holds \(value) at index \(index); the weights are not finite"
+    case .wrongValue(let path, let name, let index, let value, let expected):
+      "\(path): tensor '\(name)' holds \(value) at index \(index), expected \(expected)"
+    case .metadataOutOfRange(let path, let key, let value, let expected):
+      "\(path): metadata '\(key)' is \(value), expected \(expected)"
     }
   }
 }
@@ -33,10 +46,26 @@ public enum CheckpointError: Error, Equatable, Sendable, CustomStringConvertible
 public struct CheckpointMetadata: Sendable, Equatable {
   /// A free-form description of the architecture; only displayed.
   public var arch: String?
-  /// μ of the input standardisation.
-  public var inputMean: Float?
-  /// σ of the input standardisation.
-  public var inputStd: Float?
+  /// μ_c of the input standardisation, one per channel (`input_mean`, comma-separated when there
+  /// are several channels).
+  public var inputMeans: [Float]?
+  /// σ_c of the input standardisation (`input_std`).
+  public var inputStds: [Float]?
+  /// μ of a single-channel standardisation (nil when absent or per-channel).
+  public var inputMean: Float? {
+    get { inputMeans?.count == 1 ? inputMeans?[0] : nil }
+    set { inputMeans = newValue.map { [$0] } }
+  }
+  /// σ of a single-channel standardisation (nil when absent or per-channel).
+  public var inputStd: Float? {
+    get { inputStds?.count == 1 ? inputStds?[0] : nil }
+    set { inputStds = newValue.map { [$0] } }
+  }
+  /// The input standardisation, when both `input_mean` and `input_std` are present.
+  public var standardisation: Standardisation? {
+    guard let inputMeans, let inputStds else { return nil }
+    return Standardisation(mean: inputMeans, std: inputStds)
+  }
   /// The original labels kept (absent: all classes).
   public var classes: [Int]?
   /// Epochs completed.
@@ -45,6 +74,8 @@ public struct CheckpointMetadata: Sendable, Equatable {
   public var seed: UInt64?
   /// λ, the weight decay.
   public var weightDecay: Double?
+  /// Which parameters λ applied to: `all` or `weights` (absent: not recorded).
+  public var weightDecayScope: String?
   /// Whether the blocks have skips (absent: true).
   public var skips: Bool?
   /// p, the drop-path probability (absent: 0).
@@ -54,12 +85,14 @@ public struct CheckpointMetadata: Sendable, Equatable {
 
   public init(
     arch: String? = nil, inputMean: Float? = nil, inputStd: Float? = nil, classes: [Int]? = nil,
-    epochs: Int? = nil, seed: UInt64? = nil, weightDecay: Double? = nil, skips: Bool? = nil,
-    dropPath: Double? = nil, steps: Int? = nil
+    epochs: Int? = nil, seed: UInt64? = nil, weightDecay: Double? = nil,
+    weightDecayScope: String? = nil, skips: Bool? = nil, dropPath: Double? = nil, steps: Int? = nil,
+    standardisation: Standardisation? = nil
   ) {
+    self.weightDecayScope = weightDecayScope
     self.arch = arch
-    self.inputMean = inputMean
-    self.inputStd = inputStd
+    self.inputMeans = standardisation?.mean ?? inputMean.map { [$0] }
+    self.inputStds = standardisation?.std ?? inputStd.map { [$0] }
     self.classes = classes
     self.epochs = epochs
     self.seed = seed
@@ -72,12 +105,13 @@ public struct CheckpointMetadata: Sendable, Equatable {
   var strings: [String: String] {
     var m: [String: String] = [:]
     m["arch"] = arch
-    m["input_mean"] = inputMean.map { "\($0)" }
-    m["input_std"] = inputStd.map { "\($0)" }
+    m["input_mean"] = inputMeans.map(Standardisation.text)
+    m["input_std"] = inputStds.map(Standardisation.text)
     m["classes"] = classes.map { $0.map(String.init).joined(separator: ",") }
     m["epochs"] = epochs.map(String.init)
     m["seed"] = seed.map(String.init)
     m["wd"] = weightDecay.map { "\($0)" }
+    m["wd_scope"] = weightDecayScope
     m["skips"] = skips.map { $0 ? "true" : "false" }
     m["drop_path"] = dropPath.map { "\($0)" }
     m["steps"] = steps.map(String.init)
@@ -93,8 +127,8 @@ public struct CheckpointMetadata: Sendable, Equatable {
       return v
     }
     arch = m["arch"]
-    inputMean = try parse("input_mean") { Float($0) }
-    inputStd = try parse("input_std") { Float($0) }
+    inputMeans = try parse("input_mean", Standardisation.values)
+    inputStds = try parse("input_std", Standardisation.values)
     classes = try parse("classes") { s in
       let parts = s.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
       return parts.contains(nil) || parts.isEmpty ? nil : parts.map { $0! }
@@ -102,6 +136,7 @@ public struct CheckpointMetadata: Sendable, Equatable {
     epochs = try parse("epochs") { Int($0) }
     seed = try parse("seed") { UInt64($0) }
     weightDecay = try parse("wd") { Double($0) }
+    weightDecayScope = try parse("wd_scope") { ["all", "weights"].contains($0) ? $0 : nil }
     skips = try parse("skips") { s -> Bool? in
       switch s.lowercased() {
       case "true", "1", "yes": true
@@ -111,6 +146,44 @@ public struct CheckpointMetadata: Sendable, Equatable {
     }
     dropPath = try parse("drop_path") { Double($0) }
     steps = try parse("steps") { Int($0) }
+    try checkRanges(path: path, strings: m)
+  }
+
+  /// Every value read must be usable: σ > 0 (it divides), finite μ, counts ≥ 0, λ ≥ 0,
+  /// p ∈ [0, 1), classes distinct and ≥ 0.
+  private func checkRanges(path: String, strings m: [String: String]) throws(CheckpointError) {
+    func require(_ ok: Bool, _ key: String, _ expected: String) throws(CheckpointError) {
+      guard ok else {
+        throw .metadataOutOfRange(
+          path: path, key: key, value: m[key] ?? "(missing)", expected: expected)
+      }
+    }
+    if let inputMeans {
+      try require(inputMeans.allSatisfy(\.isFinite), "input_mean", "finite numbers")
+    }
+    if let inputStds {
+      try require(
+        inputStds.allSatisfy { $0.isFinite && $0 > 0 }, "input_std",
+        "positive finite numbers (the inputs are divided by them)")
+    }
+    if let inputMeans, let inputStds {
+      try require(
+        inputMeans.count == inputStds.count, "input_std",
+        "as many values as input_mean (\(inputMeans.count))")
+    }
+    if let classes {
+      try require(
+        classes.allSatisfy { $0 >= 0 } && Set(classes).count == classes.count, "classes",
+        "distinct class numbers ≥ 0")
+    }
+    if let epochs { try require(epochs >= 0, "epochs", "a count ≥ 0") }
+    if let steps { try require(steps >= 0, "steps", "a count ≥ 0") }
+    if let weightDecay {
+      try require(weightDecay.isFinite && weightDecay >= 0, "wd", "a finite λ ≥ 0")
+    }
+    if let dropPath {
+      try require(dropPath.isFinite && dropPath >= 0 && dropPath < 1, "drop_path", "p in [0, 1)")
+    }
   }
 }
 
@@ -135,6 +208,13 @@ public struct Checkpoint: Sendable, Equatable {
     } catch {
       throw .file(error)
     }
+    try self.init(file: file, path: path)
+  }
+
+  /// Parses and validates checkpoint bytes; `path` only names the source in errors.
+  public init(decoding bytes: [UInt8], path: String) throws(CheckpointError) {
+    let file: SafeTensorsFile
+    do { file = try SafeTensorsFile(decoding: bytes, path: path) } catch { throw .file(error) }
     try self.init(file: file, path: path)
   }
 
@@ -209,6 +289,9 @@ public struct Checkpoint: Sendable, Equatable {
       guard t.shape == shape else {
         throw .wrongShape(path: path, name: name, expected: shape, found: t.shape)
       }
+      if let k = values.firstIndex(where: { !$0.isFinite }) {
+        throw .nonFinite(path: path, name: name, index: k, value: values[k])
+      }
       return values
     }
     func matrix(_ name: String, _ rows: Int, _ columns: Int) throws(CheckpointError)
@@ -224,6 +307,11 @@ public struct Checkpoint: Sendable, Equatable {
       if parametersOnly { return n }
       n.runningMean = try floats(prefix + ".running_mean", [d])
       n.runningVariance = try floats(prefix + ".running_var", [d])
+      if let k = n.runningVariance.firstIndex(where: { $0 < 0 }) {
+        throw .wrongValue(
+          path: path, name: prefix + ".running_var", index: k, value: n.runningVariance[k],
+          expected: "a variance ≥ 0")
+      }
       let name = prefix + ".num_batches_tracked"
       let t = try tensor(name)
       guard case .i64(let count) = t.values else {
@@ -236,12 +324,12 @@ public struct Checkpoint: Sendable, Equatable {
       return n
     }
     let stem = try tensor("fc0.weight")
-    guard stem.shape.count == 2 else {
+    guard stem.shape.count == 2, stem.shape.allSatisfy({ $0 >= 1 }) else {
       throw .wrongShape(path: path, name: "fc0.weight", expected: [512, 784], found: stem.shape)
     }
     let (d, inputSize) = (stem.shape[0], stem.shape[1])
     let head = try tensor("cls.weight")
-    guard head.shape.count == 2, head.shape[1] == d else {
+    guard head.shape.count == 2, head.shape[1] == d, head.shape[0] >= 1 else {
       throw .wrongShape(path: path, name: "cls.weight", expected: [10, d], found: head.shape)
     }
     let c = head.shape[0]

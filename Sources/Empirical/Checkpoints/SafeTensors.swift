@@ -3,6 +3,7 @@
 // file read, with errors naming the file and what is wrong; deterministic bytes (sorted names).
 
 import Foundation
+import LinearAlgebra
 
 /// A tensor as stored in a safetensors file: a shape and row-major (C-order) values.
 public struct StoredTensor: Sendable, Equatable {
@@ -33,7 +34,7 @@ public struct StoredTensor: Sendable, Equatable {
   public var values: Values
 
   public init(shape: [Int], values: Values) {
-    precondition(shape.reduce(1, *) == values.count, "tensor values do not match its shape")
+    precondition(shape.checkedProduct == values.count, "tensor values do not match its shape")
     self.shape = shape
     self.values = values
   }
@@ -88,7 +89,7 @@ public struct SafeTensorsFile: Sendable, Equatable {
     } catch {
       let reason =
         FileManager.default.fileExists(atPath: path)
-        ? "\(error.localizedDescription)" : "no such file"
+        ? reasonText(error) : "no such file"
       throw .unreadable(path: path, reason: reason)
     }
     try self.init(decoding: [UInt8](data), path: path)
@@ -149,11 +150,17 @@ public struct SafeTensorsFile: Sendable, Equatable {
       case "I64": elementSize = 8
       default: throw .unsupportedDType(path: path, tensor: name, dtype: dtype)
       }
-      let count = shape.reduce(1, *)
-      guard offsets[1] - offsets[0] == count * elementSize else {
+      guard let count = shape.checkedProduct,
+        let byteCount = count.checkedMultiplied(by: elementSize)
+      else {
         throw .badOffsets(
           path: path, tensor: name,
-          reason: "shape \(shape) needs \(count * elementSize) bytes, data_offsets give "
+          reason: "shape \(shape) has more elements than fit in memory (the count overflows)")
+      }
+      guard offsets[1] - offsets[0] == byteCount else {
+        throw .badOffsets(
+          path: path, tensor: name,
+          reason: "shape \(shape) needs \(byteCount) bytes, data_offsets give "
             + "\(offsets[1] - offsets[0])")
       }
       guard offsets[1] <= dataCount else {

@@ -20,6 +20,17 @@ public enum DataFileError: Error, Equatable, Sendable, CustomStringConvertible {
   case labelOutOfRange(path: String, offset: Int, label: Int, classes: Int)
   /// A requested class has no examples.
   case emptyClass(path: String, label: Int)
+  /// A requested class is not a class of the data set (e.g. 12 in CIFAR-10).
+  case noSuchClass(path: String, label: Int, classes: Int)
+  /// The file holds no examples at all.
+  case noExamples(path: String)
+  /// Every training pixel of a channel has the same value: σ = 0, and standardisation
+  /// (p/255 − μ)/σ would divide by zero (all-zero images, a blank file).
+  case constantImages(path: String, channel: Int?, value: Float)
+  /// The training and the test images have different sizes (or a checkpoint expects another).
+  case imageSizeMismatch(trainPath: String, train: ImageShape, testPath: String, test: ImageShape)
+  /// The directory holds files of more than one data-set format, so which one is meant is unclear.
+  case ambiguousFormat(directory: String, found: [String])
 
   public var description: String {
     switch self {
@@ -40,6 +51,17 @@ public enum DataFileError: Error, Equatable, Sendable, CustomStringConvertible {
     case .labelOutOfRange(let path, let offset, let label, let classes):
       "\(path): label \(label) at byte \(offset) is not below the number of classes \(classes)"
     case .emptyClass(let path, let label): "\(path): no example of class \(label)"
+    case .noSuchClass(let path, let label, let classes):
+      "\(path): class \(label) is not a class of this data set (0–\(classes - 1))"
+    case .noExamples(let path): "\(path): holds no examples"
+    case .constantImages(let path, let channel, let value):
+      "\(path): every training pixel" + (channel.map { " of channel \($0)" } ?? "")
+        + " is \(value) (zero variance): the data cannot be standardised; is the file blank?"
+    case .imageSizeMismatch(let trainPath, let train, let testPath, let test):
+      "\(trainPath) holds \(train) images but \(testPath) holds \(test) images"
+    case .ambiguousFormat(let directory, let found):
+      "\(directory): holds files of several data sets (\(found.joined(separator: ", "))); "
+        + "point --data at a directory with one"
     }
   }
 }

@@ -1,5 +1,8 @@
 // Goals, in order of priority: reject every malformed file with an error naming the file and the
-// byte offset; read the four Fashion-MNIST files in well under a second.
+// byte offset (size arithmetic checked, so a header announcing 2^32 × 2^32 bytes is an error,
+// not a trap); read the four Fashion-MNIST files in well under a second.
+
+import LinearAlgebra
 
 /// An array of unsigned bytes in the IDX format of LeCun's MNIST files (also Fashion-MNIST's):
 /// magic `00 00 08 n`, then n big-endian 32-bit dimensions, then the bytes in row-major order.
@@ -11,7 +14,7 @@ public struct IDXFile: Sendable, Equatable {
 
   /// An IDX array with the given dimensions; `values.count` must be their product.
   public init(dimensions: [Int], values: [UInt8]) {
-    precondition(dimensions.reduce(1, *) == values.count, "IDX values do not match dimensions")
+    precondition(dimensions.checkedProduct == values.count, "IDX values do not match dimensions")
     self.dimensions = dimensions
     self.values = values
   }
@@ -36,16 +39,20 @@ public struct IDXFile: Sendable, Equatable {
       throw .truncated(path: path, offset: bytes.count, expectedBytes: headerSize)
     }
     var dimensions: [Int] = []
-    var total = 1
     for d in 0..<rank {
       let o = 4 + 4 * d
       let size =
         Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8
         | Int(bytes[o + 3])
       dimensions.append(size)
-      total *= size
     }
-    let expected = headerSize + total
+    guard let total = dimensions.checkedProduct,
+      let expected = total.checkedMultiplied(by: 1, adding: headerSize)
+    else {
+      throw .sizeMismatch(
+        path: path, offset: 4,
+        reason: "dimensions \(dimensions) announce more bytes than fit in memory")
+    }
     guard bytes.count >= expected else {
       throw .truncated(path: path, offset: bytes.count, expectedBytes: expected)
     }

@@ -1,7 +1,7 @@
 // Goals, in order of priority: the exact preprocessing the paper's PyTorch runs use (pixels in
-// [0, 1], standardised by the training set's scalar mean and std); class subsets relabelled
-// 0…C−1, each kept example still traceable to its position in the file; clear errors naming
-// the file.
+// [0, 1], standardised by the training set's scalar mean and std, per channel for colour
+// images); class subsets relabelled 0…C−1, each kept example still traceable to its position in
+// the file; clear errors naming the file; one API for MNIST-style IDX and CIFAR files.
 
 import Foundation
 
@@ -64,39 +64,79 @@ public struct FilePositions: Sendable, Equatable {
   }
 }
 
-/// The two splits of an image-classification data set in IDX files (Fashion-MNIST, MNIST), after
-/// the paper's preprocessing: x = (p/255 − μ)/σ with μ, σ the scalar mean and standard deviation
-/// of all training pixels p/255 of the classes kept.
+/// The two splits of an image-classification data set, after the paper's preprocessing:
+/// x = (p/255 − μ_c)/σ_c with μ_c, σ_c the mean and standard deviation of the training pixels
+/// p/255 of channel c of the classes kept (one scalar pair for one-channel images, as the paper
+/// uses for Fashion-MNIST).
+///
+/// Read from a directory holding one of (detected from the file names, see `ImageDataFormat`):
+/// - the four IDX files of MNIST or Fashion-MNIST (`train-images-idx3-ubyte[.gz]`, …; 1×28×28);
+/// - CIFAR-10's binary version (`data_batch_1.bin` … `data_batch_5.bin`, `test_batch.bin`;
+///   3×32×32, 10 classes);
+/// - CIFAR-100's binary version (`train.bin`, `test.bin`; 3×32×32, 100 fine classes by default,
+///   or the 20 coarse ones).
+///
+/// Each example's features are its image in CHW order (`imageShape`): a fully-connected network
+/// reads them as one flat vector, a convolutional one as `imageShape.channels` planes.
 public struct ImageClassificationData: Sendable {
-  /// The training split (`train-images-idx3-ubyte`, `train-labels-idx1-ubyte`).
+  /// The training split.
   public var train: LabeledExamples
-  /// The test split (`t10k-…`).
+  /// The test split.
   public var test: LabeledExamples
   /// The original labels kept, in order: new label k is original label `classes[k]`.
   public var classes: [Int]
-  /// μ, the mean of the training pixels scaled to [0, 1].
-  public var inputMean: Float
-  /// σ, the population standard deviation of the training pixels scaled to [0, 1].
-  public var inputStd: Float
+  /// C×H×W of every image (1×28×28 for Fashion-MNIST, 3×32×32 for CIFAR).
+  public var imageShape: ImageShape
+  /// μ_c and σ_c, one pair per channel.
+  public var standardisation: Standardisation
+  /// The number of classes of the data set in the files (10, or 100 / 20 for CIFAR-100).
+  public var fileClassCount: Int
   /// The position in the training file of each example of `train`, and the file's labels.
   public var trainFile: FilePositions
   /// The same for `test` and the test file.
   public var testFile: FilePositions
 
-  /// The number of classes of the full data set.
+  /// μ, the mean of the training pixels scaled to [0, 1] (channel 0's for colour images: read
+  /// `standardisation` there).
+  public var inputMean: Float { standardisation.mean[0] }
+  /// σ, their population standard deviation (channel 0's for colour images).
+  public var inputStd: Float { standardisation.std[0] }
+
+  /// The number of classes of the IDX data sets (MNIST, Fashion-MNIST) and CIFAR-10.
   public static let fullClassCount = 10
+  /// The most classes a data set read here has (CIFAR-100's fine labels).
+  public static let largestClassCount = 100
 
   /// A data set from examples already in memory (benchmarks, tests): each split is its own
-  /// whole "file", so file positions are positions in `train` and `test`.
+  /// whole "file", so file positions are positions in `train` and `test`. Without an
+  /// `imageShape` the features are one flat channel (1×1×featureCount).
   public init(
     train: LabeledExamples, test: LabeledExamples, classes: [Int], inputMean: Float,
-    inputStd: Float
+    inputStd: Float, imageShape: ImageShape? = nil
   ) {
+    self.init(
+      train: train, test: test, classes: classes,
+      standardisation: Standardisation(mean: inputMean, std: inputStd), imageShape: imageShape)
+  }
+
+  /// The same with one μ_c, σ_c per channel.
+  public init(
+    train: LabeledExamples, test: LabeledExamples, classes: [Int],
+    standardisation: Standardisation, imageShape: ImageShape? = nil
+  ) {
+    let shape = imageShape ?? ImageShape(channels: 1, height: 1, width: train.featureCount)
+    precondition(
+      shape.featureCount == train.featureCount && test.featureCount == train.featureCount,
+      "the splits' features do not match the image shape")
+    precondition(
+      standardisation.channels == 1 || standardisation.channels == shape.channels,
+      "one μ and σ per channel")
     self.train = train
     self.test = test
     self.classes = classes
-    self.inputMean = inputMean
-    self.inputStd = inputStd
+    self.imageShape = shape
+    self.standardisation = standardisation
+    self.fileClassCount = Swift.max(Self.fullClassCount, (classes.max() ?? 0) + 1)
     func original(_ labels: [Int32]) -> [UInt8] {
       labels.map { label in
         precondition(classes.indices.contains(Int(label)), "label \(label) has no class")
@@ -107,93 +147,74 @@ public struct ImageClassificationData: Sendable {
     self.testFile = FilePositions(keepingAll: original(test.labels))
   }
 
-  /// Loads `directory`'s four IDX files (each may be gzip-compressed, `…-ubyte.gz`, or plain).
+  /// Loads the data set in `directory` (IDX, CIFAR-10 or CIFAR-100, detected from the files).
   ///
   /// - Parameters:
-  ///   - classes: the original labels to keep, relabelled 0…C−1 in this order (nil: all 10).
-  ///   - standardisation: μ and σ to use instead of the training set's (e.g. from a checkpoint).
+  ///   - classes: the original labels to keep, relabelled 0…C−1 in this order (nil: all).
+  ///   - standardisation: μ_c and σ_c to use instead of the training set's (e.g. from a
+  ///     checkpoint); one pair, or one per channel.
+  ///   - labels: CIFAR-100's fine (default) or coarse labels; ignored for other data sets.
   public init(
-    directory: String, classes: [Int]? = nil, standardisation: (mean: Float, std: Float)? = nil
+    directory: String, classes: [Int]? = nil, standardisation: Standardisation? = nil,
+    labels: CIFARFile.Labels = .fine
   ) throws(DataFileError) {
-    let kept = classes ?? Array(0..<Self.fullClassCount)
-    let trainRaw = try Self.readSplit(directory: directory, prefix: "train")
-    let testRaw = try Self.readSplit(directory: directory, prefix: "t10k")
+    let format = try ImageDataFormat.detect(directory: directory)
+    let (trainRaw, testRaw) = try format.readSplits(labels: labels)
+    guard trainRaw.shape == testRaw.shape else {
+      throw .imageSizeMismatch(
+        trainPath: trainRaw.imagesPath, train: trainRaw.shape, testPath: testRaw.imagesPath,
+        test: testRaw.shape)
+    }
+    guard trainRaw.count > 0 else { throw .noExamples(path: trainRaw.imagesPath) }
+    guard testRaw.count > 0 else { throw .noExamples(path: testRaw.imagesPath) }
+    let kept = classes ?? Array(0..<trainRaw.classCount)
     let trainSubset = try Self.subset(trainRaw, classes: kept)
     let testSubset = try Self.subset(testRaw, classes: kept)
-    let (mean, std) = standardisation ?? Self.pixelMeanAndStd(trainSubset.pixels)
+    let statistics: Standardisation
+    if let standardisation {
+      guard standardisation.channels == 1 || standardisation.channels == trainRaw.shape.channels
+      else {
+        throw .sizeMismatch(
+          path: trainRaw.imagesPath, offset: 0,
+          reason: "\(standardisation.channels) input means and deviations given for "
+            + "\(trainRaw.shape.channels)-channel images")
+      }
+      statistics = standardisation
+    } else {
+      statistics = try Self.pixelStatistics(trainSubset)
+    }
     self.classes = kept
-    self.inputMean = mean
-    self.inputStd = std
-    self.train = Self.standardised(trainSubset, mean: mean, std: std)
-    self.test = Self.standardised(testSubset, mean: mean, std: std)
+    self.imageShape = trainRaw.shape
+    self.standardisation = statistics
+    self.fileClassCount = trainRaw.classCount
+    self.train = Self.standardised(trainSubset, statistics)
+    self.test = Self.standardised(testSubset, statistics)
     self.trainFile = FilePositions(fileLabels: trainRaw.labels, positions: trainSubset.positions)
     self.testFile = FilePositions(fileLabels: testRaw.labels, positions: testSubset.positions)
   }
 
-  /// Raw bytes of one split: pixels (example after example), labels, the file position of each
-  /// example, and the file names.
-  struct RawSplit {
-    var pixels: [UInt8]
-    var labels: [UInt8]
-    var positions: [Int]
-    var featureCount: Int
-    var imagesPath: String
-    var labelsPath: String
-  }
-
-  /// The path of `name` in `directory`, preferring the `.gz` file when both exist.
-  static func locate(_ name: String, in directory: String) -> String {
-    let base = (directory as NSString).appendingPathComponent(name)
-    if FileManager.default.fileExists(atPath: base + ".gz") { return base + ".gz" }
-    if FileManager.default.fileExists(atPath: base) { return base }
-    return base + ".gz"
-  }
-
-  static func readSplit(directory: String, prefix: String) throws(DataFileError) -> RawSplit {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory),
-      isDirectory.boolValue
-    else { throw .missing(path: directory) }
-    let imagesPath = locate("\(prefix)-images-idx3-ubyte", in: directory)
-    let labelsPath = locate("\(prefix)-labels-idx1-ubyte", in: directory)
-    let images = try IDXFile(contentsOf: imagesPath)
-    let labels = try IDXFile(contentsOf: labelsPath)
-    guard images.dimensions.count == 3 else {
-      throw .sizeMismatch(
-        path: imagesPath, offset: 3,
-        reason: "images need 3 dimensions (count, rows, columns), found \(images.dimensions.count)")
-    }
-    guard labels.dimensions.count == 1 else {
-      throw .sizeMismatch(
-        path: labelsPath, offset: 3,
-        reason: "labels need 1 dimension, found \(labels.dimensions.count)")
-    }
-    guard images.dimensions[0] == labels.dimensions[0] else {
-      throw .countMismatch(
-        imagesPath: imagesPath, images: images.dimensions[0], labelsPath: labelsPath,
-        labels: labels.dimensions[0])
-    }
-    let headerSize = 8
-    for (n, label) in labels.values.enumerated() where Int(label) >= fullClassCount {
-      throw .labelOutOfRange(
-        path: labelsPath, offset: headerSize + n, label: Int(label), classes: fullClassCount)
-    }
-    return RawSplit(
-      pixels: images.values, labels: labels.values, positions: Array(labels.values.indices),
-      featureCount: images.dimensions[1] * images.dimensions[2], imagesPath: imagesPath,
-      labelsPath: labelsPath)
+  /// The same with a single-channel (μ, σ) pair.
+  public init(
+    directory: String, classes: [Int]? = nil, standardisation: (mean: Float, std: Float)?
+  ) throws(DataFileError) {
+    try self.init(
+      directory: directory, classes: classes,
+      standardisation: standardisation.map { Standardisation(mean: $0.mean, std: $0.std) })
   }
 
   /// The examples whose labels are in `classes`, relabelled by their position there.
   static func subset(_ split: RawSplit, classes: [Int]) throws(DataFileError) -> RawSplit {
-    if classes == Array(0..<fullClassCount) { return split }
+    for c in classes where !(0..<split.classCount).contains(c) {
+      throw .noSuchClass(path: split.labelsPath, label: c, classes: split.classCount)
+    }
+    if classes == Array(0..<split.classCount) { return split }
     var newLabel = [Int](repeating: -1, count: 256)
     for (k, c) in classes.enumerated() { newLabel[c] = k }
     var result = split
     result.pixels = []
     result.labels = []
     result.positions = []
-    let f = split.featureCount
+    let f = split.shape.featureCount
     var seen = Set<Int>()
     for (n, label) in split.labels.enumerated() where newLabel[Int(label)] >= 0 {
       result.labels.append(UInt8(newLabel[Int(label)]))
@@ -205,31 +226,58 @@ public struct ImageClassificationData: Sendable {
     return result
   }
 
-  /// μ and σ (population) of p/255 over all pixels, accumulated in Double.
-  static func pixelMeanAndStd(_ pixels: [UInt8]) -> (mean: Float, std: Float) {
-    var histogram = [Int](repeating: 0, count: 256)
-    for p in pixels { histogram[Int(p)] += 1 }
-    let n = Double(pixels.count)
-    var mean = 0.0
-    for v in 0..<256 { mean += Double(histogram[v]) * Double(v) / 255 }
-    mean /= n
-    var variance = 0.0
-    for v in 0..<256 {
-      let d = Double(v) / 255 - mean
-      variance += Double(histogram[v]) * d * d
+  /// μ_c and σ_c (population) of p/255 over the pixels of each channel, accumulated in Double
+  /// from a histogram; σ_c = 0 (every pixel of a channel alike) is an error about the data.
+  static func pixelStatistics(_ split: RawSplit) throws(DataFileError) -> Standardisation {
+    let shape = split.shape
+    let plane = shape.pixelsPerChannel
+    var histograms = [[Int]](repeating: [Int](repeating: 0, count: 256), count: shape.channels)
+    for (k, p) in split.pixels.enumerated() {
+      histograms[(k / plane) % shape.channels][Int(p)] += 1
     }
-    variance /= n
-    return (Float(mean), Float(variance.squareRoot()))
+    var means: [Float] = []
+    var stds: [Float] = []
+    for (c, histogram) in histograms.enumerated() {
+      let n = Double(split.count * plane)
+      var mean = 0.0
+      for v in 0..<256 { mean += Double(histogram[v]) * Double(v) / 255 }
+      mean /= n
+      var variance = 0.0
+      for v in 0..<256 {
+        let d = Double(v) / 255 - mean
+        variance += Double(histogram[v]) * d * d
+      }
+      variance /= n
+      guard variance > 0 else {
+        throw .constantImages(
+          path: split.imagesPath, channel: shape.channels > 1 ? c : nil, value: Float(mean * 255))
+      }
+      means.append(Float(mean))
+      stds.append(Float(variance.squareRoot()))
+    }
+    return Standardisation(mean: means, std: stds)
   }
 
-  /// (p/255 − μ)/σ for every pixel.
-  static func standardised(_ split: RawSplit, mean: Float, std: Float) -> LabeledExamples {
-    let scale = 1 / (255 * std)
-    let shift = -mean / std
-    var table = [Float](repeating: 0, count: 256)
-    for v in 0..<256 { table[v] = Float(v) * scale + shift }
-    let features = split.pixels.map { table[Int($0)] }
+  /// (p/255 − μ_c)/σ_c for every pixel.
+  static func standardised(_ split: RawSplit, _ s: Standardisation) -> LabeledExamples {
+    let channels = split.shape.channels
+    let plane = split.shape.pixelsPerChannel
+    var tables: [[Float]] = []
+    for c in 0..<channels {
+      let (mean, std) = s.channels == 1 ? (s.mean[0], s.std[0]) : (s.mean[c], s.std[c])
+      let scale = 1 / (255 * std)
+      let shift = -mean / std
+      tables.append((0..<256).map { Float($0) * scale + shift })
+    }
+    let features: [Float]
+    if channels == 1 {
+      let table = tables[0]
+      features = split.pixels.map { table[Int($0)] }
+    } else {
+      features = split.pixels.enumerated().map { k, p in tables[(k / plane) % channels][Int(p)] }
+    }
     return LabeledExamples(
-      features: features, labels: split.labels.map { Int32($0) }, featureCount: split.featureCount)
+      features: features, labels: split.labels.map { Int32($0) },
+      featureCount: split.shape.featureCount)
   }
 }

@@ -103,8 +103,31 @@ public final class Trainer {
     self.state = state
     workspace = NetworkWorkspace(model: model, capacity: configuration.batchSize)
     optimizer = StochasticGradientDescent(
-      momentum: configuration.momentum, weightDecay: configuration.weightDecay)
+      momentum: configuration.momentum, weightDecay: configuration.weightDecay,
+      weightDecayScope: configuration.weightDecayScope)
     labels = Array(repeating: 0, count: configuration.batchSize)
+  }
+
+  /// Checks that a saved `model` and `state` can continue on `data` with `configuration`: the
+  /// images must have the size `fc0.weight` takes, and the saved `step_in_epoch` must lie within
+  /// an epoch of this data and batch size. `path` names the run in the error.
+  public static func checkResumable(
+    model: ResidualNetwork<Float>, state: TrainingState, data: ImageClassificationData,
+    configuration: TrainingConfiguration, path: String
+  ) throws(CheckpointError) {
+    guard model.inputSize == data.train.featureCount else {
+      throw .wrongShape(
+        path: path, name: "fc0.weight", expected: [model.width, data.train.featureCount],
+        found: [model.width, model.inputSize])
+    }
+    guard model.classCount == data.classes.count else {
+      throw .wrongShape(
+        path: path, name: "cls.weight", expected: [data.classes.count, model.width],
+        found: [model.classCount, model.width])
+    }
+    let n = data.train.count
+    let steps = n / configuration.batchSize + (n % configuration.batchSize == 0 ? 0 : 1)
+    try state.checkResumable(stepsPerEpoch: steps, path: path)
   }
 
   /// Steps per epoch, ⌈N/B⌉.
@@ -205,14 +228,16 @@ public final class Trainer {
     Checkpoint(
       model: model,
       metadata: CheckpointMetadata(
-        arch: configuration.archDescription, inputMean: data.inputMean, inputStd: data.inputStd,
-        classes: data.classes, epochs: state.epoch, seed: configuration.seed,
-        weightDecay: configuration.weightDecay, skips: model.skips,
-        dropPath: configuration.dropPath, steps: state.step))
+        arch: configuration.archDescription, classes: data.classes, epochs: state.epoch,
+        seed: configuration.seed, weightDecay: configuration.weightDecay,
+        weightDecayScope: configuration.weightDecayScope.rawValue, skips: model.skips,
+        dropPath: configuration.dropPath, steps: state.step,
+        standardisation: data.standardisation))
   }
 
   /// Writes `optimizer.safetensors`, then `checkpoint.safetensors`, each atomically, into
-  /// `directory`. Returns the checkpoint's path.
+  /// `directory` (no snapshot manifest: `ujm train` commits through `RunDirectory`, which keeps
+  /// the pair and the metrics consistent). Returns the checkpoint's path.
   @discardableResult
   public func save(to directory: String) throws(SafeTensorsError) -> String {
     let checkpointPath = (directory as NSString).appendingPathComponent("checkpoint.safetensors")

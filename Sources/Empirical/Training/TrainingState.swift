@@ -21,6 +21,12 @@ public struct TrainingState: Sendable, Equatable {
 
   /// Writes `optimizer.safetensors` atomically.
   public func write(to path: String) throws(SafeTensorsError) {
+    try file.write(to: path)
+  }
+
+  /// The state as a safetensors file: momentum buffers under the parameters' names, counters
+  /// and generator states in the metadata.
+  public var file: SafeTensorsFile {
     func words(_ g: SeededGenerator) -> String {
       let s = g.state
       return [s.0, s.1, s.2, s.3].map(String.init).joined(separator: ",")
@@ -32,13 +38,28 @@ public struct TrainingState: Sendable, Equatable {
         "shuffle_generator": words(shuffleState), "drop_path_generator": words(dropState),
         "optimizer": "SGD momentum buffers",
       ])
-    try file.write(to: path)
+    return file
   }
 
   /// Reads `optimizer.safetensors`; the buffers must fit `model`.
   public init(contentsOf path: String, model: ResidualNetwork<Float>) throws(CheckpointError) {
     let file: SafeTensorsFile
     do { file = try SafeTensorsFile(contentsOf: path) } catch { throw .file(error) }
+    try self.init(file: file, path: path, model: model)
+  }
+
+  /// Parses `optimizer.safetensors` bytes; `path` only names the source in errors.
+  public init(decoding bytes: [UInt8], path: String, model: ResidualNetwork<Float>)
+    throws(CheckpointError)
+  {
+    let file: SafeTensorsFile
+    do { file = try SafeTensorsFile(decoding: bytes, path: path) } catch { throw .file(error) }
+    try self.init(file: file, path: path, model: model)
+  }
+
+  init(file: SafeTensorsFile, path: String, model: ResidualNetwork<Float>)
+    throws(CheckpointError)
+  {
     func integer(_ key: String) throws(CheckpointError) -> Int {
       guard let s = file.metadata[key], let v = Int(s), v >= 0 else {
         throw .badMetadata(path: path, key: key, value: file.metadata[key] ?? "(missing)")
@@ -49,6 +70,12 @@ public struct TrainingState: Sendable, Equatable {
       let parts = (file.metadata[key] ?? "").split(separator: ",").compactMap { UInt64($0) }
       guard parts.count == 4 else {
         throw .badMetadata(path: path, key: key, value: file.metadata[key] ?? "(missing)")
+      }
+      // xoshiro256** never leaves the all-zero state: every draw would be 0 and shuffling hang.
+      guard parts.contains(where: { $0 != 0 }) else {
+        throw .metadataOutOfRange(
+          path: path, key: key, value: file.metadata[key] ?? "",
+          expected: "a generator state that is not all zeros (xoshiro256** never leaves 0)")
       }
       return SeededGenerator(state: (parts[0], parts[1], parts[2], parts[3]))
     }
@@ -66,8 +93,24 @@ public struct TrainingState: Sendable, Equatable {
     epoch = try integer("epoch")
     step = try integer("step")
     stepInEpoch = try integer("step_in_epoch")
+    guard stepInEpoch <= step else {
+      throw .metadataOutOfRange(
+        path: path, key: "step_in_epoch", value: "\(stepInEpoch)",
+        expected: "at most 'step' (\(step))")
+    }
     shuffleState = try generator("shuffle_generator")
     dropState = try generator("drop_path_generator")
+  }
+
+  /// Checks that this state can continue a run over `stepsPerEpoch` steps per epoch (the data
+  /// and batch size of the resumed run): a saved `step_in_epoch` beyond the epoch would index
+  /// past the shuffled order. `path` names the file in the error.
+  public func checkResumable(stepsPerEpoch: Int, path: String) throws(CheckpointError) {
+    guard stepInEpoch < Swift.max(stepsPerEpoch, 1) else {
+      throw .metadataOutOfRange(
+        path: path, key: "step_in_epoch", value: "\(stepInEpoch)",
+        expected: "fewer than the \(stepsPerEpoch) steps of an epoch of this data and batch size")
+    }
   }
 
   public init(

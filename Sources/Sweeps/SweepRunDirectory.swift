@@ -1,4 +1,5 @@
 import Empirical
+import LinearAlgebra
 import Foundation
 
 /// Where a run stands, read from its directory (never from a scheduler's accounting).
@@ -14,7 +15,7 @@ public enum RunStatus: String, Sendable, Codable, CaseIterable {
 }
 
 /// What `failed.json` records: the step that failed, its exit status and its last log line.
-public struct RunFailure: Sendable, Equatable, Codable {
+public struct StepFailure: Sendable, Equatable, Codable {
   public var step: String
   public var exitStatus: Int32
   public var lastLogLine: String?
@@ -51,7 +52,7 @@ public struct RunCompletion: Sendable, Equatable, Codable {
 /// `metrics.jsonl` here; the sweep adds `sweep.lock` (pid and host), `log.txt` (the steps'
 /// standard error), `train.json` (train's summary, once training finished), `measure.json` and
 /// `measure-epoch<E>.json` (measure's reports), `failed.json` and, last of all, `complete.json`.
-public struct RunDirectory: Sendable {
+public struct SweepRunDirectory: Sendable {
   public var path: String
 
   public init(path: String) { self.path = path }
@@ -81,9 +82,9 @@ public struct RunDirectory: Sendable {
   }
 
   /// The failure record, when the run failed.
-  public var failureRecord: RunFailure? {
+  public var failureRecord: StepFailure? {
     guard let data = FileManager.default.contents(atPath: failure) else { return nil }
-    return try? JSONDecoder().decode(RunFailure.self, from: data)
+    return try? JSONDecoder().decode(StepFailure.self, from: data)
   }
 
   /// The last line of `log.txt` that says "error" (argument-parser follows its error with a
