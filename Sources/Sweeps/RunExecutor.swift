@@ -2,8 +2,8 @@
 // interrupted run resumes where it stopped; each step is a separate `ujm` process, so a crash or
 // kill of one leaves the run directory readable and the next attempt can pick it up.
 
-import LinearAlgebra
 import Foundation
+import LinearAlgebra
 
 /// Why `sweep run` could not run a run (as opposed to a step that failed).
 public enum RunError: Error, Sendable, Equatable, CustomStringConvertible {

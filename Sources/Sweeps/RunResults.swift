@@ -50,9 +50,10 @@ public struct RunResults: Sendable, Equatable {
         "epochs": Double(m.epoch), "steps": Double(m.steps),
       ]
     } else if let object = Self.object(at: dir.trainSummary) {
-      for (name, key) in [("test_accuracy", "test_accuracy"), ("test_loss", "test_loss"),
-        ("epochs", "epochs"), ("steps", "steps")]
-      {
+      for (name, key) in [
+        ("test_accuracy", "test_accuracy"), ("test_loss", "test_loss"),
+        ("epochs", "epochs"), ("steps", "steps"),
+      ] {
         if let x = Self.number(object, [key]) { metrics[name] = x }
       }
     }

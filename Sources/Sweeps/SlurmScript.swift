@@ -85,7 +85,8 @@ public struct SlurmScript: Sendable, Equatable {
   /// A word for bash: as is when it is safe, else in single quotes.
   static func quoted(_ word: String) -> String {
     let safe = word.allSatisfy { $0.isLetter || $0.isNumber || "/._-+=,:@".contains($0) }
-    return safe && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    return safe && !word.isEmpty
+      ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
   }
 }
 

@@ -22,7 +22,8 @@ public enum OptionKind: Sendable, Equatable {
       return options.contains(value) ? nil : "one of \(options.joined(separator: ", "))"
     case .list:
       let parts = value.split(separator: ",", omittingEmptySubsequences: false)
-      let ok = !parts.isEmpty && parts.allSatisfy { Int($0.trimmingCharacters(in: .whitespaces)) != nil }
+      let ok =
+        !parts.isEmpty && parts.allSatisfy { Int($0.trimmingCharacters(in: .whitespaces)) != nil }
       return ok ? nil : "a comma-separated list of integers"
     }
   }

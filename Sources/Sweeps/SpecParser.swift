@@ -262,8 +262,7 @@ extension SweepSpec {
     return out
   }
 
-  private static func checkDisjoint(base: [Setting], axes: [Axis], line: Int?) throws(SpecError)
-  {
+  private static func checkDisjoint(base: [Setting], axes: [Axis], line: Int?) throws(SpecError) {
     for a in axes where base.contains(where: { $0.key == a.key }) {
       throw SpecError(line: line, key: "axes.\(a.key)", problem: "is also set in base")
     }

@@ -1,6 +1,6 @@
 import Empirical
-import LinearAlgebra
 import Foundation
+import LinearAlgebra
 
 /// The counterfactual figures of a sweep: a metric against a swept variable, one line per
 /// setting of the other axes, points at the mean over seeds with error bars of ± one standard
@@ -57,7 +57,8 @@ public enum SweepFigures {
     var notes = ["points: mean over seeds; bars: ± one standard deviation (n ≥ 2)"]
     if isCategorical(x) {
       notes.append(
-        "x: " + x.values.enumerated().map { "\($0.offset) = \(x.key) \($0.element)" }
+        "x: "
+          + x.values.enumerated().map { "\($0.offset) = \(x.key) \($0.element)" }
           .joined(separator: ", "))
     }
     let xs = series.flatMap { $0.points.map(\.x) }

@@ -64,7 +64,9 @@ public struct SweepPlan: Sendable {
       text += measure.sorted { $0.key < $1.key }.map { "measure.\($0.key)=\($0.value)\n" }
         .joined()
     }
-    if !snapshots.isEmpty { text += "snapshots=\(snapshots.map(String.init).joined(separator: ","))" }
+    if !snapshots.isEmpty {
+      text += "snapshots=\(snapshots.map(String.init).joined(separator: ","))"
+    }
     var h: UInt64 = 0xcbf2_9ce4_8422_2325
     for byte in text.utf8 {
       h ^= UInt64(byte)

@@ -143,7 +143,8 @@ public struct SweepReport: Sendable, Encodable {
   }
 
   static func csvCell(_ s: String) -> String {
-    s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    s.contains(",") || s.contains("\"")
+      ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
   }
 
   /// The headline columns of the text tables.

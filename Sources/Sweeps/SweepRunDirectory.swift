@@ -1,6 +1,6 @@
 import Empirical
-import LinearAlgebra
 import Foundation
+import LinearAlgebra
 
 /// Where a run stands, read from its directory (never from a scheduler's accounting).
 public enum RunStatus: String, Sendable, Codable, CaseIterable {

@@ -50,7 +50,7 @@ struct SweepPlanReport: Encodable {
   }
 
   var text: String {
-    (["sweep \(sweep): \(runs.count) runs in \(directory)"]
+    (["sweep \(sweep): \(runs.count) run\(runs.count == 1 ? "" : "s") in \(directory)"]
       + runs.map { "\($0.index)  \($0.settingsText)  \($0.runDir)" })
       .joined(separator: "\n")
   }

@@ -31,7 +31,8 @@ struct SweepRunCommand: ParsableCommand {
   func execute() throws -> RunOutcome {
     let plan = try sweep.plan()
     guard let run = plan.run(at: index) else {
-      throw UsageError("--index \(index): the sweep has \(plan.runs.count) runs (0–\(plan.runs.count - 1))")
+      throw UsageError(
+        "--index \(index): the sweep has \(plan.runs.count) runs (0–\(plan.runs.count - 1))")
     }
     let executor = RunExecutor(ujm: ujmExecutable()) { printError("ujm sweep: " + $0) }
     do {

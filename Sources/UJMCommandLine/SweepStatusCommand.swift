@@ -64,8 +64,11 @@ struct SweepStatusReport: Encodable {
   }
 
   var text: String {
-    let counts = RunStatus.allCases.map { s in "\(runs.filter { $0.status == s }.count) \(s.rawValue)" }
-    return (["\(runs.count) runs: " + counts.joined(separator: ", ")]
+    let counts = RunStatus.allCases.map { s in
+      "\(runs.filter { $0.status == s }.count) \(s.rawValue)"
+    }
+    return
+      (["\(runs.count) runs: " + counts.joined(separator: ", ")]
       + runs.map { r in
         "\(r.index)  \(r.status.rawValue)  \(r.settingsText)  \(r.runDir)"
           + (r.lastLogLine.map { "\n    last log line: \($0)" } ?? "")

@@ -8,7 +8,8 @@ import Testing
   .serialized,
   .enabled(if: builtUJM != nil, "needs .build/debug/ujm (run swift build --build-tests first)"))
 struct RunExecutorTests {
-  let executor = RunExecutor(ujm: builtUJM ?? "/nonexistent", environment: ["OPENBLAS_NUM_THREADS": "1"])
+  let executor = RunExecutor(
+    ujm: builtUJM ?? "/nonexistent", environment: ["OPENBLAS_NUM_THREADS": "1"])
 
   @Test func runCompletesWritesItsFilesAndIsSkippedTheSecondTime() throws {
     let (plan, _, _) = tinySweep("complete", axes: "seed: [0]")
@@ -24,7 +25,9 @@ struct RunExecutorTests {
     #expect(try executor.execute(run, of: plan.spec) == .skipped)
     #expect(try String(contentsOfFile: dir.log, encoding: .utf8) == log)
     let results = RunResults(directory: dir, snapshots: [])
-    print("tiny run: metrics \(results.metrics), RA2 \(results.measurements["ra2_diag_fraction"] ?? .nan)")
+    print(
+      "tiny run: metrics \(results.metrics), RA2 \(results.measurements["ra2_diag_fraction"] ?? .nan)"
+    )
     #expect(results.metrics["epochs"] == 2)
     #expect(results.measurements["ra2_diag_fraction"] != nil)
   }
@@ -82,14 +85,16 @@ struct RunExecutorTests {
   @Test func heldRunIsNotStartedByASecondProcess() throws {
     let (plan, _, _) = tinySweep("held", axes: "seed: [0]")
     let run = plan.runs[0]
-    try FileManager.default.createDirectory(atPath: run.directory, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      atPath: run.directory, withIntermediateDirectories: true)
     let lock = try RunLock.acquire(at: SweepRunDirectory(path: run.directory).lock)
     defer { lock.release() }
     #expect(SweepRunDirectory(path: run.directory).status == .running)
     #expect(throws: RunError.lock(.held(path: lock.path, owner: .current))) {
       _ = try executor.execute(run, of: plan.spec)
     }
-    #expect(!FileManager.default.fileExists(atPath: SweepRunDirectory(path: run.directory).checkpoint))
+    #expect(
+      !FileManager.default.fileExists(atPath: SweepRunDirectory(path: run.directory).checkpoint))
   }
 }
 

@@ -36,8 +36,10 @@ struct RunLockTests {
     lock.release()
   }
 
-  @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/flock"),
-    "needs util-linux's flock(1) to hold the lock from another process"))
+  @Test(
+    .enabled(
+      if: FileManager.default.isExecutableFile(atPath: "/usr/bin/flock"),
+      "needs util-linux's flock(1) to hold the lock from another process"))
   func lockHeldByAnotherProcessIsRefused() throws {
     let p = path()
     let holder = Process()

@@ -27,7 +27,9 @@ private let slurmUnavailable: String? = {
 private func slurmLocal(_ command: String, state: String) throws -> (Int32, String) {
   let process = Process()
   process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-  process.arguments = ["600", (repositoryRoot as NSString).appendingPathComponent("scripts/slurm-local"), command]
+  process.arguments = [
+    "600", (repositoryRoot as NSString).appendingPathComponent("scripts/slurm-local"), command,
+  ]
   var env = ProcessInfo.processInfo.environment
   env["UJM_SLURM_DIR"] = state
   env["UJM_SLURM_TIMEOUT"] = "60"
@@ -87,7 +89,8 @@ struct SlurmIntegrationTests {
     if statuses != [.complete, .complete] {
       let logs = (try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/logs")) ?? []
       for log in logs {
-        print("\(log): \((try? String(contentsOfFile: "\(dir)/logs/\(log)", encoding: .utf8)) ?? "")")
+        print(
+          "\(log): \((try? String(contentsOfFile: "\(dir)/logs/\(log)", encoding: .utf8)) ?? "")")
       }
     }
     #expect(statuses == [.complete, .complete])

@@ -16,7 +16,8 @@ struct SweepPlanTests {
         "type=4a seed=0", "type=4a seed=1", "type=4a seed=2",
         "type=4b seed=0", "type=4b seed=1", "type=4b seed=2",
       ])
-    #expect(plan.runs[4].train == [Setting("epochs", "2"), Setting("type", "4b"), Setting("seed", "1")])
+    #expect(
+      plan.runs[4].train == [Setting("epochs", "2"), Setting("type", "4b"), Setting("seed", "1")])
   }
 
   @Test func runDirectoriesAreStableAcrossInvocations() throws {

@@ -26,13 +26,15 @@ struct SweepReportTests {
         "test_accuracy": (typeB ? 0.70 : 0.80) + 0.02 * seed, "seconds": 1,
         "samples_per_second": 1,
       ]
-      try (String(decoding: try JSONSerialization.data(withJSONObject: metrics), as: UTF8.self)
+      try
+        (String(decoding: try JSONSerialization.data(withJSONObject: metrics), as: UTF8.self)
         + "\n").write(toFile: dir.metrics, atomically: true, encoding: .utf8)
       let measure: [String: Any] = [
         "ra2": ["diag_fraction": ["median": typeB ? 0.1 : 0.3 + 0.1 * seed, "min": 0, "max": 1]],
         "ra4": ["slope": 1.5, "r2": 0.9, "dead_blocks": [3]],
       ]
-      try JSONSerialization.data(withJSONObject: measure).write(to: URL(fileURLWithPath: dir.measurement))
+      try JSONSerialization.data(withJSONObject: measure).write(
+        to: URL(fileURLWithPath: dir.measurement))
       if typeB && seed == 1 {
         try "{\"step\":\"measure\",\"exit_status\":1,\"last_log_line\":\"boom\"}"
           .write(toFile: dir.failure, atomically: true, encoding: .utf8)
@@ -45,7 +47,8 @@ struct SweepReportTests {
 
   @Test func meanAndSpreadOverSeedsMatchTheKnownNumbers() throws {
     let report = SweepReport(plan: try syntheticSweep())
-    #expect(report.runs.map(\.status) == [.complete, .complete, .complete, .complete, .failed, .pending])
+    #expect(
+      report.runs.map(\.status) == [.complete, .complete, .complete, .complete, .failed, .pending])
     #expect(report.runs[4].metrics.isEmpty)
     #expect(report.aggregates.count == 2)
     let a = report.aggregates[0]
