@@ -97,7 +97,7 @@ struct SweepCommandTests {
     let small = try #require(
       try UJMCommand.parseAsRoot(["sweep", "plan", path, "--variant", "small"]) as? SweepPlanCommand
     )
-    #expect(try small.execute().hasPrefix("sweep stable: 1 runs in sweeps/stable"))
+    #expect(try small.execute().hasPrefix("sweep stable: 1 run in sweeps/stable"))
   }
 
   @Test func slurmDryRunWritesTheScriptWithAbsolutePathsAndSubmitsNothing() throws {
