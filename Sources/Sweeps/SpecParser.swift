@@ -33,11 +33,10 @@ extension SweepSpec {
       name: name, base: base, axes: axes, measure: parsed.measure,
       snapshots: parsed.snapshots ?? [], resources: parsed.resources ?? Resources(),
       variants: parsed.small.map { ["small": $0] } ?? [:])
-    if let small = variants["small"] {
+    if variants["small"] != nil {
       // The variant must give a spec that is itself valid.
       let v = try variant("small")
       try Self.checkDisjoint(base: v.base, axes: v.axes, line: nil)
-      _ = small
     }
   }
 
@@ -206,6 +205,10 @@ extension SweepSpec {
         values.append(v)
       }
       out.append(Axis(key, values))
+    }
+    guard !out.isEmpty else {
+      throw SpecError(
+        line: node.mark?.line, key: path, problem: "no axes (a sweep needs at least one)")
     }
     return out
   }

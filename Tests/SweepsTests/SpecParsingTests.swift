@@ -91,6 +91,7 @@ struct SpecParsingTests {
       "axes.seed", 5
     ),
     ("empty axis", "base: {epochs: 1}\naxes:\n  seed: []\n", "axes.seed", 3),
+    ("no axes", "base: {epochs: 1}\naxes: {}\n", "axes", 2),
     ("axis not a list", "base: {epochs: 1}\naxes:\n  seed: 3\n", "axes.seed", 3),
     ("missing base", "axes: {seed: [0]}\n", "base", 1),
     ("missing axes", "base: {epochs: 1}\n", "axes", 1),
