@@ -18,6 +18,7 @@ public struct RunResults: Sendable, Equatable {
     ("ra1_pc1_variance_fraction", ["ra1", "pc1_variance_fraction", "median"]),
     ("ra1_step_cos", ["ra1", "step_cos", "median"]),
     ("ra2_diag_fraction", ["ra2", "diag_fraction", "median"]),
+    ("ra2_transposed_diag_fraction", ["ra2", "transposed_diag_fraction", "median"]),
     ("ra2_random_baseline", ["ra2", "random_baseline", "median"]),
     ("ra3_gap", ["ra3", "gap", "median"]),
     ("ra3_numerical_rank", ["ra3", "numerical_rank", "median"]),

@@ -150,6 +150,7 @@ public struct SweepReport: Sendable, Encodable {
   /// The headline columns of the text tables.
   static let textColumns: [(key: String, title: String)] = [
     ("test_accuracy", "test acc"), ("test_loss", "test loss"), ("ra2_diag_fraction", "RA2 diag"),
+    ("ra2_transposed_diag_fraction", "RA2 diagᵀ"),
     ("ra2_random_baseline", "RA2 rand"), ("ra3_gap", "RA3 gap"), ("ra3_numerical_rank", "RA3 rank"),
     ("ra4_r2", "RA4 R²"), ("nc1", "NC1"),
   ]
