@@ -46,7 +46,8 @@ public enum SweepFigures {
       let points = lines[label]!.sorted { $0.0 < $1.0 }
       series.append(
         SVGPlot.Series(
-          points: points.map { (x: $0.0, y: $0.1.mean) }, color: color, lines: points.count > 1,
+          points: points.map { (x: $0.0, y: $0.1.mean) }, color: color,
+          lines: points.count > 1 && !isCategorical(x),
           markers: true, label: label.isEmpty ? "mean over seeds" : label))
       for (px, s) in points where s.n > 1 {
         series.append(
