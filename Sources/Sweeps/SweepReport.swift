@@ -175,7 +175,7 @@ public struct SweepReport: Sendable, Encodable {
   public var text: String {
     let cols = Self.textColumns.filter { c in runs.contains { Self.value($0, c.key) != nil } }
     var lines = [
-      "sweep \(sweep): \(runs.count) runs in \(directory); "
+      "sweep \(sweep): \(runs.count) run\(runs.count == 1 ? "" : "s") in \(directory); "
         + RunStatus.allCases.map { s in "\(runs.filter { $0.status == s }.count) \(s.rawValue)" }
         .joined(separator: ", "),
       "",

@@ -68,7 +68,7 @@ struct SweepStatusReport: Encodable {
       "\(runs.filter { $0.status == s }.count) \(s.rawValue)"
     }
     return
-      (["\(runs.count) runs: " + counts.joined(separator: ", ")]
+      (["\(runs.count) run\(runs.count == 1 ? "" : "s"): " + counts.joined(separator: ", ")]
       + runs.map { r in
         "\(r.index)  \(r.status.rawValue)  \(r.settingsText)  \(r.runDir)"
           + (r.lastLogLine.map { "\n    last log line: \($0)" } ?? "")
