@@ -61,7 +61,9 @@ struct SlurmIntegrationTests {
     print("slurm-local start: \(start.1)")
     defer {
       // Stops exactly the daemons this test started (their pid files in `state`).
+      print("stopping at \(Date())")
       let stop = try? slurmLocal("stop", state: state)
+      print("stopped at \(Date())")
       print("slurm-local stop: \(stop?.1 ?? "failed")")
     }
     try #require(start.0 == 0, "scripts/slurm-local start failed: \(start.1)")
@@ -85,7 +87,7 @@ struct SlurmIntegrationTests {
       Thread.sleep(forTimeInterval: 1)
       statuses = plan.runs.map { SweepRunDirectory(path: $0.directory).status }
     } while Date() < deadline && !statuses.allSatisfy { $0 == .complete || $0 == .failed }
-    print("statuses: \(statuses)")
+    print("statuses: \(statuses) at \(Date())")
     if statuses != [.complete, .complete] {
       let logs = (try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/logs")) ?? []
       for log in logs {
@@ -95,6 +97,7 @@ struct SlurmIntegrationTests {
     }
     #expect(statuses == [.complete, .complete])
     let report = try runUJM(["sweep", "report", spec, "--dir", dir, "--json"])
+    print("report at \(Date())")
     let object = try #require(
       try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
     let runs = try #require(object["runs"] as? [[String: Any]])
