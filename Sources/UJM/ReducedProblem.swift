@@ -69,9 +69,21 @@ public struct ReducedProblem: Sendable, Equatable {
   /// The upper bound on s* from λ/2·L·s² ≤ log 2.
   public var sBound: Double { (2 * Double.log(2) / (lambda * Double(depth))).squareRoot() }
 
+  /// A tighter bound on s* for small λ: every minimiser has λ/2·L·s*² ≤ f* ≤ g(s₀, t(s₀)) for
+  /// any s₀, so s* ≤ √(2·g(s₀, t(s₀))/(λL)). With s₀ ∈ {½, 1, 2} this is O(√log(1/λ)) where
+  /// `sBound` is O(λ^{−½}) (1e150 at λ = 1e-300, where (1 + s)ᴸ overflows every grid point).
+  public var searchBound: Double {
+    var best = Double.log(2)
+    for s0 in [0.5, 1.0, 2.0] {
+      let f = value(s: s0, t: optimalT(s: s0))
+      if f.isFinite { best = Swift.min(best, f) }
+    }
+    return Swift.min(sBound, (2 * best / (lambda * Double(depth))).squareRoot())
+  }
+
   /// The global minimum: f*, s*, t* and ‖∇g‖ there.
   public func minimize(gridPoints: Int = 4000) -> ReducedOptimum {
-    let upper = sBound
+    let upper = searchBound
     var candidates = [Double]()
     var previousS = 0.0
     var previousD = reducedDerivative(s: 0)

@@ -38,12 +38,6 @@ public struct SolveReport: Sendable, Codable, Equatable {
   /// Converged and every check passed.
   public var succeeded: Bool { stop_reason == "converged" && checks.allSatisfy(\.passed) }
 
-  /// The report as pretty-printed JSON with sorted keys.
-  public func jsonData() throws -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(
-      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    return try encoder.encode(self)
-  }
+  /// The report as indented JSON (sorted keys, non-finite numbers as `null`).
+  public func jsonData() throws -> Data { try ReportJSON.encode(self, pretty: true) }
 }

@@ -35,7 +35,7 @@ struct Evaluate: ParsableCommand {
       testAccuracy: test.accuracy, testLoss: test.loss, trainAccuracy: train.accuracy,
       trainLoss: train.loss, arch: arch)
     if json {
-      print(jsonLine(report))
+      print(try jsonLine(report))
     } else {
       print(
         """

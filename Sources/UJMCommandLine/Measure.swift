@@ -221,11 +221,7 @@ struct Measure: ParsableCommand {
     }
     for (name, svg) in files {
       let path = (directory as NSString).appendingPathComponent(name)
-      do {
-        try Data(svg.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-      } catch {
-        throw UsageError("--figures \(path): cannot be written (\(error.localizedDescription))")
-      }
+      try writeAtomically(Data(svg.utf8), to: path, option: "--figures")
     }
   }
 }

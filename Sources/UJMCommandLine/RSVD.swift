@@ -83,7 +83,7 @@ struct RSVDCommand: ParsableCommand {
   }
 
   /// Runs the command and returns what it prints (the report or the JSON object).
-  func report() throws(UsageError) -> String {
+  func report() throws -> String {
     let a = try loadMatrix()
     guard rank <= min(a.rows, a.columns) else {
       throw UsageError(
@@ -113,9 +113,7 @@ struct RSVDCommand: ParsableCommand {
       rank: rank, oversampling: oversampling, iterations: iterations, seed: seed,
       precision: precision)
     if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys]
-      return String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self)
+      return try jsonLine(report)
     }
     return humanReadable(report, result: result, shape: (a.rows, a.columns))
   }
@@ -148,11 +146,7 @@ struct RSVDCommand: ParsableCommand {
       ("u", NumPyArray(matrix: d.u)), ("s", NumPyArray(vector: d.singularValues)),
       ("v", NumPyArray(matrix: d.v)),
     ])
-    do {
-      try archive.npzData.write(to: URL(fileURLWithPath: path), options: .atomic)
-    } catch {
-      throw UsageError("--vectors \(path): cannot be written (\(error.localizedDescription))")
-    }
+    try writeAtomically(archive.npzData, to: path, option: "--vectors")
   }
 
   private func humanReadable(

@@ -14,16 +14,18 @@ struct Solve: ParsableCommand {
       """)
 
   @Option(name: .customLong("L"), parsing: .unconditional, help: "Number of residual blocks L ≥ 1.")
-  var depth: String
+  var depth: Int
 
   @Option(name: .customLong("lambda"), parsing: .unconditional, help: "Weight decay λ > 0.")
-  var lambda: String
+  var lambda: Double
 
-  @Option(name: .customLong("D"), parsing: .unconditional, help: "Width D (default 64; with --dx, D is the file's length).")
-  var dimension: String?
+  @Option(
+    name: .customLong("D"), parsing: .unconditional,
+    help: "Width D (default 64; with --dx, D is the file's length).")
+  var dimension: Int?
 
   @Option(name: .customLong("label"), parsing: .unconditional, help: "The label y: 1 or -1.")
-  var label: String = "1"
+  var label: Int = 1
 
   @Option(name: .customLong("dx"), help: "Read Δx from a .npy (float64/float32, 1-D) or text file.")
   var dxFile: String?
@@ -31,43 +33,61 @@ struct Solve: ParsableCommand {
   @Option(
     name: .customLong("algorithm"),
     help: "One of \(SolverAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")).")
-  var algorithm: String = SolverAlgorithm.defaultAlgorithm.rawValue
+  var algorithm: SolverAlgorithm = .defaultAlgorithm
 
-  @Option(name: .customLong("gradient-tolerance"), parsing: .unconditional,
+  @Option(
+    name: .customLong("gradient-tolerance"), parsing: .unconditional,
     help: "Stop when ‖∇F‖ ≤ this.")
-  var gradientTolerance: String = "1e-9"
+  var gradientTolerance: Double = 1e-9
 
   @Option(name: .customLong("max-iterations"), parsing: .unconditional, help: "Iteration budget.")
-  var maxIterations: String = "100000"
+  var maxIterations: Int = 100_000
 
-  @Option(name: .customLong("step"), parsing: .unconditional, help: "The step η of gd-fixed.")
-  var step: String = "0.5"
+  @Option(
+    name: .customLong("step"), parsing: .unconditional,
+    help: "The step η of gd-fixed (default 0.5; only with --algorithm gd-fixed).")
+  var step: Double?
 
-  @Option(name: .customLong("seed"), parsing: .unconditional, help: "Seed of the default problem.")
-  var seed: String = "0"
+  @OptionGroup var seedOption: SeedOption
 
-  @Option(name: .customLong("perturb"), parsing: .unconditional,
+  @Option(
+    name: .customLong("perturb"), parsing: .unconditional,
     help: "Perturb the optimum by this relative amount before the checks (a counterexample).")
-  var perturb: String = "0"
+  var perturb: Double = 0
 
-  @Flag(name: .customLong("json"), help: "Print the report as JSON.")
-  var json = false
+  @OptionGroup var jsonOption: JSONOption
 
   @Option(name: .customLong("output"), help: "Also write the JSON report to this file, atomically.")
   var output: String?
+
+  func validate() throws {
+    do {
+      try SolveOptions.validate(
+        depth: depth, lambda: lambda, dimension: dimension, label: label,
+        algorithm: algorithm, gradientTolerance: gradientTolerance,
+        maxIterations: maxIterations, step: step, perturb: perturb)
+    } catch let error as UsageError {
+      throw ValidationError(error.message)
+    }
+  }
 
   func run() throws {
     var succeeded = false
     try reportingUsageErrors(command: "solve") {
       let options = try SolveOptions(
         depth: depth, lambda: lambda, dimension: dimension, label: label, dxFile: dxFile,
-        algorithm: algorithm, gradientTolerance: gradientTolerance, maxIterations: maxIterations,
-        step: step, seed: seed, perturb: perturb)
+        algorithm: algorithm, gradientTolerance: gradientTolerance,
+        maxIterations: maxIterations, step: step, seed: seedOption.seed, perturb: perturb)
       let run = UJMSolveRun(
         problem: options.problem(), algorithm: options.algorithm,
         test: ConvergenceTest(
           gradientTolerance: options.gradientTolerance, maxIterations: options.maxIterations),
         step: options.step, perturbation: options.perturb)
+      if options.isLarge {
+        printError(
+          "ujm solve: minimising over \(options.depth) Jacobians of \(options.dimension)² entries "
+            + "with \(options.algorithm.rawValue)…")
+      }
       let (report, _) = try run.run()
       let data = try report.jsonData()
       if let output {
@@ -77,7 +97,7 @@ struct Solve: ParsableCommand {
           printError("ujm solve: the objective is not finite; \(output) was not written")
         }
       }
-      if json {
+      if jsonOption.json {
         print(String(decoding: data, as: UTF8.self))
       } else {
         print(SolveReportFormatter.text(report))

@@ -20,84 +20,96 @@ struct SolveOptions {
   /// 14.9 copies at D = 512 in SolveBenchmark), used to refuse a D that cannot fit.
   static let parameterCopies = 16
 
-  init(
-    depth: String, lambda: String, dimension: String?, label: String, dxFile: String?,
-    algorithm: String, gradientTolerance: String, maxIterations: String, step: String,
-    seed: String, perturb: String
-  ) throws {
-    guard let l = Int(depth) else { throw UsageError("--L '\(depth)' is not an integer") }
-    guard l >= 1 else { throw UsageError("--L must be at least 1 (got \(l))") }
-    self.depth = l
+  /// The smallest λ accepted: below it F's terms (about λ·log(1/λ)) approach Double's
+  /// smallest normal numbers and the comparison with the oracle loses its meaning.
+  static let smallestLambda = 1e-300
+  /// The largest λ accepted: above it λ/2·‖J‖² overflows at the default starting point.
+  static let largestLambda = 1e100
 
-    guard let lam = Double(lambda) else { throw UsageError("--lambda '\(lambda)' is not a number") }
-    guard lam.isFinite else { throw UsageError("--lambda must be finite (got \(lambda))") }
-    guard lam > 0 else {
+  /// The checks that need no file: each names the option and says what is wrong.
+  static func validate(
+    depth: Int, lambda: Double, dimension: Int?, label: Int, algorithm: SolverAlgorithm,
+    gradientTolerance: Double, maxIterations: Int, step: Double?, perturb: Double
+  ) throws(UsageError) {
+    guard depth >= 1 else { throw UsageError("--L must be at least 1 (got \(depth))") }
+    guard lambda.isFinite else { throw UsageError("--lambda must be finite (got \(lambda))") }
+    guard lambda > 0 else {
       throw UsageError(
         "--lambda must be positive (got \(lambda)): with λ = 0 the loss keeps decreasing as the "
           + "logit grows, so the infimum is not attained; with λ < 0 F is unbounded below")
     }
-    self.lambda = lam
-
-    guard let y = Int(label), y == 1 || y == -1 else {
+    guard lambda >= smallestLambda && lambda <= largestLambda else {
+      throw UsageError(
+        "--lambda \(lambda) is outside [\(smallestLambda), \(largestLambda)]: below, F's terms "
+          + "(about λ·log(1/λ)) leave Double's normal range; above, λ/2·‖J‖² overflows")
+    }
+    guard label == 1 || label == -1 else {
       throw UsageError("--label must be 1 or -1 (got \(label))")
     }
-    self.label = Double(y)
-
-    guard let a = SolverAlgorithm(rawValue: algorithm) else {
-      throw UsageError(
-        "--algorithm '\(algorithm)' is not one of "
-          + SolverAlgorithm.allCases.map(\.rawValue).joined(separator: ", "))
-    }
-    self.algorithm = a
-
-    guard let gt = Double(gradientTolerance), gt.isFinite, gt > 0 else {
+    guard gradientTolerance.isFinite, gradientTolerance > 0 else {
       throw UsageError(
         "--gradient-tolerance must be a positive finite number (got \(gradientTolerance))")
     }
-    self.gradientTolerance = gt
-
-    guard let mi = Int(maxIterations), mi >= 0 else {
-      throw UsageError("--max-iterations must be a non-negative integer (got \(maxIterations))")
+    guard maxIterations >= 0 else {
+      throw UsageError("--max-iterations must be at least 0 (got \(maxIterations))")
     }
-    self.maxIterations = mi
-
-    guard let eta = Double(step), eta.isFinite, eta > 0 else {
-      throw UsageError("--step must be a positive finite number (got \(step))")
+    if let step {
+      guard algorithm == .gdFixed else {
+        throw UsageError(
+          "--step is the step of gd-fixed; --algorithm \(algorithm.rawValue) chooses its own steps "
+            + "(drop --step, or use --algorithm gd-fixed)")
+      }
+      guard step.isFinite, step > 0 else {
+        throw UsageError("--step must be a positive finite number (got \(step))")
+      }
     }
-    self.step = eta
-
-    guard let s = UInt64(seed) else {
-      throw UsageError("--seed must be a non-negative integer below 2^64 (got \(seed))")
-    }
-    self.seed = s
-
-    guard let p = Double(perturb), p.isFinite, p >= 0 else {
+    guard perturb.isFinite, perturb >= 0 else {
       throw UsageError("--perturb must be a non-negative finite number (got \(perturb))")
     }
-    self.perturb = p
+    if let dimension {
+      guard dimension >= 1 else { throw UsageError("--D must be at least 1 (got \(dimension))") }
+      try checkMemory(depth: depth, dimension: dimension)
+    }
+  }
 
+  init(
+    depth: Int, lambda: Double, dimension: Int?, label: Int, dxFile: String?,
+    algorithm: SolverAlgorithm, gradientTolerance: Double, maxIterations: Int, step: Double?,
+    seed: UInt64, perturb: Double
+  ) throws {
+    try Self.validate(
+      depth: depth, lambda: lambda, dimension: dimension, label: label, algorithm: algorithm,
+      gradientTolerance: gradientTolerance, maxIterations: maxIterations, step: step,
+      perturb: perturb)
+    self.depth = depth
+    self.lambda = lambda
+    self.label = Double(label)
+    self.algorithm = algorithm
+    self.gradientTolerance = gradientTolerance
+    self.maxIterations = maxIterations
+    self.step = step ?? 0.5
+    self.seed = seed
+    self.perturb = perturb
     if let dxFile {
       let values = try DxFile.read(dxFile)
-      if let dimension, Int(dimension) != values.count {
+      if let dimension, dimension != values.count {
         throw UsageError(
           "--dx \(dxFile) has \(values.count) entries but --D is \(dimension): drop --D or fix the file")
       }
       self.dx = values
       self.dimension = values.count
     } else {
-      let text = dimension ?? "64"
-      guard let d = Int(text) else {
-        throw UsageError("--D '\(text)' is not an integer")
-      }
-      guard d >= 1 else { throw UsageError("--D must be at least 1 (got \(d))") }
-      self.dimension = d
+      self.dimension = dimension ?? 64
       self.dx = nil
     }
     try Self.checkMemory(depth: self.depth, dimension: self.dimension)
   }
 
+  /// A problem large enough to take more than a few seconds (progress goes to stderr).
+  var isLarge: Bool { dimension * dimension * depth >= 4_000_000 }
+
   /// Refuses an L, D whose parameters would not fit in this machine's memory.
-  static func checkMemory(depth: Int, dimension d: Int) throws {
+  static func checkMemory(depth: Int, dimension d: Int) throws(UsageError) {
     let (dd, o1) = d.multipliedReportingOverflow(by: d)
     let (ld, o2) = dd.multipliedReportingOverflow(by: depth)
     let (bytes, o3) = (ld + d).multipliedReportingOverflow(by: 8 * parameterCopies)

@@ -31,8 +31,25 @@ struct Train: ParsableCommand {
   @Option(parsing: .unconditional, help: "Seed of initialisation, shuffling and drop-path.")
   var seed: UInt64 = 0
 
-  @Option(help: "Comma-separated classes to keep, relabelled 0…C−1 (e.g. 0,3,7).")
+  @Option(
+    parsing: .unconditional,
+    help: "Comma-separated classes to keep, relabelled 0…C−1 (e.g. 0,3,7).")
   var classes: String?
+
+  @Option(
+    name: .customLong("weight-decay-scope"),
+    help: "Parameters weight decay applies to: all (PyTorch's default) or weights (linear layers' weight matrices only).")
+  var weightDecayScope: WeightDecayScope = .all
+
+  @Option(
+    name: .customLong("snapshot-every"), parsing: .unconditional,
+    help: "Also keep DIR/checkpoint-epoch<N>.safetensors every N epochs.")
+  var snapshotEvery: Int?
+
+  @Option(
+    name: .customLong("allow-change"),
+    help: "With --resume: hyper-parameters (comma-separated: lr, seed, weight-decay, …) whose change from the recorded run is intended.")
+  var allowChange: String?
 
   @Option(
     name: .customLong("drop-path"), parsing: .unconditional,
@@ -54,7 +71,7 @@ struct Train: ParsableCommand {
   @Option(help: "Directory with the IDX files (train-images-idx3-ubyte.gz, …).")
   var data: String = defaultDataDirectory
 
-  @Flag(help: "Continue from DIR/checkpoint.safetensors and DIR/optimizer.safetensors.")
+  @Flag(help: "Continue the run in DIR from its latest complete snapshot (bit for bit).")
   var resume = false
 
   @Flag(help: "Print a JSON summary.")
@@ -88,6 +105,17 @@ struct Train: ParsableCommand {
       throw ValidationError("--drop-path needs skip connections; --type \(type) has none")
     }
     if let classes { _ = try parseClasses(classes) }
+    if let snapshotEvery, snapshotEvery < 1 {
+      throw ValidationError("--snapshot-every must be at least 1 (got \(snapshotEvery))")
+    }
+    if let allowChange {
+      guard resume else { throw ValidationError("--allow-change needs --resume") }
+      for name in allowedChanges(allowChange) where !TrainingHyperparameters.names.contains(name) {
+        throw ValidationError(
+          "--allow-change: '\(name)' is not a hyper-parameter (one of "
+            + TrainingHyperparameters.names.joined(separator: ", ") + ")")
+      }
+    }
     // Sized for the default data (70,000 images of 28×28, 10 classes) before any is read.
     let a = architecture
     let resources = TrainingResources(
@@ -98,6 +126,11 @@ struct Train: ParsableCommand {
       }
       throw ValidationError("\(options): \(error)")
     }
+  }
+
+  private func allowedChanges(_ text: String) -> [String] {
+    text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+      .filter { !$0.isEmpty }
   }
 
   var architecture: Architecture {
@@ -111,32 +144,63 @@ struct Train: ParsableCommand {
 
   func run() throws { try reportingUsageErrors(command: "train", execute) }
 
-  /// The command's work; bad input throws `UsageError` (exit 64).
+  /// The command's work; bad input throws `UsageError` (exit 64), a failure while training a
+  /// `RunFailure` (exit 1). The run directory is checked, locked and cleaned before any training.
   func execute() throws {
     let clock = ContinuousClock()
     let started = clock.now
     let kept = try classes.map(parseClasses)
     let directory = outputDirectory
-    let checkpointPath = (directory as NSString).appendingPathComponent("checkpoint.safetensors")
-    let optimizerPath = (directory as NSString).appendingPathComponent("optimizer.safetensors")
+    let run = RunDirectory(path: directory)
+    let checkpointPath = (directory as NSString).appendingPathComponent(RunDirectory.checkpointName)
     let configuration = TrainingConfiguration(
       typeName: type.lowercased(), architecture: architecture, epochs: epochs, learningRate: lr,
       batchSize: batchSize, weightDecay: weightDecay, seed: seed, dropPath: dropPath,
-      maxSteps: maxSteps)
+      maxSteps: maxSteps, weightDecayScope: weightDecayScope)
+    let lock: FileLock
+    do {
+      try run.prepare()
+      lock = try run.lock()
+      let removed = try run.recover()
+      if !removed.isEmpty {
+        printError("ujm train: removed \(removed.count) file(s) of an interrupted write in \(directory)")
+      }
+    } catch {
+      throw UsageError("--output \(error)")
+    }
+    defer { withExtendedLifetime(lock) {} }
 
-    var resumed: (Checkpoint, TrainingState)?
+    var resumed: (Checkpoint, TrainingState, RunDirectory.Snapshot)?
+    let existing: RunDirectory.Snapshot?
+    do {
+      existing = try run.latestSnapshot { path in
+        (try? Checkpoint(contentsOf: path))?.metadata.epochs
+      }
+    } catch {
+      throw UsageError("--output \(error)")
+    }
+    var changed: [String] = []
     if resume {
-      guard FileManager.default.fileExists(atPath: checkpointPath) else {
-        throw UsageError("--resume: no checkpoint at \(checkpointPath)")
+      if let snapshot = existing {
+        do {
+          let checkpoint = try Checkpoint(contentsOf: snapshot.checkpointPath)
+          let state = try TrainingState(
+            contentsOf: snapshot.optimizerPath, model: checkpoint.model)
+          try checkResumable(checkpoint, state, kept: kept)
+          resumed = (checkpoint, state, snapshot)
+        } catch {
+          throw UsageError("--resume: \(error)")
+        }
+        changed = try checkHyperparameters(
+          snapshot: snapshot, checkpoint: resumed!.0, requested: configuration, kept: kept)
+      } else {
+        printError(
+          "ujm train: --resume: \(directory) holds no complete snapshot; starting afresh")
       }
-      do {
-        let checkpoint = try Checkpoint(contentsOf: checkpointPath)
-        let state = try TrainingState(contentsOf: optimizerPath, model: checkpoint.model)
-        try checkResumable(checkpoint, state, kept: kept)
-        resumed = (checkpoint, state)
-      } catch {
-        throw UsageError("--resume: \(error)")
-      }
+    } else if let snapshot = existing {
+      throw UsageError(
+        "--output \(directory) already holds a run (\(snapshot.metricsLines.count) epochs); "
+          + "pass --resume to continue it, or choose another --output")
     }
 
     let dataset: ImageClassificationData
@@ -148,53 +212,88 @@ struct Train: ParsableCommand {
       throw UsageError("--data: \(error)")
     }
 
-    if let (checkpoint, state) = resumed {
+    if let (checkpoint, state, snapshot) = resumed {
       do {
         try Trainer.checkResumable(
           model: checkpoint.model, state: state, data: dataset, configuration: configuration,
-          path: optimizerPath)
+          path: snapshot.optimizerPath)
       } catch { throw UsageError("--resume: \(error)") }
     }
     let trainer =
-      if let (checkpoint, state) = resumed {
+      if let (checkpoint, state, _) = resumed {
         Trainer(
           configuration: configuration, data: dataset, model: checkpoint.model, state: state)
       } else {
         Trainer(configuration: configuration, data: dataset)
       }
+    let hyperparameters = TrainingHyperparameters(configuration, classes: dataset.classes)
+    var metricsLines = resumed?.2.metricsLines ?? []
+    try checkFreeSpace(run, trainer)
+
     let blas = BLASEnvironment.current
     if !json {
       printError(
         "training type \(type) (\(architecture.blocks) blocks, width \(architecture.width), "
           + "\(architecture.skips ? "skips" : "no skips")) on \(dataset.train.count) examples, "
-          + "\(dataset.classes.count) classes; seed \(seed); BLAS \(blas.core) × \(blas.threads) "
-          + "threads" + (resumed != nil ? "; resuming after step \(trainer.state.step)" : ""))
+          + "\(dataset.classes.count) classes; seed \(seed); weight decay \(weightDecay) "
+          + "(\(weightDecayScope.rawValue)); BLAS \(blas.core) × \(blas.threads) threads"
+          + (resumed != nil ? "; resuming after step \(trainer.state.step)" : "")
+          + (changed.isEmpty ? "" : "; changed on purpose: " + changed.joined(separator: ", ")))
+    }
+    if resumed != nil && trainer.isFinished {
+      printError(
+        "ujm train: nothing to do: \(directory) is complete (epoch \(trainer.state.epoch) of "
+          + "\(epochs)\(maxSteps.map { ", step limit \($0)" } ?? ""))")
+    }
+
+    let trace = ProcessInfo.processInfo.environment["UJM_SNAPSHOT_TRACE"] != nil
+    func commit() throws {
+      let epoch = trainer.state.epoch
+      let keep =
+        snapshotEvery.flatMap { n in
+          epoch > 0 && epoch % n == 0 && trainer.state.stepInEpoch == 0
+            ? "checkpoint-epoch\(epoch).safetensors" : nil
+        }
+      do {
+        try run.commit(
+          epoch: epoch, step: trainer.state.step, checkpoint: trainer.checkpoint.file,
+          optimizer: trainer.state.file, metricsLines: metricsLines,
+          hyperparameters: hyperparameters, keepAs: keep,
+          trace: { phase in
+            if trace { printError("snapshot step \(trainer.state.step): \(phase)") }
+          })
+      } catch {
+        throw RunFailure("--output \(error)")
+      }
     }
 
     var trainingSeconds = 0.0
     var trainedSamples = 0.0
     var last: EpochMetrics?
     let progressBar = standardErrorIsTerminal && !json
+    if resumed == nil { try commit() }  // the initial snapshot: the run is resumable from step 0
     while !trainer.isFinished {
       var lastDraw = clock.now
       let outcome = trainer.trainEpoch { p in
-        guard progressBar,
-          clock.now - lastDraw > .milliseconds(200) || p.stepInEpoch == p.stepsPerEpoch
-        else { return }
-        lastDraw = clock.now
-        drawProgress(p)
+        if progressBar {
+          guard clock.now - lastDraw > .milliseconds(200) || p.stepInEpoch == p.stepsPerEpoch
+          else { return }
+          lastDraw = clock.now
+          drawProgress(p)
+        } else if !json, clock.now - lastDraw > .seconds(10) {
+          lastDraw = clock.now
+          printError(progressLine(p))
+        }
       }
       switch outcome {
       case .diverged(let epoch, let step, let loss):
         if progressBar { printError("") }
-        printError(
-          "error: training diverged at epoch \(epoch), step \(step) (loss \(loss.isNaN ? "NaN" : "\(loss)")); "
-            + (FileManager.default.fileExists(atPath: checkpointPath)
-              ? "kept the last good checkpoint \(checkpointPath)" : "no checkpoint was written"))
-        throw ExitCode(1)
+        throw RunFailure(
+          "training diverged at epoch \(epoch), step \(step) (loss \(loss.isNaN ? "NaN" : "\(loss)")); "
+            + "the last good snapshot is kept in \(directory)")
       case .completed(let metrics):
-        try save(trainer, to: directory)
-        appendMetrics(metrics, directory: directory)
+        metricsLines.append(try jsonLine(metrics))
+        try commit()
         trainingSeconds += metrics.seconds
         trainedSamples += metrics.samplesPerSecond * metrics.seconds
         last = metrics
@@ -212,17 +311,16 @@ struct Train: ParsableCommand {
     if let last {
       test = Evaluation(loss: last.testLoss, accuracy: last.testAccuracy, count: dataset.test.count)
     } else {
-      // Nothing to train (--epochs 0, or resuming a finished run): write and evaluate as is.
-      try save(trainer, to: directory)
       test = trainer.evaluateTest()
     }
     let summary = TrainSummary(
       type: type.lowercased(), epochs: trainer.state.epoch, steps: trainer.state.step,
       seconds: (clock.now - started).secondsValue,
       samplesPerSecond: trainingSeconds > 0 ? trainedSamples / trainingSeconds : 0,
-      testAccuracy: test.accuracy, testLoss: test.loss, checkpoint: checkpointPath)
+      testAccuracy: test.accuracy, testLoss: test.loss, checkpoint: checkpointPath,
+      weightDecayScope: weightDecayScope.rawValue, changedHyperparameters: changed)
     if json {
-      print(jsonLine(summary))
+      print(try jsonLine(summary))
     } else {
       print(
         "type \(summary.type): \(summary.epochs) epochs, \(summary.steps) steps, "
@@ -230,6 +328,54 @@ struct Train: ParsableCommand {
           + "in training steps; BLAS \(blas.core) × \(blas.threads) threads); test accuracy "
           + "\(percent(summary.testAccuracy)), loss \(fixed(summary.testLoss, 4)); seed \(seed)\n"
           + "checkpoint: \(checkpointPath)")
+    }
+  }
+
+  /// Refuses a resumed run whose recorded hyper-parameters differ from the options, unless
+  /// `--allow-change` names every difference; returns the changes allowed.
+  private func checkHyperparameters(
+    snapshot: RunDirectory.Snapshot, checkpoint: Checkpoint, requested: TrainingConfiguration,
+    kept: [Int]?
+  ) throws -> [String] {
+    let classes =
+      checkpoint.metadata.classes ?? Array(0..<ImageClassificationData.fullClassCount)
+    let wanted = TrainingHyperparameters(requested, classes: kept ?? classes)
+    var differences: [(name: String, recorded: String, requested: String)]
+    if let recorded = snapshot.hyperparameters {
+      differences = recorded.differences(from: wanted)
+    } else {
+      // A directory of an older ujm: the checkpoint's metadata records some of them.
+      var recorded = wanted
+      let m = checkpoint.metadata
+      if let s = m.seed { recorded.seed = s }
+      if let w = m.weightDecay { recorded.weightDecay = w }
+      if let p = m.dropPath { recorded.dropPath = p }
+      if let scope = m.weightDecayScope { recorded.weightDecayScope = scope }
+      differences = recorded.differences(from: wanted)
+    }
+    let allowed = Set(allowChange.map(allowedChanges) ?? [])
+    let refused = differences.filter { !allowed.contains($0.name) }
+    if let first = refused.first {
+      throw UsageError(
+        "--\(first.name): the run in \(outputDirectory) was trained with \(first.recorded), the "
+          + "options ask for \(first.requested)"
+          + (refused.count > 1
+            ? " (also differ: \(refused.dropFirst().map { "--" + $0.name }.joined(separator: ", ")))"
+            : "")
+          + "; pass the recorded value, or --allow-change \(refused.map(\.name).joined(separator: ",")) "
+          + "if the change is intended")
+    }
+    return differences.map { "\($0.name) \($0.recorded) → \($0.requested)" }
+  }
+
+  /// Refuses to start when the directory's file system cannot hold two snapshots.
+  private func checkFreeSpace(_ run: RunDirectory, _ trainer: Trainer) throws {
+    let snapshotBytes = trainer.checkpoint.file.encoded.count + trainer.state.file.encoded.count
+    let needed = 2 * snapshotBytes + (1 << 20)
+    if let free = run.freeBytes, free < needed {
+      throw UsageError(
+        "--output \(outputDirectory): \(free / (1 << 20)) MiB free, a snapshot needs "
+          + "\(needed / (1 << 20)) MiB (two snapshots exist for a moment)")
     }
   }
 
@@ -259,25 +405,10 @@ struct Train: ParsableCommand {
     }
   }
 
-  private func save(_ trainer: Trainer, to directory: String) throws {
-    do {
-      try trainer.save(to: directory)
-    } catch {
-      printError("error: --output: \(error)")
-      throw ExitCode(1)
-    }
-  }
-
-  private func appendMetrics(_ metrics: EpochMetrics, directory: String) {
-    let path = (directory as NSString).appendingPathComponent("metrics.jsonl")
-    let line = Data((jsonLine(metrics) + "\n").utf8)
-    if let handle = FileHandle(forWritingAtPath: path) {
-      handle.seekToEndOfFile()
-      handle.write(line)
-      handle.closeFile()
-    } else {
-      _ = FileManager.default.createFile(atPath: path, contents: line)
-    }
+  private func progressLine(_ p: StepProgress) -> String {
+    "epoch \(p.epoch)/\(p.epochs): step \(p.stepInEpoch)/\(p.stepsPerEpoch), loss "
+      + "\(String(format: "%.4f", p.loss)), acc \(percent(p.accuracy)), "
+      + "\(Int(p.samplesPerSecond.rounded())) samples/s"
   }
 
   private func drawProgress(_ p: StepProgress) {
@@ -302,9 +433,14 @@ struct TrainSummary: Codable {
   var testAccuracy: Double
   var testLoss: Double
   var checkpoint: String
+  var weightDecayScope: String
+  /// Hyper-parameters changed on purpose at a resume (`--allow-change`), as "name old → new".
+  var changedHyperparameters: [String]
 
   enum CodingKeys: String, CodingKey {
     case type, epochs, steps, seconds, checkpoint
+    case weightDecayScope = "weight_decay_scope"
+    case changedHyperparameters = "changed_hyperparameters"
     case samplesPerSecond = "samples_per_second"
     case testAccuracy = "test_accuracy"
     case testLoss = "test_loss"

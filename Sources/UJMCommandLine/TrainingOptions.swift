@@ -31,16 +31,10 @@ func parseClasses(_ text: String) throws -> [Int] {
 /// Whether standard error is a terminal (progress bars) or not (one line per epoch).
 var standardErrorIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
 
-/// Encodes `value` as one line of JSON with sorted keys.
-func jsonLine<T: Encodable>(_ value: T) -> String {
-  let encoder = JSONEncoder()
-  encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-  let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-  return String(decoding: data, as: UTF8.self)
-}
-
 /// `x` as a percentage with two decimals.
 func percent(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
 
 /// `x` with `digits` decimals.
 func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
+
+extension WeightDecayScope: ExpressibleByArgument {}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LinearAlgebra
 
 /// A bad argument or input file: printed as one line naming it, then exit 64 (EX_USAGE).
 struct UsageError: Error, CustomStringConvertible {
@@ -8,28 +9,92 @@ struct UsageError: Error, CustomStringConvertible {
   var description: String { message }
 }
 
+/// A failure found while running that is not the user's input (a full disk, a diverged
+/// training): printed as one line, then the given exit status (1 by default).
+struct RunFailure: Error, CustomStringConvertible {
+  var message: String
+  var exitCode: Int32
+  init(_ message: String, exitCode: Int32 = 1) {
+    self.message = message
+    self.exitCode = exitCode
+  }
+  var description: String { message }
+}
+
 /// Writes a line to standard error.
 func printError(_ line: String) {
   FileHandle.standardError.write(Data((line + "\n").utf8))
 }
 
-/// Runs `body`; a `UsageError` becomes one line on stderr and exit code 64.
+/// Runs `body` and renders every failure as one line `ujm <command>: error: …` on stderr:
+/// a `UsageError` exits 64, a `RunFailure` with its own status, any other error (an I/O error
+/// from Foundation, say) as a sentence without the `NSError` dump, exit 1.
 func reportingUsageErrors(command: String = "", _ body: () throws -> Void) throws {
+  let prefix = "ujm\(command.isEmpty ? "" : " " + command): error: "
   do {
     try body()
   } catch let error as UsageError {
-    printError("ujm\(command.isEmpty ? "" : " " + command): error: \(error.message)")
+    printError(prefix + error.message)
     throw ExitCode(64)
+  } catch let error as RunFailure {
+    printError(prefix + error.message)
+    throw ExitCode(error.exitCode)
+  } catch let error as ExitCode {
+    throw error
+  } catch {
+    printError(prefix + reasonText(error))
+    throw ExitCode(1)
   }
 }
 
-/// Writes `data` to `path` atomically: a temporary file in the same directory, then a rename, so
-/// that an interrupted write leaves any earlier file intact.
-func writeAtomically(_ data: Data, to path: String) throws {
-  let url = URL(fileURLWithPath: path)
+/// Writes `data` to `path` atomically (`AtomicFile`: never over anything but a regular file,
+/// flushed to disk, permissions kept).
+func writeAtomically(_ data: Data, to path: String, option: String = "--output") throws(UsageError) {
   do {
-    try data.write(to: url, options: .atomic)
+    try AtomicFile.write(data, to: path)
   } catch {
-    throw UsageError("--output \(path): cannot be written (\(error.localizedDescription))")
+    throw UsageError("\(option) \(error)")
+  }
+}
+
+/// `value` as one line of JSON: the one encoder (`ReportJSON`: sorted keys, non-finite numbers
+/// as `null`). An encoding failure is an error, never an empty output.
+func jsonLine<T: Encodable>(_ value: T) throws -> String {
+  do {
+    return try ReportJSON.string(value)
+  } catch {
+    throw RunFailure("cannot encode the report as JSON (\(error))", exitCode: 70)
+  }
+}
+
+extension UJMCommand {
+  /// The entry point of the `ujm` executable: parses, runs, and renders every failure,
+  /// argument-parser's own included, as one line `ujm <subcommand>: error: …` (exit 64 for bad
+  /// input). `--help` and `--version` print as usual.
+  public static func runMain(_ arguments: [String] = Array(CommandLine.arguments.dropFirst()))
+    -> Never
+  {
+    do {
+      var command = try parseAsRoot(arguments)
+      try command.run()
+      Foundation.exit(0)
+    } catch let code as ExitCode {
+      Foundation.exit(code.rawValue)
+    } catch {
+      let code = exitCode(for: error)
+      if code == .success { exit(withError: error) }  // --help, --version
+      printError(errorLine(for: error, arguments: arguments))
+      Foundation.exit(code.rawValue)
+    }
+  }
+
+  /// `ujm <subcommand>: error: <argument-parser's message on one line>`.
+  static func errorLine(for error: any Error, arguments: [String]) -> String {
+    let names = configuration.subcommands.map { $0._commandName }
+    let sub = arguments.first.flatMap { names.contains($0) ? $0 : nil }
+    let message = message(for: error).split(separator: "\n")
+      .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+      .joined(separator: " ")
+    return "ujm\(sub.map { " " + $0 } ?? ""): error: \(message)"
   }
 }

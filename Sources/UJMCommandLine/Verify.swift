@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LinearAlgebra
 import UJM
 
 /// `ujm verify`: the executable proofs of Theorem 3.1 and of every step of Theorem 3.3's proof.
@@ -102,11 +103,7 @@ enum VerifyReportFormatter {
       var seed: UInt64
       var checks: [ProofCheck]
     }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(
-      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    return String(decoding: try encoder.encode(Report(seed: seed, checks: checks)), as: UTF8.self)
+    return try ReportJSON.string(Report(seed: seed, checks: checks), pretty: true)
   }
 
   /// One line per check: id, theorem, step, kind, cases, measured, tolerance, verdict, note.

@@ -1,3 +1,3 @@
 import UJMCommandLine
 
-UJMCommand.main()
+UJMCommand.runMain()

@@ -88,9 +88,21 @@ struct TrainCommandTests {
     #expect(checkpoint.metadata.skips == true && checkpoint.metadata.seed == 0)
     #expect(checkpoint.model.depth == 1 && checkpoint.model.width == 8)
 
-    #expect(run(["train", "--epochs", "3", "--resume"] + common).code == 0)
+    // A changed hyper-parameter is refused, naming it, unless the change is declared.
+    let refused = run(["train", "--epochs", "3", "--resume"] + common)
+    #expect(refused.code == 64)
+    #expect(run(["train", "--epochs", "2", "--resume", "--no-such"] + common).code == 64)
+    #expect(
+      run(["train", "--epochs", "3", "--resume", "--allow-change", "epochs"] + common).code == 0)
     lines = try String(contentsOfFile: metricsPath, encoding: .utf8).split(separator: "\n")
     #expect(lines.count == 3)
+    // Nothing left to do: says so and exits 0 without touching the run.
+    let before = FileManager.default.contents(atPath: metricsPath)
+    #expect(
+      run(["train", "--epochs", "3", "--resume", "--allow-change", "epochs"] + common).code == 0)
+    #expect(FileManager.default.contents(atPath: metricsPath) == before)
+    // Without --resume an existing run is never overwritten.
+    #expect(run(["train", "--epochs", "1"] + common).code == 64)
 
     let evaluation = run([
       "evaluate", "--checkpoint",
@@ -119,9 +131,15 @@ struct TrainCommandTests {
     #expect(s.metadata.steps == 3 && s.model.bn0.batchesTracked == 3)
   }
 
-  @Test func resumeWithoutCheckpointAndEvaluateOfACorruptCheckpointExit64() throws {
+  @Test func resumeWithoutSnapshotStartsAfreshAndEvaluateOfACorruptCheckpointExits64() throws {
     let empty = temporaryDirectory("cli-empty")
-    #expect(run(["train", "--epochs", "1", "--resume", "--output", empty] + tiny).code == 64)
+    let data = dataDirectory()
+    #expect(
+      run(["train", "--epochs", "1", "--resume", "--output", empty, "--data", data] + tiny).code
+        == 0)
+    #expect(
+      FileManager.default.fileExists(
+        atPath: (empty as NSString).appendingPathComponent("checkpoint.safetensors")))
     let bad = (empty as NSString).appendingPathComponent("bad.safetensors")
     FileManager.default.createFile(atPath: bad, contents: Data([9, 0, 0, 0, 0, 0, 0, 0, 1]))
     var command = try #require(
@@ -141,7 +159,9 @@ struct TrainCommandTests {
     #expect(run(["train", "--epochs", "1"] + common).code == 0)
     let path = (output as NSString).appendingPathComponent("checkpoint.safetensors")
     let before = try #require(FileManager.default.contents(atPath: path))
-    let (code, _) = run(["train", "--epochs", "4", "--resume", "--lr", "1e30"] + common)
+    let (code, _) = run(
+      ["train", "--epochs", "4", "--resume", "--lr", "1e30", "--allow-change", "lr,epochs"]
+        + common)
     #expect(code == 1)
     #expect(FileManager.default.contents(atPath: path) == before)
     let checkpoint = try Checkpoint(contentsOf: path)

@@ -52,4 +52,22 @@ struct ReducedProblemTests {
       #expect(abs(problem.gradient(s: s, t: t).dt) < 1e-15)
     }
   }
+
+  /// At λ = 1e-300 the a-priori bound √(2 log 2/(λL)) ≈ 1e150 makes (1+s)ᴸ overflow at every
+  /// grid point (the old oracle returned f* = ∞); the bound from g(s₀, t(s₀)) keeps the search
+  /// in range, and the optimum found satisfies the stationarity t*² = s*(1+s*).
+  @Test(arguments: [1e-300, 1e-200, 1e-100, 1e-16])
+  func theOracleStaysFiniteAtExtremelySmallLambda(lambda: Double) {
+    let problem = ReducedProblem(depth: 16, lambda: lambda, dxNorm: 1)
+    let optimum = problem.minimize()
+    let balance = optimum.t * optimum.t / (optimum.s * (1 + optimum.s))
+    print("λ = \(lambda): s* = \(optimum.s), f* = \(optimum.objective), t*²/(s*(1+s*)) = \(balance), search bound \(problem.searchBound) (a-priori \(problem.sBound))")
+    #expect(optimum.objective.isFinite && optimum.objective > 0)
+    #expect(optimum.s > 0 && optimum.s < problem.searchBound)
+    #expect(abs(balance - 1) < 1e-6)
+    // Counterexample: the a-priori bound alone leaves no finite grid point to search.
+    if lambda <= 1e-200 {
+      #expect(!problem.reducedDerivative(s: problem.sBound / 4000).isFinite)
+    }
+  }
 }

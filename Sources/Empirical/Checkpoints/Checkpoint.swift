@@ -74,6 +74,8 @@ public struct CheckpointMetadata: Sendable, Equatable {
   public var seed: UInt64?
   /// λ, the weight decay.
   public var weightDecay: Double?
+  /// Which parameters λ applied to: `all` or `weights` (absent: not recorded).
+  public var weightDecayScope: String?
   /// Whether the blocks have skips (absent: true).
   public var skips: Bool?
   /// p, the drop-path probability (absent: 0).
@@ -83,9 +85,11 @@ public struct CheckpointMetadata: Sendable, Equatable {
 
   public init(
     arch: String? = nil, inputMean: Float? = nil, inputStd: Float? = nil, classes: [Int]? = nil,
-    epochs: Int? = nil, seed: UInt64? = nil, weightDecay: Double? = nil, skips: Bool? = nil,
-    dropPath: Double? = nil, steps: Int? = nil, standardisation: Standardisation? = nil
+    epochs: Int? = nil, seed: UInt64? = nil, weightDecay: Double? = nil,
+    weightDecayScope: String? = nil, skips: Bool? = nil, dropPath: Double? = nil, steps: Int? = nil,
+    standardisation: Standardisation? = nil
   ) {
+    self.weightDecayScope = weightDecayScope
     self.arch = arch
     self.inputMeans = standardisation?.mean ?? inputMean.map { [$0] }
     self.inputStds = standardisation?.std ?? inputStd.map { [$0] }
@@ -107,6 +111,7 @@ public struct CheckpointMetadata: Sendable, Equatable {
     m["epochs"] = epochs.map(String.init)
     m["seed"] = seed.map(String.init)
     m["wd"] = weightDecay.map { "\($0)" }
+    m["wd_scope"] = weightDecayScope
     m["skips"] = skips.map { $0 ? "true" : "false" }
     m["drop_path"] = dropPath.map { "\($0)" }
     m["steps"] = steps.map(String.init)
@@ -131,6 +136,7 @@ public struct CheckpointMetadata: Sendable, Equatable {
     epochs = try parse("epochs") { Int($0) }
     seed = try parse("seed") { UInt64($0) }
     weightDecay = try parse("wd") { Double($0) }
+    weightDecayScope = try parse("wd_scope") { ["all", "weights"].contains($0) ? $0 : nil }
     skips = try parse("skips") { s -> Bool? in
       switch s.lowercased() {
       case "true", "1", "yes": true

@@ -151,21 +151,31 @@ public struct ResidualNetwork<Scalar: BLASScalar>: Sendable, Equatable {
     _ a: ResidualNetwork, _ b: inout ResidualNetwork,
     _ body: (inout [Scalar], [Scalar], inout [Scalar]) -> Void
   ) {
-    body(&fc0.storage, a.fc0.storage, &b.fc0.storage)
-    body(&bn0.weight, a.bn0.weight, &b.bn0.weight)
-    body(&bn0.bias, a.bn0.bias, &b.bn0.bias)
+    forEachParameter(a, &b) { p, g, v, _ in body(&p, g, &v) }
+  }
+
+  /// Visits every trainable parameter with its kind: the linear layers' weight matrices
+  /// (`fc0`, `fc1`, `fc2`, `cls`) are `.weight`; BatchNorm's scales and shifts and the
+  /// classifier's bias are `.other` (`--weight-decay-scope weights` decays only the former).
+  mutating func forEachParameter(
+    _ a: ResidualNetwork, _ b: inout ResidualNetwork,
+    _ body: (inout [Scalar], [Scalar], inout [Scalar], ParameterKind) -> Void
+  ) {
+    body(&fc0.storage, a.fc0.storage, &b.fc0.storage, .weight)
+    body(&bn0.weight, a.bn0.weight, &b.bn0.weight, .other)
+    body(&bn0.bias, a.bn0.bias, &b.bn0.bias, .other)
     for i in blocks.indices {
-      body(&blocks[i].bn1.weight, a.blocks[i].bn1.weight, &b.blocks[i].bn1.weight)
-      body(&blocks[i].bn1.bias, a.blocks[i].bn1.bias, &b.blocks[i].bn1.bias)
-      body(&blocks[i].fc1.storage, a.blocks[i].fc1.storage, &b.blocks[i].fc1.storage)
-      body(&blocks[i].bn2.weight, a.blocks[i].bn2.weight, &b.blocks[i].bn2.weight)
-      body(&blocks[i].bn2.bias, a.blocks[i].bn2.bias, &b.blocks[i].bn2.bias)
-      body(&blocks[i].fc2.storage, a.blocks[i].fc2.storage, &b.blocks[i].fc2.storage)
+      body(&blocks[i].bn1.weight, a.blocks[i].bn1.weight, &b.blocks[i].bn1.weight, .other)
+      body(&blocks[i].bn1.bias, a.blocks[i].bn1.bias, &b.blocks[i].bn1.bias, .other)
+      body(&blocks[i].fc1.storage, a.blocks[i].fc1.storage, &b.blocks[i].fc1.storage, .weight)
+      body(&blocks[i].bn2.weight, a.blocks[i].bn2.weight, &b.blocks[i].bn2.weight, .other)
+      body(&blocks[i].bn2.bias, a.blocks[i].bn2.bias, &b.blocks[i].bn2.bias, .other)
+      body(&blocks[i].fc2.storage, a.blocks[i].fc2.storage, &b.blocks[i].fc2.storage, .weight)
     }
-    body(&bnf.weight, a.bnf.weight, &b.bnf.weight)
-    body(&bnf.bias, a.bnf.bias, &b.bnf.bias)
-    body(&cls.storage, a.cls.storage, &b.cls.storage)
-    body(&clsBias, a.clsBias, &b.clsBias)
+    body(&bnf.weight, a.bnf.weight, &b.bnf.weight, .other)
+    body(&bnf.bias, a.bnf.bias, &b.bnf.bias, .other)
+    body(&cls.storage, a.cls.storage, &b.cls.storage, .weight)
+    body(&clsBias, a.clsBias, &b.clsBias, .other)
   }
 
   /// A network of the same shape with every parameter and statistic zero (gradient and
@@ -184,4 +194,12 @@ public struct ResidualNetwork<Scalar: BLASScalar>: Sendable, Equatable {
 func uniform(_ bound: Double, _ generator: inout some RandomNumberGenerator) -> Double {
   let u = Double(generator.next() >> 11) * 0x1p-53
   return (2 * u - 1) * bound
+}
+
+/// What a trainable parameter is, for the scope of weight decay.
+public enum ParameterKind: Sendable {
+  /// A linear (or convolutional) layer's weight matrix.
+  case weight
+  /// A BatchNorm scale or shift, or a bias.
+  case other
 }

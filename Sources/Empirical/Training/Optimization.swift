@@ -6,17 +6,22 @@ import LinearAlgebra
 ///
 ///     g ← g + λ·p,   v ← μ·v + g,   p ← p − η·v
 ///
-/// (the buffer starts at zero, so the first step sets v = g as PyTorch does). Weight decay λ
-/// applies to every parameter, BatchNorm's and the classifier bias included.
+/// (the buffer starts at zero, so the first step sets v = g as PyTorch does). With the scope
+/// `.all` (PyTorch's default, the paper's set-up) weight decay λ applies to every parameter,
+/// BatchNorm's and the classifier bias included; with `.weights` only to the linear layers'
+/// weight matrices (λ = 0 for the rest).
 public struct StochasticGradientDescent: Sendable, Equatable, Codable {
   /// μ.
   public var momentum: Double
   /// λ.
   public var weightDecay: Double
+  /// Which parameters λ applies to.
+  public var weightDecayScope: WeightDecayScope
 
-  public init(momentum: Double = 0.9, weightDecay: Double) {
+  public init(momentum: Double = 0.9, weightDecay: Double, weightDecayScope: WeightDecayScope = .all) {
     self.momentum = momentum
     self.weightDecay = weightDecay
+    self.weightDecayScope = weightDecayScope
   }
 
   /// One update of `model` with `gradients` at learning rate η, in place.
@@ -25,9 +30,9 @@ public struct StochasticGradientDescent: Sendable, Equatable, Codable {
     momentumBuffers: inout ResidualNetwork<Scalar>, learningRate: Double
   ) {
     let mu = Scalar(momentum)
-    let lambda = Scalar(weightDecay)
     let eta = Scalar(learningRate)
-    model.forEachParameter(gradients, &momentumBuffers) { p, g, v in
+    model.forEachParameter(gradients, &momentumBuffers) { p, g, v, kind in
+      let lambda = Scalar(weightDecayScope.includes(kind) ? weightDecay : 0)
       p.withUnsafeMutableBufferPointer { pp in
         g.withUnsafeBufferPointer { gg in
           v.withUnsafeMutableBufferPointer { vv in
@@ -53,6 +58,22 @@ public struct StochasticGradientDescent: Sendable, Equatable, Codable {
           }
         }
       }
+    }
+  }
+}
+
+/// Which parameters weight decay applies to (`ujm train --weight-decay-scope`).
+public enum WeightDecayScope: String, Sendable, Codable, CaseIterable {
+  /// Every parameter: PyTorch's default for `SGD(model.parameters(), weight_decay=λ)`.
+  case all
+  /// The linear layers' weight matrices only (no BatchNorm parameters, no biases).
+  case weights
+
+  /// Whether λ applies to a parameter of this kind.
+  public func includes(_ kind: ParameterKind) -> Bool {
+    switch self {
+    case .all: true
+    case .weights: kind == .weight
     }
   }
 }

@@ -103,7 +103,8 @@ public final class Trainer {
     self.state = state
     workspace = NetworkWorkspace(model: model, capacity: configuration.batchSize)
     optimizer = StochasticGradientDescent(
-      momentum: configuration.momentum, weightDecay: configuration.weightDecay)
+      momentum: configuration.momentum, weightDecay: configuration.weightDecay,
+      weightDecayScope: configuration.weightDecayScope)
     labels = Array(repeating: 0, count: configuration.batchSize)
   }
 
@@ -227,14 +228,16 @@ public final class Trainer {
     Checkpoint(
       model: model,
       metadata: CheckpointMetadata(
-        arch: configuration.archDescription, classes: data.classes, epochs: state.epoch, seed: configuration.seed,
-        weightDecay: configuration.weightDecay, skips: model.skips,
+        arch: configuration.archDescription, classes: data.classes, epochs: state.epoch,
+        seed: configuration.seed, weightDecay: configuration.weightDecay,
+        weightDecayScope: configuration.weightDecayScope.rawValue, skips: model.skips,
         dropPath: configuration.dropPath, steps: state.step,
         standardisation: data.standardisation))
   }
 
   /// Writes `optimizer.safetensors`, then `checkpoint.safetensors`, each atomically, into
-  /// `directory`. Returns the checkpoint's path.
+  /// `directory` (no snapshot manifest: `ujm train` commits through `RunDirectory`, which keeps
+  /// the pair and the metrics consistent). Returns the checkpoint's path.
   @discardableResult
   public func save(to directory: String) throws(SafeTensorsError) -> String {
     let checkpointPath = (directory as NSString).appendingPathComponent("checkpoint.safetensors")

@@ -12,6 +12,8 @@ public struct TrainingConfiguration: Sendable, Equatable {
   public var batchSize: Int
   /// λ, the weight decay.
   public var weightDecay: Double
+  /// Which parameters λ applies to (PyTorch's default: all).
+  public var weightDecayScope: WeightDecayScope
   /// μ, the momentum.
   public var momentum: Double
   /// The seed of the initialisation, the shuffling and the dropped blocks.
@@ -24,8 +26,9 @@ public struct TrainingConfiguration: Sendable, Equatable {
   public init(
     typeName: String = "1", architecture: Architecture, epochs: Int, learningRate: Double = 0.1,
     batchSize: Int = 128, weightDecay: Double = 5e-4, momentum: Double = 0.9, seed: UInt64 = 0,
-    dropPath: Double = 0, maxSteps: Int? = nil
+    dropPath: Double = 0, maxSteps: Int? = nil, weightDecayScope: WeightDecayScope = .all
   ) {
+    self.weightDecayScope = weightDecayScope
     self.typeName = typeName
     self.architecture = architecture
     self.epochs = epochs

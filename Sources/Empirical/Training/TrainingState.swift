@@ -21,6 +21,12 @@ public struct TrainingState: Sendable, Equatable {
 
   /// Writes `optimizer.safetensors` atomically.
   public func write(to path: String) throws(SafeTensorsError) {
+    try file.write(to: path)
+  }
+
+  /// The state as a safetensors file: momentum buffers under the parameters' names, counters
+  /// and generator states in the metadata.
+  public var file: SafeTensorsFile {
     func words(_ g: SeededGenerator) -> String {
       let s = g.state
       return [s.0, s.1, s.2, s.3].map(String.init).joined(separator: ",")
@@ -32,7 +38,7 @@ public struct TrainingState: Sendable, Equatable {
         "shuffle_generator": words(shuffleState), "drop_path_generator": words(dropState),
         "optimizer": "SGD momentum buffers",
       ])
-    try file.write(to: path)
+    return file
   }
 
   /// Reads `optimizer.safetensors`; the buffers must fit `model`.
