@@ -78,6 +78,22 @@ struct HostileInputTests {
     }
   }
 
+  @Test func gzipStreamLongerThanItsIDXHeaderIsRefusedAfterOneChunk() throws {
+    // A small header (16 bytes of data announced) followed by 4 MiB of zeros: ~4 KiB gzipped.
+    let bytes = idxBytes(dimensions: [1, 4, 4], values: [UInt8](repeating: 0, count: 4 << 20))
+    let path = (temporaryDirectory("bomb") as NSString).appendingPathComponent("bomb-idx3-ubyte.gz")
+    try writeCompressedFile(bytes, toPath: path)
+    #expect {
+      try IDXFile(contentsOf: path)
+    } throws: { error in
+      print(error)
+      guard case .sizeMismatch(let p, let offset, let reason) = error as? DataFileError else {
+        return false
+      }
+      return p == path && offset == 32 && reason.contains("32 bytes the header announces")
+    }
+  }
+
   @Test func checkpointWithNonFiniteWeightsIsRefusedNamingTheTensor() throws {
     var m = model()
     m.blocks[1].fc2[2, 1] = .nan
