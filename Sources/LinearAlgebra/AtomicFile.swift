@@ -111,8 +111,13 @@ public enum AtomicFile {
       }
       return
     }
-    let parent = (directory as NSString).deletingLastPathComponent
-    if !parent.isEmpty && parent != directory { try createDirectory(parent) }
+    // The parent by hand: NSString.deletingLastPathComponent traps on some relative paths.
+    var trimmed = Substring(directory)
+    while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+    if let slash = trimmed.lastIndex(of: "/") {
+      let parent = String(trimmed[..<slash])
+      if !parent.isEmpty { try createDirectory(parent) }
+    }
     if mkdir(directory, 0o777) != 0 && errno != EEXIST {
       throw AtomicWriteError(
         path: directory, reason: "cannot create the directory \(directory) (\(errnoText()))")

@@ -130,7 +130,7 @@ public struct NumPyArray: Sendable, Equatable {
   public init(contentsOf url: URL) throws(NumPyFormatError) {
     let data: Data
     do { data = try Data(contentsOf: url) } catch {
-      throw NumPyFormatError(file: url.path, problem: "cannot be read (\(error.localizedDescription))")
+      throw NumPyFormatError(file: url.path, problem: "cannot be read (\(reasonText(error)))")
     }
     try self.init(npyData: data, name: url.path)
   }

@@ -14,8 +14,8 @@ struct Evaluate: ParsableCommand {
   @Option(help: "Directory with the IDX files.")
   var data: String = defaultDataDirectory
 
-  @Flag(help: "Print JSON.")
-  var json = false
+  @OptionGroup var jsonOption: JSONOption
+  var json: Bool { jsonOption.json }
 
   init() {}
 

@@ -29,21 +29,19 @@ struct RSVDCommand: ParsableCommand {
   @Option(parsing: .unconditional, help: "T, the number of power iterations (the paper uses 20).")
   var iterations: Int = RandomizedSVD.defaultPowerIterations
 
-  @Option(parsing: .unconditional, help: "Seed of the test matrix and of the error probes.")
-  var seed: Int = 0
+  @OptionGroup var seedOption: SeedOption
 
   @Option(
     help: ArgumentHelp(
       "Arithmetic of the power iterations: double (Algorithm 971 as published) or mixed "
         + "(Float32 iterations, Float64 final pass; faster, fewer digits for σ_k ≪ σ₁).",
       valueName: "double|mixed"))
-  var precision: String = RandomizedSVD.Precision.double.rawValue
+  var precision: RandomizedSVD.Precision = .double
 
   @Option(help: "Also write U (m×k), s (k) and V (n×k) to this .npz file.")
   var vectors: String?
 
-  @Flag(help: "Print one JSON object instead of the report.")
-  var json = false
+  @OptionGroup var jsonOption: JSONOption
 
   init() {}
 
@@ -60,10 +58,6 @@ struct RSVDCommand: ParsableCommand {
     {
       throw ValidationError(refusal)
     }
-    guard seed >= 0 else { throw ValidationError("--seed must be 0 or more (got \(seed))") }
-    guard RandomizedSVD.Precision(rawValue: precision) != nil else {
-      throw ValidationError("--precision must be double or mixed (got '\(precision)')")
-    }
   }
 
   func run() throws {
@@ -78,7 +72,7 @@ struct RSVDCommand: ParsableCommand {
     var rank: Int
     var oversampling: Int
     var iterations: Int
-    var seed: Int
+    var seed: UInt64
     var precision: String
   }
 
@@ -90,14 +84,22 @@ struct RSVDCommand: ParsableCommand {
         "--rank \(rank) exceeds min(m, n) = \(min(a.rows, a.columns)) of "
           + "\(input) (\(a.rows)×\(a.columns))")
     }
-    var generator = SeededGenerator(seed: UInt64(seed))
+    var generator = SeededGenerator(seed: seedOption.seed)
+    // About 2·(2T + 2)·m·n·(k + p) flops: say what is running when that takes seconds.
+    let flops = 4.0 * Double(iterations + 1) * Double(a.rows) * Double(a.columns)
+      * Double(rank + oversampling)
+    if flops > 2e10 {
+      printError(
+        "ujm rsvd: \(a.rows)×\(a.columns), rank \(rank) + \(oversampling), \(iterations) power "
+          + "iterations (\(String(format: "%.1e", flops)) flops, \(precision.rawValue) precision)…")
+    }
     let clock = ContinuousClock()
     let start = clock.now
     let result: RandomizedSVDResult<Double>
     do {
       result = try RandomizedSVD.svd(
         of: a, rank: rank, oversampling: oversampling, powerIterations: iterations,
-        precision: RandomizedSVD.Precision(rawValue: precision) ?? .double, using: &generator)
+        precision: precision, using: &generator)
     } catch {
       throw UsageError("\(input): \(error)")
     }
@@ -110,9 +112,9 @@ struct RSVDCommand: ParsableCommand {
     }
     let report = Report(
       singular_values: result.singularValues, error_estimate: error.estimate, seconds: seconds,
-      rank: rank, oversampling: oversampling, iterations: iterations, seed: seed,
-      precision: precision)
-    if json {
+      rank: rank, oversampling: oversampling, iterations: iterations, seed: seedOption.seed,
+      precision: precision.rawValue)
+    if jsonOption.json {
       return try jsonLine(report)
     }
     return humanReadable(report, result: result, shape: (a.rows, a.columns))
@@ -178,3 +180,5 @@ struct RSVDCommand: ParsableCommand {
     return lines.joined(separator: "\n")
   }
 }
+
+extension RandomizedSVD.Precision: ExpressibleByArgument {}

@@ -28,8 +28,9 @@ struct Train: ParsableCommand {
   @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Examples per step.")
   var batchSize: Int = 128
 
-  @Option(parsing: .unconditional, help: "Seed of initialisation, shuffling and drop-path.")
-  var seed: UInt64 = 0
+  /// The seed of initialisation, shuffling and drop-path.
+  @OptionGroup var seedOption: SeedOption
+  var seed: UInt64 { seedOption.seed }
 
   @Option(
     parsing: .unconditional,
@@ -74,8 +75,8 @@ struct Train: ParsableCommand {
   @Flag(help: "Continue the run in DIR from its latest complete snapshot (bit for bit).")
   var resume = false
 
-  @Flag(help: "Print a JSON summary.")
-  var json = false
+  @OptionGroup var jsonOption: JSONOption
+  var json: Bool { jsonOption.json }
 
   init() {}
 
@@ -105,6 +106,16 @@ struct Train: ParsableCommand {
       throw ValidationError("--drop-path needs skip connections; --type \(type) has none")
     }
     if let classes { _ = try parseClasses(classes) }
+    // Sized for the default data (70,000 images of 28×28, 10 classes) before any is read.
+    let a = architecture
+    let resources = TrainingResources(
+      architecture: a, inputSize: 784, classCount: 10, batchSize: batchSize, examples: 70_000)
+    do { try resources.check(blocks: a.blocks) } catch {
+      let options = if case .blocks = error { "--blocks \(a.blocks)" } else {
+        "--width \(a.width), --blocks \(a.blocks), --batch-size \(batchSize)"
+      }
+      throw ValidationError("\(options): \(error)")
+    }
     if let snapshotEvery, snapshotEvery < 1 {
       throw ValidationError("--snapshot-every must be at least 1 (got \(snapshotEvery))")
     }
@@ -115,16 +126,6 @@ struct Train: ParsableCommand {
           "--allow-change: '\(name)' is not a hyper-parameter (one of "
             + TrainingHyperparameters.names.joined(separator: ", ") + ")")
       }
-    }
-    // Sized for the default data (70,000 images of 28×28, 10 classes) before any is read.
-    let a = architecture
-    let resources = TrainingResources(
-      architecture: a, inputSize: 784, classCount: 10, batchSize: batchSize, examples: 70_000)
-    do { try resources.check(blocks: a.blocks) } catch {
-      let options = if case .blocks = error { "--blocks \(a.blocks)" } else {
-        "--width \(a.width), --blocks \(a.blocks), --batch-size \(batchSize)"
-      }
-      throw ValidationError("\(options): \(error)")
     }
   }
 

@@ -15,29 +15,39 @@ struct Verify: ParsableCommand {
       check passes (every counterexample is detected), 1 otherwise, 64 for a usage error.
       """)
 
-  @Option(name: .customLong("theorem"), parsing: .unconditional, help: "3.1, 3.3 or all.")
-  var theorem: String = "all"
+  @Option(name: .customLong("theorem"), help: "3.1, 3.3 or all.")
+  var theorem: TheoremChoice = .all
 
   @Option(
     name: .customLong("up-to"), parsing: .unconditional,
     help: "Largest k of Theorem 3.1's checks (≥ 1; the typo check stops at 1000).")
-  var upTo: String = "1000"
+  var upTo: Int = 1000
 
   @Option(
     name: .customLong("cases"), parsing: .unconditional,
     help: "Random cases of the sampled checks (exact checks run a fraction of it; ≥ 1).")
-  var cases: String = "1000"
+  var cases: Int = 1000
 
-  @Option(name: .customLong("seed"), parsing: .unconditional, help: "Seed of every random draw.")
-  var seed: String = "0"
+  @OptionGroup var seedOption: SeedOption
 
   @Flag(
     name: .customLong("counterexamples"),
     help: "Run each verifier on its counterexample; it must be detected (fail).")
   var counterexamples = false
 
-  @Flag(name: .customLong("json"), help: "Print the report as JSON.")
-  var json = false
+  @OptionGroup var jsonOption: JSONOption
+
+  func validate() throws {
+    guard upTo >= 1 else { throw ValidationError("--up-to must be at least 1 (got \(upTo))") }
+    guard cases >= 1 else { throw ValidationError("--cases must be at least 1 (got \(cases))") }
+    if let refusal = ProofConfiguration.refusal(upTo: upTo, cases: cases) {
+      throw ValidationError(refusal)
+    }
+  }
+
+  var configuration: ProofConfiguration {
+    ProofConfiguration(upTo: upTo, cases: cases, seed: seedOption.seed)
+  }
 
   func run() throws {
     var outcome: VerifyOutcome?
@@ -47,20 +57,36 @@ struct Verify: ParsableCommand {
     if !outcome.succeeded { throw ExitCode(1) }
   }
 
-  /// Validates the options, runs the checks and formats the report.
-  func outcome() throws -> VerifyOutcome {
-    let options = try VerifyOptions(theorem: theorem, upTo: upTo, cases: cases, seed: seed)
+  /// Runs the checks (a line per check on stderr) and formats the report.
+  func outcome(progress: Bool = true) throws -> VerifyOutcome {
+    let clock = ContinuousClock()
+    let start = clock.now
     let checks = ExecutableProofs.run(
-      theorem: options.theorem, configuration: options.configuration,
-      counterexamples: counterexamples)
+      theorem: theorem.theorem, configuration: configuration, counterexamples: counterexamples
+    ) { index, count, name in
+      guard progress else { return }
+      printError(
+        "ujm verify: check \(index + 1)/\(count) \(name) "
+          + "(\(String(format: "%.1f", (clock.now - start).secondsValue)) s elapsed)")
+    }
     let succeeded = checks.allSatisfy { counterexamples ? $0.detected == true : $0.passed }
     let text =
-      json
-      ? try VerifyReportFormatter.json(seed: options.configuration.seed, checks: checks)
+      jsonOption.json
+      ? try VerifyReportFormatter.json(seed: seedOption.seed, checks: checks)
       : VerifyReportFormatter.text(
-        checks, configuration: options.configuration, counterexamples: counterexamples)
+        checks, configuration: configuration, counterexamples: counterexamples)
     return VerifyOutcome(checks: checks, text: text, succeeded: succeeded)
   }
+}
+
+/// `--theorem`: which theorem's checks run.
+enum TheoremChoice: String, ExpressibleByArgument, CaseIterable {
+  case theorem31 = "3.1"
+  case theorem33 = "3.3"
+  case all
+
+  /// The theorem's number, or nil for all.
+  var theorem: String? { self == .all ? nil : rawValue }
 }
 
 /// What `ujm verify` printed and whether it succeeded.
@@ -68,30 +94,6 @@ struct VerifyOutcome {
   var checks: [ProofCheck]
   var text: String
   var succeeded: Bool
-}
-
-/// The validated arguments of `ujm verify`: every error names the option.
-struct VerifyOptions {
-  /// "3.1", "3.3", or nil for all.
-  var theorem: String?
-  var configuration: ProofConfiguration
-
-  init(theorem: String, upTo: String, cases: String, seed: String) throws {
-    switch theorem {
-    case "3.1", "3.3": self.theorem = theorem
-    case "all": self.theorem = nil
-    default: throw UsageError("--theorem must be 3.1, 3.3 or all (got \(theorem))")
-    }
-    guard let n = Int(upTo) else { throw UsageError("--up-to '\(upTo)' is not an integer") }
-    guard n >= 1 else { throw UsageError("--up-to must be at least 1 (got \(n))") }
-    guard let c = Int(cases) else { throw UsageError("--cases '\(cases)' is not an integer") }
-    guard c >= 1 else { throw UsageError("--cases must be at least 1 (got \(c))") }
-    if let refusal = ProofConfiguration.refusal(upTo: n, cases: c) { throw UsageError(refusal) }
-    guard let s = UInt64(seed) else {
-      throw UsageError("--seed must be a non-negative integer below 2^64 (got \(seed))")
-    }
-    self.configuration = ProofConfiguration(upTo: n, cases: c, seed: s)
-  }
 }
 
 /// The human-readable table and the JSON of a `ujm verify` run.

@@ -15,8 +15,8 @@ struct VerifyCommandTests {
 
   /// The exit code `run()` ends with (0 when it returns normally).
   func exitCode(_ arguments: [String]) throws -> Int32 {
-    var command = try UJMCommand.parseAsRoot(["verify"] + arguments)
     do {
+      var command = try UJMCommand.parseAsRoot(["verify"] + arguments)
       try command.run()
       return 0
     } catch {
@@ -33,19 +33,21 @@ struct VerifyCommandTests {
   }
 
   @Test func badArgumentMessageNamesTheOption() throws {
-    let command = try parse(["--cases", "-1"])
-    #expect(throws: UsageError.self) { try command.outcome() }
+    let arguments = ["verify", "--cases", "-1"]
     do {
-      _ = try command.outcome()
-    } catch let error as UsageError {
-      #expect(error.message.hasPrefix("--cases"))
+      _ = try UJMCommand.parseAsRoot(arguments)
+      Issue.record("--cases -1 was accepted")
+    } catch {
+      let line = UJMCommand.errorLine(for: error, arguments: arguments)
+      print(line)
+      #expect(line.hasPrefix("ujm verify: error: --cases"))
     }
   }
 
   @Test func defaultsAreTheIssues() throws {
     let command = try parse([])
-    #expect(command.theorem == "all" && command.upTo == "1000" && command.cases == "1000")
-    #expect(command.seed == "0" && !command.counterexamples && !command.json)
+    #expect(command.theorem == .all && command.upTo == 1000 && command.cases == 1000)
+    #expect(command.seedOption.seed == 0 && !command.counterexamples && !command.jsonOption.json)
   }
 
   @Test func jsonReportHasTheIssuesFields() throws {

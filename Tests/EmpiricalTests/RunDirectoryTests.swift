@@ -212,3 +212,18 @@ struct AtomicFileTests {
     #expect(FileManager.default.fileExists(atPath: live))
   }
 }
+
+@Suite("Directories are created as asked (regression: a one-component relative --output trapped)")
+struct CreateDirectoryTests {
+  @Test(arguments: ["single", "trailing/", "./dotted", "nested/sub/dir"])
+  func relativeAndNestedPathsAreCreated(shape: String) throws {
+    let base = "ujm-relative-\(UUID().uuidString)"
+    let path = shape.hasPrefix("./") ? "./\(base)-" + shape.dropFirst(2) : "\(base)-\(shape)"
+    defer {
+      try? FileManager.default.removeItem(atPath: String(path.split(separator: "/").first == "." ? path.split(separator: "/")[1] : path.split(separator: "/")[0]))
+    }
+    try AtomicFile.createDirectory(path)
+    var isDirectory: ObjCBool = false
+    #expect(FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue)
+  }
+}

@@ -89,7 +89,7 @@ public struct SafeTensorsFile: Sendable, Equatable {
     } catch {
       let reason =
         FileManager.default.fileExists(atPath: path)
-        ? "\(error.localizedDescription)" : "no such file"
+        ? reasonText(error) : "no such file"
       throw .unreadable(path: path, reason: reason)
     }
     try self.init(decoding: [UInt8](data), path: path)

@@ -53,11 +53,17 @@ public enum ExecutableProofs {
   }
 
   /// Runs the steps of `theorem` (nil: all) on their claims, or on their counterexamples.
+  ///
+  /// `progress` is called before each check with its position, the count and its id (the CLI
+  /// prints it on stderr; large `--up-to` runs take minutes).
   public static func run(
-    theorem: String?, configuration: ProofConfiguration, counterexamples: Bool = false
+    theorem: String?, configuration: ProofConfiguration, counterexamples: Bool = false,
+    progress: (_ index: Int, _ count: Int, _ name: String) -> Void = { _, _, _ in }
   ) -> [ProofCheck] {
-    steps(theorem: theorem).map {
-      counterexamples ? $0.verifyCounterexample(configuration) : $0.verify(configuration)
+    let selected = steps(theorem: theorem)
+    return selected.enumerated().map { index, step in
+      progress(index, selected.count, step.name)
+      return counterexamples ? step.verifyCounterexample(configuration) : step.verify(configuration)
     }
   }
 
