@@ -80,6 +80,21 @@ struct HostileInputCommandTests {
       naming: ["--checkpoint", path, "cls.weight", "nan"])
   }
 
+  @Test func checkpointForAnotherImageSizeExits64NamingBoth() throws {
+    let data = temporaryDirectory("hostile-size-data")
+    writeSyntheticImageData(to: data, train: 12, test: 6, side: 5, classes: 3)
+    var rng = testGenerator(9)
+    let model = ResidualNetwork<Float>(
+      architecture: Architecture(blocks: 1, width: 4, skips: true), inputSize: 16, classCount: 3,
+      using: &rng)
+    let path = (temporaryDirectory("hostile-size") as NSString)
+      .appendingPathComponent("4x4.safetensors")
+    try Checkpoint(model: model, metadata: CheckpointMetadata(classes: [0, 1, 2])).write(to: path)
+    expectRefused(
+      ["evaluate", "--checkpoint", path, "--data", data],
+      naming: ["--checkpoint", "fc0.weight takes 16 inputs", "25 values per image (5×5)"])
+  }
+
   @Test func mixedImageSizesAndBlankDataExit64NamingTheFiles() throws {
     let data = temporaryDirectory("hostile-mixed")
     writeSyntheticImageData(to: data, train: 12, test: 6, side: 4, classes: 3)
