@@ -18,6 +18,7 @@ private func run(_ arguments: [String]) -> (code: Int32, message: String) {
       case let train as Train: try train.execute()
       case let evaluate as Evaluate: try evaluate.execute()
       case let verify as Verify: _ = try verify.outcome()
+      case let rsvd as RSVDCommand: _ = try rsvd.report()
       default: try command.run()
       }
     } catch let error as UsageError {
@@ -78,6 +79,42 @@ struct HostileInputCommandTests {
     expectRefused(
       ["evaluate", "--checkpoint", path, "--data", data],
       naming: ["--checkpoint", path, "cls.weight", "nan"])
+  }
+
+  @Test func headersWhoseSizesOverflowExit64NamingTheFile() throws {
+    let directory = temporaryDirectory("hostile-headers")
+    var header = "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }"
+    while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+    header += "\n"
+    let npy = (directory as NSString).appendingPathComponent("huge.npy")
+    _ = FileManager.default.createFile(
+      atPath: npy,
+      contents: Data(
+        [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(header.utf8.count), 0]
+          + Array(header.utf8)))
+    expectRefused(["rsvd", "--input", npy, "--rank", "1"], naming: [npy, "overflows"])
+
+    var json = Array(
+      "{\"fc0.weight\":{\"dtype\":\"F32\",\"shape\":[1099511627776,1099511627776],\"data_offsets\":[0,8]}}"
+        .utf8)
+    while json.count % 8 != 0 { json.append(0x20) }
+    let length = UInt64(json.count)
+    let safetensors = (directory as NSString).appendingPathComponent("huge.safetensors")
+    _ = FileManager.default.createFile(
+      atPath: safetensors,
+      contents: Data((0..<8).map { UInt8(truncatingIfNeeded: length >> (8 * UInt64($0))) } + json))
+    let data = temporaryDirectory("hostile-headers-data")
+    writeSyntheticImageData(to: data, train: 6, test: 3)
+    expectRefused(
+      ["evaluate", "--checkpoint", safetensors, "--data", data],
+      naming: ["--checkpoint", safetensors, "fc0.weight", "overflows"])
+
+    let images = (data as NSString).appendingPathComponent("train-images-idx3-ubyte")
+    _ = FileManager.default.createFile(
+      atPath: images, contents: Data([0, 0, 8, 3] + [UInt8](repeating: 0xFF, count: 12)))
+    expectRefused(
+      ["train", "--epochs", "1", "--data", data, "--output", temporaryDirectory("r")] + tiny,
+      naming: ["--data", images, "byte 4"])
   }
 
   @Test func checkpointForAnotherImageSizeExits64NamingBoth() throws {
