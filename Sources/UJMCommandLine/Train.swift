@@ -111,9 +111,12 @@ struct Train: ParsableCommand {
     let resources = TrainingResources(
       architecture: a, inputSize: 784, classCount: 10, batchSize: batchSize, examples: 70_000)
     do { try resources.check(blocks: a.blocks) } catch {
-      let options = if case .blocks = error { "--blocks \(a.blocks)" } else {
-        "--width \(a.width), --blocks \(a.blocks), --batch-size \(batchSize)"
-      }
+      let options =
+        if case .blocks = error {
+          "--blocks \(a.blocks)"
+        } else {
+          "--width \(a.width), --blocks \(a.blocks), --batch-size \(batchSize)"
+        }
       throw ValidationError("\(options): \(error)")
     }
     if let snapshotEvery, snapshotEvery < 1 {

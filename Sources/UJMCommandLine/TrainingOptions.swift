@@ -15,7 +15,8 @@ func parseClasses(_ text: String) throws -> [Int] {
       throw ValidationError("--classes: '\(trimmed)' is not a class number (0–9)")
     }
     guard (0..<ImageClassificationData.largestClassCount).contains(c) else {
-      throw ValidationError("--classes: \(c) is not a class of the data set (0–9; 0–99 for CIFAR-100)")
+      throw ValidationError(
+        "--classes: \(c) is not a class of the data set (0–9; 0–99 for CIFAR-100)")
     }
     guard !classes.contains(c) else {
       throw ValidationError("--classes: class \(c) is listed twice")

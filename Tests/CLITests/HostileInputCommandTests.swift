@@ -185,8 +185,10 @@ struct HostileInputCommandTests {
     writeSyntheticCIFAR(to: data, train: 20, test: 10)
     let output = temporaryDirectory("hostile-cifar-run")
     let (code, message) = run(
-      ["train", "--epochs", "1", "--blocks", "1", "--width", "4", "--batch-size", "10",
-       "--data", data, "--output", output, "--json"])
+      [
+        "train", "--epochs", "1", "--blocks", "1", "--width", "4", "--batch-size", "10",
+        "--data", data, "--output", output, "--json",
+      ])
     #expect(code == 0, "\(message)")
     let checkpoint = try Checkpoint(
       contentsOf: (output as NSString).appendingPathComponent("checkpoint.safetensors"))

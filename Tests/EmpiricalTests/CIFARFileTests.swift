@@ -49,9 +49,11 @@ struct CIFARFileTests {
     #expect(coarse.classes.count == 20 && coarse.train.labels[25] == 5)
     let subset = try ImageClassificationData(directory: directory, classes: [57, 3])
     #expect(subset.train.count == 4 && subset.train.labels == [1, 0, 1, 0])
-    #expect(throws: DataFileError.noSuchClass(
-      path: (directory as NSString).appendingPathComponent("train.bin"), label: 100,
-      classes: 100)) {
+    #expect(
+      throws: DataFileError.noSuchClass(
+        path: (directory as NSString).appendingPathComponent("train.bin"), label: 100,
+        classes: 100)
+    ) {
       try ImageClassificationData(directory: directory, classes: [1, 100])
     }
   }
@@ -101,7 +103,9 @@ struct CIFARFileTests {
     ).encoded
     bytes[3073] = 10
     let path10 = write(bytes, directory, "test_batch.bin")
-    #expect(throws: DataFileError.labelOutOfRange(path: path10, offset: 3073, label: 10, classes: 10)) {
+    #expect(
+      throws: DataFileError.labelOutOfRange(path: path10, offset: 3073, label: 10, classes: 10)
+    ) {
       try CIFARFile(contentsOf: path10, kind: .cifar10)
     }
     var bytes100 = CIFARFile(
@@ -110,13 +114,16 @@ struct CIFARFileTests {
     ).encoded
     bytes100[3074 + 1] = 100
     let fine = write(bytes100, directory, "train.bin")
-    #expect(throws: DataFileError.labelOutOfRange(path: fine, offset: 3075, label: 100, classes: 100)) {
+    #expect(
+      throws: DataFileError.labelOutOfRange(path: fine, offset: 3075, label: 100, classes: 100)
+    ) {
       try CIFARFile(contentsOf: fine, kind: .cifar100)
     }
     bytes100[3074 + 1] = 5
     bytes100[0] = 20
     let coarse = write(bytes100, directory, "test.bin")
-    #expect(throws: DataFileError.labelOutOfRange(path: coarse, offset: 0, label: 20, classes: 20)) {
+    #expect(throws: DataFileError.labelOutOfRange(path: coarse, offset: 0, label: 20, classes: 20))
+    {
       try CIFARFile(contentsOf: coarse, kind: .cifar100)
     }
   }

@@ -26,7 +26,9 @@ struct FuzzRegressionTests {
         architecture: Architecture(blocks: 2, width: 4, skips: true), inputSize: 6, classCount: 3,
         using: &generator)
     }()
-    for reader in ["npy", "safetensors", "checkpoint", "optimizer", "idx", "cifar10", "cifar100", "dx"] {
+    for reader in [
+      "npy", "safetensors", "checkpoint", "optimizer", "idx", "cifar10", "cifar100", "dx",
+    ] {
       for url in inputs(reader) {
         let bytes = [UInt8](try Data(contentsOf: url))
         // Reaching the next line at all is the claim: a trap would end the test process.

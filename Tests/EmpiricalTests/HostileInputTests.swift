@@ -14,7 +14,8 @@ private func model() -> ResidualNetwork<Float> {
 
 /// A safetensors header (no data) announcing one F32 tensor of `shape`.
 private func safetensorsHeader(shape: String, offsets: String) -> [UInt8] {
-  var json = Array("{\"w\":{\"dtype\":\"F32\",\"shape\":\(shape),\"data_offsets\":\(offsets)}}".utf8)
+  var json = Array(
+    "{\"w\":{\"dtype\":\"F32\",\"shape\":\(shape),\"data_offsets\":\(offsets)}}".utf8)
   while json.count % 8 != 0 { json.append(0x20) }
   let n = UInt64(json.count)
   return (0..<8).map { UInt8(truncatingIfNeeded: n >> (8 * UInt64($0))) } + json
@@ -33,7 +34,8 @@ struct HostileInputTests {
     var header = "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }"
     while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
     header += "\n"
-    let bytes = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0] + [UInt8(header.utf8.count), 0]
+    let bytes =
+      [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0] + [UInt8(header.utf8.count), 0]
       + Array(header.utf8)
     #expect {
       try NumPyArray(npyData: Data(bytes), name: "huge.npy")
@@ -163,7 +165,8 @@ struct HostileInputTests {
     let state = TrainingState(
       momentum: m.zeroed, epoch: 0, step: 3, stepInEpoch: 3,
       shuffleState: SeededGenerator(seed: 1), dropState: SeededGenerator(seed: 2))
-    let path = (temporaryDirectory("opt") as NSString).appendingPathComponent("optimizer.safetensors")
+    let path = (temporaryDirectory("opt") as NSString).appendingPathComponent(
+      "optimizer.safetensors")
     try state.write(to: path)
     let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
     let zero = try withMetadata(bytes, "shuffle_generator", "0,0,0,0")

@@ -34,12 +34,17 @@ struct VectorFileTests {
 
   @Test func npyMustBeOneDimensionalAndNotUTF8IsNamed() throws {
     let matrix = NumPyArray(shape: [2, 2], values: [1, 2, 3, 4]).npyData
-    #expect(throws: VectorFile.FormatError(file: "m", problem: "expected a 1-D array, found shape [2, 2]")) {
+    #expect(
+      throws: VectorFile.FormatError(file: "m", problem: "expected a 1-D array, found shape [2, 2]")
+    ) {
       try VectorFile.values(decoding: matrix, name: "m")
     }
-    #expect(throws: VectorFile.FormatError(file: "b", problem: "neither a .npy file nor UTF-8 text")) {
+    #expect(
+      throws: VectorFile.FormatError(file: "b", problem: "neither a .npy file nor UTF-8 text")
+    ) {
       try VectorFile.values(decoding: Data([0xFF, 0xFE, 0x00, 0x80]), name: "b")
     }
-    #expect(try VectorFile.values(decoding: NumPyArray(vector: [0.5, 2]).npyData, name: "v") == [0.5, 2])
+    #expect(
+      try VectorFile.values(decoding: NumPyArray(vector: [0.5, 2]).npyData, name: "v") == [0.5, 2])
   }
 }
