@@ -9,6 +9,7 @@ let package = Package(
     .library(name: "UJM", targets: ["UJM"]),
     .library(name: "Empirical", targets: ["Empirical"]),
     .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
+    .library(name: "Comparison", targets: ["Comparison"]),
     .library(name: "UJMCommandLine", targets: ["UJMCommandLine"]),
   ],
   dependencies: [
@@ -25,7 +26,7 @@ let package = Package(
     .target(
       name: "UJMCommandLine",
       dependencies: [
-        "UJM", "Empirical", "LinearAlgebra",
+        "UJM", "Empirical", "LinearAlgebra", "Comparison",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -40,6 +41,11 @@ let package = Package(
     .target(
       name: "Empirical",
       dependencies: ["LinearAlgebra", "CZlib"]
+    ),
+    // Theory against trained networks: needs both the UJM and the empirical side.
+    .target(
+      name: "Comparison",
+      dependencies: ["UJM", "Empirical", "LinearAlgebra"]
     ),
     .target(
       name: "LinearAlgebra",
@@ -58,7 +64,7 @@ let package = Package(
       name: "CLAPACKE", pkgConfig: "lapacke",
       providers: [.apt(["liblapacke-dev", "pkgconf"])]
     ),
-    // GSL's pkg-config file adds -lgslcblas; OpenBLAS provides CBLAS instead (C-INTEROP.md).
+    // GSL's pkg-config file adds -lgslcblas; OpenBLAS provides CBLAS instead (docs/C-INTEROP.md).
     .systemLibrary(name: "CGSL", providers: [.apt(["libgsl-dev"])]),
     .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 
@@ -83,8 +89,12 @@ let package = Package(
       dependencies: ["Empirical", "LinearAlgebra", "TestSupport"]
     ),
     .testTarget(
+      name: "ComparisonTests",
+      dependencies: ["Comparison", "Empirical", "LinearAlgebra", "TestSupport"]
+    ),
+    .testTarget(
       name: "CLITests",
-      dependencies: ["UJMCommandLine", "UJM", "TestSupport"]
+      dependencies: ["UJMCommandLine", "UJM", "Empirical", "TestSupport"]
     ),
   ]
 )

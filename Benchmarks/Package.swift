@@ -10,6 +10,9 @@ let benchmarks = [
   "TrainBenchmark",  // issue 5: training samples/s against the GEMM-only ceiling
   "RSVDBenchmark",  // issue 6: Algorithm 971 against LAPACK's dense SVD
   "JacobianBenchmark",  // issue 6: residual Jacobians and their top-30 SVDs against dgemm's rate
+  // issue 12: measure's Neural Collapse against the D×D path it replaced
+  "NeuralCollapseBenchmark",
+  "CompareBenchmark",  // issue 11: ujm compare on 10 pairs, share of time in Jacobians + SVDs
 ]
 
 let package = Package(
@@ -26,6 +29,7 @@ let package = Package(
         .product(name: "UJM", package: "ujm"),
         .product(name: "Empirical", package: "ujm"),
         .product(name: "LinearAlgebra", package: "ujm"),
+        .product(name: "Comparison", package: "ujm"),
       ]
     )
   }

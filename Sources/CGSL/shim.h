@@ -1,7 +1,7 @@
 #ifndef UJM_CGSL_SHIM_H
 #define UJM_CGSL_SHIM_H
 // OpenBLAS's CBLAS first; then keep GSL's own gsl_cblas.h out, whose CBLAS enums clash
-// with OpenBLAS's (C-INTEROP.md, pitfall 1). GSL's cblas_* calls bind to OpenBLAS.
+// with OpenBLAS's (docs/C-INTEROP.md, pitfall 1). GSL's cblas_* calls bind to OpenBLAS.
 #include <cblas.h>
 #define __GSL_CBLAS_H__ 1
 #include <gsl/gsl_errno.h>

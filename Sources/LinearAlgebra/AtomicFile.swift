@@ -97,7 +97,8 @@ public enum AtomicFile {
     if rename(temporary, target) != 0 {
       let reason = errnoText()
       unlink(temporary)
-      throw AtomicWriteError(path: path, reason: "cannot rename the temporary file over it (\(reason))")
+      throw AtomicWriteError(
+        path: path, reason: "cannot rename the temporary file over it (\(reason))")
     }
     syncDirectory(directory)
   }
@@ -184,7 +185,8 @@ public enum AtomicFile {
       return real
     }
     throw AtomicWriteError(
-      path: path, reason: "is \(kindName(info.st_mode)), not a regular file; refusing to replace it")
+      path: path, reason: "is \(kindName(info.st_mode)), not a regular file; refusing to replace it"
+    )
   }
 
   private static func realpathOrDanglingTarget(_ path: String) -> String? {

@@ -11,20 +11,21 @@ extension Matrix {
     let kb = transposingOther ? b.columns : b.rows
     let n = transposingOther ? b.rows : b.columns
     precondition(k == kb, "inner dimensions differ: \(k) and \(kb)")
-    var c = Matrix(rows: m, columns: n)
-    if m == 0 || n == 0 { return c }
-    if k == 0 { return c }
-    withUnsafeBufferPointer { a in
-      b.withUnsafeBufferPointer { bb in
-        c.withUnsafeMutableBufferPointer { cc in
+    if m == 0 || n == 0 || k == 0 { return Matrix(rows: m, columns: n) }
+    // With β = 0, gemm writes C without reading it ("C need not be set on input"): no zero fill,
+    // which in this generic context costs a value-witness call per entry.
+    let product = [Scalar](unsafeUninitializedCapacity: m * n) { cc, count in
+      withUnsafeBufferPointer { a in
+        b.withUnsafeBufferPointer { bb in
           Scalar._gemm(
             transA: transposingSelf, transB: transposingOther, m: m, n: n, k: k, alpha: 1,
             a: a.baseAddress!, lda: Swift.max(1, rows), b: bb.baseAddress!,
-            ldb: Swift.max(1, b.rows), beta: 0, c: cc.baseAddress!, ldc: Swift.max(1, m))
+            ldb: Swift.max(1, b.rows), beta: 0, c: cc.baseAddress!, ldc: m)
         }
       }
+      count = m * n
     }
-    return c
+    return Matrix(rows: m, columns: n, storage: product)
   }
 
   /// The matrix product `A·B`. The corresponding BLAS routine is `?gemm`.
@@ -68,10 +69,71 @@ extension Matrix {
     }
   }
 
+  /// `C ← C + α·op(A)·op(B)` in place, where op is the transpose when the flag is set: a product
+  /// accumulated without a temporary. The corresponding BLAS routine is `?gemm` (β = 1).
+  public mutating func addProduct(
+    _ a: Matrix, _ b: Matrix, transposingFirst: Bool = false, transposingSecond: Bool = false,
+    scaledBy alpha: Scalar = 1
+  ) {
+    let m = transposingFirst ? a.columns : a.rows
+    let k = transposingFirst ? a.rows : a.columns
+    let kb = transposingSecond ? b.columns : b.rows
+    let n = transposingSecond ? b.rows : b.columns
+    precondition(k == kb, "inner dimensions differ: \(k) and \(kb)")
+    precondition(m == rows && n == columns, "product is \(m)×\(n), target \(rows)×\(columns)")
+    if m == 0 || n == 0 || k == 0 { return }
+    let ldc = rows
+    a.withUnsafeBufferPointer { aa in
+      b.withUnsafeBufferPointer { bb in
+        withUnsafeMutableBufferPointer { cc in
+          Scalar._gemm(
+            transA: transposingFirst, transB: transposingSecond, m: m, n: n, k: k,
+            alpha: alpha, a: aa.baseAddress!, lda: Swift.max(1, a.rows), b: bb.baseAddress!,
+            ldb: Swift.max(1, b.rows), beta: 1, c: cc.baseAddress!, ldc: ldc)
+        }
+      }
+    }
+  }
+
+  /// `C ← C + α·A·Aᵀ` (`C + α·Aᵀ·A` when `transposing`) on the upper triangle of the square `C`
+  /// only, the strictly lower triangle left as it was: half of a product's work. Follow with
+  /// `copyUpperTriangleToLower()` for the whole symmetric matrix. The corresponding BLAS
+  /// routine is `?syrk`.
+  public mutating func addGramUpperTriangle(
+    of a: Matrix, transposing: Bool = false, scaledBy alpha: Scalar = 1
+  ) {
+    let n = transposing ? a.columns : a.rows
+    let k = transposing ? a.rows : a.columns
+    precondition(rows == n && columns == n, "Gram matrix is \(n)×\(n), target \(rows)×\(columns)")
+    if n == 0 || k == 0 { return }
+    a.withUnsafeBufferPointer { aa in
+      withUnsafeMutableBufferPointer { cc in
+        Scalar._syrk(
+          trans: transposing, n: n, k: k, alpha: alpha, a: aa.baseAddress!,
+          lda: Swift.max(1, a.rows), beta: 1, c: cc.baseAddress!, ldc: n)
+      }
+    }
+  }
+
+  /// Mirrors the upper triangle of a square matrix into its strictly lower triangle.
+  public mutating func copyUpperTriangleToLower() {
+    precondition(rows == columns, "not square: \(rows)×\(columns)")
+    let n = rows
+    for j in 0..<n {
+      for i in (j + 1)..<n { self[i, j] = self[j, i] }
+    }
+  }
+
   /// `A ← A + α·B`. The corresponding BLAS routine is `?axpy`.
   public mutating func add(_ b: Matrix, scaledBy alpha: Scalar = 1) {
     precondition(rows == b.rows && columns == b.columns, "shape mismatch in add")
-    storage.add(b.storage, scaledBy: alpha)
+    if storage.isEmpty { return }
+    let n = storage.count
+    b.withUnsafeBufferPointer { x in
+      withUnsafeMutableBufferPointer {
+        Scalar._axpy(n: n, alpha: alpha, x: x.baseAddress!, y: $0.baseAddress!)
+      }
+    }
   }
 }
 

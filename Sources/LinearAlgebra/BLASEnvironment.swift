@@ -25,4 +25,3 @@ public struct BLASEnvironment: Sendable, Codable, Equatable {
     openblas_set_num_threads(Int32(count))
   }
 }
-

@@ -6,9 +6,20 @@ private let colMajor = LAPACK_COL_MAJOR
 private func job(_ c: Character) -> CChar { CChar(UInt8(ascii: c.unicodeScalars.first!)) }
 
 extension Double: BLASScalar {
-  public static var _routinePrefix: String { "d" }
+  public static let blasRoutines = BLASRoutines<Double>(
+    routinePrefix: "d", gemm: DoubleRoutines.gemm, gemv: DoubleRoutines.gemv,
+    ger: DoubleRoutines.ger, syrk: DoubleRoutines.syrk,
+    dot: DoubleRoutines.dot, axpy: DoubleRoutines.axpy, nrm2: DoubleRoutines.nrm2,
+    gesdd: DoubleRoutines.gesdd, gesddValues: DoubleRoutines.gesddValues,
+    geqrf: DoubleRoutines.geqrf,
+    orgqr: DoubleRoutines.orgqr, getrf: DoubleRoutines.getrf, syevd: DoubleRoutines.syevd,
+    gesv: DoubleRoutines.gesv)
+}
 
-  public static func _gemm(
+/// The `d` routines of OpenBLAS and LAPACKE with Swift integer arguments.
+private enum DoubleRoutines {
+
+  static func gemm(
     transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
     a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
     beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
@@ -18,7 +29,7 @@ extension Double: BLASScalar {
       alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
   }
 
-  public static func _gemv(
+  static func gemv(
     trans: Bool, m: Int, n: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
     x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>
   ) {
@@ -27,26 +38,36 @@ extension Double: BLASScalar {
       y, 1)
   }
 
-  public static func _ger(
+  static func ger(
     m: Int, n: Int, alpha: Double, x: UnsafePointer<Double>, y: UnsafePointer<Double>,
     a: UnsafeMutablePointer<Double>, lda: Int
   ) {
     cblas_dger(CblasColMajor, blasint(m), blasint(n), alpha, x, 1, y, 1, a, blasint(lda))
   }
 
-  public static func _dot(n: Int, x: UnsafePointer<Double>, y: UnsafePointer<Double>) -> Double {
+  static func syrk(
+    trans: Bool, n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int, beta: Double,
+    c: UnsafeMutablePointer<Double>, ldc: Int
+  ) {
+    cblas_dsyrk(
+      CblasColMajor, CblasUpper, transpose(trans), blasint(n), blasint(k), alpha, a,
+      blasint(lda), beta, c, blasint(ldc))
+  }
+
+  static func dot(n: Int, x: UnsafePointer<Double>, y: UnsafePointer<Double>) -> Double {
     cblas_ddot(blasint(n), x, 1, y, 1)
   }
 
-  public static func _axpy(n: Int, alpha: Double, x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>) {
+  static func axpy(n: Int, alpha: Double, x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>)
+  {
     cblas_daxpy(blasint(n), alpha, x, 1, y, 1)
   }
 
-  public static func _nrm2(n: Int, x: UnsafePointer<Double>) -> Double {
+  static func nrm2(n: Int, x: UnsafePointer<Double>) -> Double {
     cblas_dnrm2(blasint(n), x, 1)
   }
 
-  public static func _gesdd(
+  static func gesdd(
     m: Int, n: Int, a: UnsafeMutablePointer<Double>, lda: Int, s: UnsafeMutablePointer<Double>,
     u: UnsafeMutablePointer<Double>, ldu: Int, vt: UnsafeMutablePointer<Double>, ldvt: Int
   ) -> Int {
@@ -55,7 +76,7 @@ extension Double: BLASScalar {
         colMajor, job("S"), Int32(m), Int32(n), a, Int32(lda), s, u, Int32(ldu), vt, Int32(ldvt)))
   }
 
-  public static func _gesddValues(
+  static func gesddValues(
     m: Int, n: Int, a: UnsafeMutablePointer<Double>, lda: Int, s: UnsafeMutablePointer<Double>
   ) -> Int {
     var dummyU: Double = 0
@@ -65,31 +86,31 @@ extension Double: BLASScalar {
         colMajor, job("N"), Int32(m), Int32(n), a, Int32(lda), s, &dummyU, 1, &dummyV, 1))
   }
 
-  public static func _geqrf(
+  static func geqrf(
     m: Int, n: Int, a: UnsafeMutablePointer<Double>, lda: Int, tau: UnsafeMutablePointer<Double>
   ) -> Int {
     Int(LAPACKE_dgeqrf(colMajor, Int32(m), Int32(n), a, Int32(lda), tau))
   }
 
-  public static func _orgqr(
+  static func orgqr(
     m: Int, n: Int, k: Int, a: UnsafeMutablePointer<Double>, lda: Int, tau: UnsafePointer<Double>
   ) -> Int {
     Int(LAPACKE_dorgqr(colMajor, Int32(m), Int32(n), Int32(k), a, Int32(lda), tau))
   }
 
-  public static func _getrf(
+  static func getrf(
     m: Int, n: Int, a: UnsafeMutablePointer<Double>, lda: Int, ipiv: UnsafeMutablePointer<Int32>
   ) -> Int {
     Int(LAPACKE_dgetrf(colMajor, Int32(m), Int32(n), a, Int32(lda), ipiv))
   }
 
-  public static func _syevd(
+  static func syevd(
     n: Int, a: UnsafeMutablePointer<Double>, lda: Int, w: UnsafeMutablePointer<Double>
   ) -> Int {
     Int(LAPACKE_dsyevd(colMajor, job("V"), job("U"), Int32(n), a, Int32(lda), w))
   }
 
-  public static func _gesv(
+  static func gesv(
     n: Int, nrhs: Int, a: UnsafeMutablePointer<Double>, lda: Int,
     ipiv: UnsafeMutablePointer<Int32>, b: UnsafeMutablePointer<Double>, ldb: Int
   ) -> Int {

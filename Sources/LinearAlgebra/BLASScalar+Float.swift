@@ -6,9 +6,19 @@ private let colMajor = LAPACK_COL_MAJOR
 private func job(_ c: Character) -> CChar { CChar(UInt8(ascii: c.unicodeScalars.first!)) }
 
 extension Float: BLASScalar {
-  public static var _routinePrefix: String { "s" }
+  public static let blasRoutines = BLASRoutines<Float>(
+    routinePrefix: "s", gemm: FloatRoutines.gemm, gemv: FloatRoutines.gemv, ger: FloatRoutines.ger,
+    syrk: FloatRoutines.syrk,
+    dot: FloatRoutines.dot, axpy: FloatRoutines.axpy, nrm2: FloatRoutines.nrm2,
+    gesdd: FloatRoutines.gesdd, gesddValues: FloatRoutines.gesddValues, geqrf: FloatRoutines.geqrf,
+    orgqr: FloatRoutines.orgqr, getrf: FloatRoutines.getrf, syevd: FloatRoutines.syevd,
+    gesv: FloatRoutines.gesv)
+}
 
-  public static func _gemm(
+/// The `s` routines of OpenBLAS and LAPACKE with Swift integer arguments.
+private enum FloatRoutines {
+
+  static func gemm(
     transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
@@ -18,7 +28,7 @@ extension Float: BLASScalar {
       alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
   }
 
-  public static func _gemv(
+  static func gemv(
     trans: Bool, m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
     x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>
   ) {
@@ -27,26 +37,35 @@ extension Float: BLASScalar {
       y, 1)
   }
 
-  public static func _ger(
+  static func ger(
     m: Int, n: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafePointer<Float>,
     a: UnsafeMutablePointer<Float>, lda: Int
   ) {
     cblas_sger(CblasColMajor, blasint(m), blasint(n), alpha, x, 1, y, 1, a, blasint(lda))
   }
 
-  public static func _dot(n: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>) -> Float {
+  static func syrk(
+    trans: Bool, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, beta: Float,
+    c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    cblas_ssyrk(
+      CblasColMajor, CblasUpper, transpose(trans), blasint(n), blasint(k), alpha, a,
+      blasint(lda), beta, c, blasint(ldc))
+  }
+
+  static func dot(n: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>) -> Float {
     cblas_sdot(blasint(n), x, 1, y, 1)
   }
 
-  public static func _axpy(n: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+  static func axpy(n: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
     cblas_saxpy(blasint(n), alpha, x, 1, y, 1)
   }
 
-  public static func _nrm2(n: Int, x: UnsafePointer<Float>) -> Float {
+  static func nrm2(n: Int, x: UnsafePointer<Float>) -> Float {
     cblas_snrm2(blasint(n), x, 1)
   }
 
-  public static func _gesdd(
+  static func gesdd(
     m: Int, n: Int, a: UnsafeMutablePointer<Float>, lda: Int, s: UnsafeMutablePointer<Float>,
     u: UnsafeMutablePointer<Float>, ldu: Int, vt: UnsafeMutablePointer<Float>, ldvt: Int
   ) -> Int {
@@ -55,7 +74,7 @@ extension Float: BLASScalar {
         colMajor, job("S"), Int32(m), Int32(n), a, Int32(lda), s, u, Int32(ldu), vt, Int32(ldvt)))
   }
 
-  public static func _gesddValues(
+  static func gesddValues(
     m: Int, n: Int, a: UnsafeMutablePointer<Float>, lda: Int, s: UnsafeMutablePointer<Float>
   ) -> Int {
     var dummyU: Float = 0
@@ -65,31 +84,31 @@ extension Float: BLASScalar {
         colMajor, job("N"), Int32(m), Int32(n), a, Int32(lda), s, &dummyU, 1, &dummyV, 1))
   }
 
-  public static func _geqrf(
+  static func geqrf(
     m: Int, n: Int, a: UnsafeMutablePointer<Float>, lda: Int, tau: UnsafeMutablePointer<Float>
   ) -> Int {
     Int(LAPACKE_sgeqrf(colMajor, Int32(m), Int32(n), a, Int32(lda), tau))
   }
 
-  public static func _orgqr(
+  static func orgqr(
     m: Int, n: Int, k: Int, a: UnsafeMutablePointer<Float>, lda: Int, tau: UnsafePointer<Float>
   ) -> Int {
     Int(LAPACKE_sorgqr(colMajor, Int32(m), Int32(n), Int32(k), a, Int32(lda), tau))
   }
 
-  public static func _getrf(
+  static func getrf(
     m: Int, n: Int, a: UnsafeMutablePointer<Float>, lda: Int, ipiv: UnsafeMutablePointer<Int32>
   ) -> Int {
     Int(LAPACKE_sgetrf(colMajor, Int32(m), Int32(n), a, Int32(lda), ipiv))
   }
 
-  public static func _syevd(
+  static func syevd(
     n: Int, a: UnsafeMutablePointer<Float>, lda: Int, w: UnsafeMutablePointer<Float>
   ) -> Int {
     Int(LAPACKE_ssyevd(colMajor, job("V"), job("U"), Int32(n), a, Int32(lda), w))
   }
 
-  public static func _gesv(
+  static func gesv(
     n: Int, nrhs: Int, a: UnsafeMutablePointer<Float>, lda: Int,
     ipiv: UnsafeMutablePointer<Int32>, b: UnsafeMutablePointer<Float>, ldb: Int
   ) -> Int {

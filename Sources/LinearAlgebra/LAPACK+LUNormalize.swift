@@ -9,6 +9,8 @@ extension Matrix {
   ///
   /// An exactly singular U (LAPACK's info > 0) is not an error: L is still well defined, as in
   /// fbpca. The corresponding LAPACK routine is `?getrf`.
+  // swift-format 6.3 would write `@_specialize(exported:true,where …)`.
+  // swift-format-ignore
   @_specialize(exported: true, where Scalar == Double)
   @_specialize(exported: true, where Scalar == Float)
   public mutating func luNormalize() throws(LAPACKError) {

@@ -10,7 +10,7 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable, Codable {
   /// Number of columns.
   public let columns: Int
   /// The entries, column by column.
-  public var storage: [Scalar]
+  public private(set) var storage: [Scalar]
 
   /// A `rows × columns` matrix with every entry `value`.
   public init(rows: Int, columns: Int, repeating value: Scalar = 0) {
@@ -22,8 +22,10 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable, Codable {
 
   /// A matrix over column-major `storage`.
   public init(rows: Int, columns: Int, storage: [Scalar]) {
-    precondition(storage.count == rows * columns, "storage has \(storage.count) entries, "
-      + "expected \(rows)×\(columns)")
+    precondition(
+      storage.count == rows * columns,
+      "storage has \(storage.count) entries, "
+        + "expected \(rows)×\(columns)")
     self.rows = rows
     self.columns = columns
     self.storage = storage
@@ -71,8 +73,17 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable, Codable {
   @inlinable
   public subscript(i: Int, j: Int) -> Scalar {
     get { storage[i + j * rows] }
-    set { storage[i + j * rows] = newValue }
+    set { setEntry(at: i + j * rows, to: newValue) }
   }
+
+  /// `storage[k] = value`: the subscript's setter, out of line because `storage`'s setter is
+  /// private (specialised for both scalars, so that callers in other modules stay fast).
+  // swift-format 6.3 would write `@_specialize(exported:true,where …)`.
+  // swift-format-ignore
+  @usableFromInline
+  @_specialize(exported: true, where Scalar == Float)
+  @_specialize(exported: true, where Scalar == Double)
+  mutating func setEntry(at k: Int, to value: Scalar) { storage[k] = value }
 
   /// Column `j` as an array.
   public func column(_ j: Int) -> [Scalar] {
@@ -136,6 +147,8 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable, Codable {
   }
 
   /// The matrix converted to another scalar type (rounded to nearest when narrowing).
+  // swift-format 6.3 would write `@_specialize(exported:true,where …)`.
+  // swift-format-ignore
   @_specialize(exported: true, where Scalar == Double, Other == Float)
   @_specialize(exported: true, where Scalar == Float, Other == Double)
   @_specialize(exported: true, where Scalar == Double, Other == Double)
@@ -173,6 +186,13 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable, Codable {
   }
 
   public static func * (s: Scalar, a: Matrix) -> Matrix { a.scaled(by: s) }
+
+  /// The entries, column by column, writable in place by this package's own kernels and
+  /// optimisers (`package` access: outside the package, `storage` is read-only).
+  package var mutableStorage: [Scalar] {
+    get { storage }
+    _modify { yield &storage }
+  }
 
   /// Read access to the column-major storage for the C wrappers.
   package func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Scalar>) throws -> R)

@@ -52,7 +52,8 @@ public struct NumPyArray: Sendable, Equatable {
       headerStart = 10
     case 2, 3:
       guard bytes.count >= 12 else { throw fail("truncated header") }
-      headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+      headerLength =
+        Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
       headerStart = 12
     default:
       throw fail("unsupported .npy format version \(major)")
@@ -137,7 +138,8 @@ public struct NumPyArray: Sendable, Equatable {
 
   /// The `.npy` version 1.0 bytes of this array as little-endian float64, C order.
   public var npyData: Data {
-    let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(\(shape.map(String.init).joined(separator: ", ")))"
+    let shapeText =
+      shape.count == 1 ? "(\(shape[0]),)" : "(\(shape.map(String.init).joined(separator: ", ")))"
     var header = "{'descr': '<f8', 'fortran_order': False, 'shape': \(shapeText), }"
     let unpadded = 10 + header.utf8.count + 1
     header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"

@@ -53,8 +53,14 @@ extension Double {
   fileprivate var log10Floor: Double {
     var e = 0.0
     var v = self
-    while v >= 10 { v /= 10; e += 1 }
-    while v < 1 { v *= 10; e -= 1 }
+    while v >= 10 {
+      v /= 10
+      e += 1
+    }
+    while v < 1 {
+      v *= 10
+      e -= 1
+    }
     return e
   }
 }

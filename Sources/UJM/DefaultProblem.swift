@@ -31,7 +31,9 @@ public struct DefaultProblem: Sendable {
     model = UnconstrainedJacobiansModel(dx: dx, label: label, lambda: lambda, depth: depth)
     let jsd = (0.01 / Double(d)).squareRoot()
     var x: [Double] = Gaussian.sample(depth * d * d, standardDeviation: jsd, using: &generator)
-    x.append(contentsOf: Gaussian.sample(d, standardDeviation: (1 / Double(d)).squareRoot(), using: &generator))
+    x.append(
+      contentsOf: Gaussian.sample(
+        d, standardDeviation: (1 / Double(d)).squareRoot(), using: &generator))
     start = x
     self.seed = seed
   }

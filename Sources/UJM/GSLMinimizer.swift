@@ -1,8 +1,8 @@
 // Goals, in order of priority: GSL's four gradient minimisers behind the `Minimizer` interface,
-// memory-safe (C-INTEROP.md pitfalls 3–8 and 10); a stall (`GSL_ENOPROG`) short of the tolerance
-// is restarted from the current point, then handed to a polishing phase, rather than reported as
-// success or as a crash; no copy of the parameters per evaluation (GSL's vectors are contiguous,
-// so the objective reads them in place).
+// memory-safe (docs/C-INTEROP.md pitfalls 3–8 and 10); a stall (`GSL_ENOPROG`) short of the
+// tolerance is restarted from the current point, then handed to a polishing phase, rather than
+// reported as success or as a crash; no copy of the parameters per evaluation (GSL's vectors are
+// contiguous, so the objective reads them in place).
 import CGSL
 
 /// GSL's `gsl_multimin_fdfminimizer` family: `vector_bfgs2`, `conjugate_fr`, `conjugate_pr`,
@@ -19,7 +19,10 @@ import CGSL
 /// reason is the polishing phase's (`stalled` if that stalls too). `polish: false` turns it off.
 public struct GSLMinimizer: Minimizer {
   public enum Algorithm: String, Sendable, CaseIterable {
-    case bfgs2, conjugateFR = "cg-fr", conjugatePR = "cg-pr", steepestDescent = "steepest"
+    case bfgs2
+    case conjugateFR = "cg-fr"
+    case conjugatePR = "cg-pr"
+    case steepestDescent = "steepest"
   }
 
   public var algorithm: Algorithm
@@ -118,7 +121,8 @@ public struct GSLMinimizer: Minimizer {
       var status = gsl_multimin_fdfminimizer_set(state, fdf, x0, step, lineSearchTolerance)
       gradientNorm = norm(state.pointee.gradient)
       f = state.pointee.f
-      history.append(IterationRecord(iteration: 0, objective: f, gradientNorm: gradientNorm, step: 0))
+      history.append(
+        IterationRecord(iteration: 0, objective: f, gradientNorm: gradientNorm, step: 0))
       if status != Int32(GSL_SUCCESS) || !f.isFinite || !gradientNorm.isFinite {
         return SolveResult(
           optimum: start, objective: f, gradientNorm: gradientNorm, iterations: 0,
@@ -161,7 +165,8 @@ public struct GSLMinimizer: Minimizer {
         gradientNorm = gNew
         lastGood = snapshot(state.pointee.x)
         history.append(
-          IterationRecord(iteration: iteration, objective: f, gradientNorm: gradientNorm, step: moved))
+          IterationRecord(
+            iteration: iteration, objective: f, gradientNorm: gradientNorm, step: moved))
       }
       return SolveResult(
         optimum: lastGood, objective: f, gradientNorm: gradientNorm, iterations: iteration,

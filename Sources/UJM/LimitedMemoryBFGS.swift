@@ -212,8 +212,7 @@ public struct LBFGSMinimizer: Minimizer {
       evaluations: evaluations, stopReason: reason, restarts: restarts, history: history)
   }
 
-  private func evaluate(_ objective: some Objective, _ x: [Double], _ g: inout [Double]) -> Double
-  {
+  private func evaluate(_ objective: some Objective, _ x: [Double], _ g: inout [Double]) -> Double {
     x.withUnsafeBufferPointer { xx in
       g.withUnsafeMutableBufferPointer { objective.valueAndGradient(at: xx, gradient: $0) }
     }

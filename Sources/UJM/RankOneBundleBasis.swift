@@ -116,7 +116,7 @@ struct RankOneBundleBasis {
             (f.baseAddress! + i * d).update(from: ab.baseAddress!, count: d)
           }
           startProducts.withUnsafeMutableBufferPointer { sp in
-            Double._gemv(
+            BLASKernels.gemv(
               trans: false, m: d, n: d, alpha: 1, a: j0.baseAddress! + i * block, lda: d,
               x: ab.baseAddress!, beta: 0, y: sp.baseAddress! + i * d)
             for k in 0..<d { next[k] = ab[k] + c0 * sp[i * d + k] }
@@ -124,7 +124,7 @@ struct RankOneBundleBasis {
           if m > 0 {
             projections.withUnsafeMutableBufferPointer { pr in
               ai[i].withUnsafeBufferPointer { aa in
-                Double._gemv(
+                BLASKernels.gemv(
                   trans: true, m: d, n: m, alpha: 1, a: aa.baseAddress!, lda: d,
                   x: ab.baseAddress!, beta: 0, y: pr.baseAddress! + i * m)
               }
@@ -133,7 +133,7 @@ struct RankOneBundleBasis {
             bo[i].withUnsafeBufferPointer { bb in
               scaled.withUnsafeBufferPointer { sb in
                 next.withUnsafeMutableBufferPointer { nb in
-                  Double._gemv(
+                  BLASKernels.gemv(
                     trans: false, m: d, n: m, alpha: 1, a: bb.baseAddress!, lda: d,
                     x: sb.baseAddress!, beta: 1, y: nb.baseAddress!)
                 }
@@ -167,7 +167,7 @@ struct RankOneBundleBasis {
             row[0] += VectorKernels.dot(bp, sp.baseAddress! + i * d, count: d)
           }
           next.withUnsafeMutableBufferPointer { nb in
-            Double._gemv(
+            BLASKernels.gemv(
               trans: true, m: d, n: d, alpha: c0, a: j0.baseAddress! + i * block, lda: d,
               x: bp, beta: 0, y: nb.baseAddress!)
             for k in 0..<d { nb[k] += bp[k] }
@@ -175,7 +175,7 @@ struct RankOneBundleBasis {
           if m > 0 {
             projection.withUnsafeMutableBufferPointer { pr in
               bo[i].withUnsafeBufferPointer { bb2 in
-                Double._gemv(
+                BLASKernels.gemv(
                   trans: true, m: d, n: m, alpha: 1, a: bb2.baseAddress!, lda: d,
                   x: bp, beta: 0, y: pr.baseAddress!)
               }
@@ -187,7 +187,7 @@ struct RankOneBundleBasis {
             ai[i].withUnsafeBufferPointer { aa in
               scaled.withUnsafeBufferPointer { sb in
                 next.withUnsafeMutableBufferPointer { nb in
-                  Double._gemv(
+                  BLASKernels.gemv(
                     trans: false, m: d, n: m, alpha: 1, a: aa.baseAddress!, lda: d,
                     x: sb.baseAddress!, beta: 1, y: nb.baseAddress!)
                 }
@@ -249,7 +249,7 @@ struct RankOneBundleBasis {
         }
         forwardInputs[i].withUnsafeBufferPointer { ai in
           scaledB.withUnsafeBufferPointer { sb in
-            Double._gemm(
+            BLASKernels.gemm(
               transA: false, transB: true, m: d, n: d, k: m, alpha: 1, a: sb.baseAddress!,
               lda: d, b: ai.baseAddress!, ldb: d, beta: 1, c: xb.baseAddress! + i * block,
               ldc: d)

@@ -39,7 +39,8 @@ public struct Theorem33Verifier: Sendable {
   }
 
   /// Every check at `point`, whose objective is F and gradient norm ‖∇F‖.
-  public func checks(at point: UJMPoint, objective f: Double, gradientNorm: Double) throws(LAPACKError)
+  public func checks(at point: UJMPoint, objective f: Double, gradientNorm: Double)
+    throws(LAPACKError)
     -> [CheckResult]
   {
     let tol = tolerances.structural
@@ -55,7 +56,8 @@ public struct Theorem33Verifier: Sendable {
         name: "F not below the reduced optimum: f* − F", measured: fStar - f,
         tolerance: tolerances.roundingRelative * scale))
 
-    let svds = try point.jacobians.map { j throws(LAPACKError) in try j.singularValueDecomposition() }
+    let svds = try point.jacobians.map { j throws(LAPACKError) in try j.singularValueDecomposition()
+    }
     let u0 = model.dx.normalized
     // Rank one: σ₂/σ₁ of every block.
     var worstRatio = 0.0
@@ -138,9 +140,10 @@ public func perturbed(
     let j = out.jacobians[i]
     let g: [Double] = Gaussian.sample(j.storage.count, using: &generator)
     let scale = epsilon * j.frobeniusNorm / max(g.euclideanNorm, .leastNormalMagnitude)
-    out.jacobians[i].storage.add(g, scaledBy: scale)
+    out.jacobians[i].add(Matrix(rows: j.rows, columns: j.columns, storage: g), scaledBy: scale)
   }
   let g: [Double] = Gaussian.sample(out.w.count, using: &generator)
-  out.w.add(g, scaledBy: epsilon * point.w.euclideanNorm / max(g.euclideanNorm, .leastNormalMagnitude))
+  out.w.add(
+    g, scaledBy: epsilon * point.w.euclideanNorm / max(g.euclideanNorm, .leastNormalMagnitude))
   return out
 }

@@ -3,7 +3,11 @@ import LinearAlgebra
 
 /// The algorithms `ujm solve --algorithm` offers.
 public enum SolverAlgorithm: String, Sendable, CaseIterable {
-  case lbfgs, bfgs2, cgFR = "cg-fr", cgPR = "cg-pr", steepest, gd, gdFixed = "gd-fixed"
+  case lbfgs, bfgs2
+  case cgFR = "cg-fr"
+  case cgPR = "cg-pr"
+  case steepest, gd
+  case gdFixed = "gd-fixed"
 
   /// The minimiser for this algorithm; `step` is η for `gd-fixed`.
   public func minimizer(step: Double) -> any Minimizer {
@@ -49,7 +53,8 @@ public struct UJMSolveRun: Sendable {
     let started = clock.now
     let result = minimizer.minimize(model, from: problem.start, until: test)
     let elapsed = clock.now - started
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    let seconds =
+      Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
 
     var point = model.point(from: result.optimum)
     var objective = result.objective

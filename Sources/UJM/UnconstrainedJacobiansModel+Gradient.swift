@@ -95,7 +95,8 @@ extension UnconstrainedJacobiansModel {
       z += wp[k] * a[k]
       wNormSquared += wp[k] * wp[k]
     }
-    return BinaryCrossEntropy.loss(logit: z, label: label) + lambda / 2 * (regularizer + wNormSquared)
+    return BinaryCrossEntropy.loss(logit: z, label: label) + lambda / 2
+      * (regularizer + wNormSquared)
   }
 
   /// output = input + J·input; returns ‖J‖²_F. One pass over J.

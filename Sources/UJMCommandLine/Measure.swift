@@ -67,7 +67,15 @@ struct Measure: ParsableCommand {
     if let ncExamples, ncExamples < 0 {
       throw ValidationError("--nc-examples must be 0 or more (got \(ncExamples))")
     }
-    if let indices { _ = try Self.parseIndices(indices) }
+    if let indices {
+      let parsed = try Self.parseIndices(indices)
+      var seen = Set<Int>()
+      for k in parsed where !seen.insert(k).inserted {
+        throw ValidationError(
+          "--indices: index \(k) appears \(parsed.filter { $0 == k }.count) times; each input "
+            + "must be distinct (a repeated input makes the bootstrap CI narrower than the data)")
+      }
+    }
   }
 
   static func parseIndices(_ text: String) throws -> [Int] {
@@ -85,13 +93,18 @@ struct Measure: ParsableCommand {
   }
 
   func run() throws {
-    try reportingUsageErrors(command: "measure") { print(try execute()) }
+    try reportingUsageErrors(command: "measure") {
+      print(try execute(progress: MeasureProgress(terminal: standardErrorIsTerminal)))
+    }
   }
 
-  /// The command's work; returns what it prints. Bad input throws `UsageError` (exit 64).
-  func execute() throws -> String {
+  /// The command's work; returns what it prints, reporting its stages to `progress` (stderr).
+  /// Bad input throws `UsageError` (exit 64).
+  func execute(progress: MeasureProgress = MeasureProgress(sink: { _ in })) throws -> String {
     let clock = ContinuousClock()
     let start = clock.now
+    var stages = MeasureReport.StageSeconds()
+    progress.stage("loading \(checkpoint) and the data in \(data)")
     let loaded = try CheckpointWithData(checkpoint: checkpoint, data: data)
     let (model, dataset) = (loaded.checkpoint.model, loaded.dataset)
     guard model.depth >= 3 else {
@@ -125,25 +138,50 @@ struct Measure: ParsableCommand {
     let points = chosen.map { n in
       train.features[(n * d0)..<((n + 1) * d0)].map(Double.init)
     }
+    let limit = min(ncExamples ?? train.count, train.count)
+    if limit > 0 {
+      try Self.checkNeuralCollapseRequest(
+        labels: labels, classes: model.classCount, limit: limit, requested: ncExamples)
+    }
+    stages.load = Self.seconds(start.duration(to: clock.now))
+    progress.done(seconds: stages.load)
     let ra: ResidualAlignmentMeasurement
-    let nc: NeuralCollapseMeasurement?
+    var nc: NeuralCollapseMeasurement?
+    var stageStart = clock.now
+    progress.stage(
+      "residual alignment: top singular triplets of \(model.depth) Jacobians at each of "
+        + "\(chosen.count) inputs")
     do {
       ra = try ResidualAlignmentMeasurement.measure(
         network: network, inputs: points, rank: rank, using: &generator)
-      let limit = min(ncExamples ?? train.count, train.count)
-      nc = limit > 0 ? try neuralCollapse(network, train, limit: limit) : nil
     } catch {
       throw UsageError("--checkpoint: \(checkpoint): \(error)")
     }
-    let seconds = Self.seconds(start.duration(to: clock.now))
+    stages.residualAlignment = Self.seconds(stageStart.duration(to: clock.now))
+    progress.done(seconds: stages.residualAlignment)
+    if limit > 0 {
+      stageStart = clock.now
+      nc = try neuralCollapse(network, train, limit: limit, progress: progress)
+      stages.neuralCollapse = Self.seconds(stageStart.duration(to: clock.now))
+    }
     if let figures {
-      try writeFigures(to: figures, ra: ra, nc: nc, labels: chosen.map { labels[$0] })
+      let firstInput = chosen.first.map {
+        "training example \(dataset.trainFile.positions[$0]), class \(dataset.classes[labels[$0]])"
+      }
+      stageStart = clock.now
+      progress.stage("writing figures to \(figures)")
+      try writeFigures(
+        to: figures, ra: ra, nc: nc, labels: chosen.map { labels[$0] },
+        classNames: dataset.classes.map { "class \($0)" },
+        firstInput: firstInput ?? "the first input measured")
+      stages.figures = Self.seconds(stageStart.duration(to: clock.now))
+      progress.done(seconds: stages.figures!)
     }
     let report = MeasureReport(
       checkpoint: checkpoint, seed: seed, inputs: chosen.map { dataset.trainFile.positions[$0] },
-      seconds: seconds, measurement: ra,
-      neuralCollapse: nc)
-    return json ? report.json : report.text(blas: BLASEnvironment.current, figures: figures)
+      seconds: Self.seconds(start.duration(to: clock.now)), stageSeconds: stages,
+      measurement: ra, neuralCollapse: nc)
+    return json ? try report.json : report.text(blas: BLASEnvironment.current, figures: figures)
   }
 
   /// The positions in the kept training examples of the examples at `positions` in the training
@@ -171,30 +209,71 @@ struct Measure: ParsableCommand {
     Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
   }
 
-  /// NC over the first `limit` training examples, in batches of 500.
-  private func neuralCollapse(
-    _ network: EvaluationNetwork, _ train: LabeledExamples, limit: Int
-  ) throws(LAPACKError) -> NeuralCollapseMeasurement? {
-    let counts = (0..<network.classCount).map { c in
-      train.labels.prefix(limit).filter { Int($0) == c }.count
+  /// Refuses an NC request that cannot be met: the first `limit` training examples must hold
+  /// every class (`--nc-examples 0` skips NC instead).
+  static func checkNeuralCollapseRequest(
+    labels: [Int], classes: Int, limit: Int, requested: Int?
+  ) throws {
+    if NeuralCollapseMeasurement.examplesNeeded(labels: labels.prefix(limit), classes: classes)
+      != nil
+    {
+      return
     }
-    guard counts.allSatisfy({ $0 > 0 }) else { return nil }
+    let seen = Set(labels.prefix(limit))
+    let missing = (0..<classes).filter { !seen.contains($0) }
+    let needed = NeuralCollapseMeasurement.examplesNeeded(labels: labels, classes: classes)
+    let option = requested.map { "--nc-examples \($0)" } ?? "--nc-examples (all)"
+    throw UsageError(
+      "\(option): the first \(limit) training examples hold no example of class(es) "
+        + "\(missing) (0-based among the checkpoint's classes); Neural Collapse needs every class"
+        + (needed.map { ": use at least \($0)" } ?? "") + ", or 0 to skip it")
+  }
+
+  /// NC over the first `limit` training examples, in batches of 500, with progress.
+  private func neuralCollapse(
+    _ network: EvaluationNetwork, _ train: LabeledExamples, limit: Int,
+    progress: MeasureProgress
+  ) throws -> NeuralCollapseMeasurement {
     let d0 = train.featureCount
-    return try NeuralCollapseMeasurement.measure(network: network) {
-      AnySequence(
-        stride(from: 0, to: limit, by: 500).lazy.map { begin in
-          let end = min(begin + 500, limit)
-          let x = Matrix<Double>(
-            rows: d0, columns: end - begin,
-            storage: train.features[(begin * d0)..<(end * d0)].map(Double.init))
-          return (inputs: x, labels: train.labels[begin..<end].map(Int.init))
+    let clock = ContinuousClock()
+    var passStart = clock.now
+    do {
+      return try NeuralCollapseMeasurement.measure(
+        network: network,
+        batches: {
+          AnySequence(
+            stride(from: 0, to: limit, by: 500).lazy.map { begin in
+              let end = min(begin + 500, limit)
+              let x = Matrix<Double>(
+                rows: d0, columns: end - begin,
+                storage: train.features[(begin * d0)..<(end * d0)].map(Double.init))
+              return (inputs: x, labels: train.labels[begin..<end].map(Int.init))
+            })
+        },
+        progress: { p in
+          if p.samples == 0 {
+            if p.pass == 2 {
+              progress.done(seconds: Self.seconds(passStart.duration(to: clock.now)))
+            }
+            passStart = clock.now
+            progress.stage(
+              p.pass == 1
+                ? "neural collapse pass 1 of 2 (class means, predictions) over \(limit) examples"
+                : "neural collapse pass 2 of 2 (Σ_W on the span of the means, NC4)")
+          }
+          progress.advance(p.samples, of: limit)
+          if p.pass == 2 && p.samples == limit {
+            progress.done(seconds: Self.seconds(passStart.duration(to: clock.now)))
+          }
         })
+    } catch {
+      throw UsageError("--checkpoint: \(checkpoint): neural collapse: \(error)")
     }
   }
 
   private func writeFigures(
     to directory: String, ra: ResidualAlignmentMeasurement, nc: NeuralCollapseMeasurement?,
-    labels: [Int]
+    labels: [Int], classNames: [String], firstInput: String
   ) throws {
     do {
       try FileManager.default.createDirectory(
@@ -207,12 +286,12 @@ struct Measure: ParsableCommand {
       (
         "figure1-trajectories.svg",
         try ResidualAlignmentFigures.trajectories(
-          ra.trajectories, labels: labels, using: &generator)
+          ra.trajectories, labels: labels, classNames: classNames, using: &generator)
       ),
       (
         "figure2-alignment.svg",
         ResidualAlignmentFigures.alignmentGrid(
-          ra.alignmentMatrices, pairFractions: ra.pairDiagonalFractions)
+          ra.alignmentMatrices, pairFractions: ra.pairDiagonalFractions, input: firstInput)
       ),
       ("figure4-singular-values.svg", ResidualAlignmentFigures.singularValues(ra)),
     ]

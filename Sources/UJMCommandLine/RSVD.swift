@@ -86,7 +86,8 @@ struct RSVDCommand: ParsableCommand {
     }
     var generator = SeededGenerator(seed: seedOption.seed)
     // About 2·(2T + 2)·m·n·(k + p) flops: say what is running when that takes seconds.
-    let flops = 4.0 * Double(iterations + 1) * Double(a.rows) * Double(a.columns)
+    let flops =
+      4.0 * Double(iterations + 1) * Double(a.rows) * Double(a.columns)
       * Double(rank + oversampling)
     if flops > 2e10 {
       printError(

@@ -94,7 +94,8 @@ struct SolveOptions {
       let values = try DxFile.read(dxFile)
       if let dimension, dimension != values.count {
         throw UsageError(
-          "--dx \(dxFile) has \(values.count) entries but --D is \(dimension): drop --D or fix the file")
+          "--dx \(dxFile) has \(values.count) entries but --D is \(dimension): drop --D or fix the file"
+        )
       }
       self.dx = values
       self.dimension = values.count

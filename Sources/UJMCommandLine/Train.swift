@@ -39,7 +39,9 @@ struct Train: ParsableCommand {
 
   @Option(
     name: .customLong("weight-decay-scope"),
-    help: "Parameters weight decay applies to: all (PyTorch's default) or weights (linear layers' weight matrices only).")
+    help:
+      "Parameters weight decay applies to: all (PyTorch's default) or weights (linear layers' weight matrices only)."
+  )
   var weightDecayScope: WeightDecayScope = .all
 
   @Option(
@@ -49,7 +51,9 @@ struct Train: ParsableCommand {
 
   @Option(
     name: .customLong("allow-change"),
-    help: "With --resume: hyper-parameters (comma-separated: lr, seed, weight-decay, …) whose change from the recorded run is intended.")
+    help:
+      "With --resume: hyper-parameters (comma-separated: lr, seed, weight-decay, …) whose change from the recorded run is intended."
+  )
   var allowChange: String?
 
   @Option(
@@ -112,9 +116,7 @@ struct Train: ParsableCommand {
       architecture: a, inputSize: 784, classCount: 10, batchSize: batchSize, examples: 70_000)
     do { try resources.check(blocks: a.blocks) } catch {
       let options =
-        if case .blocks = error {
-          "--blocks \(a.blocks)"
-        } else {
+        if case .blocks = error { "--blocks \(a.blocks)" } else {
           "--width \(a.width), --blocks \(a.blocks), --batch-size \(batchSize)"
         }
       throw ValidationError("\(options): \(error)")
@@ -167,7 +169,8 @@ struct Train: ParsableCommand {
       lock = try run.lock()
       let removed = try run.recover()
       if !removed.isEmpty {
-        printError("ujm train: removed \(removed.count) file(s) of an interrupted write in \(directory)")
+        printError(
+          "ujm train: removed \(removed.count) file(s) of an interrupted write in \(directory)")
       }
     } catch {
       throw UsageError("--output \(error)")
@@ -307,7 +310,8 @@ struct Train: ParsableCommand {
             "epoch \(metrics.epoch)/\(epochs): train loss \(fixed(metrics.trainLoss, 4)) acc "
               + "\(percent(metrics.trainAccuracy)); test loss \(fixed(metrics.testLoss, 4)) acc "
               + "\(percent(metrics.testAccuracy)); lr \(fixed(metrics.lr, 5)); "
-              + "\(fixed(metrics.seconds, 1)) s, \(Int(metrics.samplesPerSecond.rounded())) samples/s")
+              + "\(fixed(metrics.seconds, 1)) s, \(Int(metrics.samplesPerSecond.rounded())) samples/s"
+          )
         }
       }
     }

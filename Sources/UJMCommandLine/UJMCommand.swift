@@ -13,6 +13,7 @@ public struct UJMCommand: ParsableCommand {
       Train.self, Evaluate.self,
       Verify.self,
       RSVDCommand.self, Measure.self,
+      Compare.self,
     ]
   )
 

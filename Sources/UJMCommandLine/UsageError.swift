@@ -49,7 +49,8 @@ func reportingUsageErrors(command: String = "", _ body: () throws -> Void) throw
 
 /// Writes `data` to `path` atomically (`AtomicFile`: never over anything but a regular file,
 /// flushed to disk, permissions kept).
-func writeAtomically(_ data: Data, to path: String, option: String = "--output") throws(UsageError) {
+func writeAtomically(_ data: Data, to path: String, option: String = "--output") throws(UsageError)
+{
   do {
     try AtomicFile.write(data, to: path)
   } catch {

@@ -1,9 +1,9 @@
+import ArgumentParser
 import Foundation
 import LinearAlgebra
 import Testing
-import ArgumentParser
-@testable import UJM
 
+@testable import UJM
 @testable import UJMCommandLine
 
 /// Parses `text` strictly (Foundation's parser has no NaN or Infinity tokens) and fails on the

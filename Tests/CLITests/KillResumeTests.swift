@@ -71,7 +71,10 @@ struct KillResumeTests {
       let delay = kills < 20 ? Double(generator.next() % 1000) / 1000 * duration / 20 : nil
       let status = try runUJM(ujm, options + ["--output", interrupted], killAfter: delay)
       if let status {
-        if kills >= 20 || status == 0 { #expect(status == 0); break }
+        if kills >= 20 || status == 0 {
+          #expect(status == 0)
+          break
+        }
       } else {
         kills += 1
         // Evidence of where the kill landed: the files of an unfinished write.
@@ -83,10 +86,13 @@ struct KillResumeTests {
         }
       }
     }
-    print("uninterrupted run \(String(format: "%.2f", duration)) s; \(kills) kills in \(attempts) starts, \(insideWrites) of them inside a snapshot's writes")
+    print(
+      "uninterrupted run \(String(format: "%.2f", duration)) s; \(kills) kills in \(attempts) starts, \(insideWrites) of them inside a snapshot's writes"
+    )
     #expect(kills >= 20)
     for name in ["checkpoint.safetensors", "optimizer.safetensors"] {
-      let a = FileManager.default.contents(atPath: (reference as NSString).appendingPathComponent(name))
+      let a = FileManager.default.contents(
+        atPath: (reference as NSString).appendingPathComponent(name))
       let b = FileManager.default.contents(
         atPath: (interrupted as NSString).appendingPathComponent(name))
       #expect(a != nil && a == b, "\(name) differs from the uninterrupted run's")

@@ -44,6 +44,23 @@ private func measure(_ arguments: [String]) -> (output: String?, code: Int32, me
   }
 }
 
+/// The JSON object `ujm measure … --json` prints.
+private func measureJSON(_ arguments: [String]) throws -> [String: Any] {
+  let run = measure(arguments + ["--json"])
+  return try JSONSerialization.jsonObject(with: Data((run.output ?? run.message).utf8))
+    as! [String: Any]
+}
+
+/// Runs `ujm measure …` in-process with its progress lines captured.
+private func measureWithProgress(_ arguments: [String]) throws
+  -> (output: String, progress: [String])
+{
+  let command = try UJMCommand.parseAsRoot(["measure"] + arguments)
+  var lines = [String]()
+  let output = try (command as! Measure).execute(progress: MeasureProgress { lines.append($0) })
+  return (output, lines)
+}
+
 @Suite(
   "ujm measure: RA1–RA4 and NC of a checkpoint, JSON shape, figures, bad input",
   .serialized)
@@ -94,6 +111,7 @@ struct MeasureCommandTests {
     func withoutSeconds(_ s: String) throws -> NSDictionary {
       var o = try JSONSerialization.jsonObject(with: Data(s.utf8)) as! [String: Any]
       o["seconds"] = nil
+      o["stage_seconds"] = nil
       return o as NSDictionary
     }
     let a = try withoutSeconds(measure(arguments).output!)
@@ -147,8 +165,9 @@ struct MeasureCommandTests {
       network: EvaluationNetwork(try Checkpoint(contentsOf: checkpoint).model), inputs: points,
       rank: 2, using: &generator)
     let error = relativeError(sigma1.flatMap { $0 }, direct.blocks.flatMap(\.sigma1PerInput))
-    print("σ₁ of --indices 5,0 against the file's examples 5, 0: relative error \(error), "
-      + "tolerance 1e-12")
+    print(
+      "σ₁ of --indices 5,0 against the file's examples 5, 0: relative error \(error), "
+        + "tolerance 1e-12")
     #expect(error <= 1e-12)
     // The default balanced draw is reported by file position too: only classes 0 and 2.
     let drawn = measure([
@@ -206,11 +225,102 @@ struct MeasureCommandTests {
     }
     #expect(ra4b["live_blocks"] as? [Int] == [2] && ra4b["dead_blocks"] as? [Int] == [1, 3])
     let text2 = measure(arguments2).output!
-    print(text2.split(separator: "\n").filter { $0.contains("dead") || $0.contains("fit") }
-      .joined(separator: "\n"))
+    print(
+      text2.split(separator: "\n").filter { $0.contains("dead") || $0.contains("fit") }
+        .joined(separator: "\n"))
     #expect(text2.contains("no fit: only block 2 of the 3 is live; a line needs at least 2"))
     let ra4Section = text2.components(separatedBy: "RA4")[1]
     #expect(!ra4Section.contains("nan") && !ra4Section.contains("inf"), "\(ra4Section)")
+  }
+
+  @Test func duplicateIndicesAreRefused() throws {
+    let (data, checkpoint) = try measureFixture()
+    for indices in ["1,1,1", "0,5,0"] {
+      let run = measure(["--checkpoint", checkpoint, "--data", data, "--indices", indices])
+      print("measure --indices \(indices): exit \(run.code), \(run.message)")
+      #expect(
+        run.code == 64 && run.message.contains("--indices") && run.message.contains("distinct"))
+    }
+    // Distinct indices pass.
+    let ok = measure([
+      "--checkpoint", checkpoint, "--data", data, "--indices", "0,5,7", "--nc-examples", "0",
+      "--rank", "2",
+    ])
+    #expect(ok.code == 0, "\(ok.message)")
+  }
+
+  @Test func tooFewInputsForABootstrapGiveNoInterval() throws {
+    let (data, checkpoint) = try measureFixture()
+    let few = [
+      "--checkpoint", checkpoint, "--data", data, "--inputs", "3", "--rank", "2",
+      "--nc-examples", "0",
+    ]
+    let text = measure(few).output!
+    let line = text.split(separator: "\n").first { $0.contains("slope") && $0.contains("R²") }!
+    print("3 inputs: \(line)")
+    #expect(line.contains("bootstrap 95% CI of the slope n/a: fewer than 5 inputs"))
+    #expect(!text.contains("95% CI of the slope ["))
+    let json = try measureJSON(few)
+    let ra4 = json["ra4"] as! [String: Any]
+    #expect(ra4["ci95"] is NSNull && ra4["ci95_note"] as? String == "n/a: fewer than 5 inputs")
+    #expect((ra4["slope"] as? Double)?.isFinite == true)
+    // Enough inputs: an interval, and no note.
+    let enough = try measureJSON(
+      ["--checkpoint", checkpoint, "--data", data, "--inputs", "6", "--rank", "2"]
+        + ["--nc-examples", "0"])
+    let ra4b = enough["ra4"] as! [String: Any]
+    #expect((ra4b["ci95"] as? [Double])?.count == 2 && ra4b["ci95_note"] is NSNull)
+  }
+
+  @Test func neuralCollapseThatCannotBeMetIsAnErrorAndZeroSkipsIt() throws {
+    let (data, checkpoint) = try measureFixture()
+    let base = ["--checkpoint", checkpoint, "--data", data, "--inputs", "6", "--rank", "2"]
+    // Labels cycle 0, 1, 2: the first 2 examples miss class 2, the first 3 hold every class.
+    for n in ["1", "2"] {
+      let run = measure(base + ["--nc-examples", n])
+      print("measure --nc-examples \(n): exit \(run.code), \(run.message)")
+      #expect(run.code == 64 && run.message.contains("--nc-examples \(n)"))
+      #expect(run.message.contains("use at least 3") && run.message.contains("0 to skip"))
+    }
+    let three = try measureJSON(base + ["--nc-examples", "3"])
+    #expect((three["nc"] as? [String: Any])?["samples"] as? Int == 3)
+    let skipped = measure(base + ["--nc-examples", "0"]).output!
+    #expect(skipped.contains("Neural Collapse: skipped (--nc-examples 0)"))
+    let skippedJSON = try measureJSON(base + ["--nc-examples", "0"])
+    #expect(skippedJSON["nc"] is NSNull)
+  }
+
+  @Test func progressGoesToItsSinkAndTimingsCoverEveryStage() throws {
+    let (data, checkpoint) = try measureFixture()
+    let figures = temporaryDirectory("measure-progress-figures")
+    let run = try measureWithProgress([
+      "--checkpoint", checkpoint, "--data", data, "--inputs", "6", "--rank", "2", "--json",
+      "--figures", figures,
+    ])
+    print(run.progress.joined())
+    let stages = run.progress.filter { $0.hasPrefix("measure: ") && !$0.contains("done in") }
+    #expect(stages.count == 5, "\(stages)")
+    #expect(stages[0].contains("loading") && stages[1].contains("residual alignment"))
+    #expect(stages[2].contains("pass 1 of 2") && stages[3].contains("pass 2 of 2"))
+    #expect(stages[4].contains("writing figures"))
+    #expect(run.progress.filter { $0.contains("done in") }.count == 5)
+    #expect(run.progress.allSatisfy { $0.hasSuffix("\n") })
+    // The report (stdout) holds no progress; its seconds cover every stage, figures included.
+    #expect(!run.output.contains("measure: "))
+    let object = try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as! [String: Any]
+    let stage = object["stage_seconds"] as! [String: Any]
+    let parts = ["load", "residual_alignment", "neural_collapse", "figures"].map {
+      stage[$0] as! Double
+    }
+    let total = object["seconds"] as! Double
+    print("seconds \(total), stages \(parts)")
+    #expect(parts.allSatisfy { $0 >= 0 } && parts.reduce(0, +) <= total)
+    // Without NC or figures, those stages are null.
+    let bare = try measureJSON(
+      ["--checkpoint", checkpoint, "--data", data, "--inputs", "6", "--rank", "2"]
+        + ["--nc-examples", "0"])
+    let bareStages = bare["stage_seconds"] as! [String: Any]
+    #expect(bareStages["neural_collapse"] is NSNull && bareStages["figures"] is NSNull)
   }
 
   @Test func badInputExits64NamingTheProblem() throws {

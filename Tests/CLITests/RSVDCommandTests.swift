@@ -3,13 +3,15 @@ import Foundation
 import LinearAlgebra
 import TestSupport
 import Testing
+
 @testable import UJMCommandLine
 
 /// The bytes of a `.npy` file with an arbitrary header (for layouts NumPyArray does not write).
 func npyBytes(descr: String, fortran: Bool, shape: [Int], payload: [UInt8]) -> Data {
   let shapeText =
     shape.count == 1 ? "(\(shape[0]),)" : "(\(shape.map(String.init).joined(separator: ", ")))"
-  var header = "{'descr': '\(descr)', 'fortran_order': \(fortran ? "True" : "False"), "
+  var header =
+    "{'descr': '\(descr)', 'fortran_order': \(fortran ? "True" : "False"), "
     + "'shape': \(shapeText), }"
   header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
   var out = Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0])
@@ -152,16 +154,21 @@ struct RSVDCommandTests {
       }
       // run() turns the failure into exit code 64.
       let command = try UJMCommand.parseAsRoot(arguments)
-      #expect(throws: ExitCode(64)) { var c = command; try c.run() }
+      #expect(throws: ExitCode(64)) {
+        var c = command
+        try c.run()
+      }
     }
   }
 
   @Test func invalidOptionsAreRejectedWithExitCode64() throws {
     withEvery(
       "arguments",
-      in: [["--rank", "0"], ["--rank", "-2"], ["--rank", "2", "--oversampling", "-1"],
+      in: [
+        ["--rank", "0"], ["--rank", "-2"], ["--rank", "2", "--oversampling", "-1"],
         ["--rank", "2", "--iterations", "-1"], ["--rank", "2", "--seed", "-5"],
-        ["--rank", "2", "--precision", "half"]]
+        ["--rank", "2", "--precision", "half"],
+      ]
     ) { extra, label in
       let arguments = ["rsvd", "--input", "x.npy"] + extra
       do {

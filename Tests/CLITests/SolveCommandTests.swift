@@ -61,13 +61,17 @@ struct SolveBadInputTests {
       }
     }
     #expect(try message(["solve", "--L", "2", "--lambda", "1e-301"]).hasPrefix("--lambda"))
-    #expect(try message(["solve", "--L", "2", "--lambda", "1", "--step", "0.1"]).hasPrefix("--step"))
+    #expect(
+      try message(["solve", "--L", "2", "--lambda", "1", "--step", "0.1"]).hasPrefix("--step"))
     #expect(try message(["solve", "--L", "x", "--lambda", "1"]).contains("--L"))
     #expect(
-      try message(["solve", "--L", "2", "--lambda", "1", "--algorithm", "newton"]).contains("lbfgs"))
-    #expect(try message(["solve", "--L", "2", "--lambda", "0"]).contains("infimum is not attained"))
+      try message(["solve", "--L", "2", "--lambda", "1", "--algorithm", "newton"]).contains("lbfgs")
+    )
+    #expect(
+      try message(["solve", "--L", "2", "--lambda", "0"]).contains("infimum is not attained"))
     #expect(try message(["solve", "--L", "-3", "--lambda", "1"]).hasPrefix("--L"))
-    #expect(try message(["solve", "--L", "2", "--lambda", "1", "--label", "-2"]).hasPrefix("--label"))
+    #expect(
+      try message(["solve", "--L", "2", "--lambda", "1", "--label", "-2"]).hasPrefix("--label"))
     let memory = try message(["solve", "--L", "16", "--lambda", "1", "--D", "1000000"])
     #expect(memory.hasPrefix("--D 1000000") && memory.contains("GiB"))
   }
@@ -88,7 +92,8 @@ struct SolveBadInputTests {
     for (label, data) in cases {
       let path = temporaryFile(data)
       defer { try? FileManager.default.removeItem(atPath: path) }
-      #expect(exitCode(of: ["solve", "--L", "2", "--lambda", "0.1", "--dx", path]) == 64, "\(label)")
+      #expect(
+        exitCode(of: ["solve", "--L", "2", "--lambda", "0.1", "--dx", path]) == 64, "\(label)")
     }
     // Wrong length: --D disagrees with the file.
     let path = temporaryFile(NumPyArray(vector: [1, 2, 3]).npyData)
@@ -104,7 +109,8 @@ struct SolveRunTests {
   }
 
   @Test func negativeLabelParsesAndPasses() {
-    #expect(exitCode(of: ["solve", "--L", "3", "--lambda", "0.05", "--D", "6", "--label", "-1"]) == 0)
+    #expect(
+      exitCode(of: ["solve", "--L", "3", "--lambda", "0.05", "--D", "6", "--label", "-1"]) == 0)
   }
 
   @Test func perturbedOptimumExitsOne() {
@@ -117,8 +123,10 @@ struct SolveRunTests {
     defer { try? FileManager.default.removeItem(atPath: path) }
     let out = path + ".json"
     defer { try? FileManager.default.removeItem(atPath: out) }
-    #expect(exitCode(of: ["solve", "--L", "2", "--lambda", "0.05", "--dx", path, "--output", out]) == 0)
-    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out)))
+    #expect(
+      exitCode(of: ["solve", "--L", "2", "--lambda", "0.05", "--dx", path, "--output", out]) == 0)
+    let json =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out)))
       as! [String: Any]
     #expect(json["D"] as? Int == 5)
     for key in [

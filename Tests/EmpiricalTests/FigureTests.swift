@@ -45,9 +45,9 @@ struct FigureTests {
       #expect(isWellFormedXML(svg), "figure \(name) is not well-formed XML")
       #expect(!svg.contains("nan") && !svg.contains("inf"), "figure \(name) has non-finite values")
     }
-    // Figure 2: one frame per panel (L² of them) plus the background; every nonzero cell drawn.
-    let frames = fig2.components(separatedBy: "<rect").count - 1
-    #expect(frames == 4 * 4 + 1, "figure 2 has \(frames) rectangles")
+    // Figure 2: one frame per panel (L² of them); every nonzero cell drawn.
+    let frames = fig2.components(separatedBy: "stroke=\"#ccc\"").count - 1
+    #expect(frames == 4 * 4, "figure 2 has \(frames) panel frames")
     let cells = fig2.components(separatedBy: "h-").count - 1
     #expect(cells > 4 * 4 * 3 && cells <= 4 * 4 * 3 * 3, "figure 2 has \(cells) cells")
   }
@@ -82,8 +82,9 @@ struct FigureTests {
     let legend = [
       "a label long enough to need its own row of the legend below", "b", "shaded", "a note",
     ].map(baseline)
-    print("frame bottom \(frameY + frameHeight), lowest point \(lowestPoint), x label at "
-      + "\(axisLabel), legend rows at \(legend) (each ≥ 12 below the one before)")
+    print(
+      "frame bottom \(frameY + frameHeight), lowest point \(lowestPoint), x label at "
+        + "\(axisLabel), legend rows at \(legend) (each ≥ 12 below the one before)")
     #expect(lowestPoint <= frameY + frameHeight && axisLabel > frameY + frameHeight)
     #expect(legend.allSatisfy { $0 >= axisLabel + 12 })
     #expect(legend[3] >= legend[2] + 12 && legend[1] >= legend[0] + 12)

@@ -133,7 +133,8 @@ struct ImageClassificationDataTests {
     let file = subset.trainFile
     #expect(file.fileCount == 240 && file.positions.count == subset.train.count)
     #expect(Array(file.positions.prefix(4)) == [0, 2, 3, 5])
-    #expect(all.trainFile.positions == Array(0..<240) && all.trainFile.fileLabels == file.fileLabels)
+    #expect(
+      all.trainFile.positions == Array(0..<240) && all.trainFile.fileLabels == file.fileLabels)
     #expect(file.keptIndex(ofFilePosition: 1) == nil && file.keptIndex(ofFilePosition: 240) == nil)
     // Every kept example is the file's example at its position: same pixels, original class.
     let f = subset.train.featureCount
@@ -142,12 +143,15 @@ struct ImageClassificationDataTests {
       #expect(file.keptIndex(ofFilePosition: p) == k)
       let kept = subset.train.features[(k * f)..<((k + 1) * f)]
       let original = all.train.features[(p * f)..<((p + 1) * f)]
-      if !kept.elementsEqual(original) || [2, 0][Int(subset.train.labels[k])] != Int(file.fileLabels[p]) {
+      if !kept.elementsEqual(original)
+        || [2, 0][Int(subset.train.labels[k])] != Int(file.fileLabels[p])
+      {
         mismatches += 1
       }
     }
-    print("class subset [2, 0]: \(mismatches) of \(file.positions.count) kept examples differ from "
-      + "the file's example at their position (tolerance 0)")
+    print(
+      "class subset [2, 0]: \(mismatches) of \(file.positions.count) kept examples differ from "
+        + "the file's example at their position (tolerance 0)")
     #expect(mismatches == 0)
   }
 

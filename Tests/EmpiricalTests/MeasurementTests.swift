@@ -1,5 +1,5 @@
-import Foundation
 import Empirical
+import Foundation
 import LinearAlgebra
 import TestSupport
 import Testing
@@ -24,7 +24,8 @@ struct EvaluationNetworkTests {
   @Test func trajectoryFollowsTheResidualRecursion() {
     var rng = testGenerator(70)
     withEvery("skips", in: [true, false]) { skips, label in
-      let net = randomNetwork(inputSize: 10, width: 16, blocks: 4, classes: 3, skips: skips,
+      let net = randomNetwork(
+        inputSize: 10, width: 16, blocks: 4, classes: 3, skips: skips,
         using: &rng)
       let x: [Double] = Gaussian.sample(10, using: &rng)
       let t = net.trajectory(x)
@@ -64,9 +65,10 @@ struct MeasurementTests {
     let m = try ResidualAlignmentMeasurement.measure(
       network: net, inputs: inputs, rank: 4, bootstrapResamples: 100, using: &rng)
     let medians = m.blocks.map { Spread(of: $0.sigma1PerInput).median }
-    print("decayed branches 2, 5: median σ₁ per block \(medians); dead \(m.ra4.deadBlocks) "
-      + "(threshold \(m.ra4.deadThreshold)); fit over \(m.ra4.liveBlocks): "
-      + "slope \(m.ra4.all?.slope ?? .nan), R² \(m.ra4.all?.r2 ?? .nan)")
+    print(
+      "decayed branches 2, 5: median σ₁ per block \(medians); dead \(m.ra4.deadBlocks) "
+        + "(threshold \(m.ra4.deadThreshold)); fit over \(m.ra4.liveBlocks): "
+        + "slope \(m.ra4.all?.slope ?? .nan), R² \(m.ra4.all?.r2 ?? .nan)")
     #expect(m.blocks.map(\.dead) == [false, true, false, false, true, false])
     #expect(m.ra4.deadBlocks == [2, 5] && m.ra4.liveBlocks == [1, 3, 4, 6])
     let all = try #require(m.ra4.all)
@@ -80,9 +82,10 @@ struct MeasurementTests {
     let inputs: [[Double]] = (0..<4).map { _ in Gaussian.sample(20, using: &rng) }
     let m = try ResidualAlignmentMeasurement.measure(
       network: net, inputs: inputs, rank: 4, bootstrapResamples: 100, using: &rng)
-    print("random network: RA2 diagonal \(m.ra2.diagFraction.median) vs baseline "
-      + "\(m.ra2.randomBaseline.median); RA4 R² \(m.ra4.all?.r2 ?? .nan); PC1 "
-      + "\(m.ra1.pc1VarianceFraction.median); triplet residual \(m.largestTripletResidual)")
+    print(
+      "random network: RA2 diagonal \(m.ra2.diagFraction.median) vs baseline "
+        + "\(m.ra2.randomBaseline.median); RA4 R² \(m.ra4.all?.r2 ?? .nan); PC1 "
+        + "\(m.ra1.pc1VarianceFraction.median); triplet residual \(m.largestTripletResidual)")
     #expect(m.ra2.diagFraction.median < 0.5)
     #expect(abs(m.ra2.diagFraction.median - m.ra2.randomBaseline.median) < 0.15)
     #expect(m.blocks.count == 6 && m.blocks.allSatisfy { $0.topSingularValues.count == 20 })
@@ -133,7 +136,8 @@ struct TripletResidualTests {
   }
 }
 
-@Suite("EvaluationNetwork of a Float32 ResidualNetwork agrees with the trainer's forward pass",
+@Suite(
+  "EvaluationNetwork of a Float32 ResidualNetwork agrees with the trainer's forward pass",
   .serialized)
 struct EvaluationNetworkAdapterTests {
   /// A small random Float32 network with non-trivial BatchNorm statistics.
@@ -186,8 +190,9 @@ struct EvaluationNetworkAdapterTests {
         }
       }
       let lossError = abs(loss - reference.loss) / reference.loss
-      print("\(label): Float64 loss \(loss), Float32 loss \(reference.loss), relative "
-        + "difference \(lossError) (tolerance 1e-5)")
+      print(
+        "\(label): Float64 loss \(loss), Float32 loss \(reference.loss), relative "
+          + "difference \(lossError) (tolerance 1e-5)")
       #expect(lossError <= 1e-5, "\(label)")
       #expect(abs(Double(correct) / Double(n) - reference.accuracy) <= 1.0 / Double(n), "\(label)")
     }

@@ -42,8 +42,9 @@ struct TrajectoryAlignmentTests {
       points.append(next)
     }
     let ra1 = try TrajectoryAlignment(trajectory: points)
-    print("random walk RA1: PC1 \(ra1.pc1VarianceFraction), CV \(ra1.stepLengthCV), "
-      + "cos \(ra1.stepCosine)")
+    print(
+      "random walk RA1: PC1 \(ra1.pc1VarianceFraction), CV \(ra1.stepLengthCV), "
+        + "cos \(ra1.stepCosine)")
     #expect(ra1.pc1VarianceFraction < 0.9 && ra1.stepCosine < 0.4)
   }
 
@@ -55,7 +56,8 @@ struct TrajectoryAlignmentTests {
   }
 }
 
-@Suite("RA2: shared singular vectors give diagonal fraction 1; random blocks give the baseline",
+@Suite(
+  "RA2: shared singular vectors give diagonal fraction 1; random blocks give the baseline",
   .serialized)
 struct SingularVectorAlignmentTests {
   func measure(_ js: [Matrix<Double>], rank k: Int, seed: UInt64) throws
@@ -88,9 +90,10 @@ struct SingularVectorAlignmentTests {
       Gaussian.matrix(rows: 40, columns: 40, using: &rng)
     }
     let ra2 = try measure(js, rank: 5, seed: 3)
-    print("random blocks RA2: diagonal \(ra2.diagonalFraction), transposed "
-      + "\(ra2.transposedDiagonalFraction), baseline \(ra2.randomBaseline), subspace cosine "
-      + "\(ra2.leftSubspaceCosine)")
+    print(
+      "random blocks RA2: diagonal \(ra2.diagonalFraction), transposed "
+        + "\(ra2.transposedDiagonalFraction), baseline \(ra2.randomBaseline), subspace cosine "
+        + "\(ra2.leftSubspaceCosine)")
     #expect(ra2.diagonalFraction < 0.4, "random blocks scored \(ra2.diagonalFraction)")
     #expect(abs(ra2.diagonalFraction - ra2.randomBaseline) < 0.1)
     #expect(ra2.leftSubspaceCosine < 0.6)
@@ -139,8 +142,9 @@ struct InverseDepthScalingTests {
     let ra4 = InverseDepthScaling(sigma1: sigma1, resamples: 500, using: &rng)
     let all = try #require(ra4.all)
     let ci95 = try #require(ra4.ci95)
-    print("random σ₁ RA4: slope \(all.slope), R² \(all.r2), ci95 \(ci95), "
-      + "onset \(String(describing: ra4.onset))")
+    print(
+      "random σ₁ RA4: slope \(all.slope), R² \(all.r2), ci95 \(ci95), "
+        + "onset \(String(describing: ra4.onset))")
     #expect(all.r2 < 0.5 && abs(all.slope) < 0.1 && ci95[1] < 0.5)
   }
 
@@ -203,11 +207,14 @@ struct InverseDepthScalingTests {
       }
     }
     let ra4 = InverseDepthScaling(sigma1: sigma1, resamples: 300, using: &rng)
-    #expect(ra4.deadBlocks.isEmpty && ra4.deadJacobians == 4, "dead \(ra4.deadBlocks), \(ra4.deadJacobians)")
+    #expect(
+      ra4.deadBlocks.isEmpty && ra4.deadJacobians == 4,
+      "dead \(ra4.deadBlocks), \(ra4.deadJacobians)")
     let all = try #require(ra4.all)
     let ci95 = try #require(ra4.ci95)
-    print("1/i with 4 switched-off Jacobians left out: slope \(all.slope) (expected 1), R² "
-      + "\(all.r2) (1), ci95 \(ci95), tolerance 1e-12")
+    print(
+      "1/i with 4 switched-off Jacobians left out: slope \(all.slope) (expected 1), R² "
+        + "\(all.r2) (1), ci95 \(ci95), tolerance 1e-12")
     #expect(abs(all.slope - 1) <= 1e-12 && abs(all.r2 - 1) <= 1e-12)
     #expect(abs(ci95[0] - 1) <= 1e-12 && abs(ci95[1] - 1) <= 1e-12)
     // Counterexample: averaging 1/σ₁ over every input lets two Jacobians decide the line.
@@ -254,8 +261,9 @@ struct InverseDepthScalingTests {
     for scale in [1.0, 1e-30] {
       let sigma1 = [[1, 2e-6, 5e-7, 0.5], [1, 2e-6, 5e-7, 0.25]].map { $0.map { $0 * scale } }
       let ra4 = InverseDepthScaling(sigma1: sigma1, resamples: 5, using: &rng)
-      print("scale \(scale): live \(ra4.liveBlocks), dead \(ra4.deadBlocks), threshold "
-        + "\(ra4.deadThreshold)")
+      print(
+        "scale \(scale): live \(ra4.liveBlocks), dead \(ra4.deadBlocks), threshold "
+          + "\(ra4.deadThreshold)")
       #expect(ra4.liveBlocks == [1, 2, 4] && ra4.deadBlocks == [3])
     }
   }
@@ -337,8 +345,9 @@ struct NeuralCollapseTests {
     acc.add(batch: batch, labels: labels)
     let w: Matrix<Double> = Gaussian.matrix(rows: c, columns: d, using: &rng)
     let nc = try acc.metrics(classifier: w)
-    print("random NC: NC1 \(nc.nc1), NC2 means \(nc.nc2Means), NC2 W \(nc.nc2Classifier!), "
-      + "NC3 \(nc.nc3!)")
+    print(
+      "random NC: NC1 \(nc.nc1), NC2 means \(nc.nc2Means), NC2 W \(nc.nc2Classifier!), "
+        + "NC3 \(nc.nc3!)")
     #expect(nc.nc1 > 1 && nc.nc2Means > 0.1 && nc.nc3! > 0.5)
     var ncc = NearestClassCenterAgreement(means: acc.classMeans)
     ncc.add(batch: batch, references: labels)

@@ -34,8 +34,9 @@ struct RandomizedSVDTests {
       #expect(r.method == .randomized, "\(label)")
       let valueError = relativeError(r.singularValues, sigma)
       let residual = try residualNorm(a, r.decomposition)
-      print("\(precision) \(label): σ error \(valueError), residual \(residual), estimate "
-        + "\(r.error!.estimate) (tolerance 1e-11)")
+      print(
+        "\(precision) \(label): σ error \(valueError), residual \(residual), estimate "
+          + "\(r.error!.estimate) (tolerance 1e-11)")
       #expect(valueError <= 1e-11, "\(label): σ error \(valueError), tolerance 1e-11")
       #expect(residual <= 1e-11, "\(label): ‖A−UΣVᵀ‖/σ₁ \(residual), tolerance 1e-11")
       #expect(r.error!.estimate <= 1e-11, "\(label): estimate \(r.error!.estimate)")
@@ -56,7 +57,8 @@ struct RandomizedSVDTests {
     let a = try matrixWithSpectrum(sigma, rows: 150, columns: 150, using: &rng)
     // Deliberately few iterations so that the residual is not just σ₁₁.
     for iterations in [0, 1, 20] {
-      let r = try RandomizedSVD.svd(of: a, rank: 10, oversampling: 2, powerIterations: iterations,
+      let r = try RandomizedSVD.svd(
+        of: a, rank: 10, oversampling: 2, powerIterations: iterations,
         using: &rng)
       let truth = try residualNorm(a, r.decomposition)
       let report = r.error!
@@ -175,7 +177,8 @@ struct MixedPrecisionRandomizedSVDTests {
     let sigma = (1...300).map { 1 / Double($0) }
     let a = try matrixWithSpectrum(sigma, rows: 300, columns: 300, using: &rng)
     let (mixedError, doubleError, _) = try topErrors(of: a, rank: 30, seed: 5)
-    print("1/i spectrum, top 30: mixed σ error \(mixedError), double \(doubleError) (tolerance 1e-10)")
+    print(
+      "1/i spectrum, top 30: mixed σ error \(mixedError), double \(doubleError) (tolerance 1e-10)")
     #expect(mixedError <= 1e-10, "mixed σ error \(mixedError), tolerance 1e-10")
     #expect(doubleError <= 1e-10, "double σ error \(doubleError), tolerance 1e-10")
   }
@@ -192,8 +195,9 @@ struct MixedPrecisionRandomizedSVDTests {
     let sigma = head + tail
     let a = try matrixWithSpectrum(sigma, rows: 512, columns: 170, using: &rng)
     let (mixedError, doubleError, dense) = try topErrors(of: a, rank: 30, seed: 6)
-    print("σ₁/σ₃₀ = \(dense[0] / dense[29]), flat tail: worst relative σ error mixed "
-      + "\(mixedError), double \(doubleError) (1e-8 is the bar for Jacobians)")
+    print(
+      "σ₁/σ₃₀ = \(dense[0] / dense[29]), flat tail: worst relative σ error mixed "
+        + "\(mixedError), double \(doubleError) (1e-8 is the bar for Jacobians)")
     #expect(doubleError <= 1e-13, "double σ error \(doubleError), tolerance 1e-13")
     #expect(mixedError > 1e-11, "mixed σ error \(mixedError) expected above 1e-11 here")
     #expect(mixedError <= 1e-8, "mixed σ error \(mixedError), tolerance 1e-8")
@@ -224,11 +228,14 @@ struct MixedPrecisionRandomizedSVDTests {
   @Test func costModelCountsFloat32ProductsAtHalfTheirFlops() {
     // 512×256 with l = 40: double 4·21·512·256·40 = 440 MFLOP vs dense ≈ 503 MFLOP;
     // mixed 2·22·512·256·40 = 231 MFLOP.
-    #expect(RandomizedSVD.denseIsCheaper(
-      rows: 512, columns: 256, rank: 30, oversampling: 10, precision: .double) == false)
-    #expect(RandomizedSVD.denseIsCheaper(
-      rows: 512, columns: 200, rank: 30, oversampling: 10, precision: .double))
-    #expect(RandomizedSVD.denseIsCheaper(
-      rows: 512, columns: 200, rank: 30, oversampling: 10, precision: .mixed) == false)
+    #expect(
+      RandomizedSVD.denseIsCheaper(
+        rows: 512, columns: 256, rank: 30, oversampling: 10, precision: .double) == false)
+    #expect(
+      RandomizedSVD.denseIsCheaper(
+        rows: 512, columns: 200, rank: 30, oversampling: 10, precision: .double))
+    #expect(
+      RandomizedSVD.denseIsCheaper(
+        rows: 512, columns: 200, rank: 30, oversampling: 10, precision: .mixed) == false)
   }
 }

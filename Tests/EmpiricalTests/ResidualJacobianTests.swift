@@ -89,8 +89,9 @@ struct ResidualJacobianTests {
       let dense = try j.materialized().singularValueDecomposition().truncated(to: k)
         .signCanonical()
       let valueError = relativeError(r.singularValues, dense.singularValues)
-      print("\(label): top-\(k) of J (|A1| = \(j.activeInputs.count)) by \(r.method): σ error "
-        + "\(valueError) (tolerance 1e-8)")
+      print(
+        "\(label): top-\(k) of J (|A1| = \(j.activeInputs.count)) by \(r.method): σ error "
+          + "\(valueError) (tolerance 1e-8)")
       #expect(r.method == (d == 96 ? .dense : .randomized), "\(label)")
       #expect(valueError <= 1e-8, "\(label)")
       #expect(relativeError(r.decomposition.v, dense.v) <= 1e-6, "\(label)")

@@ -9,7 +9,9 @@ private struct Crash: Error {}
 
 private func snapshotFile(_ tag: String, bytes: Int) -> SafeTensorsFile {
   SafeTensorsFile(
-    tensors: ["x": StoredTensor(shape: [bytes / 4], values: .f32(Array(repeating: 1, count: bytes / 4)))],
+    tensors: [
+      "x": StoredTensor(shape: [bytes / 4], values: .f32(Array(repeating: 1, count: bytes / 4)))
+    ],
     metadata: ["tag": tag])
 }
 
@@ -58,7 +60,9 @@ struct RunDirectoryTests {
     let snapshot = try #require(try reopened.latestSnapshot { _ in nil })
     let committed = Self.phases.firstIndex(of: phase)! >= Self.phases.firstIndex(of: "committed")!
     let step = committed ? 2 : 1
-    print("interrupted after '\(phase)': snapshot of step \(try reopened.manifest()!.step), removed \(removed)")
+    print(
+      "interrupted after '\(phase)': snapshot of step \(try reopened.manifest()!.step), removed \(removed)"
+    )
     #expect(try reopened.manifest()?.step == step)
     #expect(snapshot.metricsLines.count == step)
     let checkpoint = try SafeTensorsFile(contentsOf: snapshot.checkpointPath)
@@ -136,7 +140,8 @@ struct RunDirectoryTests {
     try mount.run()
     mount.waitUntilExit()
     guard mount.terminationStatus == 0 else {
-      print("skipped: mount -t tmpfs failed (status \(mount.terminationStatus)); no full disk to test")
+      print(
+        "skipped: mount -t tmpfs failed (status \(mount.terminationStatus)); no full disk to test")
       return
     }
     defer {
@@ -220,10 +225,15 @@ struct CreateDirectoryTests {
     let base = "ujm-relative-\(UUID().uuidString)"
     let path = shape.hasPrefix("./") ? "./\(base)-" + shape.dropFirst(2) : "\(base)-\(shape)"
     defer {
-      try? FileManager.default.removeItem(atPath: String(path.split(separator: "/").first == "." ? path.split(separator: "/")[1] : path.split(separator: "/")[0]))
+      try? FileManager.default.removeItem(
+        atPath: String(
+          path.split(separator: "/").first == "."
+            ? path.split(separator: "/")[1] : path.split(separator: "/")[0]))
     }
     try AtomicFile.createDirectory(path)
     var isDirectory: ObjCBool = false
-    #expect(FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue)
+    #expect(
+      FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        && isDirectory.boolValue)
   }
 }

@@ -14,7 +14,8 @@ struct BLASTests {
     #expect(relativeError(at.multiplied(by: b, transposingSelf: true), naiveProduct(a, b)) < 1e-14)
     #expect(relativeError(a.multiplied(by: bt, transposingOther: true), naiveProduct(a, b)) < 1e-14)
     #expect(
-      relativeError(at.multiplied(by: bt, transposingSelf: true, transposingOther: true),
+      relativeError(
+        at.multiplied(by: bt, transposingSelf: true, transposingOther: true),
         naiveProduct(a, b)) < 1e-14)
   }
 
@@ -46,6 +47,51 @@ struct BLASTests {
     #expect(z == [7, -6, 27])
     // nrm2 does not overflow where the naive sum of squares would.
     #expect([1e200, 1e200].euclideanNorm == 1e200 * 2.0.squareRoot())
+  }
+
+  @Test func accumulatedProductMatchesTripleLoopForEveryTransposeCombination() {
+    var rng = testGenerator(4)
+    let a: Matrix<Double> = Gaussian.matrix(rows: 7, columns: 5, using: &rng)
+    let b: Matrix<Double> = Gaussian.matrix(rows: 5, columns: 4, using: &rng)
+    let c0: Matrix<Double> = Gaussian.matrix(rows: 7, columns: 4, using: &rng)
+    var expected = naiveProduct(a, b).scaled(by: -2)
+    expected.add(c0)
+    for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+      var c = c0
+      c.addProduct(
+        ta ? a.transposed : a, tb ? b.transposed : b, transposingFirst: ta,
+        transposingSecond: tb, scaledBy: -2)
+      let error = relativeError(c, expected)
+      print(
+        "C − 2·op(A)·op(B), transposes (\(ta), \(tb)): relative error \(error), tolerance 1e-14")
+      #expect(error < 1e-14)
+    }
+  }
+
+  @Test func gramUpdateOnTheUpperTriangleMatchesTheFullProduct() {
+    var rng = testGenerator(5)
+    let a: Matrix<Double> = Gaussian.matrix(rows: 6, columns: 9, using: &rng)
+    let c0: Matrix<Double> = Gaussian.matrix(rows: 6, columns: 6, using: &rng)
+    let symmetric = c0 + c0.transposed
+    for transposing in [false, true] {
+      let x = transposing ? a.transposed : a
+      var c = symmetric
+      c.addGramUpperTriangle(of: x, transposing: transposing, scaledBy: 0.5)
+      // The strictly lower triangle is untouched until it is mirrored.
+      #expect(c[3, 1] == symmetric[3, 1])
+      c.copyUpperTriangleToLower()
+      var expected = naiveProduct(a, a.transposed).scaled(by: 0.5)
+      expected.add(symmetric)
+      let error = relativeError(c, expected)
+      print(
+        "C + ½·A·Aᵀ by syrk (transposing \(transposing)): relative error \(error), "
+          + "tolerance 1e-14")
+      #expect(error < 1e-14)
+    }
+    // A wrong triangle is caught: without the mirror, the matrix is not the product.
+    var unmirrored = Matrix<Double>(rows: 6, columns: 6)
+    unmirrored.addGramUpperTriangle(of: a)
+    #expect(relativeError(unmirrored, naiveProduct(a, a.transposed)) > 0.1)
   }
 
   @Test func outerProductUpdateMatchesDefinition() {

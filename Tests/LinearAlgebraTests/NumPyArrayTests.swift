@@ -6,7 +6,8 @@ import Testing
 struct NumPyArrayTests {
   /// A hand-built .npy header + payload.
   func npy(descr: String, fortran: Bool, shape: String, payload: [UInt8]) -> Data {
-    var header = "{'descr': '\(descr)', 'fortran_order': \(fortran ? "True" : "False"), 'shape': \(shape), }"
+    var header =
+      "{'descr': '\(descr)', 'fortran_order': \(fortran ? "True" : "False"), 'shape': \(shape), }"
     let pad = (64 - (10 + header.utf8.count + 1) % 64) % 64
     header += String(repeating: " ", count: pad) + "\n"
     var d = Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0])
@@ -45,16 +46,22 @@ struct NumPyArrayTests {
     ("empty", Data(), "empty"),
   ])
   func rejectsNonNpy(label: String, data: Data, expected: String) {
-    let error = #expect(throws: NumPyFormatError.self) { try NumPyArray(npyData: data, name: "f.npy") }
+    let error = #expect(throws: NumPyFormatError.self) {
+      try NumPyArray(npyData: data, name: "f.npy")
+    }
     #expect(error?.description.contains(expected) == true, "\(label)")
   }
 
   @Test func rejectsTruncatedIntegerAndThreeDimensionalArrays() {
     let truncated = npy(descr: "<f8", fortran: false, shape: "(3,)", payload: [0, 0, 0, 0])
-    let integer = npy(descr: "<i8", fortran: false, shape: "(1,)", payload: Array(repeating: 0, count: 8))
-    let cube = npy(descr: "<f8", fortran: false, shape: "(1, 1, 1)", payload: Array(repeating: 0, count: 8))
+    let integer = npy(
+      descr: "<i8", fortran: false, shape: "(1,)", payload: Array(repeating: 0, count: 8))
+    let cube = npy(
+      descr: "<f8", fortran: false, shape: "(1, 1, 1)", payload: Array(repeating: 0, count: 8))
     for (data, expected) in [(truncated, "truncated"), (integer, "not float64"), (cube, "3-D")] {
-      let error = #expect(throws: NumPyFormatError.self) { try NumPyArray(npyData: data, name: "f") }
+      let error = #expect(throws: NumPyFormatError.self) {
+        try NumPyArray(npyData: data, name: "f")
+      }
       #expect(error?.description.contains(expected) == true, "expected '\(expected)'")
     }
   }

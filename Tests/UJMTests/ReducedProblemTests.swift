@@ -61,7 +61,9 @@ struct ReducedProblemTests {
     let problem = ReducedProblem(depth: 16, lambda: lambda, dxNorm: 1)
     let optimum = problem.minimize()
     let balance = optimum.t * optimum.t / (optimum.s * (1 + optimum.s))
-    print("λ = \(lambda): s* = \(optimum.s), f* = \(optimum.objective), t*²/(s*(1+s*)) = \(balance), search bound \(problem.searchBound) (a-priori \(problem.sBound))")
+    print(
+      "λ = \(lambda): s* = \(optimum.s), f* = \(optimum.objective), t*²/(s*(1+s*)) = \(balance), search bound \(problem.searchBound) (a-priori \(problem.sBound))"
+    )
     #expect(optimum.objective.isFinite && optimum.objective > 0)
     #expect(optimum.s > 0 && optimum.s < problem.searchBound)
     #expect(abs(balance - 1) < 1e-6)

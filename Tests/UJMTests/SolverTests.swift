@@ -122,7 +122,8 @@ struct StructuredSolverTests {
     let (f, g) = model.valueAndGradient(at: point)
     let fGram = e.loss + model.lambda / 2 * (gramForm(basis, c, c) + w.dot(w))
     #expect(abs(fGram - f) <= 1e-13 * max(1, abs(f)), "F: Gram form \(fGram), dense \(f)")
-    #expect(abs(e.logit - model.logit(at: model.point(from: point))) <= 1e-13 * max(1, abs(e.logit)))
+    #expect(
+      abs(e.logit - model.logit(at: model.point(from: point))) <= 1e-13 * max(1, abs(e.logit)))
     // ∇F = λ·(c, w) + ℓ′·(E_new, a_L), materialised.
     basis.commit(e)
     var gc = c.map { model.lambda * $0 }
@@ -161,7 +162,8 @@ struct StructuredSolverTests {
     #expect(structured.history.count == 9, "8 iterations and the start")
     #expect(structured.history.count == dense.history.count)
     for (s, d) in zip(structured.history, dense.history) {
-      #expect(abs(s.objective - d.objective) <= 1e-12 * abs(d.objective), "iteration \(s.iteration)")
+      #expect(
+        abs(s.objective - d.objective) <= 1e-12 * abs(d.objective), "iteration \(s.iteration)")
       #expect(
         abs(s.gradientNorm - d.gradientNorm) <= 1e-8 * d.gradientNorm, "iteration \(s.iteration)")
     }
@@ -230,7 +232,8 @@ struct SolverFailureTests {
       #expect(result.objective.isFinite, "\(label): F = \(result.objective)")
       // The point returned is one the solver had evaluated: its F is the one reported.
       let f = problem.model.value(at: result.optimum)
-      #expect(abs(f - result.objective) <= 1e-14 * abs(f), "\(label): F \(result.objective) vs \(f)")
+      #expect(
+        abs(f - result.objective) <= 1e-14 * abs(f), "\(label): F \(result.objective) vs \(f)")
     }
   }
 

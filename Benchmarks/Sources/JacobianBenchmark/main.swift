@@ -60,8 +60,9 @@ if let checkpointPath {
     let x = train.features[(n * train.featureCount)..<((n + 1) * train.featureCount)]
     return Array(network.trajectory(x.map(Double.init)).prefix(network.depth))
   }
-  print("JacobianBenchmark: \(checkpointPath), L = \(network.depth), D = \(network.width), "
-    + "\(chosen.count) training inputs, top \(rank), T = 20, seed 0")
+  print(
+    "JacobianBenchmark: \(checkpointPath), L = \(network.depth), D = \(network.width), "
+      + "\(chosen.count) training inputs, top \(rank), T = 20, seed 0")
 } else {
   let blocks = numbers.count > 0 ? numbers[0] : 16
   let d = numbers.count > 1 ? numbers[1] : 512
@@ -77,8 +78,9 @@ if let checkpointPath {
   }
   // Each input visits every block at its own random point.
   points = (0..<(inputs * blocks)).map { _ in Gaussian.sample(d, using: &rng) }
-  print("JacobianBenchmark: random weights, L = \(blocks), D = \(d), \(inputs) inputs, "
-    + "top \(rank), T = 20, seed 0")
+  print(
+    "JacobianBenchmark: random weights, L = \(blocks), D = \(d), \(inputs) inputs, "
+      + "top \(rank), T = 20, seed 0")
 }
 let blocks = branches.count
 let d = branches[0].dimension
@@ -118,8 +120,9 @@ let formSeconds = buildSeconds + productSeconds
 let l = Double(rank + RandomizedSVD.defaultOversampling)
 print("")
 print("active input units per block: \(format(100 * activeFraction, 1))%")
-print("form J (compressed to its nonzero columns): \(format(formSeconds)) s "
-  + "(masks and gathers \(format(buildSeconds)) s, product \(format(productSeconds)) s)")
+print(
+  "form J (compressed to its nonzero columns): \(format(formSeconds)) s "
+    + "(masks and gathers \(format(buildSeconds)) s, product \(format(productSeconds)) s)")
 
 for precision in RandomizedSVD.Precision.allCases {
   var svdSeconds = 0.0
@@ -133,7 +136,8 @@ for precision in RandomizedSVD.Precision.allCases {
       precision: precision)
     if dense { denseCount += 1 }
     // The SVD's flops, counted as Float64 flops whatever the precision.
-    flops += dense
+    flops +=
+      dense
       ? 4 * Double(d) * a1 * a1 + 22 * a1 * a1 * a1 : 4 * 21 * Double(d) * a1 * l
     var g2 = SeededGenerator(seed: 0)
     svdSeconds += try seconds {
@@ -161,15 +165,19 @@ for precision in RandomizedSVD.Precision.allCases {
   let total = formSeconds + svdSeconds
   print("")
   print("\(precision.rawValue) precision power iterations:")
-  print("  top-\(rank) SVD of every J:                    \(format(svdSeconds)) s "
-    + "(dense SVD chosen for \(denseCount) of \(blocks * inputs) Jacobians by the cost model)")
+  print(
+    "  top-\(rank) SVD of every J:                    \(format(svdSeconds)) s "
+      + "(dense SVD chosen for \(denseCount) of \(blocks * inputs) Jacobians by the cost model)")
   print("  Jacobian stage (form + SVD):                \(format(total)) s  (target ≤ 4 s)")
   print("    + error estimates (20 its, 10 probes):    \(format(estimateSeconds)) s")
-  print("  Jacobian stage rate: \(format(flops / total / 1e9, 1)) GFLOP/s (Float64-equivalent) = "
-    + "\(format(100 * flops / total / 1e9 / gemmRate, 1))% of dgemm's \(format(gemmRate, 1)) GFLOP/s "
-    + "(n = 1024, same run)")
-  print("  Algorithm 971's top-\(rank) σ vs dense dgesdd on \(compressed.count) Jacobians: max relative "
-    + "difference \(worstDenseError) (target ≤ 1e-8: \(worstDenseError <= 1e-8 ? "met" : "NOT met"))")
+  print(
+    "  Jacobian stage rate: \(format(flops / total / 1e9, 1)) GFLOP/s (Float64-equivalent) = "
+      + "\(format(100 * flops / total / 1e9 / gemmRate, 1))% of dgemm's \(format(gemmRate, 1)) GFLOP/s "
+      + "(n = 1024, same run)")
+  print(
+    "  Algorithm 971's top-\(rank) σ vs dense dgesdd on \(compressed.count) Jacobians: max relative "
+      + "difference \(worstDenseError) (target ≤ 1e-8: \(worstDenseError <= 1e-8 ? "met" : "NOT met"))"
+  )
 }
 print("BLAS core \(blas.core), \(blas.threads) threads; load average \(loadAverage())")
 if sink.isNaN { print(sink) }

@@ -84,7 +84,9 @@ for n in sizes.isEmpty ? [512, 4096] : sizes {
     }
     let top = Array(reference.singularValues.prefix(rank))
     var maxRelative = 0.0
-    for (x, y) in zip(result!.singularValues, top) { maxRelative = max(maxRelative, abs(x - y) / y) }
+    for (x, y) in zip(result!.singularValues, top) {
+      maxRelative = max(maxRelative, abs(x - y) / y)
+    }
     return (median(plain), median(withEstimate), maxRelative, result!)
   }
   let tFull = median(denseFull)
@@ -95,16 +97,22 @@ for n in sizes.isEmpty ? [512, 4096] : sizes {
   print("  dense SVD, values only (dgesdd 'N'):       \(format(tValues, 4)) s")
   for precision in RandomizedSVD.Precision.allCases {
     let r = try timeRandomized(precision)
-    print("  rsvd top \(rank), T = \(iterations), \(precision.rawValue) precision (\(r.result.method.rawValue)):")
-    print("    time \(format(r.plain, 4)) s, \(format(r.estimate, 4)) s with the error estimate "
-      + "(20 its, 10 probes)")
-    print("    speed-up vs full dense SVD:  \(format(tFull / r.plain, 1))× "
-      + "(\(format(tFull / r.estimate, 1))× with the error estimate)")
-    print("    speed-up vs values-only SVD: \(format(tValues / r.plain, 1))× "
-      + "(\(format(tValues / r.estimate, 1))× with the error estimate)")
+    print(
+      "  rsvd top \(rank), T = \(iterations), \(precision.rawValue) precision (\(r.result.method.rawValue)):"
+    )
+    print(
+      "    time \(format(r.plain, 4)) s, \(format(r.estimate, 4)) s with the error estimate "
+        + "(20 its, 10 probes)")
+    print(
+      "    speed-up vs full dense SVD:  \(format(tFull / r.plain, 1))× "
+        + "(\(format(tFull / r.estimate, 1))× with the error estimate)")
+    print(
+      "    speed-up vs values-only SVD: \(format(tValues / r.plain, 1))× "
+        + "(\(format(tValues / r.estimate, 1))× with the error estimate)")
     print("    max relative error of the top \(rank) σ vs dgesdd: \(r.error) (tolerance 1e-8)")
-    print("    ‖A − UΣVᵀ‖₂ estimate \(r.result.error!.estimate) (σ\(rank + 1) = "
-      + "\(reference.singularValues[rank]))")
+    print(
+      "    ‖A − UΣVᵀ‖₂ estimate \(r.result.error!.estimate) (σ\(rank + 1) = "
+        + "\(reference.singularValues[rank]))")
   }
   // Where the mixed-precision time goes: its parts, each timed alone (medians).
   let l = rank + oversampling
@@ -112,7 +120,8 @@ for n in sizes.isEmpty ? [512, 4096] : sizes {
   let block: Matrix<Double> = Gaussian.matrix(rows: n, columns: l, using: &partRng)
   let block32 = block.converted(to: Float.self)
   var a32 = a.converted(to: Float.self)
-  let tConvert = median(try (0..<repeats).map { _ in seconds { a32 = a.converted(to: Float.self) } })
+  let tConvert = median(
+    try (0..<repeats).map { _ in seconds { a32 = a.converted(to: Float.self) } })
   let tProduct32 = median(try (0..<repeats).map { _ in seconds { _ = a32.apply(block32) } })
   let tProductT32 = median(
     try (0..<repeats).map { _ in seconds { _ = a32.applyTransposed(block32) } })
@@ -132,13 +141,16 @@ for n in sizes.isEmpty ? [512, 4096] : sizes {
     try (0..<repeats).map { _ in try seconds { _ = try block.singularValueDecomposition() } })
   let floor = tConvert + Double(iterations) * (tProduct32 + tProductT32) + 2 * tProduct64
   print("  parts of the mixed-precision run (n×\(l) blocks):")
-  print("    Float64→Float32 copy of A \(format(tConvert, 4)) s; sgemm A·X \(format(tProduct32, 4)) s, "
-    + "Aᵀ·X \(format(tProductT32, 4)) s (\(format(2 * Double(n * n * l) / tProduct32 / 1e9, 0)) GFLOP/s); "
-    + "dgemm A·X \(format(tProduct64, 4)) s (\(format(2 * Double(n * n * l) / tProduct64 / 1e9, 0)) GFLOP/s); "
-    + "sgetrf-normalise \(format(tLU32, 5)) s")
-  print("    Gaussian test matrix \(format(tGaussian, 5)) s; QR of an n×\(l) block \(format(tQR, 5)) s; "
-    + "dgesdd of an n×\(l) block \(format(tSmallSVD, 5)) s")
-  print("    copy + \(2 * iterations) sgemm + 2 dgemm = \(format(floor, 4)) s: the products' floor "
-    + "(= \(format(tFull / floor, 1))× the dense SVD)")
+  print(
+    "    Float64→Float32 copy of A \(format(tConvert, 4)) s; sgemm A·X \(format(tProduct32, 4)) s, "
+      + "Aᵀ·X \(format(tProductT32, 4)) s (\(format(2 * Double(n * n * l) / tProduct32 / 1e9, 0)) GFLOP/s); "
+      + "dgemm A·X \(format(tProduct64, 4)) s (\(format(2 * Double(n * n * l) / tProduct64 / 1e9, 0)) GFLOP/s); "
+      + "sgetrf-normalise \(format(tLU32, 5)) s")
+  print(
+    "    Gaussian test matrix \(format(tGaussian, 5)) s; QR of an n×\(l) block \(format(tQR, 5)) s; "
+      + "dgesdd of an n×\(l) block \(format(tSmallSVD, 5)) s")
+  print(
+    "    copy + \(2 * iterations) sgemm + 2 dgemm = \(format(floor, 4)) s: the products' floor "
+      + "(= \(format(tFull / floor, 1))× the dense SVD)")
   print("  BLAS core \(blas.core), \(blas.threads) threads; load average \(loadAverage())")
 }

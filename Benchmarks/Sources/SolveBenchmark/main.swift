@@ -178,7 +178,10 @@ for d in dimensions {
     var speedText = format(speedUp) + "×"
     if baseline.capped && !row.capped { speedText = "≥ " + speedText }
     if row.capped && !baseline.capped { speedText = "≤ " + speedText }
-    if row.capped && baseline.capped { speedText = "n/a (both capped)" ; speedUp = .nan }
+    if row.capped && baseline.capped {
+      speedText = "n/a (both capped)"
+      speedUp = .nan
+    }
     var line =
       pad(row.algorithm, 10) + pad(format(row.seconds), 11) + pad("\(row.evaluations)", 8)
       + pad("\(row.iterations)", 8) + pad(format(row.gap, 2), 11)

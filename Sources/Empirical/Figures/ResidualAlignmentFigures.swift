@@ -7,9 +7,12 @@ import LinearAlgebra
 /// SVG figures of a `ResidualAlignmentMeasurement` and a `NeuralCollapseMeasurement`.
 public enum ResidualAlignmentFigures {
   /// Figure 1: each input's trajectory h₁…h_{L+1} projected onto two random directions (left)
-  /// and onto the top two principal components of all points (right), coloured by label.
+  /// and onto the top two principal components of all points (right), coloured by label, with a
+  /// ring where each starts (h₁) and a legend naming every label's colour (`classNames[label]`
+  /// when given, else "class label").
   public static func trajectories<G: RandomNumberGenerator>(
-    _ trajectories: [[[Double]]], labels: [Int], using generator: inout G
+    _ trajectories: [[[Double]]], labels: [Int], classNames: [String]? = nil,
+    using generator: inout G
   ) throws(LAPACKError) -> String {
     let d = trajectories.first?.first?.count ?? 0
     let random: Matrix<Double> = Gaussian.matrix(rows: d, columns: 2, using: &generator)
@@ -25,36 +28,60 @@ public enum ResidualAlignmentFigures {
       centred.setColumn(j, to: c)
     }
     let pcs = try centred.singularValueDecomposition().u.leadingColumns(min(2, d))
+    let colors = SVGPlot.colors(count: (labels.max() ?? 0) + 1)
+    // The first input of each label carries the label's legend entry, in label order.
+    let firstOfLabel = Dictionary(labels.enumerated().map { ($1, $0) }, uniquingKeysWith: min)
+    func name(_ label: Int) -> String {
+      classNames.flatMap { label < $0.count ? $0[label] : nil } ?? "class \(label)"
+    }
     func panel(_ basis: Matrix<Double>, _ title: String, _ axes: (String, String)) -> SVGPlot {
-      let series = trajectories.enumerated().map { n, t in
+      let series = trajectories.indices.sorted { (labels[$0], $0) < (labels[$1], $1) }.map { n in
         SVGPlot.Series(
-          points: t.map { p in
+          points: trajectories[n].map { p in
             let c = basis.multiplied(by: p, transposed: true)
             return (c[0], c.count > 1 ? c[1] : 0)
-          }, color: SVGPlot.palette[labels[n] % SVGPlot.palette.count], markers: true)
+          }, color: colors[labels[n]], markers: true,
+          label: firstOfLabel[labels[n]] == n ? name(labels[n]) : nil, ringsStart: true)
       }
-      return SVGPlot(title: title, xLabel: axes.0, yLabel: axes.1, series: series)
+      return SVGPlot(
+        title: title, xLabel: axes.0, yLabel: axes.1, series: series, legend: .below,
+        notes: ["one line per input: h₁ (ringed), h₂, …, h_{L+1}"], ringLabel: "h₁")
     }
     return SVGPlot.document(
       [
-        panel(directions, "Figure 1: trajectories, random projection", ("r₁ᵀh", "r₂ᵀh")),
-        panel(pcs, "trajectories on the top 2 principal components", ("PC1", "PC2")),
-      ], columns: 2, panelWidth: 460, panelHeight: 420)
+        panel(directions, "Figure 1a: trajectories, random projection", ("r₁ᵀh", "r₂ᵀh")),
+        panel(pcs, "Figure 1b: trajectories, top 2 principal components", ("PC1", "PC2")),
+      ], columns: 2, panelWidth: 460, panelHeight: 460)
   }
 
-  /// Figure 2: the grid of |U_jᵀ·J_i·V_j| (row i, column j), each scaled to its largest entry.
-  public static func alignmentGrid(_ matrices: [[Matrix<Double>]], pairFractions: Matrix<Double>)
-    -> String
-  {
+  /// Figure 2: the grid of |U_jᵀ·J_i·V_j| (row i, column j) at one input (`input` says which),
+  /// each panel scaled to its largest entry, with the grey scale and how to read it.
+  public static func alignmentGrid(
+    _ matrices: [[Matrix<Double>]], pairFractions: Matrix<Double>,
+    input: String = "the first input measured"
+  ) -> String {
     let l = matrices.count
+    let k = matrices.first?.first?.rows ?? 0
     let cell = 56.0
     let margin = 40.0
-    let size = margin + Double(l) * cell + 10
-    var s = svgHeader(width: size, height: size + 24)
+    let title = "Figure 2: |U_jᵀ J_i V_j|, top \(k) singular vectors; \(input)"
+    let notes = [
+      "row i: Jacobian J_i of block i; column j: U_j, V_j, the singular vectors of J_j.",
+      "Each panel is scaled to its largest |entry|; a dark diagonal off the main one = aligned.",
+    ]
+    // Wide enough for the grid, the title (font size 13) and the notes (11).
+    let size = max(
+      margin + Double(l) * cell + 10, Double(title.count) * 7.8 + 20,
+      margin + Double(notes.map(\.count).max()!) * SVGPlot.characterWidth + 10
+    ).rounded(.up)
+    let scaleTop = 24 + margin + Double(l) * cell + 14
+    var s = svgHeader(width: size, height: scaleTop + 78)
     s +=
       "<text x=\"\(num(size / 2))\" y=\"16\" text-anchor=\"middle\" "
-      + "font-family=\"sans-serif\" font-size=\"13\">Figure 2: |U_jᵀ J_i V_j| (row i, column j); "
-      + "first input</text>\n"
+      + "font-family=\"sans-serif\" font-size=\"13\">\(svgEscaped(title))</text>\n"
+    s +=
+      "<text x=\"\(num(margin - 6))\" y=\"\(num(24 + margin - 6))\" text-anchor=\"end\" "
+      + "font-family=\"sans-serif\" font-size=\"10\" fill=\"#555\">i \\ j</text>\n"
     for i in 0..<l {
       s +=
         "<text x=\"\(num(margin - 6))\" y=\"\(num(24 + margin + (Double(i) + 0.5) * cell))\" "
@@ -94,7 +121,37 @@ public enum ResidualAlignmentFigures {
         s += "</g>\n"
       }
     }
+    s += greyScale(x: margin, y: scaleTop, width: 240)
+    for (r, note) in notes.enumerated() {
+      s +=
+        "<text x=\"\(num(margin))\" y=\"\(num(scaleTop + 46 + Double(r) * 14))\" "
+        + "font-family=\"sans-serif\" font-size=\"11\" fill=\"#555\">\(svgEscaped(note))</text>\n"
+    }
     return s + "</svg>\n"
+  }
+
+  /// The colour scale of Figure 2: its 16 grey levels from 0 (white) to 1 (black), labelled.
+  static func greyScale(x: Double, y: Double, width: Double) -> String {
+    let step = width / 16
+    var s = "<g font-family=\"sans-serif\" font-size=\"10\">"
+    for level in 0...15 {
+      let grey = 255 - level * 17
+      s +=
+        "<rect x=\"\(num(x + Double(level) * step))\" y=\"\(num(y))\" width=\"\(num(step))\" "
+        + "height=\"10\" fill=\"rgb(\(grey),\(grey),\(grey))\"/>"
+    }
+    s +=
+      "<rect x=\"\(num(x))\" y=\"\(num(y))\" width=\"\(num(width))\" height=\"10\" "
+      + "fill=\"none\" stroke=\"#999\"/>"
+    for (value, text) in [(0.0, "0"), (0.5, "0.5"), (1.0, "1")] {
+      s +=
+        "<text x=\"\(num(x + value * width))\" y=\"\(num(y + 22))\" text-anchor=\"middle\">"
+        + "\(text)</text>"
+    }
+    s +=
+      "<text x=\"\(num(x + width + 10))\" y=\"\(num(y + 9))\">|entry| / largest |entry| "
+      + "of its panel</text>"
+    return s + "</g>\n"
   }
 
   /// Figure 4: (a) the top 20 singular values of every block (mean over inputs), (b) 1/σ₁
@@ -105,16 +162,31 @@ public enum ResidualAlignmentFigures {
   /// 1/σ₁ is astronomically large. Legends sit under the plot areas, clear of every point.
   public static func singularValues(_ m: ResidualAlignmentMeasurement) -> String {
     let l = m.blocks.count
-    let spectra = m.blocks.map { block in
-      SVGPlot.Series(
-        points: block.topSingularValues.enumerated().map { (Double($0 + 1), $1) },
-        color: SVGPlot.palette[(block.index - 1) % SVGPlot.palette.count],
-        label: block.index <= 3 || block.index == l ? "block \(block.index)" : nil)
+    let colors = SVGPlot.colors(count: l)
+    // As in RA4: values at or below the dead threshold (a fraction of the largest block median
+    // σ₁) are rounding level; panel (a) leaves them out, with the dead blocks, and says so.
+    let threshold = m.ra4.deadThreshold
+    var dropped = 0
+    let spectra = m.blocks.filter { !$0.dead }.map { block in
+      let kept = block.topSingularValues.enumerated().filter { $0.element > threshold }
+      dropped += block.topSingularValues.count - kept.count
+      return SVGPlot.Series(
+        points: kept.map { (Double($0.offset + 1), $0.element) },
+        color: colors[block.index - 1], label: "block \(block.index)")
+    }
+    var spectrumNotes = [String]()
+    if !m.ra4.deadBlocks.isEmpty {
+      spectrumNotes.append(
+        "dead blocks \(InverseDepthScaling.runs(of: m.ra4.deadBlocks)) not drawn (σ₁ at "
+          + "rounding level)")
+    }
+    if dropped > 0 {
+      spectrumNotes.append(
+        "\(dropped) values ≤ \(String(format: "%.2e", threshold)) (rounding level) not drawn")
     }
     let live = m.blocks.filter { !$0.dead }
     // As in RA4's fit: an input at which a live block's σ₁ is at or below the dead threshold
     // is left out of that block's points and mean.
-    let threshold = m.ra4.deadThreshold
     var inverse = [SVGPlot.Series]()
     for n in 0..<(m.blocks.first?.sigma1PerInput.count ?? 0) {
       inverse.append(
@@ -164,16 +236,22 @@ public enum ResidualAlignmentFigures {
     return SVGPlot.document(
       [
         SVGPlot(
-          title: "Figure 4a: top 20 singular values per block", xLabel: "k", yLabel: "σ_k",
-          logY: true, series: spectra, legend: .below),
+          title: "Figure 4a: top 20 singular values per block", xLabel: "k",
+          yLabel: "σ_k (mean over inputs)", logY: true, series: spectra, legend: .below,
+          notes: spectrumNotes),
         SVGPlot(
           title: "Figure 4b: 1/σ₁ against depth", xLabel: "block i", yLabel: "1/σ₁(J_i)",
           series: inverse, legend: .below, notes: notes, shadedX: dead.map(Double.init),
           shadedLabel: "dead block (omitted)", xDomain: 1...Double(max(l, 2))),
-      ], columns: 2, panelWidth: 460, panelHeight: 420)
+      ], columns: 2, panelWidth: 460, panelHeight: 460)
   }
 
-  /// Figure 7 (layer-wise): NC1, NC2 (class means), NC4 per layer, and the classifier's values.
+  /// Figure 7 (layer-wise): NC1, NC2 (class means), NC4 and the equinorm CV of the class means
+  /// per layer; the classifier's NC2 and NC3 in a note.
+  ///
+  /// With C = 2 classes the two centred class means are always antipodal (n₁(μ₁ − μ_G) =
+  /// −n₂(μ₂ − μ_G)), so their NC2 and equinorm CV depend on the class sizes only (0, up to
+  /// rounding, for balanced classes): those panels say so instead of plotting rounding noise.
   public static func neuralCollapse(_ nc: NeuralCollapseMeasurement) -> String {
     let layers = nc.layers
     func series(_ value: (NeuralCollapseMeasurement.Layer) -> Double) -> [SVGPlot.Series] {
@@ -184,24 +262,35 @@ public enum ResidualAlignmentFigures {
       ]
     }
     let last = nc.last.metrics
-    let caption =
-      "layer L+2 = classifier input; NC2(W) \(String(format: "%.3g", last.nc2Classifier ?? .nan)), "
+    let layerNote = "layers 1…L+1: h₁…h_{L+1}; layer L+2: the classifier's input"
+    let classifierNote =
+      "classifier (layer L+2): NC2(W) \(String(format: "%.3g", last.nc2Classifier ?? .nan)), "
       + "NC3 \(String(format: "%.3g", last.nc3 ?? .nan))"
+    let twoClasses =
+      "not plotted: with C = 2 the two centred class means are antipodal, so this depends on "
+      + "the class sizes only (a simplex ETF for C = 2 is any antipodal pair)"
+    let trivial = nc.classes == 2
     return SVGPlot.document(
       [
         SVGPlot(
-          title: "NC1 = tr(Σ_W Σ_B⁺)/C", xLabel: "layer", yLabel: "NC1", logY: true,
-          series: series { $0.metrics.nc1 }),
+          title: "Figure 7a: NC1 = tr(Σ_W Σ_B⁺)/C", xLabel: "layer", yLabel: "NC1", logY: true,
+          series: series { $0.metrics.nc1 }, legend: .below, notes: [layerNote]),
         SVGPlot(
-          title: "NC2: class means vs simplex ETF", xLabel: "layer", yLabel: "distance",
-          series: series { $0.metrics.nc2Means }),
+          title: "Figure 7b: NC2, class means vs simplex ETF", xLabel: "layer",
+          yLabel: "distance", series: trivial ? [] : series { $0.metrics.nc2Means },
+          legend: .below, notes: [classifierNote], xDomain: 1...Double(max(layers.count, 2)),
+          message: trivial ? twoClasses : nil),
         SVGPlot(
-          title: "NC4: nearest class centre ≠ prediction", xLabel: "layer",
-          yLabel: "fraction", series: series { $0.nc4 }),
+          title: "Figure 7c: NC4, nearest class centre ≠ prediction", xLabel: "layer",
+          yLabel: "fraction of samples", series: series { $0.nc4 }, legend: .below,
+          notes: ["\(nc.samples) samples, \(nc.classes) classes"]),
         SVGPlot(
-          title: caption, xLabel: "layer", yLabel: "equinorm CV of class means",
-          series: series { $0.metrics.meansNormCV }),
-      ], columns: 2, panelWidth: 440, panelHeight: 320)
+          title: "Figure 7d: equinorm, CV of class-mean norms", xLabel: "layer",
+          yLabel: "std/mean of ‖μ_c − μ_G‖",
+          series: trivial ? [] : series { $0.metrics.meansNormCV }, legend: .below,
+          notes: ["0 when the centred class means have equal norms"],
+          xDomain: 1...Double(max(layers.count, 2)), message: trivial ? twoClasses : nil),
+      ], columns: 2, panelWidth: 440, panelHeight: 340)
   }
 }
 

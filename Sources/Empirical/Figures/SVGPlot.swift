@@ -12,16 +12,19 @@ public struct SVGPlot: Sendable {
     public var lines: Bool
     public var markers: Bool
     public var label: String?
+    /// Whether the first point gets a ring (where a trajectory starts).
+    public var ringsStart: Bool
 
     public init(
       points: [(x: Double, y: Double)], color: String, lines: Bool = true, markers: Bool = false,
-      label: String? = nil
+      label: String? = nil, ringsStart: Bool = false
     ) {
       self.points = points
       self.color = color
       self.lines = lines
       self.markers = markers
       self.label = label
+      self.ringsStart = ringsStart
     }
   }
 
@@ -48,11 +51,16 @@ public struct SVGPlot: Sendable {
   public var shadedLabel: String?
   /// The x range to show (nil: the data's), e.g. every block even where no point is drawn.
   public var xDomain: ClosedRange<Double>?
+  /// The legend's text for the rings of `Series.ringsStart` (no entry when nil).
+  public var ringLabel: String?
+  /// Text centred in the plot area, e.g. why nothing is plotted.
+  public var message: String?
 
   public init(
     title: String, xLabel: String, yLabel: String, logY: Bool = false, series: [Series],
     legend: LegendPlacement = .insideTopRight, notes: [String] = [], shadedX: [Double] = [],
-    shadedLabel: String? = nil, xDomain: ClosedRange<Double>? = nil
+    shadedLabel: String? = nil, xDomain: ClosedRange<Double>? = nil, ringLabel: String? = nil,
+    message: String? = nil
   ) {
     self.title = title
     self.xLabel = xLabel
@@ -64,6 +72,8 @@ public struct SVGPlot: Sendable {
     self.shadedX = shadedX
     self.shadedLabel = shadedLabel
     self.xDomain = xDomain
+    self.ringLabel = ringLabel
+    self.message = message
   }
 
   /// Approximate advance of one character at font size 11 (sans-serif), for laying out text.
@@ -78,6 +88,7 @@ public struct SVGPlot: Sendable {
     enum Swatch {
       case line(String)
       case marker(String)
+      case ring
       case shade
     }
     var swatch: Swatch
@@ -95,6 +106,7 @@ public struct SVGPlot: Sendable {
         entries.append((series.lines ? .line(series.color) : .marker(series.color), label))
       }
     }
+    if let ringLabel, series.contains(where: \.ringsStart) { entries.append((.ring, ringLabel)) }
     if let shadedLabel, !shadedX.isEmpty { entries.append((.shade, shadedLabel)) }
     var items = [LegendItem]()
     var (x, row) = (0.0, 0)
@@ -108,23 +120,29 @@ public struct SVGPlot: Sendable {
     }
     var next = items.isEmpty ? 0 : row + 1
     var noteRows = [(String, Int)]()
-    let perLine = max(10, Int(width / Self.characterWidth))
     for note in notes {
-      var line = ""
-      for word in note.split(separator: " ") {
-        if !line.isEmpty && line.count + 1 + word.count > perLine {
-          noteRows.append((line, next))
-          next += 1
-          line = ""
-        }
-        line += line.isEmpty ? String(word) : " " + word
-      }
-      if !line.isEmpty {
+      for line in Self.wrapped(note, width: width) {
         noteRows.append((line, next))
         next += 1
       }
     }
     return (items, noteRows, next)
+  }
+
+  /// `text` word-wrapped into lines of at most `width` pixels (by `characterWidth`).
+  static func wrapped(_ text: String, width: Double) -> [String] {
+    let perLine = max(10, Int(width / Self.characterWidth))
+    var lines = [String]()
+    var line = ""
+    for word in text.split(separator: " ") {
+      if !line.isEmpty && line.count + 1 + word.count > perLine {
+        lines.append(line)
+        line = ""
+      }
+      line += line.isEmpty ? String(word) : " " + word
+    }
+    if !line.isEmpty { lines.append(line) }
+    return lines
   }
 
   /// The rows a `.below` legend takes in a panel `width` wide (0 for `.insideTopRight`).
@@ -138,6 +156,30 @@ public struct SVGPlot: Sendable {
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
     "#bcbd22", "#17becf",
   ]
+  /// The lighter partners of `palette` (matplotlib's tab20, odd entries).
+  static let lightPalette = [
+    "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7",
+    "#dbdb8d", "#9edae5",
+  ]
+  /// Viridis at 0, 1/8, …, 1 (matplotlib), interpolated for more than 20 colours.
+  static let viridis: [(Double, Double, Double)] = [
+    (68, 1, 84), (71, 44, 122), (59, 81, 139), (44, 113, 142), (33, 144, 141), (39, 173, 129),
+    (92, 200, 99), (170, 220, 50), (253, 231, 37),
+  ]
+
+  /// `count` distinct colours: tab10, then its light partners (up to 20), else viridis from dark
+  /// to light, so that every curve of a legend naming each one has a colour of its own.
+  public static func colors(count: Int) -> [String] {
+    if count <= 20 { return Array((palette + lightPalette).prefix(count)) }
+    return (0..<count).map { k in
+      let t = Double(k) / Double(count - 1) * Double(viridis.count - 1)
+      let i = min(Int(t), viridis.count - 2)
+      let f = t - Double(i)
+      let (a, b) = (viridis[i], viridis[i + 1])
+      let c = [a.0 + f * (b.0 - a.0), a.1 + f * (b.1 - a.1), a.2 + f * (b.2 - a.2)]
+      return "#" + c.map { String(format: "%02x", Int($0.rounded())) }.joined()
+    }
+  }
 
   /// The panel as an SVG group of size width×height placed at (x, y); a `.below` legend takes at
   /// least `legendRows` rows (so that panels side by side keep plot areas of one height).
@@ -186,14 +228,21 @@ public struct SVGPlot: Sendable {
         "<text x=\"\(num(px(t)))\" y=\"\(num(oy + top + ph + 16))\" text-anchor=\"middle\">"
         + "\(Self.label(t))</text>\n"
     }
-    for t in Self.ticks(y0, y1) {
+    // No y ticks on an empty panel (one that says why in `message`).
+    let yTicks =
+      ys.isEmpty
+      ? []
+      : logY ? Self.logTicks(y0, y1) : Self.ticks(y0, y1).map { (t: $0, label: Self.label($0)) }
+    for (t, text) in yTicks {
+      let length = text == nil ? 2.0 : 4.0
       s +=
-        "<line x1=\"\(num(ox + left - 4))\" y1=\"\(num(py(t)))\" x2=\"\(num(ox + left))\" "
+        "<line x1=\"\(num(ox + left - length))\" y1=\"\(num(py(t)))\" x2=\"\(num(ox + left))\" "
         + "y2=\"\(num(py(t)))\" stroke=\"#333\"/>"
-      let text = logY ? "1e\(Self.label(t))" : Self.label(t)
-      s +=
-        "<text x=\"\(num(ox + left - 6))\" y=\"\(num(py(t) + 4))\" text-anchor=\"end\">"
-        + "\(text)</text>\n"
+      if let text {
+        s +=
+          "<text x=\"\(num(ox + left - 6))\" y=\"\(num(py(t) + 4))\" text-anchor=\"end\">"
+          + "\(text)</text>\n"
+      }
     }
     s +=
       "<text x=\"\(num(ox + left + pw / 2))\" y=\"\(num(oy + top + ph + Self.margins.bottom - 6))\" "
@@ -216,12 +265,28 @@ public struct SVGPlot: Sendable {
         }
         s += "\n"
       }
+      if series.ringsStart, let p = pts.first {
+        s +=
+          "<circle cx=\"\(num(p.0))\" cy=\"\(num(p.1))\" r=\"4.5\" fill=\"none\" "
+          + "stroke=\"#000\" stroke-width=\"1\"/>\n"
+      }
       if let label = series.label, legend == .insideTopRight {
         let ly = oy + top + 12 + Double(k) * 13
         s +=
           "<text x=\"\(num(ox + left + pw - 6))\" y=\"\(num(ly))\" text-anchor=\"end\" "
           + "fill=\"\(series.color)\">\(svgEscaped(label))</text>\n"
       }
+    }
+    if let message {
+      s +=
+        "<text x=\"\(num(ox + left + pw / 2))\" y=\"\(num(oy + top + ph / 2 - 8))\" "
+        + "text-anchor=\"middle\" fill=\"#555\">"
+      for (k, line) in Self.wrapped(message, width: pw - 20).enumerated() {
+        s +=
+          "<tspan x=\"\(num(ox + left + pw / 2))\" dy=\"\(k == 0 ? 0 : Self.rowHeight)\">"
+          + "\(svgEscaped(line))</tspan>"
+      }
+      s += "</text>\n"
     }
     // The legend under the x-axis label (baseline 18 below its baseline): rows of (swatch,
     // text), then the notes in grey.
@@ -236,6 +301,10 @@ public struct SVGPlot: Sendable {
           + "y2=\"\(num(y - 4))\" stroke=\"\(color)\" stroke-width=\"2\"/>"
       case .marker(let color):
         s += "<circle cx=\"\(num(x + 8))\" cy=\"\(num(y - 4))\" r=\"2.6\" fill=\"\(color)\"/>"
+      case .ring:
+        s +=
+          "<circle cx=\"\(num(x + 8))\" cy=\"\(num(y - 4))\" r=\"4.5\" fill=\"none\" "
+          + "stroke=\"#000\"/>"
       case .shade:
         s +=
           "<rect x=\"\(num(x + 2))\" y=\"\(num(y - 10))\" width=\"12\" height=\"12\" "
@@ -286,6 +355,59 @@ public struct SVGPlot: Sendable {
       t += step
     }
     return out
+  }
+
+  /// Ticks of a log axis spanning 10^a…10^b, as (log10 of the value, label or nil for a minor
+  /// tick): at powers of ten when the axis shows at least two (every `step`-th one when it shows
+  /// many, with unlabelled ticks at 2…9 × 10^k between them when `step` is 1); otherwise at
+  /// 1, 2, 5 × 10^k (at 1…9 × 10^k if that gives fewer than three), labelled with their values.
+  static func logTicks(_ a: Double, _ b: Double) -> [(t: Double, label: String?)] {
+    let (lo, hi) = (Int(ceil(a - 1e-9)), Int(floor(b + 1e-9)))
+    if hi - lo >= 1 {
+      let step = max(1, (hi - lo + 6) / 6)
+      var out = [(t: Double, label: String?)]()
+      for k in lo...hi where k % step == 0 { out.append((Double(k), powerOfTen(k))) }
+      if step == 1 {
+        for k in (lo - 1)...hi {
+          for m in 2...9 {
+            let t = Double(k) + log10(Double(m))
+            if t >= a && t <= b { out.append((t, nil)) }
+          }
+        }
+      }
+      return out
+    }
+    for mantissas in [[1.0, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]] {
+      var out = [(t: Double, label: String?)]()
+      for k in (lo - 1)...(hi + 1) {
+        for m in mantissas {
+          let t = Double(k) + log10(m)
+          if t >= a - 1e-9 && t <= b + 1e-9 { out.append((t, decimal(m, k))) }
+        }
+      }
+      if out.count >= 3 { return out }
+    }
+    // A narrow range: plain ticks of the values themselves.
+    return ticks(pow(10, a), pow(10, b)).filter { $0 > 0 }.map { (log10($0), label($0)) }
+  }
+
+  /// 10^k written as "10" with a superscript exponent ("1" and "10" for k = 0, 1).
+  static func powerOfTen(_ k: Int) -> String {
+    if k == 0 { return "1" }
+    if k == 1 { return "10" }
+    let digits: [Character: Character] = [
+      "-": "⁻", "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷",
+      "8": "⁸", "9": "⁹",
+    ]
+    return "10" + String(String(k).map { digits[$0]! })
+  }
+
+  /// m × 10^k as a decimal (0.02, 500) when −3 ≤ k ≤ 4, else as "m×10ᵏ".
+  static func decimal(_ m: Double, _ k: Int) -> String {
+    if k >= -3 && k <= 4 {
+      return String(format: "%.\(max(0, -k))f", m * pow(10, Double(k)))
+    }
+    return m == 1 ? powerOfTen(k) : "\(Int(m))×\(powerOfTen(k))"
   }
 
   static func label(_ x: Double) -> String {

@@ -112,7 +112,9 @@ public struct EvaluationNetwork: Sendable, Equatable {
     let d = h.rows
     for j in 0..<h.columns {
       let base = j * d
-      for i in 0..<d { h.storage[base + i] = max(scale[i] * h.storage[base + i] + shift[i], 0) }
+      for i in 0..<d {
+        h.mutableStorage[base + i] = max(scale[i] * h.storage[base + i] + shift[i], 0)
+      }
     }
   }
 }

@@ -1,6 +1,7 @@
 // Goals, in order of priority: NC1–NC4 at the classifier and at every layer (layer-wise
-// Neural Collapse, Figure 7), from one streaming pass for NC1–NC3 and a second for NC4 (which
-// needs the class means); memory O(L·D²), never the whole feature set.
+// Neural Collapse, Figure 7) from two streaming passes (class means, then Σ_W on their span and
+// NC4), memory O(L·D·C), never the whole feature set nor a D×D matrix; progress after every
+// batch for the caller to show.
 
 import LinearAlgebra
 
@@ -21,59 +22,96 @@ public struct NeuralCollapseMeasurement: Sendable, Equatable {
     public var nc4: Double
   }
 
+  /// Where a measurement stands, for progress reports: `pass` 1 (class means) or 2 (Σ_W on
+  /// their span, NC4), and the samples of that pass done so far (0 as the pass begins).
+  public struct Progress: Sendable, Equatable {
+    public var pass: Int
+    public var samples: Int
+  }
+
+  /// Why a measurement cannot be made.
+  public enum Failure: Error, Sendable, Equatable {
+    /// The batches held no sample.
+    case noSamples
+    /// These classes have no sample among the batches (every class mean is needed).
+    case classesWithoutSamples([Int])
+    /// LAPACK failed on the SVD of the centred class means.
+    case lapack(LAPACKError)
+  }
+
   /// Every layer, h₁ first, the classifier's input last.
   public var layers: [Layer]
   /// The samples used.
   public var samples: Int
   /// Fraction of samples the network classifies correctly.
   public var accuracy: Double
+  /// The number of classes C.
+  public var classes: Int
 
   /// The classifier's layer (L+2).
   public var last: Layer { layers[layers.count - 1] }
 
   /// Measures NC on the batches produced by `batches()` (inputs n₀×b with their labels); the
-  /// closure is called twice (two passes) and must produce the same data both times.
+  /// closure is called twice (two passes) and must produce the same data both times. Reports
+  /// `progress` as each pass begins and after every batch.
   public static func measure(
-    network: EvaluationNetwork,
-    batches: () -> AnySequence<(inputs: Matrix<Double>, labels: [Int])>
-  ) throws(LAPACKError) -> NeuralCollapseMeasurement {
-    let c = network.classCount
-    let d = network.width
-    let layerCount = network.depth + 2
-    var accumulators = [NeuralCollapseAccumulator](
-      repeating: NeuralCollapseAccumulator(classes: c, dimension: d), count: layerCount)
+    network: EvaluationNetwork, covariance: LayerwiseNeuralCollapse.Covariance = .spanOfMeans,
+    batches: () -> AnySequence<(inputs: Matrix<Double>, labels: [Int])>,
+    progress: (Progress) -> Void = { _ in }
+  ) throws(Failure) -> NeuralCollapseMeasurement {
+    var nc = LayerwiseNeuralCollapse(classes: network.classCount, covariance: covariance)
+    var predictions = [Int]()
     var correct = 0
-    var samples = 0
+    progress(Progress(pass: 1, samples: 0))
     for (x, labels) in batches() {
       let logits = network.forward(batch: x) { layer, h in
-        accumulators[layer - 1].add(batch: h, labels: labels)
+        nc.addFirstPass(layer: layer, batch: h, labels: labels)
       }
       let predicted = EvaluationNetwork.predictions(logits)
       correct += zip(predicted, labels).filter { $0 == $1 }.count
-      samples += labels.count
+      predictions += predicted
+      progress(Progress(pass: 1, samples: predictions.count))
     }
-    precondition(samples > 0, "no samples")
-    precondition(
-      accumulators[0].counts.allSatisfy { $0 > 0 }, "every class needs at least one sample")
-    var centres = accumulators.map { NearestClassCenterAgreement(means: $0.classMeans) }
-    for (x, _) in batches() {
-      // The predictions come last, so the batch's representations are kept until then.
-      var representations = [Matrix<Double>]()
-      let logits = network.forward(batch: x) { _, h in representations.append(h) }
-      let predicted = EvaluationNetwork.predictions(logits)
-      for (k, h) in representations.enumerated() {
-        centres[k].add(batch: h, references: predicted)
+    guard !predictions.isEmpty else { throw .noSamples }
+    let missing = nc.beginSecondPass()
+    guard missing.isEmpty else { throw .classesWithoutSamples(missing) }
+    var done = 0
+    progress(Progress(pass: 2, samples: 0))
+    for (x, labels) in batches() {
+      let references = Array(predictions[done..<(done + labels.count)])
+      network.forward(batch: x) { layer, h in
+        nc.addSecondPass(layer: layer, batch: h, labels: labels, references: references)
       }
+      done += labels.count
+      progress(Progress(pass: 2, samples: done))
     }
+    precondition(done == predictions.count, "the two passes saw different data")
+    let classifierLayer = network.depth + 2
     var layers = [Layer]()
-    for k in 0..<layerCount {
-      let classifier = k == layerCount - 1 ? network.classifier : nil
-      layers.append(
-        Layer(
-          layer: k + 1, metrics: try accumulators[k].metrics(classifier: classifier),
-          nc4: centres[k].mismatchFraction))
+    do {
+      for k in nc.layers {
+        let (metrics, nc4) = try nc.metrics(
+          layer: k, classifier: k == classifierLayer ? network.classifier : nil)
+        layers.append(Layer(layer: k, metrics: metrics, nc4: nc4))
+      }
+    } catch {
+      throw .lapack(error)
     }
     return NeuralCollapseMeasurement(
-      layers: layers, samples: samples, accuracy: Double(correct) / Double(samples))
+      layers: layers, samples: predictions.count,
+      accuracy: Double(correct) / Double(predictions.count), classes: network.classCount)
+  }
+
+  /// The smallest N such that the first N of `labels` hold every class in 0..<`classes`, or
+  /// nil when some class never occurs.
+  public static func examplesNeeded(labels: some Sequence<Int>, classes: Int) -> Int? {
+    var seen = Set<Int>()
+    var n = 0
+    for label in labels {
+      n += 1
+      if label >= 0 && label < classes { seen.insert(label) }
+      if seen.count == classes { return n }
+    }
+    return nil
   }
 }

@@ -1,141 +1,79 @@
 // Goals, in order of priority: the NC1–NC4 definitions of Papyan, Han & Donoho (2020), as the
-// paper uses them (Figure 7); one streaming pass over the data for NC1–NC3 with memory O(D²)
-// per layer; numerical care (sums taken about the first sample, not the origin).
+// paper uses them (Figure 7); one formula for NC1 shared by the full-covariance and the
+// span-of-means accumulators; the simplex-ETF and self-duality measures of NC2 and NC3.
 
 import LinearAlgebra
 
-/// Class counts, class sums and the second moment of features h ∈ ℝᴰ with labels in 0..<C,
-/// accumulated in one streaming pass: enough for the class means, Σ_W and Σ_B of Neural Collapse.
+/// NC1–NC3 at one layer (NC4: `NearestClassCenterAgreement`).
 ///
-/// Paper: Figure 7 and the Neural Collapse paragraph of section 4, after Papyan, Han & Donoho,
-/// "Prevalence of neural collapse during the terminal phase of deep learning training" (PNAS
-/// 2020). With N samples, class means μ_c, global mean μ_G:
-///
-///     Σ_W = (1/N)·Σᵢ (hᵢ − μ_{yᵢ})(hᵢ − μ_{yᵢ})ᵀ = (1/N)·(Σᵢ xᵢxᵢᵀ − Σ_c n_c·m_c·m_cᵀ)
-///     Σ_B = (1/C)·Σ_c (μ_c − μ_G)(μ_c − μ_G)ᵀ
-///
-/// where xᵢ = hᵢ − h₀ and m_c = μ_c − h₀ are taken about the first sample h₀ to limit
-/// cancellation. Caveat: Σ_W is still a difference of second moments, accurate to about
-/// 1e-16·‖h − h₀‖²; an exactly collapsed set gives NC1 near 1e-16, not 0.
-public struct NeuralCollapseAccumulator: Sendable, Equatable {
-  /// C, the number of classes.
-  public let classes: Int
-  /// D, the feature dimension.
-  public let dimension: Int
-  /// Samples per class.
-  public private(set) var counts: [Int]
-  /// Σ over samples of class c of (hᵢ − h₀), as the columns of a D×C matrix.
-  public private(set) var shiftedClassSums: Matrix<Double>
-  /// Σᵢ (hᵢ − h₀)(hᵢ − h₀)ᵀ.
-  public private(set) var shiftedSecondMoment: Matrix<Double>
-  /// h₀, the first sample seen (the shift).
-  public private(set) var origin: [Double]?
+/// - `nc1` = tr(Σ_W·Σ_B⁺)/C: within-class variability against between-class (→ 0 at collapse).
+/// - `nc2Means`, `nc2Classifier`: distance of the centred class means (resp. the classifier
+///   rows), normalised as a whole, from a simplex ETF (→ 0); `meansNormCV`, `classifierNormCV`:
+///   the coefficient of variation of their norms (equinorm → 0).
+/// - `nc3` = ‖W/‖W‖_F − Mᵀ/‖M‖_F‖_F², self-duality of classifier and centred means (→ 0).
+public struct NeuralCollapseMetrics: Sendable, Equatable, Codable {
+  public var nc1: Double
+  public var nc2Means: Double
+  public var meansNormCV: Double
+  public var nc2Classifier: Double?
+  public var classifierNormCV: Double?
+  public var nc3: Double?
+}
 
-  public init(classes: Int, dimension: Int) {
-    precondition(classes >= 2 && dimension >= 1, "need C ≥ 2 classes and D ≥ 1")
-    self.classes = classes
-    self.dimension = dimension
-    counts = [Int](repeating: 0, count: classes)
-    shiftedClassSums = Matrix(rows: dimension, columns: classes)
-    shiftedSecondMoment = Matrix(rows: dimension, columns: dimension)
-  }
-
-  /// N, the samples seen.
-  public var sampleCount: Int { counts.reduce(0, +) }
-
-  /// Adds the features in the columns of `batch` (D×b) with their labels.
-  public mutating func add(batch: Matrix<Double>, labels: [Int]) {
-    precondition(batch.rows == dimension && labels.count == batch.columns, "batch shape")
-    if batch.columns == 0 { return }
-    if origin == nil { origin = batch.column(0) }
-    var x = batch
-    for j in 0..<x.columns {
-      let c = labels[j]
-      precondition(c >= 0 && c < classes, "label \(c) not in 0..<\(classes)")
-      for i in 0..<dimension {
-        x[i, j] -= origin![i]
-        shiftedClassSums[i, c] += x[i, j]
-      }
-      counts[c] += 1
-    }
-    shiftedSecondMoment.add(x.multiplied(by: x, transposingOther: true))
-  }
-
-  /// Adds one feature vector.
-  public mutating func add(_ h: [Double], label: Int) {
-    add(batch: Matrix(rows: h.count, columns: 1, storage: h), labels: [label])
-  }
-
-  /// The class means μ_c as the columns of a D×C matrix (requires every class seen).
-  public var classMeans: Matrix<Double> {
-    precondition(counts.allSatisfy { $0 > 0 }, "every class needs at least one sample")
-    var m = shiftedClassSums
-    for c in 0..<classes {
-      for i in 0..<dimension { m[i, c] = m[i, c] / Double(counts[c]) + origin![i] }
-    }
-    return m
-  }
-
-  /// The within-class covariance Σ_W.
-  public var withinClassCovariance: Matrix<Double> {
-    precondition(counts.allSatisfy { $0 > 0 }, "every class needs at least one sample")
-    var s = shiftedSecondMoment
-    for c in 0..<classes {
-      let m = shiftedClassSums.column(c).scaled(by: 1 / Double(counts[c]))
-      s.addOuterProduct(m, m, scaledBy: -Double(counts[c]))
-    }
-    s.scale(by: 1 / Double(sampleCount))
-    return s
-  }
-
-  /// The centred class means μ_c − μ_G (μ_G the global mean of the samples), as the columns
-  /// of a D×C matrix.
-  public var centredClassMeans: Matrix<Double> {
-    let means = classMeans
-    var global = [Double](repeating: 0, count: dimension)
-    for c in 0..<classes {
-      global.add(means.column(c), scaledBy: Double(counts[c]) / Double(sampleCount))
-    }
-    var m = means
-    for c in 0..<classes { for i in 0..<dimension { m[i, c] -= global[i] } }
-    return m
-  }
-
-  /// NC1–NC3 of the features seen; NC3 and the classifier's NC2 need the classifier W (C×D,
-  /// one row per class). NC4 needs the class means first: see `NearestClassCenterAgreement`.
-  public func metrics(classifier w: Matrix<Double>? = nil) throws(LAPACKError)
-    -> NeuralCollapseMetrics
-  {
-    let m = centredClassMeans
-    let sigmaW = withinClassCovariance
-    // Σ_B = M·Mᵀ/C = U·S²·Uᵀ/C, so tr(Σ_W·Σ_B⁺)/C = Σₖ uₖᵀ·Σ_W·uₖ / sₖ² over the nonzero sₖ.
-    // Σ_B has rank ≤ C − 1 (Σ_c n_c·(μ_c − μ_G) = 0), and the centred means carry rounding
-    // errors of the size of the uncentred ones: keep k < C − 1 and sₖ above that noise.
+extension NeuralCollapseMetrics {
+  /// NC1–NC3 from the class means (D×C), the class counts and Mᵀ·Σ_W·M (C×C), M the centred
+  /// class means; NC3 and the classifier's NC2 need the classifier W (C×D, one row per class).
+  ///
+  /// Paper: Figure 7, after Papyan, Han & Donoho (PNAS 2020). With the thin SVD M = U·S·Vᵀ,
+  /// Σ_B = M·Mᵀ/C = U·S²·Uᵀ/C and uₖ = M·vₖ/sₖ, so
+  ///
+  ///     NC1 = tr(Σ_W·Σ_B⁺)/C = Σₖ uₖᵀ·Σ_W·uₖ / sₖ² = Σₖ vₖᵀ·(Mᵀ·Σ_W·M)·vₖ / sₖ⁴
+  ///
+  /// over the nonzero sₖ: Σ_W is needed on the span of the centred means only. Σ_B has rank
+  /// ≤ C − 1 (Σ_c n_c·(μ_c − μ_G) = 0), and the centred means carry rounding errors of the size
+  /// of the uncentred ones: k < C − 1 and sₖ > max(D, C)·ε·max(s₁, max_c ‖μ_c‖) are kept.
+  public init(
+    classMeans means: Matrix<Double>, counts: [Int],
+    projectedWithinClassCovariance k: Matrix<Double>,
+    classifier w: Matrix<Double>? = nil
+  ) throws(LAPACKError) {
+    let (d, c) = (means.rows, means.columns)
+    precondition(counts.count == c && k.rows == c && k.columns == c, "shapes of means and Mᵀ·Σ_W·M")
+    let m = Self.centred(means, counts: counts)
     let svd = try m.singularValueDecomposition()
     let s = svd.singularValues
-    let means = classMeans
-    let scale = (0..<classes).map { means.column($0).euclideanNorm }.max() ?? 0
-    let tolerance =
-      Double(max(dimension, classes)) * Double.ulpOfOne * max(s.first ?? 0, scale)
-    let wu = sigmaW * svd.u
+    let scale = (0..<c).map { means.column($0).euclideanNorm }.max() ?? 0
+    let tolerance = Double(max(d, c)) * Double.ulpOfOne * max(s.first ?? 0, scale)
+    let kv = k * svd.v
     var nc1 = 0.0
-    for k in 0..<min(s.count, classes - 1) where s[k] > tolerance {
-      nc1 += svd.u.column(k).dot(wu.column(k)) / (s[k] * s[k])
+    for j in 0..<min(s.count, c - 1) where s[j] > tolerance {
+      let s2 = s[j] * s[j]
+      nc1 += svd.v.column(j).dot(kv.column(j)) / (s2 * s2)
     }
     let meanRows = m.transposed
-    var result = NeuralCollapseMetrics(
-      nc1: nc1, nc2Means: Self.simplexETFDistance(meanRows),
-      meansNormCV: Self.normCV(meanRows), nc2Classifier: nil, classifierNormCV: nil, nc3: nil)
+    self.init(
+      nc1: nc1, nc2Means: Self.simplexETFDistance(meanRows), meansNormCV: Self.normCV(meanRows),
+      nc2Classifier: nil, classifierNormCV: nil, nc3: nil)
     if let w {
-      precondition(w.rows == classes && w.columns == dimension, "classifier must be C×D")
-      result.nc2Classifier = Self.simplexETFDistance(w)
-      result.classifierNormCV = Self.normCV(w)
+      precondition(w.rows == c && w.columns == d, "classifier must be C×D")
+      nc2Classifier = Self.simplexETFDistance(w)
+      classifierNormCV = Self.normCV(w)
       let a = w.scaled(by: 1 / w.frobeniusNorm)
       let b = meanRows.scaled(by: 1 / meanRows.frobeniusNorm)
-      let d = (a - b).frobeniusNorm
-      result.nc3 = d * d
+      let diff = (a - b).frobeniusNorm
+      nc3 = diff * diff
     }
-    return result
+  }
+
+  /// μ_c − μ_G for the class means μ_c (columns of a D×C matrix) with counts n_c, where
+  /// μ_G = Σ_c n_c·μ_c / N is the global mean of the samples.
+  public static func centred(_ means: Matrix<Double>, counts: [Int]) -> Matrix<Double> {
+    let total = Double(counts.reduce(0, +))
+    let weights = counts.map { Double($0) / total }
+    let global = means.multiplied(by: weights)
+    var m = means
+    m.addOuterProduct(global, [Double](repeating: 1, count: means.columns), scaledBy: -1)
+    return m
   }
 
   /// ‖ W·Wᵀ/‖W·Wᵀ‖_F − (I − 11ᵀ/C)/√(C−1) ‖_F for the C rows of W: 0 exactly when the rows
@@ -161,27 +99,11 @@ public struct NeuralCollapseAccumulator: Sendable, Equatable {
   }
 }
 
-/// NC1–NC3 at one layer (NC4: `NearestClassCenterAgreement`).
-///
-/// - `nc1` = tr(Σ_W·Σ_B⁺)/C: within-class variability against between-class (→ 0 at collapse).
-/// - `nc2Means`, `nc2Classifier`: distance of the centred class means (resp. the classifier
-///   rows), normalised as a whole, from a simplex ETF (→ 0); `meansNormCV`, `classifierNormCV`:
-///   the coefficient of variation of their norms (equinorm → 0).
-/// - `nc3` = ‖W/‖W‖_F − Mᵀ/‖M‖_F‖_F², self-duality of classifier and centred means (→ 0).
-public struct NeuralCollapseMetrics: Sendable, Equatable, Codable {
-  public var nc1: Double
-  public var nc2Means: Double
-  public var meansNormCV: Double
-  public var nc2Classifier: Double?
-  public var classifierNormCV: Double?
-  public var nc3: Double?
-}
-
 /// NC4: how often the nearest class centre, argmin_c ‖h − μ_c‖, agrees with a reference label
 /// (the network's prediction for NC4; the true label for the nearest-class-centre accuracy).
 ///
 /// Paper: Figure 7g ("convergence to nearest class center"). Needs the class means, so it is a
-/// second pass after `NeuralCollapseAccumulator`.
+/// second pass after `NeuralCollapseClassMeans`.
 public struct NearestClassCenterAgreement: Sendable, Equatable {
   /// μ_c as the columns of a D×C matrix.
   public let means: Matrix<Double>
@@ -196,12 +118,12 @@ public struct NearestClassCenterAgreement: Sendable, Equatable {
     meanSquaredNorms = (0..<means.columns).map { means.column($0).dot(means.column($0)) }
   }
 
-  /// Adds the features in the columns of `batch` (D×b) with their reference labels.
-  public mutating func add(batch: Matrix<Double>, references: [Int]) {
-    precondition(batch.rows == means.rows && references.count == batch.columns, "batch shape")
+  /// argmin_c ‖h − μ_c‖ of each column h of `batch` (D×b).
+  public func nearestCentres(_ batch: Matrix<Double>) -> [Int] {
+    precondition(batch.rows == means.rows, "batch shape")
     // ‖h − μ_c‖² = ‖h‖² − 2⟨μ_c, h⟩ + ‖μ_c‖²: argmin_c of ‖μ_c‖² − 2⟨μ_c, h⟩.
     let inner = means.multiplied(by: batch, transposingSelf: true)
-    for j in 0..<batch.columns {
+    return (0..<batch.columns).map { j in
       var best = 0
       var bestValue = Double.infinity
       for c in 0..<means.columns {
@@ -211,11 +133,36 @@ public struct NearestClassCenterAgreement: Sendable, Equatable {
           best = c
         }
       }
-      if best != references[j] { mismatches += 1 }
-      count += 1
+      return best
     }
+  }
+
+  /// Adds the features in the columns of `batch` (D×b) with their reference labels.
+  public mutating func add(batch: Matrix<Double>, references: [Int]) {
+    precondition(references.count == batch.columns, "batch shape")
+    add(nearest: nearestCentres(batch), references: references)
+  }
+
+  /// Adds nearest class centres found by `nearestCentres(_:)` with their reference labels.
+  public mutating func add(nearest: [Int], references: [Int]) {
+    precondition(nearest.count == references.count, "one reference per sample")
+    mismatches += zip(nearest, references).filter { $0 != $1 }.count
+    count += nearest.count
   }
 
   /// The fraction of samples where the nearest class centre disagrees with the reference.
   public var mismatchFraction: Double { count > 0 ? Double(mismatches) / Double(count) : .nan }
+}
+
+extension Matrix where Scalar == Double {
+  /// The b×C indicator of `labels` (entry (j, c) = 1 when labels[j] = c), so that H·E sums the
+  /// columns of H class by class.
+  static func classIndicator(_ labels: [Int], classes: Int) -> Matrix {
+    var e = Matrix(rows: labels.count, columns: classes)
+    for (j, c) in labels.enumerated() {
+      precondition(c >= 0 && c < classes, "label \(c) not in 0..<\(classes)")
+      e[j, c] = 1
+    }
+    return e
+  }
 }

@@ -56,7 +56,8 @@ public struct TrajectoryAlignment: Sendable, Equatable, Codable {
     }
     let lengths = steps.map(\.euclideanNorm)
     let meanLength = lengths.reduce(0, +) / Double(lengths.count)
-    let variance = lengths.reduce(0) { $0 + ($1 - meanLength) * ($1 - meanLength) }
+    let variance =
+      lengths.reduce(0) { $0 + ($1 - meanLength) * ($1 - meanLength) }
       / Double(lengths.count)
     let cv = meanLength > 0 ? variance.squareRoot() / meanLength : .nan
 

@@ -29,7 +29,7 @@ func gemm<Scalar: BLASScalar>(
   _ a: UnsafePointer<Scalar>, lda: Int, _ b: UnsafePointer<Scalar>, ldb: Int, beta: Scalar = 0,
   _ c: UnsafeMutablePointer<Scalar>, ldc: Int
 ) {
-  Scalar._gemm(
+  BLASKernels.gemm(
     transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b,
     ldb: ldb, beta: beta, c: c, ldc: ldc)
 }

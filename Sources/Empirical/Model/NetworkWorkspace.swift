@@ -172,7 +172,7 @@ final class NetworkWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
     let dh = hiddenGradient.pointer
     let dLogits = logitsGradient.pointer
     // Classifier: ∂W_c = ∂logits·a_fᵀ, ∂b_c = Σ_b ∂logits, ∂a_f = W_cᵀ·∂logits.
-    gradients.cls.storage.withUnsafeMutableBufferPointer { g in
+    gradients.cls.withUnsafeMutableBufferPointer { g in
       gemm(
         false, true, m: c, n: d, k: n, dLogits, lda: c, af.pointer, ldb: d, g.baseAddress!,
         ldc: c)
@@ -196,7 +196,7 @@ final class NetworkWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       }
       let block = model.blocks[i]
       // dh is ∂loss/∂h_{i+1} = ∂loss/∂(branch output).
-      gradients.blocks[i].fc2.storage.withUnsafeMutableBufferPointer { g in
+      gradients.blocks[i].fc2.withUnsafeMutableBufferPointer { g in
         gemm(
           false, true, m: d, n: d, k: n, dh, lda: d, a2[i].pointer, ldb: d, g.baseAddress!,
           ldc: d)
@@ -209,7 +209,7 @@ final class NetworkWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       normReLUBackward(
         block.bn2, 2 + 2 * i, x: z1[i].pointer, a: a2[i].pointer, da: scratchA.pointer,
         dx: scratchB.pointer, accumulate: false, gradient: .second(i))
-      gradients.blocks[i].fc1.storage.withUnsafeMutableBufferPointer { g in
+      gradients.blocks[i].fc1.withUnsafeMutableBufferPointer { g in
         gemm(
           false, true, m: d, n: d, k: n, scratchB.pointer, lda: d, a1[i].pointer, ldb: d,
           g.baseAddress!, ldc: d)
@@ -226,7 +226,7 @@ final class NetworkWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
     normReLUBackward(
       model.bn0, 0, x: z0.pointer, a: hidden[0].pointer, da: dh, dx: scratchB.pointer,
       accumulate: false, gradient: .stem)
-    gradients.fc0.storage.withUnsafeMutableBufferPointer { g in
+    gradients.fc0.withUnsafeMutableBufferPointer { g in
       gemm(
         false, true, m: d, n: inputSize, k: n, scratchB.pointer, lda: d, input.pointer,
         ldb: inputSize, g.baseAddress!, ldc: d)
@@ -239,10 +239,10 @@ final class NetworkWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
     }
     zero(&gradients.blocks[i].bn1.weight)
     zero(&gradients.blocks[i].bn1.bias)
-    zero(&gradients.blocks[i].fc1.storage)
+    zero(&gradients.blocks[i].fc1.mutableStorage)
     zero(&gradients.blocks[i].bn2.weight)
     zero(&gradients.blocks[i].bn2.bias)
-    zero(&gradients.blocks[i].fc2.storage)
+    zero(&gradients.blocks[i].fc2.mutableStorage)
   }
 
   private func normReLUBackward(
@@ -266,7 +266,9 @@ final class NetworkWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
 
   /// Where a BatchNorm layer sits: BN₀, BN_f, or BN1/BN2 of block i.
   enum NormLocation {
-    case stem, head, first(Int), second(Int)
+    case stem, head
+    case first(Int)
+    case second(Int)
   }
 
   /// In-place access to the gradient of the BatchNorm at `location` (no copy, no allocation).

@@ -30,11 +30,11 @@ extension ResidualNetwork where Scalar: KernelScalar {
     inputs.storage.withUnsafeBufferPointer { workspace.loadInput($0.baseAddress!, count: k) }
     workspace.forward(self, training: false)
     for i in 0...depth {
-      hidden[i].storage.withUnsafeMutableBufferPointer {
+      hidden[i].withUnsafeMutableBufferPointer {
         $0.baseAddress!.update(from: workspace.hidden[i].pointer, count: width * k)
       }
     }
-    logits.storage.withUnsafeMutableBufferPointer {
+    logits.withUnsafeMutableBufferPointer {
       $0.baseAddress!.update(from: workspace.logits.pointer, count: classCount * k)
     }
     return (hidden, logits)

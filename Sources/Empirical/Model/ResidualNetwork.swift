@@ -161,20 +161,24 @@ public struct ResidualNetwork<Scalar: BLASScalar>: Sendable, Equatable {
     _ a: ResidualNetwork, _ b: inout ResidualNetwork,
     _ body: (inout [Scalar], [Scalar], inout [Scalar], ParameterKind) -> Void
   ) {
-    body(&fc0.storage, a.fc0.storage, &b.fc0.storage, .weight)
+    body(&fc0.mutableStorage, a.fc0.storage, &b.fc0.mutableStorage, .weight)
     body(&bn0.weight, a.bn0.weight, &b.bn0.weight, .other)
     body(&bn0.bias, a.bn0.bias, &b.bn0.bias, .other)
     for i in blocks.indices {
       body(&blocks[i].bn1.weight, a.blocks[i].bn1.weight, &b.blocks[i].bn1.weight, .other)
       body(&blocks[i].bn1.bias, a.blocks[i].bn1.bias, &b.blocks[i].bn1.bias, .other)
-      body(&blocks[i].fc1.storage, a.blocks[i].fc1.storage, &b.blocks[i].fc1.storage, .weight)
+      body(
+        &blocks[i].fc1.mutableStorage, a.blocks[i].fc1.storage, &b.blocks[i].fc1.mutableStorage,
+        .weight)
       body(&blocks[i].bn2.weight, a.blocks[i].bn2.weight, &b.blocks[i].bn2.weight, .other)
       body(&blocks[i].bn2.bias, a.blocks[i].bn2.bias, &b.blocks[i].bn2.bias, .other)
-      body(&blocks[i].fc2.storage, a.blocks[i].fc2.storage, &b.blocks[i].fc2.storage, .weight)
+      body(
+        &blocks[i].fc2.mutableStorage, a.blocks[i].fc2.storage, &b.blocks[i].fc2.mutableStorage,
+        .weight)
     }
     body(&bnf.weight, a.bnf.weight, &b.bnf.weight, .other)
     body(&bnf.bias, a.bnf.bias, &b.bnf.bias, .other)
-    body(&cls.storage, a.cls.storage, &b.cls.storage, .weight)
+    body(&cls.mutableStorage, a.cls.storage, &b.cls.mutableStorage, .weight)
     body(&clsBias, a.clsBias, &b.clsBias, .other)
   }
 

@@ -103,6 +103,8 @@ public enum RandomizedSVD {
   ///   - errorEstimateIterations: subspace iterations of the error estimate; 0 skips the
   ///     error report (both fields are then `nil`).
   ///   - generator: the source of the Gaussian test matrix and of the error probes.
+  // swift-format 6.3 would write `@_specialize(exported:true,where …)`.
+  // swift-format-ignore
   @_specialize(exported: true, where Op == Matrix<Double>, G == SeededGenerator)
   public static func svd<Op: LinearOperator, G: RandomNumberGenerator>(
     of a: Op, rank: Int, oversampling: Int = defaultOversampling,
@@ -118,6 +120,8 @@ public enum RandomizedSVD {
 
   /// The top `rank` singular triplets of a dense matrix, with the power iterations in the
   /// given precision (`.mixed`: on a Float32 copy of `a`; see `Precision`).
+  // swift-format 6.3 would write `@_specialize(exported:true,where …)`.
+  // swift-format-ignore
   @_specialize(exported: true, where G == SeededGenerator)
   public static func svd<G: RandomNumberGenerator>(
     of a: Matrix<Double>, rank: Int, oversampling: Int = defaultOversampling,
@@ -147,8 +151,12 @@ public enum RandomizedSVD {
 
   /// Algorithm 971 on `a`, with the power iterations on `b` — the same operator in another
   /// precision, or `a` itself — and the last range pass and the projection on `a`.
-  @_specialize(exported: true, where Op == Matrix<Double>, Iter == Matrix<Double>, G == SeededGenerator)
-  @_specialize(exported: true, where Op == Matrix<Double>, Iter == Matrix<Float>, G == SeededGenerator)
+  // swift-format 6.3 would write `@_specialize(exported:true,where …)`.
+  // swift-format-ignore
+  @_specialize(
+    exported: true, where Op == Matrix<Double>, Iter == Matrix<Double>, G == SeededGenerator)
+  @_specialize(
+    exported: true, where Op == Matrix<Double>, Iter == Matrix<Float>, G == SeededGenerator)
   static func svd<Op: LinearOperator, Iter: LinearOperator, G: RandomNumberGenerator>(
     of a: Op, iteratingOn b: Iter?, rank: Int, oversampling: Int,
     powerIterations: Int, errorEstimateIterations: Int, using generator: inout G

@@ -18,7 +18,9 @@ public struct StochasticGradientDescent: Sendable, Equatable, Codable {
   /// Which parameters λ applies to.
   public var weightDecayScope: WeightDecayScope
 
-  public init(momentum: Double = 0.9, weightDecay: Double, weightDecayScope: WeightDecayScope = .all) {
+  public init(
+    momentum: Double = 0.9, weightDecay: Double, weightDecayScope: WeightDecayScope = .all
+  ) {
     self.momentum = momentum
     self.weightDecay = weightDecay
     self.weightDecayScope = weightDecayScope

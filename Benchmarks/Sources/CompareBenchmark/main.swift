@@ -1,0 +1,104 @@
+// `ujm compare` on a trained binary checkpoint (issue 11: 10 pairs on a Type 4a checkpoint):
+// the whole comparison, and the share of its time in the residual Jacobians and their top-rank
+// SVDs (3 points per pair — x_mid, x_a, x_b — times L blocks), re-timed on the same points in
+// the same run. The baseline is that Jacobian+SVD stage: compare's time is printed as a ratio
+// to it, with the boundary search (forward passes only) as a second ratio.
+//
+// Usage: swift run -c release CompareBenchmark CHECKPOINT.safetensors [DATA_DIR] [pairs] [rank]
+//        (defaults: /usr/share/datasets/fashion-mnist, 10 pairs, rank 10)
+
+import Comparison
+import Empirical
+import Foundation
+import LinearAlgebra
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+  let clock = ContinuousClock()
+  let start = clock.now
+  try body()
+  let d = start.duration(to: clock.now)
+  return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+}
+
+func format(_ x: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", x) }
+
+func loadAverage() -> String {
+  (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?
+    .split(separator: " ").first.map(String.init) ?? "unknown"
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let checkpointPath = arguments.first(where: { $0.hasSuffix(".safetensors") }) else {
+  print("usage: CompareBenchmark CHECKPOINT.safetensors [DATA_DIR] [pairs] [rank]")
+  exit(64)
+}
+let dataDirectory =
+  arguments.first { !$0.hasSuffix(".safetensors") && Int($0) == nil }
+  ?? "/usr/share/datasets/fashion-mnist"
+let numbers = arguments.compactMap(Int.init)
+let pairCount = numbers.first ?? 10
+let rank = numbers.count > 1 ? numbers[1] : 10
+let blas = BLASEnvironment.current
+
+let checkpoint = try Checkpoint(contentsOf: checkpointPath)
+guard checkpoint.model.classCount == 2 else {
+  print("\(checkpointPath): \(checkpoint.model.classCount) classes; needs a binary checkpoint")
+  exit(64)
+}
+let network = EvaluationNetwork(checkpoint.model)
+let standardisation: (mean: Float, std: Float)? =
+  if let m = checkpoint.metadata.inputMean, let s = checkpoint.metadata.inputStd { (m, s) } else {
+    nil
+  }
+let data = try ImageClassificationData(
+  directory: dataDirectory, classes: checkpoint.metadata.classes,
+  standardisation: standardisation)
+let train = data.train
+let d0 = train.featureCount
+func input(_ n: Int) -> [Double] { train.features[(n * d0)..<((n + 1) * d0)].map(Double.init) }
+let labels = train.labels.map(Int.init)
+var rng = SeededGenerator(seed: 0)
+let chosen = PairSelection.draw(
+  count: pairCount, labels: labels,
+  isCorrect: { (network.margin(input($0)) > 0) == (labels[$0] == 1) }, using: &rng)!
+let pairs = chosen.map { InputPair(a: $0.a, b: $0.b, xa: input($0.a), xb: input($0.b)) }
+
+print(
+  "CompareBenchmark: \(checkpointPath), L = \(network.depth), D = \(network.width), "
+    + "\(pairCount) pairs, rank \(rank)")
+print("BLAS core \(blas.core), \(blas.threads) threads; load average \(loadAverage())")
+
+var comparison: TheoryComparison!
+let total = try seconds {
+  comparison = try TheoryComparison.compare(
+    network: network, pairs: pairs, rank: rank, seed: 0)
+}
+// The same Jacobians and SVDs, alone: x_mid and both inputs of every pair with a boundary.
+var trajectories = [[[Double]]]()
+for (p, m) in zip(pairs, comparison.pairs) where m.boundary != nil {
+  trajectories += [m.boundary!.trajectory, network.trajectory(p.xa), network.trajectory(p.xb)]
+}
+var svdRNG = SeededGenerator(seed: 0)
+let jacobians = try seconds {
+  for h in trajectories {
+    for (i, branch) in network.branches.enumerated() {
+      _ = try branch.jacobian(at: h[i]).topSingularTriplets(
+        rank: rank, errorEstimateIterations: 0, using: &svdRNG)
+    }
+  }
+}
+let search = seconds {
+  for p in pairs { _ = PairMeasurement.boundaryPoint(network: network, pair: p) }
+}
+let measured = comparison.pairs.filter { $0.boundary != nil }.count
+print("pairs with a boundary point: \(measured) of \(pairCount)")
+print("compare, total: \(format(total)) s (\(format(total / Double(pairCount))) s per pair)")
+print(
+  "Jacobians + top-\(rank) SVDs (\(trajectories.count) points × \(network.depth) blocks): "
+    + "\(format(jacobians)) s — share of compare \(format(100 * jacobians / total, 1))%")
+print(
+  "boundary search (forward passes): \(format(search)) s — share of compare "
+    + "\(format(100 * search / total, 1))%")
+print(
+  "ratios: compare / (Jacobians + SVDs) = \(format(total / jacobians, 2)), "
+    + "compare / boundary search = \(format(total / search, 1))")

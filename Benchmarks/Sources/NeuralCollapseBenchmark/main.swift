@@ -1,0 +1,209 @@
+// `ujm measure` on a trained checkpoint, with Neural Collapse over its training examples: the
+// NC path of issue 12 (class means by GEMM, Σ_W on the span of the means, D×C accumulators)
+// against the path it replaces (one D×D second moment per layer, LegacyNeuralCollapse.swift),
+// both in this run, with the loading and the RA stage that both share.
+// Issue 12's target for a Type 1 checkpoint, 20 inputs, all 60,000 examples: ≥ 5× faster.
+//
+// Usage: swift run -c release NeuralCollapseBenchmark CHECKPOINT [DATA_DIR] [examples] [inputs]
+//   (CHECKPOINT: a checkpoint.safetensors or a run directory; defaults: Fashion-MNIST,
+//   every training example, 20 inputs). Also times one bare forward pass over the examples
+//   (both NC paths need two), checks that the two paths agree, prints the peak resident memory
+//   of each and the accumulators' memory for a Type 2 conv net (D = 16,384).
+
+import Empirical
+import Foundation
+import LinearAlgebra
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+  let clock = ContinuousClock()
+  let start = clock.now
+  try body()
+  let d = start.duration(to: clock.now)
+  return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+}
+
+/// CPU seconds of the whole process (every BLAS thread), less sensitive than wall-clock time
+/// to other processes on a shared machine; at one BLAS thread it is the work done.
+func cpuSeconds() -> Double {
+  var usage = rusage()
+  getrusage(RUSAGE_SELF.rawValue, &usage)
+  func s(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
+  return s(usage.ru_utime) + s(usage.ru_stime)
+}
+
+/// Wall-clock and CPU seconds of `body`.
+func timed(_ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) {
+  let cpu = cpuSeconds()
+  let wall = try seconds(body)
+  return (wall, cpuSeconds() - cpu)
+}
+
+func format(_ x: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", x) }
+func scientific(_ x: Double) -> String { String(format: "%.2e", x) }
+
+func loadAverage() -> String {
+  (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?
+    .split(separator: " ").prefix(3).joined(separator: " ") ?? "unknown"
+}
+
+/// The process's peak resident set (VmHWM) in bytes since the last `resetPeakMemory()`.
+func peakMemory() -> Double {
+  let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+  let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
+  let kilobytes = line.split(separator: " ").compactMap { Double($0) }.first ?? .nan
+  return kilobytes * 1024
+}
+
+/// Resets VmHWM to the current resident set (Linux: `echo 5 > /proc/self/clear_refs`).
+func resetPeakMemory() {
+  try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+}
+
+func gib(_ bytes: Double) -> String { format(bytes / Double(1 << 30), 3) + " GiB" }
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard var checkpointPath = arguments.first else {
+  print("usage: NeuralCollapseBenchmark CHECKPOINT [DATA_DIR] [examples] [inputs]")
+  exit(64)
+}
+var isDirectory: ObjCBool = false
+if FileManager.default.fileExists(atPath: checkpointPath, isDirectory: &isDirectory),
+  isDirectory.boolValue
+{
+  checkpointPath = (checkpointPath as NSString).appendingPathComponent("checkpoint.safetensors")
+}
+let rest = Array(arguments.dropFirst())
+let dataDirectory = rest.first { Int($0) == nil } ?? "/usr/share/datasets/fashion-mnist"
+let numbers = rest.compactMap(Int.init)
+let blas = BLASEnvironment.current
+
+var network: EvaluationNetwork!
+var train: LabeledExamples!
+let load = try timed {
+  let checkpoint = try Checkpoint(contentsOf: checkpointPath)
+  network = EvaluationNetwork(checkpoint.model)
+  let standardisation: (mean: Float, std: Float)? =
+    if let m = checkpoint.metadata.inputMean, let s = checkpoint.metadata.inputStd {
+      (m, s)
+    } else { nil }
+  train = try ImageClassificationData(
+    directory: dataDirectory, classes: checkpoint.metadata.classes,
+    standardisation: standardisation
+  ).train
+}
+let examples = min(numbers.first ?? train.count, train.count)
+let inputCount = numbers.count > 1 ? numbers[1] : 20
+print(
+  "NeuralCollapseBenchmark: \(checkpointPath), L = \(network.depth), D = \(network.width), "
+    + "C = \(network.classCount); RA at \(inputCount) inputs, NC over \(examples) examples "
+    + "in batches of 500")
+print("BLAS core \(blas.core), \(blas.threads) threads; load average \(loadAverage())")
+
+/// The batches `ujm measure` feeds to Neural Collapse: 500 examples, Float64 from Float32.
+func measureBatches(_ train: LabeledExamples, _ examples: Int)
+  -> AnySequence<(inputs: Matrix<Double>, labels: [Int])>
+{
+  let d0 = train.featureCount
+  return AnySequence(
+    stride(from: 0, to: examples, by: 500).lazy.map { begin in
+      let end = min(begin + 500, examples)
+      let x = Matrix<Double>(
+        rows: d0, columns: end - begin,
+        storage: train.features[(begin * d0)..<(end * d0)].map(Double.init))
+      return (inputs: x, labels: train.labels[begin..<end].map(Int.init))
+    })
+}
+let trainSet: LabeledExamples = train
+let batches = { measureBatches(trainSet, examples) }
+
+// RA: the stage both paths share.
+var rng = SeededGenerator(seed: 0)
+let chosen = InputSelection.balanced(
+  labels: train.labels.map(Int.init), classes: network.classCount, count: inputCount,
+  using: &rng)!
+let points = chosen.map { n in
+  train.features[(n * train.featureCount)..<((n + 1) * train.featureCount)].map(Double.init)
+}
+let ra = try timed {
+  _ = try ResidualAlignmentMeasurement.measure(
+    network: network, inputs: points, rank: 10, using: &rng)
+}
+/// "W s wall, C s CPU".
+func both(_ t: (wall: Double, cpu: Double)) -> String {
+  "\(format(t.wall)) s wall, \(format(t.cpu)) s CPU"
+}
+print("load \(both(load)); RA \(both(ra)) (shared by both paths)")
+
+resetPeakMemory()
+var new: NeuralCollapseMeasurement!
+let newTime = try timed {
+  new = try NeuralCollapseMeasurement.measure(network: network, batches: batches)
+}
+let newPeak = peakMemory()
+print("new NC (span of means): \(both(newTime)), peak resident \(gib(newPeak))")
+
+resetPeakMemory()
+let forward = timed {
+  for (x, _) in batches() { network.forward(batch: x) }
+}
+print("one bare forward pass over the examples: \(both(forward)) (each path needs 2)")
+
+resetPeakMemory()
+var old: LegacyNeuralCollapseResult!
+let oldTime = try timed {
+  old = try LegacyNeuralCollapseMeasurement.measure(network: network, batches: batches)
+}
+let oldPeak = peakMemory()
+print("old NC (D×D per layer): \(both(oldTime)), peak resident \(gib(oldPeak))")
+
+// Agreement: the old NC1 is a difference of second moments, the new one a true second pass.
+func relative(_ a: Double, _ b: Double) -> Double {
+  a == b ? 0 : abs(a - b) / max(abs(a), abs(b))
+}
+var worst = (nc1: 0.0, nc2: 0.0, nc3: 0.0)
+var nc4Differences = 0
+for (a, b) in zip(new.layers, old.layers) {
+  worst.nc1 = max(worst.nc1, relative(a.metrics.nc1, b.metrics.nc1))
+  worst.nc2 = max(
+    worst.nc2, relative(a.metrics.nc2Means, b.metrics.nc2Means),
+    relative(a.metrics.meansNormCV, b.metrics.meansNormCV))
+  if let x = a.metrics.nc3, let y = b.metrics.nc3 { worst.nc3 = max(worst.nc3, relative(x, y)) }
+  if a.nc4 != b.nc4 { nc4Differences += 1 }
+}
+print(
+  "agreement over \(new.layers.count) layers: NC1 relative \(scientific(worst.nc1)), NC2 "
+    + "\(scientific(worst.nc2)), NC3 \(scientific(worst.nc3)); NC4 equal at "
+    + "\(new.layers.count - nc4Differences) of \(new.layers.count) layers; accuracy "
+    + "\(format(new.accuracy, 4)) vs \(format(old.accuracy, 4))")
+
+print("")
+for (name, pick) in [("wall", \(wall: Double, cpu: Double).wall), ("CPU", \.cpu)] {
+  let (l, r, o, n, f) = (
+    load[keyPath: pick], ra[keyPath: pick], oldTime[keyPath: pick],
+    newTime[keyPath: pick], forward[keyPath: pick]
+  )
+  let floor = 2 * f
+  print(
+    "\(name) seconds: measure (load + RA + NC) old \(format(o + l + r)), new \(format(n + l + r)): "
+      + "\(format((o + l + r) / (n + l + r))) × (target ≥ 5×); NC alone \(format(o)) vs "
+      + "\(format(n)): \(format(o / n)) ×; NC beyond its two forward passes (\(format(floor))): "
+      + "old \(format(o - floor)), new \(format(n - floor)); the forward passes are "
+      + "\(format(100 * floor / o, 0))% of the old NC, so two Float64 forward passes cap any NC "
+      + "path at \(format(o / floor)) × and measure at \(format((o + l + r) / (floor + l + r))) ×")
+}
+
+// Memory at convolutional widths: Type 2 (16 blocks at 64 × 16 × 16 = 16,384; NC at h₁…h₁₇),
+// the accumulators and one update, without the network and its representations.
+let d2 = 16_384
+let type2Layers = [Int](repeating: d2, count: 17)
+let span = LayerwiseNeuralCollapse.accumulatorBytes(
+  dimensions: type2Layers, classes: 10, batch: 500, covariance: .spanOfMeans)
+let full = LayerwiseNeuralCollapse.accumulatorBytes(
+  dimensions: type2Layers, classes: 10, batch: 500, covariance: .full)
+let legacy = 8.0 * Double(type2Layers.count) * Double(d2) * Double(d2)
+print("")
+print(
+  "Type 2 conv net (17 layers at D = 16,384, C = 10, batches of 500), NC accumulators and one "
+    + "update: span of means \(gib(Double(span))); full Σ_W \(gib(Double(full))); "
+    + "the old path's D×D moments alone \(gib(legacy))")
+print("BLAS core \(blas.core), \(blas.threads) threads; load average \(loadAverage())")

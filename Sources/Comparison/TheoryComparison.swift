@@ -1,0 +1,69 @@
+// Goals, in order of priority: the whole theory-versus-practice comparison of one binary network
+// on a list of input pairs, reproducible from one seed; progress reported per pair; every
+// measurement kept for the report, the figures and the export.
+
+import Empirical
+import LinearAlgebra
+
+/// The Unconstrained Jacobians Model (Definition 3.2, Theorem 3.3, appendix B) and Residual
+/// Alignment (RA1, RA4) held against a trained binary network.
+///
+/// For each pair: the boundary point on the segment between the inputs (`BoundarySearch`), the
+/// residual Jacobians and classifier Jacobian there, and the linear propagation of
+/// δ₁ = h₁(x) − h₁(x_mid) to each input (`PairMeasurement`). Then the prediction rows
+/// (`PredictionTable`) over the live blocks and the UJM fitted with one parameter (`UJMFit`).
+public struct TheoryComparison: Sendable {
+  /// A block whose median σ₁ at x_mid is at most this is dead whatever the other blocks do: its
+  /// branch changes a perturbation by a relative 1e-6 at most, about ten Float32 roundings of
+  /// the checkpoint's weights (weight decay 1e-2 leaves σ₁ of 1e-50 and below). Without this
+  /// floor, the relative rule keeps the largest of a set of decayed branches alive.
+  public static let deadSigma1 = 1e-6
+
+  public var pairs: [PairMeasurement]
+  /// The live blocks (1-based): median σ₁ at x_mid over the pairs above 1e-6 × the largest
+  /// (`InverseDepthScaling`'s rule) and above `deadSigma1`.
+  public var liveBlocks: [Int]
+  public var predictions: [Prediction]
+  public var fit: UJMFit
+  /// Whether the blocks have skip connections.
+  public var skips: Bool
+
+  /// Compares `network` (two classes, at least 3 blocks) on `pairs` with the top `rank` (≥ 2)
+  /// triplets per Jacobian. `progress(done, total)` is called after each pair. The randomness
+  /// (test matrices, RA2 baselines) comes from a generator seeded with `seed`; the full UJM
+  /// solve uses `seed` for its starting point.
+  public static func compare(
+    network: EvaluationNetwork, pairs: [InputPair], rank: Int, seed: UInt64,
+    solveIterations: Int = 20_000, progress: (Int, Int) -> Void = { _, _ in }
+  ) throws(LAPACKError) -> TheoryComparison {
+    precondition(!pairs.isEmpty, "need at least one pair")
+    var generator = SeededGenerator(seed: seed)
+    var measured = [PairMeasurement]()
+    for (k, pair) in pairs.enumerated() {
+      measured.append(
+        try PairMeasurement.measure(network: network, pair: pair, rank: rank, using: &generator))
+      progress(k + 1, pairs.count)
+    }
+    let boundaries = measured.compactMap(\.boundary)
+    let live: [Int]
+    if boundaries.isEmpty {
+      live = []
+    } else {
+      live = InverseDepthScaling(
+        sigma1: boundaries.map(\.sigma1), resamples: 0, using: &generator
+      ).liveBlocks.filter { i in median(boundaries.map { $0.sigma1[i - 1] }) > deadSigma1 }
+    }
+    let rows = PredictionTable.rows(pairs: measured, live: live, skips: network.skips)
+    let endpoints = measured.flatMap(\.endpoints)
+    let first = measured.first { $0.boundary != nil }
+    let fit = try UJMFit.fit(
+      depth: live.count,
+      dxNorm: median(endpoints.map { $0.deltas[0].euclideanNorm }),
+      targetSigma1: median(boundaries.flatMap { b in live.map { b.sigma1[$0 - 1] } }),
+      measuredClassifierNorm: median(boundaries.map { $0.classifierJacobian.euclideanNorm }),
+      measuredMargin: median(endpoints.map { $0.label * $0.z }),
+      dx: first?.endpoints.last?.deltas[0], seed: seed, solveIterations: solveIterations)
+    return TheoryComparison(
+      pairs: measured, liveBlocks: live, predictions: rows, fit: fit, skips: network.skips)
+  }
+}

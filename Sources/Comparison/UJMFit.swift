@@ -1,0 +1,209 @@
+// Goals, in order of priority: the UJM with one fitted parameter (λ_eff) set against the trained
+// network, or an honest null when no λ reproduces the measured σ₁; the exact inverse of s*(λ)
+// from the reduced problem's stationarity conditions, checked against ReducedProblem's global
+// minimiser where that is numerically meaningful; the full UJM solved on the model's own Δx.
+
+import Foundation
+import LinearAlgebra
+import UJM
+
+/// The Unconstrained Jacobians Model fitted to a trained network.
+///
+/// Paper: Definition 3.2 and Theorem 3.3; the reduced problem g(s, t) = ℓ(t·r·(1+s)ᴸ) +
+/// λ/2·(L·s² + t²) (`ReducedProblem`). With L the number of live blocks and r the median ‖δ₁‖
+/// over pairs and endpoints, λ_eff is the λ at which s*(λ) equals the median σ₁ at x_mid: one
+/// fitted parameter. Its stationarity conditions ∂g/∂t = ∂g/∂s = 0 give, for s > 0,
+///
+///     t² = s(1 + s),   λ(s) = c·σ(−z)/t,   c = r(1 + s)ᴸ,  z = t·c,  σ(−z) = 1/(1 + eᶻ),
+///
+/// so λ(s) is explicit; it decreases from ∞ (s → 0) to 0 (s → ∞), about like e^{−z}, so s*
+/// grows only logarithmically in 1/λ and the σ₁ reachable for λ ∈ [1e-300, λ_max = 1] is a
+/// bounded interval (`reachable`). Outside it λ_eff is null. Inside it, λ_eff = λ(σ̄₁) and, for
+/// λ_eff ≥ 1e-30 (where ReducedProblem's grid is numerically sound), ReducedProblem's global
+/// minimiser is compared with σ̄₁ (`globalCheck`): a stationary point need not be the global
+/// minimum.
+public struct UJMFit: Sendable, Encodable {
+  /// The smallest λ searched.
+  public static let smallestLambda = 1e-300
+  /// λ_max: no training recipe decays its weights by more than this.
+  public static let largestLambda = 1.0
+
+  /// L, the live blocks.
+  public var blocks: Int
+  /// r, the median ‖δ₁‖.
+  public var dxNorm: Double
+  /// σ̄₁, the median σ₁ at x_mid over pairs and live blocks: the s* to reproduce.
+  public var targetSigma1: Double
+  /// [s*(λ_max), s*(1e-300)].
+  public var reachable: [Double]
+  public var lambdaEffective: Double?
+  public var sStar: Double?
+  public var tStar: Double?
+  public var predictedClassifierNorm: Double?
+  public var measuredClassifierNorm: Double
+  /// t*·r·(1 + s*)ᴸ.
+  public var predictedMargin: Double?
+  /// The median of y·z over the endpoints.
+  public var measuredMargin: Double
+  /// |s*_global − σ̄₁|/σ̄₁ from ReducedProblem.minimize() at λ_eff (nil when not run).
+  public var globalCheck: Double?
+  /// The full UJM solved with Δx = δ₁ of the first pair at λ_eff (nil without λ_eff).
+  public var fullSolve: FullSolve?
+  public var note: String
+
+  /// The full solve's outcome.
+  public struct FullSolve: Sendable, Encodable {
+    public var dimension: Int
+    public var stopReason: String
+    public var iterations: Int
+    public var objective: Double
+    public var reducedObjective: Double
+    public var checksPassed: Int
+    public var checks: Int
+    public var failedChecks: [String]
+
+    enum CodingKeys: String, CodingKey {
+      case dimension, iterations, objective, checks
+      case stopReason = "stop_reason"
+      case reducedObjective = "reduced_objective"
+      case checksPassed = "checks_passed"
+      case failedChecks = "failed_checks"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+      var c = encoder.container(keyedBy: CodingKeys.self)
+      try c.encode(dimension, forKey: .dimension)
+      try c.encode(stopReason, forKey: .stopReason)
+      try c.encode(iterations, forKey: .iterations)
+      try c.encodeFinite(objective, forKey: .objective)
+      try c.encodeFinite(reducedObjective, forKey: .reducedObjective)
+      try c.encode(checksPassed, forKey: .checksPassed)
+      try c.encode(checks, forKey: .checks)
+      try c.encode(failedChecks, forKey: .failedChecks)
+    }
+  }
+
+  /// log λ(s) on the stationary curve (see the type's documentation).
+  public static func logLambda(s: Double, depth: Int, dxNorm r: Double) -> Double {
+    let t = (s * (1 + s)).squareRoot()
+    let logC = Foundation.log(r) + Double(depth) * Foundation.log1p(s)
+    let z = t * Foundation.exp(logC)
+    let softplus =
+      z > 0 ? z + Foundation.log1p(Foundation.exp(-z)) : Foundation.log1p(Foundation.exp(z))
+    return logC - Foundation.log(t) - softplus
+  }
+
+  /// The s with log λ(s) = `logLambda`, by bisection (λ(s) decreases).
+  static func stationaryS(logLambda target: Double, depth: Int, dxNorm r: Double) -> Double {
+    var lo = 0.0
+    var hi = 1.0
+    while logLambda(s: hi, depth: depth, dxNorm: r) > target && hi < 1e300 { hi *= 2 }
+    while true {
+      let mid = lo + (hi - lo) / 2
+      if mid <= lo || mid >= hi { return mid }
+      if logLambda(s: mid, depth: depth, dxNorm: r) > target { lo = mid } else { hi = mid }
+    }
+  }
+
+  /// Fits the UJM: `depth` live blocks, `dxNorm` r, `targetSigma1` σ̄₁; `dx` is δ₁ of the first
+  /// pair (at x_b, y = +1) for the full solve, with `solveIterations` L-BFGS iterations at most.
+  public static func fit(
+    depth: Int, dxNorm: Double, targetSigma1: Double, measuredClassifierNorm: Double,
+    measuredMargin: Double, dx: [Double]?, seed: UInt64, solveIterations: Int = 20_000
+  ) throws(LAPACKError) -> UJMFit {
+    guard depth >= 1 else {
+      return UJMFit(
+        blocks: 0, dxNorm: dxNorm, targetSigma1: targetSigma1, reachable: [.nan, .nan],
+        lambdaEffective: nil, sStar: nil, tStar: nil, predictedClassifierNorm: nil,
+        measuredClassifierNorm: measuredClassifierNorm, predictedMargin: nil,
+        measuredMargin: measuredMargin, globalCheck: nil, fullSolve: nil,
+        note: "lambda_effective is null: no live block, so the UJM has L = 0 and nothing to fit")
+    }
+    let logSmallest = Foundation.log(smallestLambda)
+    let logLargest = Foundation.log(largestLambda)
+    let sLow = stationaryS(logLambda: logLargest, depth: depth, dxNorm: dxNorm)
+    let sHigh = stationaryS(logLambda: logSmallest, depth: depth, dxNorm: dxNorm)
+    var fit = UJMFit(
+      blocks: depth, dxNorm: dxNorm, targetSigma1: targetSigma1, reachable: [sLow, sHigh],
+      lambdaEffective: nil, sStar: nil, tStar: nil, predictedClassifierNorm: nil,
+      measuredClassifierNorm: measuredClassifierNorm, predictedMargin: nil,
+      measuredMargin: measuredMargin, globalCheck: nil, fullSolve: nil, note: "")
+    let range =
+      "σ₁ reachable for λ ∈ [1e-300, 1] with L = \(depth), r = \(short(dxNorm)): "
+      + "[\(short(sLow)), \(short(sHigh))]"
+    guard targetSigma1.isFinite, targetSigma1 >= sLow, targetSigma1 <= sHigh else {
+      fit.note =
+        "lambda_effective is null: the median σ₁ at x_mid, \(short(targetSigma1)), is "
+        + "outside the " + range + " (s* grows only like log(1/λ)^(1/(L+1)))."
+      return fit
+    }
+    let s = targetSigma1
+    let t = (s * (1 + s)).squareRoot()
+    let lambda = Foundation.exp(logLambda(s: s, depth: depth, dxNorm: dxNorm))
+    fit.lambdaEffective = lambda
+    fit.sStar = s
+    fit.tStar = t
+    fit.predictedClassifierNorm = t
+    fit.predictedMargin = t * dxNorm * Foundation.pow(1 + s, Double(depth))
+    var notes = ["one fitted parameter: λ_eff from s*(λ_eff) = σ̄₁ (" + range + ")"]
+    if lambda >= 1e-30 {
+      let global = ReducedProblem(depth: depth, lambda: lambda, dxNorm: dxNorm).minimize()
+      fit.globalCheck = abs(global.s - s) / s
+      notes.append("ReducedProblem's global s* at λ_eff: \(short(global.s))")
+    } else {
+      notes.append("λ_eff < 1e-30: the global-minimum check is skipped")
+    }
+    if let dx {
+      let problem = DefaultProblem(dx: dx, depth: depth, lambda: lambda, label: 1, seed: seed)
+      let run = UJMSolveRun(
+        problem: problem, algorithm: .lbfgs,
+        test: ConvergenceTest(gradientTolerance: 1e-9, maxIterations: solveIterations))
+      let report = try run.run().report
+      fit.fullSolve = FullSolve(
+        dimension: dx.count, stopReason: report.stop_reason, iterations: report.iterations,
+        objective: report.objective, reducedObjective: report.reduced.objective,
+        checksPassed: report.checks.filter(\.passed).count, checks: report.checks.count,
+        failedChecks: report.checks.filter { !$0.passed }.map(\.name))
+      notes.append("full UJM solved with Δx = δ₁ of the first pair (at x_b, y = +1)")
+    }
+    fit.note = notes.joined(separator: "; ")
+    return fit
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case blocks, reachable, note
+    case dxNorm = "dx_norm"
+    case targetSigma1 = "target_sigma1"
+    case lambdaEffective = "lambda_effective"
+    case sStar = "s_star"
+    case tStar = "t_star"
+    case predictedClassifierNorm = "predicted_classifier_norm"
+    case measuredClassifierNorm = "measured_classifier_norm"
+    case predictedMargin = "predicted_margin"
+    case measuredMargin = "measured_margin"
+    case globalCheck = "global_check"
+    case fullSolve = "full_solve"
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(blocks, forKey: .blocks)
+    try c.encodeFinite(dxNorm, forKey: .dxNorm)
+    try c.encodeFinite(targetSigma1, forKey: .targetSigma1)
+    try c.encodeFinite(reachable, forKey: .reachable)
+    try c.encodeFinite(lambdaEffective, forKey: .lambdaEffective)
+    try c.encodeFinite(sStar, forKey: .sStar)
+    try c.encodeFinite(tStar, forKey: .tStar)
+    try c.encodeFinite(predictedClassifierNorm, forKey: .predictedClassifierNorm)
+    try c.encodeFinite(measuredClassifierNorm, forKey: .measuredClassifierNorm)
+    try c.encodeFinite(predictedMargin, forKey: .predictedMargin)
+    try c.encodeFinite(measuredMargin, forKey: .measuredMargin)
+    try c.encodeFinite(globalCheck, forKey: .globalCheck)
+    if let fullSolve {
+      try c.encode(fullSolve, forKey: .fullSolve)
+    } else {
+      try c.encodeNil(forKey: .fullSolve)
+    }
+    try c.encode(note, forKey: .note)
+  }
+}

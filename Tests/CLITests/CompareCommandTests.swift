@@ -1,0 +1,182 @@
+import ArgumentParser
+import Empirical
+import Foundation
+import LinearAlgebra
+import TestSupport
+import Testing
+
+@testable import UJMCommandLine
+
+/// A data directory of 2 classes (4×4 images; labels alternate 0, 1 over 64 training examples)
+/// and a random 3-block, width-16 binary checkpoint for it, its classifier bias set so that the
+/// training examples 0 (class 0) and 1 (class 1) lie on opposite sides of the boundary.
+/// `classes` > 2 gives a checkpoint with that many outputs instead.
+private func compareFixture(classes: Int = 2, deadBranches: Bool = false) throws
+  -> (data: String, checkpoint: String)
+{
+  let directory = temporaryDirectory("compare")
+  writeSyntheticImageData(to: directory, train: 64, test: 20, side: 4, classes: max(2, classes))
+  var rng = testGenerator(91)
+  var model = ResidualNetwork<Float>(
+    architecture: Architecture(blocks: 3, width: 16, skips: true), inputSize: 16,
+    classCount: classes, using: &rng)
+  if deadBranches {
+    for i in model.blocks.indices { model.blocks[i].fc2 = Matrix<Float>(rows: 16, columns: 16) }
+  }
+  let (mean, std): (Float, Float) = (0.4, 0.3)
+  if classes == 2 {
+    let data = try ImageClassificationData(
+      directory: directory, classes: [0, 1], standardisation: (mean, std))
+    let network = EvaluationNetwork(model)
+    let z = (0..<2).map { n in
+      network.margin(data.train.features[(n * 16)..<((n + 1) * 16)].map(Double.init))
+    }
+    // Shift logit 1 so that the two margins straddle 0 (z₀ < 0 < z₁ or the reverse).
+    model.clsBias[1] -= Float((z[0] + z[1]) / 2)
+  }
+  let path = (directory as NSString).appendingPathComponent("checkpoint.safetensors")
+  try Checkpoint(
+    model: model,
+    metadata: CheckpointMetadata(
+      inputMean: mean, inputStd: std, classes: Array(0..<max(2, classes)))
+  ).write(to: path)
+  return (directory, path)
+}
+
+/// Runs `ujm <command> …` in-process: its output, or the exit code and message of its error.
+private func run(_ arguments: [String]) -> (output: String?, code: Int32, message: String) {
+  do {
+    let command = try UJMCommand.parseAsRoot(arguments)
+    if let c = command as? Compare { return (try c.execute(), 0, "") }
+    var other = command
+    try other.run()
+    return ("", 0, "")
+  } catch let error as UsageError {
+    return (nil, 64, error.message)
+  } catch {
+    return (nil, UJMCommand.exitCode(for: error).rawValue, UJMCommand.message(for: error))
+  }
+}
+
+@Suite(
+  "ujm compare: the UJM against a binary checkpoint, JSON shape, export, bad input", .serialized)
+struct CompareCommandTests {
+  @Test func jsonHasTheShapeOfTheIssue() throws {
+    let (data, checkpoint) = try compareFixture()
+    let result = run([
+      "compare", "--checkpoint", checkpoint, "--data", data, "--pair-indices", "1:0",
+      "--rank", "3", "--json",
+    ])
+    #expect(result.code == 0, "\(result.message)")
+    let object = try JSONSerialization.jsonObject(with: Data(result.output!.utf8)) as! [String: Any]
+    for key in [
+      "checkpoint", "classes", "blocks", "width", "seed", "rank", "pairs", "predictions",
+      "ujm_fit",
+    ] {
+      #expect(object[key] != nil, "missing \(key)")
+    }
+    #expect(object["classes"] as? [Int] == [0, 1])
+    let pairs = object["pairs"] as! [[String: Any]]
+    // Listed as (a of the first class, b of the second) whatever the order given.
+    #expect(pairs.count == 1 && pairs[0]["a"] as? Int == 0 && pairs[0]["b"] as? Int == 1)
+    for key in ["a", "b", "t", "z_at_t", "z_a", "z_b", "boundary", "endpoints"] {
+      #expect(pairs[0][key] != nil, "pair lacks \(key)")
+    }
+    let boundary = pairs[0]["boundary"] as! [String: Any]
+    #expect(
+      Set(boundary.keys)
+        == ["singular_values", "classifier_jacobian_norm", "sigma1_spread", "rank_one"])
+    #expect((boundary["singular_values"] as! [[Double]]).map(\.count) == [3, 3, 3])
+    let endpoints = pairs[0]["endpoints"] as! [[String: Any]]
+    #expect(endpoints.map { $0["position"] as? String } == ["a", "b"])
+    for key in ["position", "z", "linearised_z", "ra4"] {
+      #expect(endpoints[0][key] != nil, "endpoint lacks \(key)")
+    }
+    let t = pairs[0]["t"] as! Double
+    #expect(t > 0 && t < 1)
+    #expect(abs(pairs[0]["z_at_t"] as! Double) <= 1e-10)
+    let predictions = object["predictions"] as! [[String: Any]]
+    #expect(predictions.count == 10)
+    for p in predictions {
+      for key in ["name", "theory", "where", "measured", "tolerance", "holds", "note"] {
+        #expect(p[key] != nil, "\(p["name"] ?? "?") lacks \(key)")
+      }
+    }
+    #expect(predictions[0]["per_block"] != nil)
+    let fit = object["ujm_fit"] as! [String: Any]
+    for key in [
+      "lambda_effective", "s_star", "t_star", "predicted_classifier_norm",
+      "measured_classifier_norm", "predicted_margin", "measured_margin", "note",
+    ] {
+      #expect(fit.keys.contains(key), "ujm_fit lacks \(key)")
+    }
+  }
+
+  @Test func networkWithoutLiveBranchesGivesNullsNotNaN() throws {
+    // Every branch decayed to zero (as weight decay 1e-2 does): no live block, so the per-block
+    // rows have no value; JSON says null (it has no NaN) and a strict parser reads it.
+    let (data, checkpoint) = try compareFixture(deadBranches: true)
+    let result = run([
+      "compare", "--checkpoint", checkpoint, "--data", data, "--pair-indices", "0:1",
+      "--rank", "3", "--json",
+    ])
+    #expect(result.code == 0, "\(result.message)")
+    let object = try JSONSerialization.jsonObject(with: Data(result.output!.utf8)) as! [String: Any]
+    #expect(object["live_blocks"] as? [Int] == [])
+    let rows = object["predictions"] as! [[String: Any]]
+    let rankOne = rows.first { $0["name"] as? String == "rank_one@boundary" }!
+    #expect((rankOne["measured"] as! [String: Any])["median"] is NSNull)
+    #expect(rankOne["holds"] as? Bool == false)
+    let fit = object["ujm_fit"] as! [String: Any]
+    #expect(fit["lambda_effective"] is NSNull)
+  }
+
+  @Test func exportedDeltaXRoundTripsIntoSolve() throws {
+    let (data, checkpoint) = try compareFixture()
+    let export = temporaryDirectory("compare-export")
+    let figures = temporaryDirectory("compare-figures")
+    let result = run([
+      "compare", "--checkpoint", checkpoint, "--data", data, "--pair-indices", "0:1",
+      "--rank", "3", "--export", export, "--figures", figures,
+    ])
+    #expect(result.code == 0, "\(result.message)")
+    #expect(result.output?.contains("rank_one@boundary") == true)
+    let files = try FileManager.default.contentsOfDirectory(atPath: export).sorted()
+    #expect(files == ["pair-0-1-dx-a.npy", "pair-0-1-dx-b.npy", "pair-0-1.json"])
+    let svgs = try FileManager.default.contentsOfDirectory(atPath: figures).sorted()
+    #expect(svgs == ["predictions.svg", "sigma1-by-depth.svg", "trajectory-around-boundary.svg"])
+    let dx = (export as NSString).appendingPathComponent("pair-0-1-dx-b.npy")
+    let array = try NumPyArray(contentsOf: URL(fileURLWithPath: dx))
+    #expect(array.shape == [16])
+    // `ujm solve --dx … --L 3 --lambda 0.01` on the model's own Δx: exit 0, every check passes.
+    let solve = run(["solve", "--dx", dx, "--L", "3", "--lambda", "0.01"])
+    print("ujm solve --dx \(dx): exit \(solve.code) \(solve.message)")
+    #expect(solve.code == 0)
+  }
+
+  @Test func badInputExits64NamingTheCulprit() throws {
+    let (data, checkpoint) = try compareFixture()
+    let (data3, checkpoint3) = try compareFixture(classes: 3)
+    let garbage = (data as NSString).appendingPathComponent("garbage.safetensors")
+    try Data("not a checkpoint at all".utf8).write(to: URL(fileURLWithPath: garbage))
+    let cases: [([String], String)] = [
+      (["--checkpoint", checkpoint3, "--data", data3], "ujm train --classes"),
+      (["--checkpoint", checkpoint, "--pair-indices", "0:2"], "one input of each class"),
+      (["--checkpoint", checkpoint, "--pair-indices", "0:64"], "out of range"),
+      (["--checkpoint", checkpoint, "--pairs", "0"], "--pairs"),
+      (["--checkpoint", garbage], "--checkpoint"),
+      (["--checkpoint", checkpoint, "--pair-indices", "0-1"], "--pair-indices"),
+      (["--checkpoint", checkpoint, "--rank", "1"], "--rank"),
+      (["--checkpoint", checkpoint, "--rank", "17"], "--rank"),
+      (["--checkpoint", checkpoint, "--pairs", "2", "--pair-indices", "0:1"], "--pairs"),
+    ]
+    for (arguments, mentions) in cases {
+      let withData = arguments.contains("--data") ? arguments : arguments + ["--data", data]
+      let result = run(["compare"] + withData)
+      print("compare \(arguments.joined(separator: " ")): exit \(result.code), \(result.message)")
+      #expect(result.code == 64, "\(arguments)")
+      #expect(result.message.contains(mentions), "\(arguments): \(result.message)")
+      #expect(!result.message.contains("\n"), "\(arguments)")
+    }
+  }
+}

@@ -1,0 +1,134 @@
+import ArgumentParser
+import Empirical
+import Foundation
+import LinearAlgebra
+import TestSupport
+import Testing
+
+@testable import UJMCommandLine
+
+/// Parses and runs `arguments` in-process; the exit code and the one-line message on failure.
+private func run(_ arguments: [String]) -> (code: Int32, line: String) {
+  do {
+    var command = try UJMCommand.parseAsRoot(arguments)
+    if var train = command as? Train {
+      try train.execute()
+      command = train
+    } else {
+      try command.run()
+    }
+    return (0, "")
+  } catch let error as UsageError {
+    return (64, "ujm: error: " + error.message)
+  } catch let error as RunFailure {
+    return (error.exitCode, "ujm: error: " + error.message)
+  } catch {
+    return (
+      UJMCommand.exitCode(for: error).rawValue,
+      UJMCommand.errorLine(for: error, arguments: arguments)
+    )
+  }
+}
+
+/// Mounts a tmpfs of `size` at a new directory (root only); nil with a printed reason otherwise.
+private func mountTmpfs(_ options: String) -> String? {
+  guard getuid() == 0 else {
+    print("skipped: mounting a tmpfs needs root")
+    return nil
+  }
+  let point = temporaryDirectory("tmpfs")
+  let mount = Process()
+  mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+  mount.arguments = ["-t", "tmpfs", "-o", options, "tmpfs", point]
+  guard (try? mount.run()) != nil else { return nil }
+  mount.waitUntilExit()
+  guard mount.terminationStatus == 0 else {
+    print("skipped: mount -t tmpfs -o \(options) failed with status \(mount.terminationStatus)")
+    return nil
+  }
+  return point
+}
+
+private func unmount(_ point: String) {
+  let umount = Process()
+  umount.executableURL = URL(fileURLWithPath: "/bin/umount")
+  umount.arguments = [point]
+  try? umount.run()
+  umount.waitUntilExit()
+}
+
+private let tiny = ["--blocks", "1", "--width", "8", "--batch-size", "16", "--classes", "0,1,2"]
+
+@Suite("Outputs are checked before any work and never destroyed (issue 10)", .serialized)
+struct OutputSafetyTests {
+  @Test func aRunDirectoryInUseIsRefusedNamingItsOwner() throws {
+    let data = temporaryDirectory("lock-data")
+    writeSyntheticImageData(to: data, train: 48, test: 12, side: 4, classes: 3)
+    let output = temporaryDirectory("lock-run")
+    let held = try RunDirectory(path: output).lock()
+    let (code, line) = run(["train", "--epochs", "1", "--data", data, "--output", output] + tiny)
+    print(line)
+    #expect(code == 64)
+    #expect(line.contains("in use by process \(getpid())"))
+    _ = held
+  }
+
+  @Test func anOutputThatIsAFileOrUnderAFileIsRefusedBeforeTraining() throws {
+    let directory = temporaryDirectory("output-file")
+    let file = (directory as NSString).appendingPathComponent("plain")
+    FileManager.default.createFile(atPath: file, contents: Data([1]))
+    for output in [file, (file as NSString).appendingPathComponent("sub")] {
+      let (code, line) = run(["train", "--epochs", "1", "--output", output] + tiny)
+      print(line)
+      #expect(code == 64 && line.contains(output.prefix(20)))
+    }
+  }
+
+  @Test func aReadOnlyOrFullFileSystemIsRefusedBeforeTraining() throws {
+    let data = temporaryDirectory("ro-data")
+    writeSyntheticImageData(to: data, train: 48, test: 12, side: 4, classes: 3)
+    if let readOnly = mountTmpfs("ro,size=64k") {
+      defer { unmount(readOnly) }
+      let (code, line) = run(
+        ["train", "--epochs", "1", "--data", data, "--output", readOnly + "/run"] + tiny)
+      print(line)
+      #expect(code == 64 && line.contains("Read-only file system"))
+    }
+    if let small = mountTmpfs("size=16k") {
+      defer { unmount(small) }
+      let (code, line) = run(
+        ["train", "--epochs", "1", "--data", data, "--output", small + "/run", "--width", "64"]
+          + tiny)
+      print(line)
+      #expect(code == 64 && line.contains("MiB free") || line.contains("No space left"))
+    }
+  }
+
+  @Test func solveRefusesToReplaceAFIFOOrADeviceAndWritesThroughALink() throws {
+    let directory = temporaryDirectory("solve-output")
+    let fifo = (directory as NSString).appendingPathComponent("fifo")
+    #expect(mkfifo(fifo, 0o644) == 0)
+    let device = (directory as NSString).appendingPathComponent("null")
+    try FileManager.default.createSymbolicLink(atPath: device, withDestinationPath: "/dev/null")
+    let base = ["solve", "--L", "2", "--lambda", "0.1", "--D", "4", "--output"]
+    // The message (printed on stderr by the command) is checked in AtomicFileTests.
+    for target in [fifo, device] {
+      #expect(run(base + [target]).code == 64)
+    }
+    var info = stat()
+    #expect(lstat(fifo, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO)
+    let real = (directory as NSString).appendingPathComponent("report.json")
+    FileManager.default.createFile(atPath: real, contents: Data())
+    let link = (directory as NSString).appendingPathComponent("link.json")
+    try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: real)
+    #expect(run(base + [link]).code == 0)
+    let written = try #require(FileManager.default.contents(atPath: real))
+    #expect(try JSONSerialization.jsonObject(with: written) is [String: Any])
+  }
+
+  @Test func aNegativeClassIsNamedNotMissing() {
+    let (code, line) = run(["train", "--epochs", "1", "--classes", "-1,2"])
+    print(line)
+    #expect(code == 64 && line.contains("-1 is not a class"))
+  }
+}
