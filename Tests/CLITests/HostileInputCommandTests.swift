@@ -19,6 +19,7 @@ private func run(_ arguments: [String]) -> (code: Int32, message: String) {
       case let evaluate as Evaluate: try evaluate.execute()
       case let verify as Verify: _ = try verify.outcome()
       case let rsvd as RSVDCommand: _ = try rsvd.report()
+      case let measure as Measure: _ = try measure.execute()
       default: try command.run()
       }
     } catch let error as UsageError {
@@ -130,6 +131,25 @@ struct HostileInputCommandTests {
     expectRefused(
       ["evaluate", "--checkpoint", path, "--data", data],
       naming: ["--checkpoint", "fc0.weight takes 16 inputs", "25 values per image (5×5)"])
+  }
+
+  @Test func measureOnANetworkNoWiderThanItsClassesExits64() throws {
+    // A CIFAR-10 network of width 8 (found by hand: measure trapped in SpectrumShape).
+    let data = temporaryDirectory("hostile-narrow")
+    writeSyntheticCIFAR(to: data, train: 20, test: 10)
+    var rng = testGenerator(4)
+    let model = ResidualNetwork<Float>(
+      architecture: Architecture(blocks: 3, width: 8, skips: true), inputSize: 3072,
+      classCount: 10, using: &rng)
+    let path = (temporaryDirectory("hostile-narrow-ckpt") as NSString)
+      .appendingPathComponent("narrow.safetensors")
+    try Checkpoint(model: model, metadata: CheckpointMetadata()).write(to: path)
+    expectRefused(
+      [
+        "measure", "--checkpoint", path, "--data", data, "--inputs", "2", "--rank", "2",
+        "--nc-examples", "0",
+      ],
+      naming: ["--checkpoint", "width D = 8", "10 classes"])
   }
 
   @Test func mixedImageSizesAndBlankDataExit64NamingTheFiles() throws {
