@@ -1,8 +1,9 @@
-import Empirical
 import Foundation
 import LinearAlgebra
 import TestSupport
 import Testing
+
+@testable import Empirical
 
 /// Whether every tag of `svg` is closed in order (a small well-formedness check: elements
 /// balance, attributes are quoted, no stray '<').
@@ -104,6 +105,23 @@ struct FigureTests {
     #expect(fig4.contains("dead blocks 2 omitted") && fig4.contains("dead block (omitted)"))
     // One shaded column (fill #e8e8e8) in the plot and one swatch in the legend.
     #expect(fig4.components(separatedBy: "fill=\"#e8e8e8\"").count - 1 == 2)
+  }
+
+  @Test func axesOfHugeNearlyEqualValuesGetTicksOrNoneButAlwaysEnd() {
+    // 1/σ₁ of a nearly dead block (σ₁ ≈ 6e-111): a y-range far narrower than the values' ulp
+    // once made the tick loop run forever (t + step == t) until an allocation failed.
+    for values in [[1.6e110], [1.6e110, 1.6e110.nextUp], [1.6e110, 1.6e110 * (1 + 1e-12)]] {
+      let plot = SVGPlot(
+        title: "t", xLabel: "x", yLabel: "y",
+        series: [
+          SVGPlot.Series(
+            points: values.enumerated().map { (Double($0), $1) }, color: "#000", markers: true)
+        ])
+      let svg = SVGPlot.document([plot], columns: 1)
+      #expect(isWellFormedXML(svg) && !svg.contains("nan") && !svg.contains("inf"))
+    }
+    #expect(SVGPlot.ticks(1.6e110, 1.6e110.nextUp).isEmpty)
+    #expect(SVGPlot.ticks(0, 1) == [0, 0.2, 0.4, 0.6000000000000001, 0.8, 1])
   }
 
   @Test func aBrokenDocumentIsRejected() {

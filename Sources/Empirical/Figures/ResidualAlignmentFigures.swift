@@ -172,7 +172,7 @@ public enum ResidualAlignmentFigures {
       dropped += block.topSingularValues.count - kept.count
       return SVGPlot.Series(
         points: kept.map { (Double($0.offset + 1), $0.element) },
-        color: colors[block.index - 1], label: "block \(block.index)")
+        color: colors[block.index - 1], markers: kept.count < 2, label: "block \(block.index)")
     }
     var spectrumNotes = [String]()
     if !m.ra4.deadBlocks.isEmpty {

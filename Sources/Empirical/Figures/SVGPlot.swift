@@ -200,8 +200,15 @@ public struct SVGPlot: Sendable {
     let ys = series.flatMap { $0.points.compactMap { ty($0.y) } }
     var (x0, x1) = xDomain.map { ($0.lowerBound, $0.upperBound) } ?? (xs.min() ?? 0, xs.max() ?? 1)
     var (y0, y1) = (ys.min() ?? 0, ys.max() ?? 1)
-    if x1 <= x0 { (x0, x1) = (x0 - 1, x0 + 1) }
-    if y1 <= y0 { (y0, y1) = (y0 - 1, y0 + 1) }
+    // A range too narrow to tick (one value, or values equal but for rounding) is widened
+    // around its middle, relative to its size (±1 is nothing at 1e110).
+    func widened(_ a: Double, _ b: Double) -> (Double, Double) {
+      guard b - a <= 1e-9 * max(abs(a), abs(b)) else { return (a, b) }
+      let (middle, half) = (a / 2 + b / 2, max(1, abs(a / 2 + b / 2) / 10))
+      return (middle - half, middle + half)
+    }
+    (x0, x1) = widened(x0, x1)
+    (y0, y1) = widened(y0, y1)
     let pad = 0.04 * (y1 - y0)
     (y0, y1) = (y0 - pad, y1 + pad)
     func px(_ x: Double) -> Double { ox + left + (x - x0) / (x1 - x0) * pw }
@@ -343,18 +350,22 @@ public struct SVGPlot: Sendable {
     return s + "</svg>\n"
   }
 
+  /// About five round ticks (1, 2, 5 × 10^k apart) in [a, b]; none when the range is empty or
+  /// too narrow for its magnitude to be ticked in doubles.
   static func ticks(_ a: Double, _ b: Double) -> [Double] {
     let span = b - a
     let raw = span / 5
+    guard raw.isFinite, raw > 0, raw > 4 * max(abs(a), abs(b)).ulp else { return [] }
     let magnitude = pow(10, floor(log10(raw)))
     let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? raw
-    var t = ceil(a / step) * step
-    var out = [Double]()
-    while t <= b + 1e-12 * abs(b) {
-      out.append(abs(t) < 1e-12 * step ? 0 : t)
-      t += step
+    // Counted by index, so that the loop ends whatever the rounding of a + k·step.
+    let first = ceil(a / step)
+    let last = floor(b / step + 1e-12)
+    guard last >= first, last - first <= 20 else { return [] }
+    return (0...Int(last - first)).map { k in
+      let t = (first + Double(k)) * step
+      return abs(t) < 1e-12 * step ? 0 : t
     }
-    return out
   }
 
   /// Ticks of a log axis spanning 10^a…10^b, as (log10 of the value, label or nil for a minor
