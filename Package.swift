@@ -11,11 +11,13 @@ let package = Package(
     .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
     .library(name: "Comparison", targets: ["Comparison"]),
     .library(name: "UJMCommandLine", targets: ["UJMCommandLine"]),
+    .library(name: "Sweeps", targets: ["Sweeps"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
     .package(url: "https://github.com/attaswift/BigInt", from: "6.0.0"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
   ],
   targets: [
     // MARK: - Public API
@@ -26,7 +28,7 @@ let package = Package(
     .target(
       name: "UJMCommandLine",
       dependencies: [
-        "UJM", "Empirical", "LinearAlgebra", "Comparison",
+        "UJM", "Empirical", "LinearAlgebra", "Comparison", "Sweeps",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -46,6 +48,11 @@ let package = Package(
     .target(
       name: "Comparison",
       dependencies: ["UJM", "Empirical", "LinearAlgebra"]
+    ),
+    // Sweeps: specs, run directories, executors (local, Slurm) and reports over many runs.
+    .target(
+      name: "Sweeps",
+      dependencies: ["Empirical", "LinearAlgebra", .product(name: "Yams", package: "Yams")]
     ),
     .target(
       name: "LinearAlgebra",
@@ -91,6 +98,10 @@ let package = Package(
     .testTarget(
       name: "ComparisonTests",
       dependencies: ["Comparison", "Empirical", "LinearAlgebra", "TestSupport"]
+    ),
+    .testTarget(
+      name: "SweepsTests",
+      dependencies: ["Sweeps", "Empirical", "TestSupport"]
     ),
     .testTarget(
       name: "CLITests",

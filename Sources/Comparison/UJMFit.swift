@@ -1,7 +1,7 @@
 // Goals, in order of priority: the UJM with one fitted parameter (λ_eff) set against the trained
 // network, or an honest null when no λ reproduces the measured σ₁; the exact inverse of s*(λ)
 // from the reduced problem's stationarity conditions, checked against ReducedProblem's global
-// minimiser where that is numerically meaningful; the full UJM solved on the model's own Δx.
+// minimiser; the full UJM solved on the model's own Δx.
 
 import Foundation
 import LinearAlgebra
@@ -18,10 +18,9 @@ import UJM
 ///
 /// so λ(s) is explicit; it decreases from ∞ (s → 0) to 0 (s → ∞), about like e^{−z}, so s*
 /// grows only logarithmically in 1/λ and the σ₁ reachable for λ ∈ [1e-300, λ_max = 1] is a
-/// bounded interval (`reachable`). Outside it λ_eff is null. Inside it, λ_eff = λ(σ̄₁) and, for
-/// λ_eff ≥ 1e-30 (where ReducedProblem's grid is numerically sound), ReducedProblem's global
-/// minimiser is compared with σ̄₁ (`globalCheck`): a stationary point need not be the global
-/// minimum.
+/// bounded interval (`reachable`). Outside it λ_eff is null. Inside it, λ_eff = λ(σ̄₁), and
+/// ReducedProblem's global minimiser at λ_eff is compared with σ̄₁ (`globalCheck`): a stationary
+/// point need not be the global minimum.
 public struct UJMFit: Sendable, Encodable {
   /// The smallest λ searched.
   public static let smallestLambda = 1e-300
@@ -45,7 +44,7 @@ public struct UJMFit: Sendable, Encodable {
   public var predictedMargin: Double?
   /// The median of y·z over the endpoints.
   public var measuredMargin: Double
-  /// |s*_global − σ̄₁|/σ̄₁ from ReducedProblem.minimize() at λ_eff (nil when not run).
+  /// |s*_global − σ̄₁|/σ̄₁ from ReducedProblem.minimize() at λ_eff (nil without λ_eff).
   public var globalCheck: Double?
   /// The full UJM solved with Δx = δ₁ of the first pair at λ_eff (nil without λ_eff).
   public var fullSolve: FullSolve?
@@ -81,6 +80,13 @@ public struct UJMFit: Sendable, Encodable {
       try c.encode(checks, forKey: .checks)
       try c.encode(failedChecks, forKey: .failedChecks)
     }
+  }
+
+  /// The full solve's ‖∇F‖ tolerance: `ujm solve`'s 1e-9 at λ = 0.01, scaled with λ below
+  /// that (min(1e-9, 1e-7·λ)). At λ_eff ≈ 1e-40 the optimum has f* ≈ 1e-40 and gradients of that
+  /// size, so 1e-9 would accept any point with a logit above 20 as converged.
+  public static func solveGradientTolerance(lambda: Double) -> Double {
+    max(Double.leastNormalMagnitude, min(1e-9, 1e-7 * lambda))
   }
 
   /// log λ(s) on the stationary curve (see the type's documentation).
@@ -146,25 +152,25 @@ public struct UJMFit: Sendable, Encodable {
     fit.predictedClassifierNorm = t
     fit.predictedMargin = t * dxNorm * Foundation.pow(1 + s, Double(depth))
     var notes = ["one fitted parameter: λ_eff from s*(λ_eff) = σ̄₁ (" + range + ")"]
-    if lambda >= 1e-30 {
-      let global = ReducedProblem(depth: depth, lambda: lambda, dxNorm: dxNorm).minimize()
-      fit.globalCheck = abs(global.s - s) / s
-      notes.append("ReducedProblem's global s* at λ_eff: \(short(global.s))")
-    } else {
-      notes.append("λ_eff < 1e-30: the global-minimum check is skipped")
-    }
+    let global = ReducedProblem(depth: depth, lambda: lambda, dxNorm: dxNorm).minimize()
+    fit.globalCheck = abs(global.s - s) / s
+    notes.append("ReducedProblem's global s* at λ_eff: \(short(global.s))")
     if let dx {
       let problem = DefaultProblem(dx: dx, depth: depth, lambda: lambda, label: 1, seed: seed)
       let run = UJMSolveRun(
         problem: problem, algorithm: .lbfgs,
-        test: ConvergenceTest(gradientTolerance: 1e-9, maxIterations: solveIterations))
+        test: ConvergenceTest(
+          gradientTolerance: solveGradientTolerance(lambda: lambda),
+          maxIterations: solveIterations))
       let report = try run.run().report
       fit.fullSolve = FullSolve(
         dimension: dx.count, stopReason: report.stop_reason, iterations: report.iterations,
         objective: report.objective, reducedObjective: report.reduced.objective,
         checksPassed: report.checks.filter(\.passed).count, checks: report.checks.count,
         failedChecks: report.checks.filter { !$0.passed }.map(\.name))
-      notes.append("full UJM solved with Δx = δ₁ of the first pair (at x_b, y = +1)")
+      notes.append(
+        "full UJM solved with Δx = δ₁ of the first pair (at x_b, y = +1), ‖∇F‖ tolerance "
+          + short(solveGradientTolerance(lambda: lambda)))
     }
     fit.note = notes.joined(separator: "; ")
     return fit

@@ -8,13 +8,16 @@ struct Measure: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Measure RA1–RA4 and Neural Collapse of a fully-connected checkpoint.",
     discussion: """
-      Residual Jacobians J_i = ∂F_i/∂h at h_i (evaluation mode, Float64 from the Float32
-      weights) of each input, their top singular triplets by randomized SVD (Algorithm 971,
-      T = 20), and the paper's section 2 metrics, each with its median, min and max over the
-      inputs. Neural Collapse is measured over the training examples (--nc-examples) at every
-      layer. --indices are 0-based positions in the training file (all 60000 examples of
-      Fashion-MNIST), also for a checkpoint trained on a subset of the classes; each must hold an
-      example of one of the checkpoint's classes. The report lists the inputs by these file
+      Residual Jacobians J_i = ∂F_i/∂h at h_i (evaluation mode, Float64 from the Float32 \
+      weights) of each input, their top singular triplets by randomized SVD (Algorithm 971, \
+      T = 20), and the paper's section 2 metrics, each with its median, min and max over the \
+      inputs (the bootstrap CI of RA4's slope needs at least 5 distinct inputs). Neural \
+      Collapse is measured over the training examples (--nc-examples) at every layer, in two \
+      passes (class means; Σ_W on their span and NC4). Progress goes to stderr.
+
+      --indices are 0-based positions in the training file (all 60000 examples of \
+      Fashion-MNIST), also for a checkpoint trained on a subset of the classes; each must hold \
+      an example of one of the checkpoint's classes. The report lists the inputs by these file \
       positions, also when they are drawn with --inputs.
       """)
 
@@ -36,22 +39,23 @@ struct Measure: ParsableCommand {
   @Option(parsing: .unconditional, help: "k, the size of the top subspaces compared in RA2.")
   var rank: Int = 10
 
-  @Option(parsing: .unconditional, help: "Seed of the inputs, test matrices and bootstrap.")
-  var seed: Int = 0
+  /// --seed: the inputs, the test matrices and the bootstrap.
+  @OptionGroup var seedOption: SeedOption
+  var seed: UInt64 { seedOption.seed }
 
   @Option(
     name: .customLong("nc-examples"), parsing: .unconditional,
     help: """
       Training examples for Neural Collapse (the first N of the checkpoint's classes; default \
-      all; 0 skips it).
+      all; 0 skips it). They must hold every class.
       """)
   var ncExamples: Int?
 
   @Option(help: "Write SVG figures (1, 2, 4, 7) to this directory.")
   var figures: String?
 
-  @Flag(help: "Print one JSON object instead of the report.")
-  var json = false
+  @OptionGroup var jsonOption: JSONOption
+  var json: Bool { jsonOption.json }
 
   init() {}
 
@@ -63,7 +67,6 @@ struct Measure: ParsableCommand {
       throw ValidationError("--inputs and --indices cannot be used together")
     }
     guard rank >= 1 else { throw ValidationError("--rank must be at least 1 (got \(rank))") }
-    guard seed >= 0 else { throw ValidationError("--seed must be 0 or more (got \(seed))") }
     if let ncExamples, ncExamples < 0 {
       throw ValidationError("--nc-examples must be 0 or more (got \(ncExamples))")
     }
@@ -120,7 +123,7 @@ struct Measure: ParsableCommand {
     }
     let train = dataset.train
     let labels = train.labels.map(Int.init)
-    var generator = SeededGenerator(seed: UInt64(seed))
+    var generator = SeededGenerator(seed: seed)
     let chosen: [Int]  // positions in `train`, i.e. among the checkpoint's classes
     if let indices {
       chosen = try Self.keptExamples(
@@ -286,7 +289,7 @@ struct Measure: ParsableCommand {
     } catch {
       throw UsageError("--figures \(directory): cannot be created (\(error.localizedDescription))")
     }
-    var generator = SeededGenerator(seed: UInt64(seed))
+    var generator = SeededGenerator(seed: seed)
     var files = [
       (
         "figure1-trajectories.svg",

@@ -15,7 +15,7 @@ import LinearAlgebra
 /// a bootstrap. `nc` is null only when skipped (--nc-examples 0).
 struct MeasureReport: Encodable {
   var checkpoint: String
-  var seed: Int
+  var seed: UInt64
   /// The inputs measured, as 0-based positions in the training file.
   var inputs: [Int]
   /// Wall-clock seconds from the start of the command to the report: everything the user waited

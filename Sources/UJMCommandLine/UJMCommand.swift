@@ -14,6 +14,7 @@ public struct UJMCommand: ParsableCommand {
       Verify.self,
       RSVDCommand.self, Measure.self,
       Compare.self,
+      Sweep.self,
     ]
   )
 

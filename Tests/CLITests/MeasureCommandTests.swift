@@ -323,6 +323,24 @@ struct MeasureCommandTests {
     #expect(bareStages["neural_collapse"] is NSNull && bareStages["figures"] is NSNull)
   }
 
+  @Test func jsonOfANetworkWithEveryBranchDeadParsesStrictly() throws {
+    // σ₁ = 0 in every block: σ_C/σ_{C+1} is 0/0, written as null by the one encoder.
+    let (data, checkpoint) = try measureFixture(deadBlocks: [1, 2, 3])
+    let run = measure([
+      "--checkpoint", checkpoint, "--data", data, "--inputs", "6", "--rank", "2", "--json",
+    ])
+    let text = try #require(run.output, "\(run.message)")
+    for token in ["\"nan\"", "\"inf\"", "NaN", "Infinity"] {
+      #expect(!text.contains(token), "\(token)")
+    }
+    let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+    let gap = (object["ra3"] as! [String: Any])["gap"] as! [String: Any]
+    print(
+      "all branches dead: ra3.gap \(gap), ra4.slope \((object["ra4"] as! [String: Any])["slope"]!)")
+    #expect(gap["median"] is NSNull)
+    #expect((object["ra4"] as! [String: Any])["slope"] is NSNull)
+  }
+
   @Test func badInputExits64NamingTheProblem() throws {
     let (data, checkpoint) = try measureFixture()
     let bytes = try Data(contentsOf: URL(fileURLWithPath: checkpoint))

@@ -201,7 +201,7 @@ struct PredictionRowTests {
 @Suite("The UJM fitted with one parameter: λ_eff from s*(λ_eff) = σ̄₁")
 struct UJMFitTests {
   @Test func lambdaEffectiveInvertsTheReducedProblem() throws {
-    withEvery("λ", in: [1e-1, 1e-3, 1e-6]) { lambda, label in
+    withEvery("λ", in: [1e-1, 1e-3, 1e-6, 1e-43, 1e-200]) { lambda, label in
       let reduced = ReducedProblem(depth: 3, lambda: lambda, dxNorm: 2).minimize()
       let fit = try! UJMFit.fit(
         depth: 3, dxNorm: 2, targetSigma1: reduced.s, measuredClassifierNorm: 1,
@@ -238,6 +238,7 @@ struct UJMFitTests {
     let solve = try #require(fit.fullSolve)
     print("full solve: \(solve.stopReason), \(solve.checksPassed)/\(solve.checks) checks")
     #expect(solve.dimension == 8)
+    #expect(solve.stopReason == "converged" && solve.checksPassed == solve.checks)
   }
 }
 

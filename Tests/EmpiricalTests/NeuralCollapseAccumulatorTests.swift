@@ -215,4 +215,32 @@ struct NeuralCollapseAccumulatorTests {
     #expect(NeuralCollapseMeasurement.examplesNeeded(labels: [0, 0, 1, 0, 2, 1], classes: 3) == 5)
     #expect(NeuralCollapseMeasurement.examplesNeeded(labels: [0, 1, 1], classes: 3) == nil)
   }
+
+  @Test func anyNetworkFeedsTheMeasurementThroughItsForwardPass() throws {
+    // A "network" whose layer 1 is its input (D = 5) and layer 2 the first 2 coordinates, with
+    // logits W·(layer 2): the measurement needs no EvaluationNetwork.
+    var rng = testGenerator(124)
+    let x: Matrix<Double> = Gaussian.matrix(rows: 5, columns: 60, using: &rng)
+    let labels = (0..<60).map { $0 % 3 }
+    let w: Matrix<Double> = Gaussian.matrix(rows: 3, columns: 2, using: &rng)
+    func head(_ h: Matrix<Double>) -> Matrix<Double> {
+      Matrix(rows: 2, columns: h.columns) { i, j in h[i, j] }
+    }
+    let nc = try NeuralCollapseMeasurement.measure(
+      classes: 3, classifier: (layer: 2, weights: w),
+      batches: { AnySequence([(inputs: x, labels: labels)]) },
+      forward: { batch, visit in
+        visit(1, batch)
+        visit(2, head(batch))
+        return w * head(batch)
+      })
+    #expect(nc.layers.map(\.layer) == [1, 2] && nc.layers[0].metrics.nc3 == nil)
+    #expect(nc.layers[1].metrics.nc3 != nil)
+    for (layer, h) in [(0, x), (1, head(x))] {
+      let reference = try DefinitionNC(h, labels: labels, classes: 3)
+      let error = abs(nc.layers[layer].metrics.nc1 - reference.nc1) / reference.nc1
+      print("layer \(layer + 1) (D = \(h.rows)): NC1 relative error \(error), tolerance 1e-10")
+      #expect(error <= 1e-10)
+    }
+  }
 }

@@ -59,12 +59,29 @@ public struct NeuralCollapseMeasurement: Sendable, Equatable {
     batches: () -> AnySequence<(inputs: Matrix<Double>, labels: [Int])>,
     progress: (Progress) -> Void = { _ in }
   ) throws(Failure) -> NeuralCollapseMeasurement {
-    var nc = LayerwiseNeuralCollapse(classes: network.classCount, covariance: covariance)
+    try measure(
+      classes: network.classCount, classifier: (network.depth + 2, network.classifier),
+      covariance: covariance, batches: batches,
+      forward: { x, visit in network.forward(batch: x, visit: visit) }, progress: progress)
+  }
+
+  /// The same for any network: `forward(x, visit)` runs the batch x through it in evaluation
+  /// mode, calls `visit(layer, H)` with the D×b representations of every measured layer (D may
+  /// differ between layers), and returns the C×b logits. `classifier` (its layer and the C×D
+  /// weights at that layer) adds NC3 and the classifier's NC2 there.
+  public static func measure(
+    classes: Int, classifier: (layer: Int, weights: Matrix<Double>)?,
+    covariance: LayerwiseNeuralCollapse.Covariance = .spanOfMeans,
+    batches: () -> AnySequence<(inputs: Matrix<Double>, labels: [Int])>,
+    forward: (Matrix<Double>, (Int, Matrix<Double>) -> Void) -> Matrix<Double>,
+    progress: (Progress) -> Void = { _ in }
+  ) throws(Failure) -> NeuralCollapseMeasurement {
+    var nc = LayerwiseNeuralCollapse(classes: classes, covariance: covariance)
     var predictions = [Int]()
     var correct = 0
     progress(Progress(pass: 1, samples: 0))
     for (x, labels) in batches() {
-      let logits = network.forward(batch: x) { layer, h in
+      let logits = forward(x) { layer, h in
         nc.addFirstPass(layer: layer, batch: h, labels: labels)
       }
       let predicted = EvaluationNetwork.predictions(logits)
@@ -79,19 +96,18 @@ public struct NeuralCollapseMeasurement: Sendable, Equatable {
     progress(Progress(pass: 2, samples: 0))
     for (x, labels) in batches() {
       let references = Array(predictions[done..<(done + labels.count)])
-      network.forward(batch: x) { layer, h in
+      _ = forward(x) { layer, h in
         nc.addSecondPass(layer: layer, batch: h, labels: labels, references: references)
       }
       done += labels.count
       progress(Progress(pass: 2, samples: done))
     }
     precondition(done == predictions.count, "the two passes saw different data")
-    let classifierLayer = network.depth + 2
     var layers = [Layer]()
     do {
       for k in nc.layers {
         let (metrics, nc4) = try nc.metrics(
-          layer: k, classifier: k == classifierLayer ? network.classifier : nil)
+          layer: k, classifier: k == classifier?.layer ? classifier?.weights : nil)
         layers.append(Layer(layer: k, metrics: metrics, nc4: nc4))
       }
     } catch {
@@ -99,7 +115,7 @@ public struct NeuralCollapseMeasurement: Sendable, Equatable {
     }
     return NeuralCollapseMeasurement(
       layers: layers, samples: predictions.count,
-      accuracy: Double(correct) / Double(predictions.count), classes: network.classCount)
+      accuracy: Double(correct) / Double(predictions.count), classes: classes)
   }
 
   /// The smallest N such that the first N of `labels` hold every class in 0..<`classes`, or

@@ -1,0 +1,148 @@
+import Foundation
+
+/// The job-array script of `ujm sweep slurm`: one array task per run, at most K at once.
+///
+/// ```
+/// #!/bin/bash
+/// #SBATCH --job-name=ujm-<spec>
+/// #SBATCH --array=0-(N−1)%K
+/// #SBATCH --cpus-per-task=T
+/// #SBATCH --mem=M            (when the spec gives resources.memory)
+/// #SBATCH --time=HH:MM:SS    (when the spec gives resources.time)
+/// #SBATCH --output=DIR/logs/%A_%a.out
+/// #SBATCH --partition=P --account=A   (when given)
+/// export OPENBLAS_NUM_THREADS=$SLURM_CPUS_PER_TASK
+/// exec /abs/ujm sweep run /abs/SPEC --dir /abs/DIR [--variant V] --index $SLURM_ARRAY_TASK_ID
+/// ```
+/// Every path is absolute, so the script runs from any working directory on the nodes.
+public struct SlurmScript: Sendable, Equatable {
+  public var name: String
+  public var runs: Int
+  public var maxParallel: Int
+  public var cpusPerTask: Int
+  public var memory: String?
+  public var time: String?
+  /// The absolute sweep directory.
+  public var directory: String
+  public var partition: String?
+  public var account: String?
+  /// The absolute path of the `ujm` executable.
+  public var ujm: String
+  /// The absolute path of the spec.
+  public var spec: String
+  public var variant: String?
+
+  public init(
+    name: String, runs: Int, maxParallel: Int, cpusPerTask: Int, memory: String?,
+    time: String?, directory: String, partition: String?, account: String?, ujm: String,
+    spec: String, variant: String?
+  ) {
+    self.name = name
+    self.runs = runs
+    self.maxParallel = maxParallel
+    self.cpusPerTask = cpusPerTask
+    self.memory = memory
+    self.time = time
+    self.directory = directory
+    self.partition = partition
+    self.account = account
+    self.ujm = ujm
+    self.spec = spec
+    self.variant = variant
+  }
+
+  /// `DIR/logs`, created before submission (Slurm does not create `--output`'s directory).
+  public var logDirectory: String { (directory as NSString).appendingPathComponent("logs") }
+  /// `DIR/sweep.sbatch`.
+  public var path: String { (directory as NSString).appendingPathComponent("sweep.sbatch") }
+
+  /// The run command of one array task.
+  public var command: String {
+    var words = [ujm, "sweep", "run", spec, "--dir", directory]
+    if let variant { words += ["--variant", variant] }
+    return words.map(Self.quoted).joined(separator: " ") + " --index $SLURM_ARRAY_TASK_ID"
+  }
+
+  public var text: String {
+    var lines = [
+      "#!/bin/bash",
+      "#SBATCH --job-name=\(Self.quoted("ujm-" + name))",
+      "#SBATCH --array=0-\(runs - 1)%\(maxParallel)",
+      "#SBATCH --cpus-per-task=\(cpusPerTask)",
+    ]
+    if let memory { lines.append("#SBATCH --mem=\(memory)") }
+    if let time { lines.append("#SBATCH --time=\(time)") }
+    lines.append("#SBATCH --output=\(logDirectory)/%A_%a.out")
+    if let partition { lines.append("#SBATCH --partition=\(partition)") }
+    if let account { lines.append("#SBATCH --account=\(account)") }
+    lines += [
+      "export OPENBLAS_NUM_THREADS=$SLURM_CPUS_PER_TASK",
+      "exec \(command)",
+    ]
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// A word for bash: as is when it is safe, else in single quotes.
+  static func quoted(_ word: String) -> String {
+    let safe = word.allSatisfy { $0.isLetter || $0.isNumber || "/._-+=,:@".contains($0) }
+    return safe && !word.isEmpty
+      ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+  }
+}
+
+/// Why a job could not be submitted.
+public enum SlurmError: Error, Sendable, Equatable, CustomStringConvertible {
+  case noSbatch
+  case rejected(status: Int32, message: String)
+  case unreadableJobID(String)
+
+  public var description: String {
+    switch self {
+    case .noSbatch:
+      "sbatch: not found on PATH (no Slurm here); run the sweep with `ujm sweep local`, or "
+        + "write the script only with --dry-run"
+    case .rejected(let status, let message):
+      "sbatch: rejected the job (exit status \(status)): \(message)"
+    case .unreadableJobID(let out): "sbatch: printed no job id ('\(out)')"
+    }
+  }
+}
+
+/// Submits scripts with `sbatch --parsable`.
+public enum SlurmSubmission {
+  /// The first executable `name` on `PATH`.
+  public static func executable(_ name: String, path: String? = nil) -> String? {
+    let search = path ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    for dir in search.split(separator: ":") {
+      let candidate = (String(dir) as NSString).appendingPathComponent(name)
+      if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    }
+    return nil
+  }
+
+  /// Submits `script` and returns the job id (`sbatch --parsable` prints `id` or `id;cluster`).
+  public static func submit(_ script: String) throws(SlurmError) -> String {
+    guard let sbatch = executable("sbatch") else { throw .noSbatch }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: sbatch)
+    process.arguments = ["--parsable", script]
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    do { try process.run() } catch { throw .rejected(status: -1, message: "\(error)") }
+    let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+      throw .rejected(
+        status: process.terminationStatus,
+        message: stderr.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+    let line = stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    guard let id = line.split(separator: ";").first, id.allSatisfy(\.isNumber), !id.isEmpty
+    else { throw .unreadableJobID(line) }
+    return String(id)
+  }
+}

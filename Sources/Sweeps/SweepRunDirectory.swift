@@ -1,0 +1,129 @@
+import Empirical
+import Foundation
+import LinearAlgebra
+
+/// Where a run stands, read from its directory (never from a scheduler's accounting).
+public enum RunStatus: String, Sendable, Codable, CaseIterable {
+  /// Not started, or interrupted (killed, timed out) and to be resumed.
+  case pending
+  /// A live process holds the run's lock.
+  case running
+  /// The completion marker is there: written last, atomically, after every step succeeded.
+  case complete
+  /// A step exited with an error; `failed.json` holds its last log line.
+  case failed
+}
+
+/// What `failed.json` records: the step that failed, its exit status and its last log line.
+public struct StepFailure: Sendable, Equatable, Codable {
+  public var step: String
+  public var exitStatus: Int32
+  public var lastLogLine: String?
+
+  public init(step: String, exitStatus: Int32, lastLogLine: String?) {
+    self.step = step
+    self.exitStatus = exitStatus
+    self.lastLogLine = lastLogLine
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case step
+    case exitStatus = "exit_status"
+    case lastLogLine = "last_log_line"
+  }
+}
+
+/// The completion marker `complete.json`.
+public struct RunCompletion: Sendable, Equatable, Codable {
+  public var index: Int
+  public var settings: [String: String]
+  public var finished: String
+
+  public init(index: Int, settings: [String: String], finished: String) {
+    self.index = index
+    self.settings = settings
+    self.finished = finished
+  }
+}
+
+/// The files of one run directory `DIR/runs/<index>-<hash>`.
+///
+/// `ujm train --output` writes `checkpoint.safetensors`, `optimizer.safetensors` and
+/// `metrics.jsonl` here; the sweep adds `sweep.lock` (pid and host), `log.txt` (the steps'
+/// standard error), `train.json` (train's summary, once training finished), `measure.json` and
+/// `measure-epoch<E>.json` (measure's reports), `failed.json` and, last of all, `complete.json`.
+public struct SweepRunDirectory: Sendable {
+  public var path: String
+
+  public init(path: String) { self.path = path }
+
+  public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+
+  public var lock: String { file("sweep.lock") }
+  public var log: String { file("log.txt") }
+  public var checkpoint: String { file("checkpoint.safetensors") }
+  public var metrics: String { file("metrics.jsonl") }
+  public var trainSummary: String { file("train.json") }
+  public var measurement: String { file("measure.json") }
+  public func measurement(epoch: Int) -> String { file("measure-epoch\(epoch).json") }
+  public func snapshot(epoch: Int) -> String { file("checkpoint-epoch\(epoch).safetensors") }
+  public var failure: String { file("failed.json") }
+  public var completion: String { file("complete.json") }
+
+  func exists(_ p: String) -> Bool { FileManager.default.fileExists(atPath: p) }
+
+  /// pending, running, complete or failed, in that order of checks: complete first (the marker
+  /// is final), then a live lock, then a failure record.
+  public var status: RunStatus {
+    if exists(completion) { return .complete }
+    if RunLock.isHeld(at: lock) { return .running }
+    if exists(failure) { return .failed }
+    return .pending
+  }
+
+  /// The failure record, when the run failed.
+  public var failureRecord: StepFailure? {
+    guard let data = FileManager.default.contents(atPath: failure) else { return nil }
+    return try? JSONDecoder().decode(StepFailure.self, from: data)
+  }
+
+  /// The last line of `log.txt` that says "error" (argument-parser follows its error with a
+  /// usage hint), else its last non-empty line. Progress bars' carriage returns split lines.
+  public var lastLogLine: String? {
+    guard let data = FileManager.default.contents(atPath: log) else { return nil }
+    let text = String(decoding: data, as: UTF8.self)
+    let lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" })
+      .filter { !$0.hasPrefix("[") && !$0.hasPrefix("$ ") }
+    return lines.last { $0.localizedCaseInsensitiveContains("error") }.map(String.init)
+      ?? Self.lastLine(of: text)
+  }
+
+  static func lastLine(of text: String) -> String? {
+    text.split(whereSeparator: { $0 == "\n" || $0 == "\r" })
+      .last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map(String.init)
+  }
+
+  /// Writes `value` as JSON to `path` atomically.
+  func write<T: Encodable>(_ value: T, to path: String) throws(RunError) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    do {
+      let data = try encoder.encode(value)
+      try AtomicFile.write(Array(data) + [0x0a], to: path)
+    } catch {
+      throw .cannotWrite(path: path, reason: "\(error)")
+    }
+  }
+
+  /// Appends a line to `log.txt`.
+  func appendLog(_ line: String) {
+    let bytes = Data((line + "\n").utf8)
+    if let handle = FileHandle(forWritingAtPath: log) {
+      handle.seekToEndOfFile()
+      handle.write(bytes)
+      try? handle.close()
+    } else {
+      _ = FileManager.default.createFile(atPath: log, contents: bytes)
+    }
+  }
+}

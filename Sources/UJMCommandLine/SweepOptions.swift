@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Sweeps
+
+/// The options every `ujm sweep` subcommand shares: the spec, its directory and its variant.
+struct SweepSelection: ParsableArguments {
+  @Argument(help: "The sweep spec (YAML).")
+  var spec: String
+
+  @Option(help: "The sweep's directory (default sweeps/<the spec's base name>).")
+  var dir: String?
+
+  @Option(help: "A variant of the spec (e.g. small: fewer epochs, seeds, examples).")
+  var variant: String?
+
+  /// The spec read and checked (the variant applied); bad input throws `UsageError`.
+  func load() throws -> SweepSpec {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: spec, isDirectory: &isDirectory),
+      !isDirectory.boolValue
+    else {
+      throw UsageError("\(spec): no such file")
+    }
+    let parsed: SweepSpec
+    do {
+      parsed = try SweepSpec(contentsOf: spec)
+    } catch {
+      throw UsageError("\(spec): \(error)")
+    }
+    guard let variant else { return parsed }
+    do {
+      return try parsed.variant(variant)
+    } catch {
+      throw UsageError(error.line == nil ? "--variant \(error)" : "\(spec): \(error)")
+    }
+  }
+
+  /// The sweep directory: `--dir`, or `sweeps/<name>`.
+  func directory(_ spec: SweepSpec) -> String { dir ?? "sweeps/\(spec.name)" }
+
+  /// The plan of the spec in its directory.
+  func plan() throws -> SweepPlan {
+    let s = try load()
+    return SweepPlan(spec: s, directory: directory(s))
+  }
+
+  /// `path` made absolute against the working directory.
+  static func absolute(_ path: String) -> String {
+    let p =
+      path.hasPrefix("/")
+      ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+    return (p as NSString).standardizingPath
+  }
+}
+
+/// The `ujm` executable that runs the sweep's steps: `UJM_EXECUTABLE` when set, else this very
+/// program (`/proc/self/exe`).
+func ujmExecutable() -> String {
+  if let path = ProcessInfo.processInfo.environment["UJM_EXECUTABLE"], !path.isEmpty {
+    return SweepSelection.absolute(path)
+  }
+  if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+    return path
+  }
+  return SweepSelection.absolute(CommandLine.arguments[0])
+}
+
+/// The number of cores OpenBLAS may use here.
+var availableCores: Int { ProcessInfo.processInfo.activeProcessorCount }

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import Sweeps
+
+/// `ujm sweep report`: every run's metrics and measurements, aggregated over seeds, with figures.
+struct SweepReportCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "report",
+    abstract: "Tabulate a sweep's runs, aggregate over seeds, draw the counterfactual figures.")
+
+  @OptionGroup var sweep: SweepSelection
+
+  @Flag(help: "Print one JSON object.")
+  var json = false
+
+  @Option(help: "Also write one CSV row per run to this file.")
+  var csv: String?
+
+  @Option(help: "Write SVG figures to this directory.")
+  var figures: String?
+
+  @Option(help: "The swept axis on the figures' x axis (default: the first axis but seed).")
+  var x: String?
+
+  @Option(help: "Comma-separated metrics to draw (default: accuracy, RA2, RA3, RA4, NC1).")
+  var metrics: String?
+
+  func run() throws { try reportingUsageErrors(command: "sweep report") { print(try execute()) } }
+
+  func execute() throws -> String {
+    let plan = try sweep.plan()
+    let report = SweepReport(plan: plan)
+    if let csv { try writeAtomically(Data(report.csv.utf8), to: csv, option: "--csv") }
+    var written = [String]()
+    if let figures {
+      let axes = plan.spec.axes
+      let chosen = x ?? axes.first { $0.key != SweepReport.seedAxis }?.key ?? axes[0].key
+      guard let axis = axes.first(where: { $0.key == chosen }) else {
+        throw UsageError(
+          "--x \(chosen): not an axis of the sweep (\(axes.map(\.key).joined(separator: ", ")))")
+      }
+      let names =
+        metrics.map { $0.split(separator: ",").map(String.init) } ?? SweepFigures.defaultMetrics
+      do {
+        written = try SweepFigures.write(
+          report: report, spec: plan.spec, x: axis, metrics: names, to: figures)
+      } catch {
+        throw UsageError("--figures \(figures): \(error)")
+      }
+    }
+    if json { return try jsonLine(report) }
+    return report.text + (written.isEmpty ? "" : "\nfigures: " + written.joined(separator: ", "))
+  }
+}

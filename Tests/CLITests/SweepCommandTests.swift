@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import TestSupport
+import Testing
+
+@testable import UJMCommandLine
+
+/// Parses and runs `arguments` in-process; returns the exit code.
+private func exitCode(_ arguments: [String]) -> Int32 {
+  do {
+    var command = try UJMCommand.parseAsRoot(arguments)
+    try command.run()
+    return 0
+  } catch {
+    return UJMCommand.exitCode(for: error).rawValue
+  }
+}
+
+/// The `UsageError` line that `execute()` of the parsed command throws (nil: none).
+private func usageError(_ arguments: [String]) -> String? {
+  do {
+    let command = try UJMCommand.parseAsRoot(arguments)
+    switch command {
+    case let c as SweepPlanCommand: _ = try c.execute()
+    case let c as SweepRunCommand: _ = try c.execute()
+    case let c as SweepSlurmCommand: _ = try c.execute()
+    case let c as SweepReportCommand: _ = try c.execute()
+    case let c as SweepStatusCommand: _ = try c.execute()
+    default: return nil
+    }
+    return nil
+  } catch let error as UsageError {
+    return error.message
+  } catch {
+    return "\(error)"
+  }
+}
+
+/// A spec file with `text` in a fresh directory.
+private func specFile(_ text: String, name: String = "spec") -> String {
+  let path = (temporaryDirectory("sweep-cli") as NSString).appendingPathComponent("\(name).yaml")
+  try! text.write(toFile: path, atomically: true, encoding: .utf8)
+  return path
+}
+
+private let good = """
+  base: {type: 4a, blocks: 3, width: 16, epochs: 1}
+  axes:
+    seed: [0, 1, 2]
+  resources: {threads: 2, memory: 2G, time: "00:30:00"}
+  small:
+    axes: {seed: [0]}
+  """
+
+@Suite("ujm sweep: bad input exits 64 naming the option, file, key or line")
+struct SweepCommandTests {
+  @Test func badSpecIsNamedWithItsLineAndKey() throws {
+    let path = specFile("base: {epochs: 1}\naxes:\n  seed: [0]\n  drop_pth: [0]\n")
+    let message = try #require(usageError(["sweep", "plan", path]))
+    print("sweep plan: \(message)")
+    #expect(
+      message.hasPrefix(path) && message.contains("line 4") && message.contains("axes.drop_pth"))
+    #expect(exitCode(["sweep", "plan", path]) == 64)
+  }
+
+  @Test func missingSpecFileIsNamed() throws {
+    let message = try #require(usageError(["sweep", "status", "/nonexistent-ujm.yaml"]))
+    #expect(message.contains("/nonexistent-ujm.yaml"))
+    #expect(exitCode(["sweep", "status", "/nonexistent-ujm.yaml"]) == 64)
+  }
+
+  @Test func unknownVariantAndIndexPastTheEndNameTheirOptions() throws {
+    let path = specFile(good)
+    let variant = try #require(usageError(["sweep", "plan", path, "--variant", "large"]))
+    #expect(variant.hasPrefix("--variant large"))
+    let index = try #require(usageError(["sweep", "run", path, "--index", "3"]))
+    print("sweep run: \(index)")
+    #expect(index.hasPrefix("--index 3") && index.contains("3 runs"))
+    #expect(exitCode(["sweep", "run", path, "--index", "-1"]) == 64)
+    #expect(exitCode(["sweep", "local", path, "--jobs", "0"]) == 64)
+    #expect(exitCode(["sweep", "slurm", path, "--max-parallel", "0"]) == 64)
+    #expect(exitCode(["sweep", "slurm", path, "--partition", "two words"]) == 64)
+    let x = try #require(usageError(["sweep", "report", path, "--figures", "/tmp/x", "--x", "lr"]))
+    #expect(x.hasPrefix("--x lr"))
+  }
+
+  @Test func planIsStableAndNamesRunDirectoriesUnderDir() throws {
+    let path = specFile(good, name: "stable")
+    let command = try #require(
+      try UJMCommand.parseAsRoot(["sweep", "plan", path, "--dir", "d"]) as? SweepPlanCommand)
+    let first = try command.execute()
+    #expect(try command.execute() == first)
+    let lines = first.split(separator: "\n")
+    #expect(lines.count == 4)
+    #expect(lines[0] == "sweep stable: 3 runs in d")
+    #expect(lines[1].hasPrefix("0  seed=0  d/runs/0-"))
+    let small = try #require(
+      try UJMCommand.parseAsRoot(["sweep", "plan", path, "--variant", "small"]) as? SweepPlanCommand
+    )
+    #expect(try small.execute().hasPrefix("sweep stable: 1 run in sweeps/stable"))
+  }
+
+  @Test func slurmDryRunWritesTheScriptWithAbsolutePathsAndSubmitsNothing() throws {
+    let path = specFile(good, name: "dry")
+    let dir = (temporaryDirectory("sweep-dry") as NSString).appendingPathComponent("sw")
+    let command = try #require(
+      try UJMCommand.parseAsRoot(
+        [
+          "sweep", "slurm", path, "--dir", dir, "--dry-run", "--max-parallel", "2", "--variant",
+          "small",
+        ]) as? SweepSlurmCommand)
+    let out = try command.execute()
+    print(out)
+    let script = try String(contentsOfFile: dir + "/sweep.sbatch", encoding: .utf8)
+    #expect(out.hasPrefix(script))
+    #expect(script.contains("#SBATCH --array=0-0%1"))  // 1 run in the small variant, K ≤ N
+    #expect(script.contains("#SBATCH --cpus-per-task=2\n#SBATCH --mem=2G\n#SBATCH --time=00:30:00"))
+    #expect(script.contains("#SBATCH --output=\(dir)/logs/%A_%a.out"))
+    #expect(
+      script.contains(
+        " sweep run \(path) --dir \(dir) --variant small --index $SLURM_ARRAY_TASK_ID"))
+    #expect(FileManager.default.fileExists(atPath: dir + "/logs"))
+  }
+}
