@@ -400,8 +400,9 @@ struct Train: ParsableCommand {
         value: "checkpoint has \(m.depth) blocks of width \(m.width)"
           + " (skips \(m.skips)); the options ask for \(a.blocks) of width \(a.width)")
     }
-    let classes = checkpoint.metadata.classes ?? Array(0..<ImageClassificationData.fullClassCount)
-    if classes != (kept ?? Array(0..<ImageClassificationData.fullClassCount)) {
+    // Without --classes the run keeps every class of its data (10 or 100): the class count is
+    // checked against the data once it is read (Trainer.checkResumable).
+    if let kept, let classes = checkpoint.metadata.classes, classes != kept {
       throw .badMetadata(
         path: path, key: "classes",
         value: classes.map(String.init).joined(separator: ",") + " (differs from --classes)")
