@@ -118,6 +118,11 @@ struct Measure: ParsableCommand {
     guard rank <= width else {
       throw UsageError("--rank \(rank) exceeds the width D = \(width) of \(checkpoint)")
     }
+    guard width > model.classCount else {
+      throw UsageError(
+        "--checkpoint: \(checkpoint): width D = \(width) is not above the "
+          + "\(model.classCount) classes; RA3 compares σ_C with σ_{C+1}, which needs D > C")
+    }
     let train = dataset.train
     let labels = train.labels.map(Int.init)
     var generator = SeededGenerator(seed: seed)

@@ -459,8 +459,9 @@ struct Train: ParsableCommand {
             + " (skips \(m.skips)); the options ask for \(shapeDescription)")
       }
     }
-    let classes = checkpoint.metadata.classes ?? Array(0..<ImageClassificationData.fullClassCount)
-    if classes != (kept ?? Array(0..<ImageClassificationData.fullClassCount)) {
+    // Without --classes the run keeps every class of its data (10 or 100): the class count is
+    // checked against the data once it is read (Trainer.checkResumable).
+    if let kept, let classes = checkpoint.metadata.classes, classes != kept {
       throw .badMetadata(
         path: path, key: "classes",
         value: classes.map(String.init).joined(separator: ",") + " (differs from --classes)")

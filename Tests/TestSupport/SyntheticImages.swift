@@ -50,3 +50,44 @@ public func writeSyntheticImageData(
   split(train, "train")
   split(test, "t10k")
 }
+
+/// Writes a small data set in the binary layout of CIFAR-10 (`cifar100: false`: five
+/// `data_batch_k.bin` files sharing `train` records, `test_batch.bin`; records of a label byte
+/// and 3072 pixels) or CIFAR-100 (`train.bin`, `test.bin`; records of a coarse label, a fine label
+/// and 3072 pixels). Written byte by byte from the published layout, not by ujm's writer.
+/// Example n has fine label `n % classes` (coarse label `n % 20`); channel c of every image is
+/// offset by 60·c so that the per-channel means differ. Returns the files written.
+@discardableResult
+public func writeSyntheticCIFAR(
+  to directory: String, cifar100: Bool = false, train: Int = 20, test: Int = 10,
+  classes: Int = 10, seed: UInt64 = 9
+) -> [String] {
+  var rng = testGenerator(seed)
+  func records(_ range: Range<Int>) -> [UInt8] {
+    var bytes: [UInt8] = []
+    for n in range {
+      if cifar100 { bytes.append(UInt8(n % 20)) }
+      bytes.append(UInt8(n % classes))
+      for c in 0..<3 {
+        for _ in 0..<1024 { bytes.append(UInt8(60 * c + Int(rng.next() % 100))) }
+      }
+    }
+    return bytes
+  }
+  let dir = directory as NSString
+  var files: [(String, [UInt8])] = []
+  if cifar100 {
+    files = [("train.bin", records(0..<train)), ("test.bin", records(0..<test))]
+  } else {
+    let per = train / 5
+    for k in 0..<5 {
+      let end = k == 4 ? train : (k + 1) * per
+      files.append(("data_batch_\(k + 1).bin", records((k * per)..<end)))
+    }
+    files.append(("test_batch.bin", records(0..<test)))
+  }
+  for (name, bytes) in files {
+    FileManager.default.createFile(atPath: dir.appendingPathComponent(name), contents: Data(bytes))
+  }
+  return files.map { dir.appendingPathComponent($0.0) }
+}

@@ -28,14 +28,23 @@ enum Seeds {
     let optimizer = (try? Data(contentsOf: URL(fileURLWithPath: optimizerPath))).map { [UInt8]($0) }
     return [
       ("npy", "vector.npy", [UInt8](NumPyArray(vector: [1, -2.5, 3e-300]).npyData)),
-      ("npy", "matrix.npy", [UInt8](NumPyArray(shape: [2, 3], values: [1, 2, 3, 4, 5, 6]).npyData)),
+      (
+        "npy", "matrix.npy",
+        [UInt8](NumPyArray(shape: [2, 3], values: [1, 2, 3, 4, 5, 6]).npyData)
+      ),
       (
         "safetensors", "checkpoint.safetensors",
         Checkpoint(model: model, metadata: metadata).file.encoded
       ),
-      ("checkpoint", "checkpoint.safetensors", Checkpoint(model: model, metadata: metadata).file.encoded),
+      (
+        "checkpoint", "checkpoint.safetensors",
+        Checkpoint(model: model, metadata: metadata).file.encoded
+      ),
       ("optimizer", "optimizer.safetensors", optimizer ?? []),
-      ("idx", "images-idx3-ubyte", IDXFile(dimensions: [2, 3, 4], values: Array(pixels[0..<24])).encoded),
+      (
+        "idx", "images-idx3-ubyte",
+        IDXFile(dimensions: [2, 3, 4], values: Array(pixels[0..<24])).encoded
+      ),
       ("idx", "labels-idx1-ubyte", IDXFile(dimensions: [5], values: [0, 1, 9, 3, 4]).encoded),
       (
         "cifar10", "data_batch.bin",

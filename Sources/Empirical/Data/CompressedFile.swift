@@ -10,7 +10,14 @@ import Foundation
 /// A corrupt or truncated gzip stream is a `DataFileError.corruptCompression` naming the file and
 /// the offset in the decompressed stream where reading stopped. The corresponding zlib functions
 /// are `gzopen`, `gzread`, `gzerror` and `gzclose`.
-func readPossiblyCompressedFile(atPath path: String) throws(DataFileError) -> [UInt8] {
+///
+/// `limit`, when given, is asked after every chunk for the most bytes the file may hold given
+/// what has been read so far (an IDX header announces its size), so that a small gzip stream that
+/// decompresses to far more than its header says (a "gzip bomb") is refused after at most one
+/// chunk beyond that size rather than exhausting memory. It returns nil while it cannot tell.
+func readPossiblyCompressedFile(
+  atPath path: String, limit: ((_ prefix: [UInt8]) -> Int?)? = nil
+) throws(DataFileError) -> [UInt8] {
   var isDirectory: ObjCBool = false
   guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
     throw .missing(path: path)
@@ -32,6 +39,12 @@ func readPossiblyCompressedFile(atPath path: String) throws(DataFileError) -> [U
     }
     if count == 0 { break }
     bytes.append(contentsOf: chunk[0..<Int(count)])
+    if let limit, let most = limit(bytes), bytes.count > most {
+      gzclose(file)
+      throw .sizeMismatch(
+        path: path, offset: most,
+        reason: "the data goes on past the \(most) bytes the header announces")
+    }
   }
   var status: Int32 = 0
   let message = gzerror(file, &status).map { String(cString: $0) } ?? ""

@@ -21,8 +21,24 @@ public struct IDXFile: Sendable, Equatable {
 
   /// Reads an IDX file, gzip-compressed or plain.
   public init(contentsOf path: String) throws(DataFileError) {
-    let bytes = try readPossiblyCompressedFile(atPath: path)
+    let bytes = try readPossiblyCompressedFile(atPath: path, limit: Self.announcedSize)
     try self.init(decoding: bytes, path: path)
+  }
+
+  /// The file size the header at the start of `prefix` announces (header and data), or nil when
+  /// the prefix is too short or the header malformed (decoding then names the problem).
+  static func announcedSize(_ prefix: [UInt8]) -> Int? {
+    guard prefix.count >= 4, prefix[0] == 0, prefix[1] == 0, prefix[2] == 0x08,
+      (1...4).contains(prefix[3])
+    else { return nil }
+    let headerSize = 4 + 4 * Int(prefix[3])
+    guard prefix.count >= headerSize else { return nil }
+    let dimensions = (0..<Int(prefix[3])).map { d in
+      let o = 4 + 4 * d
+      return Int(prefix[o]) << 24 | Int(prefix[o + 1]) << 16 | Int(prefix[o + 2]) << 8
+        | Int(prefix[o + 3])
+    }
+    return dimensions.checkedProduct?.checkedMultiplied(by: 1, adding: headerSize)
   }
 
   /// Parses IDX bytes; `path` only names the source in errors.

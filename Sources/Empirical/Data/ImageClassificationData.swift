@@ -232,8 +232,11 @@ public struct ImageClassificationData: Sendable {
     let shape = split.shape
     let plane = shape.pixelsPerChannel
     var histograms = [[Int]](repeating: [Int](repeating: 0, count: 256), count: shape.channels)
-    for (k, p) in split.pixels.enumerated() {
-      histograms[(k / plane) % shape.channels][Int(p)] += 1
+    for image in 0..<split.count {
+      for c in 0..<shape.channels {
+        let start = (image * shape.channels + c) * plane
+        for p in split.pixels[start..<(start + plane)] { histograms[c][Int(p)] += 1 }
+      }
     }
     var means: [Float] = []
     var stds: [Float] = []
@@ -274,7 +277,16 @@ public struct ImageClassificationData: Sendable {
       let table = tables[0]
       features = split.pixels.map { table[Int($0)] }
     } else {
-      features = split.pixels.enumerated().map { k, p in tables[(k / plane) % channels][Int(p)] }
+      var values = [Float]()
+      values.reserveCapacity(split.pixels.count)
+      for image in 0..<split.count {
+        for c in 0..<channels {
+          let start = (image * channels + c) * plane
+          let table = tables[c]
+          values.append(contentsOf: split.pixels[start..<(start + plane)].map { table[Int($0)] })
+        }
+      }
+      features = values
     }
     return LabeledExamples(
       features: features, labels: split.labels.map { Int32($0) },

@@ -23,7 +23,8 @@ import LinearAlgebra
 ///   between span U_i and span U_j (resp. V_i, V_j), i.e. the mean singular value of
 ///   U_iᵀ·U_j; 1 for equal subspaces, about √(k/D)·(a constant) for random ones.
 public struct SingularVectorAlignment: Sendable, Equatable {
-  /// Mean over i ≠ j of diagonalFraction(U_jᵀ·J_i·V_j).
+  /// Mean over i ≠ j of diagonalFraction(U_jᵀ·J_i·V_j), over the pairs where the product is
+  /// not exactly zero (NaN when it is zero for every pair).
   public var diagonalFraction: Double
   /// Mean over i ≠ j of diagonalFraction(V_jᵀ·J_i·U_j).
   public var transposedDiagonalFraction: Double
@@ -90,6 +91,16 @@ public struct SingularVectorAlignment: Sendable, Equatable {
     }
     var grid = Matrix<Double>(rows: l, columns: l)
     var sums = (aligned: 0.0, transposed: 0.0, random: 0.0, left: 0.0, right: 0.0)
+    // A pair whose product is exactly zero (J_i annihilates V_j: in networks without skips the
+    // ReLU masks of two blocks can have disjoint supports) has no diagonal fraction; it is left
+    // out of the means rather than turning them into NaN.
+    var counts = (aligned: 0, transposed: 0, random: 0)
+    func add(_ x: Double, to sum: inout Double, count: inout Int) {
+      if x.isFinite {
+        sum += x
+        count += 1
+      }
+    }
     for i in 0..<l {
       let jv = jacobians[i].apply(Self.block(vs + us + randomV))
       for j in 0..<l {
@@ -97,21 +108,22 @@ public struct SingularVectorAlignment: Sendable, Equatable {
         let m = us[j].multiplied(by: Self.columns(jv, from: j * k, count: k), transposingSelf: true)
         grid[i, j] = Self.diagonalFraction(m)
         if i == j { continue }
-        sums.aligned += grid[i, j]
+        add(grid[i, j], to: &sums.aligned, count: &counts.aligned)
         let mt = vs[j].multiplied(
           by: Self.columns(jv, from: (l + j) * k, count: k), transposingSelf: true)
-        sums.transposed += Self.diagonalFraction(mt)
+        add(Self.diagonalFraction(mt), to: &sums.transposed, count: &counts.transposed)
         let mr = randomU[j].multiplied(
           by: Self.columns(jv, from: (2 * l + j) * k, count: k), transposingSelf: true)
-        sums.random += Self.diagonalFraction(mr)
+        add(Self.diagonalFraction(mr), to: &sums.random, count: &counts.random)
         sums.left += try Self.meanPrincipalCosine(us[i], us[j])
         sums.right += try Self.meanPrincipalCosine(vs[i], vs[j])
       }
     }
     let pairs = Double(l * (l - 1))
-    diagonalFraction = sums.aligned / pairs
-    transposedDiagonalFraction = sums.transposed / pairs
-    randomBaseline = sums.random / pairs
+    diagonalFraction = counts.aligned > 0 ? sums.aligned / Double(counts.aligned) : .nan
+    transposedDiagonalFraction =
+      counts.transposed > 0 ? sums.transposed / Double(counts.transposed) : .nan
+    randomBaseline = counts.random > 0 ? sums.random / Double(counts.random) : .nan
     leftSubspaceCosine = sums.left / pairs
     rightSubspaceCosine = sums.right / pairs
     pairDiagonalFractions = grid

@@ -134,6 +134,16 @@ public struct TrainingState: Sendable, Equatable {
     }
   }
 
+  /// A state for a fully-connected network's momentum buffers.
+  public init(
+    momentum: ResidualNetwork<Float>, epoch: Int, step: Int, stepInEpoch: Int,
+    shuffleState: SeededGenerator, dropState: SeededGenerator
+  ) {
+    self.init(
+      momentum: .fullyConnected(momentum), epoch: epoch, step: step, stepInEpoch: stepInEpoch,
+      shuffleState: shuffleState, dropState: dropState)
+  }
+
   public init(
     momentum: AnyResidualNetwork, epoch: Int, step: Int, stepInEpoch: Int,
     shuffleState: SeededGenerator, dropState: SeededGenerator

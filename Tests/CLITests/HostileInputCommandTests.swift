@@ -1,0 +1,218 @@
+import ArgumentParser
+import Empirical
+import Foundation
+import LinearAlgebra
+import TestSupport
+import Testing
+
+@testable import UJMCommandLine
+
+/// Parses and runs `arguments` in-process; returns the exit code and the one line the user sees
+/// after `ujm <command>: error: ` (from `validate()`, or the `UsageError` that `execute()` throws
+/// and `reportingUsageErrors` prints before exiting 64).
+private func run(_ arguments: [String]) -> (code: Int32, message: String) {
+  do {
+    var command = try UJMCommand.parseAsRoot(arguments)
+    do {
+      switch command {
+      case let train as Train: try train.execute()
+      case let evaluate as Evaluate: try evaluate.execute()
+      case let verify as Verify: _ = try verify.outcome()
+      case let rsvd as RSVDCommand: _ = try rsvd.report()
+      case let measure as Measure: _ = try measure.execute()
+      default: try command.run()
+      }
+    } catch let error as UsageError {
+      return (64, error.message)
+    }
+    return (0, "")
+  } catch {
+    return (UJMCommand.exitCode(for: error).rawValue, UJMCommand.message(for: error))
+  }
+}
+
+/// Expects exit 64 with one line that contains every one of `culprits`.
+private func expectRefused(_ arguments: [String], naming culprits: [String]) {
+  let (code, message) = run(arguments)
+  print("ujm \(arguments.prefix(8).joined(separator: " ")): exit \(code): \(message)")
+  #expect(code == 64)
+  #expect(!message.contains("\n"), "one line")
+  for culprit in culprits { #expect(message.contains(culprit), "names \(culprit)") }
+}
+
+private let tiny = ["--blocks", "1", "--width", "8", "--batch-size", "16", "--classes", "0,1,2"]
+
+/// Rewrites one metadata entry of the safetensors file at `path`.
+private func rewriteMetadata(_ path: String, _ key: String, _ value: String) throws {
+  var file = try SafeTensorsFile(contentsOf: path)
+  file.metadata[key] = value
+  _ = FileManager.default.createFile(atPath: path, contents: Data(file.encoded))
+}
+
+@Suite("Bad input through the CLI: exit 64 and one line naming the file, tensor or option")
+struct HostileInputCommandTests {
+  @Test func loopCountsThatWouldRunForDaysAreRefusedWithWhatTheyWouldNeed() {
+    expectRefused(["verify", "--up-to", "9223372036854775807"], naming: ["--up-to", "at most"])
+    expectRefused(["verify", "--cases", "100000000000"], naming: ["--cases", "1e+08×"])
+    expectRefused(
+      ["rsvd", "--input", "/nonexistent.npy", "--rank", "2", "--iterations", "100000000"],
+      naming: ["--iterations", "200000000 products"])
+    expectRefused(["train", "--epochs", "1", "--blocks", "100000000"], naming: ["--blocks"])
+  }
+
+  @Test func trainingThatCannotFitInMemoryIsRefusedBeforeAnyAllocation() {
+    expectRefused(
+      ["train", "--epochs", "1", "--width", "10000000"],
+      naming: ["--width 10000000", "parameters", "GiB", "this machine has"])
+  }
+
+  @Test func checkpointWithNaNWeightsExits64NamingTheTensor() throws {
+    let data = temporaryDirectory("hostile-data")
+    writeSyntheticImageData(to: data, train: 12, test: 6, side: 4, classes: 3)
+    var rng = testGenerator(8)
+    var model = ResidualNetwork<Float>(
+      architecture: Architecture(blocks: 1, width: 4, skips: true), inputSize: 16, classCount: 3,
+      using: &rng)
+    model.cls[1, 2] = .nan
+    let path = (temporaryDirectory("hostile-ckpt") as NSString)
+      .appendingPathComponent("nan.safetensors")
+    try Checkpoint(model: model, metadata: CheckpointMetadata(classes: [0, 1, 2])).write(to: path)
+    expectRefused(
+      ["evaluate", "--checkpoint", path, "--data", data],
+      naming: ["--checkpoint", path, "cls.weight", "nan"])
+  }
+
+  @Test func headersWhoseSizesOverflowExit64NamingTheFile() throws {
+    let directory = temporaryDirectory("hostile-headers")
+    var header = "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }"
+    while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+    header += "\n"
+    let npy = (directory as NSString).appendingPathComponent("huge.npy")
+    _ = FileManager.default.createFile(
+      atPath: npy,
+      contents: Data(
+        [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(header.utf8.count), 0]
+          + Array(header.utf8)))
+    expectRefused(["rsvd", "--input", npy, "--rank", "1"], naming: [npy, "overflows"])
+
+    var json = Array(
+      "{\"fc0.weight\":{\"dtype\":\"F32\",\"shape\":[1099511627776,1099511627776],\"data_offsets\":[0,8]}}"
+        .utf8)
+    while json.count % 8 != 0 { json.append(0x20) }
+    let length = UInt64(json.count)
+    let safetensors = (directory as NSString).appendingPathComponent("huge.safetensors")
+    _ = FileManager.default.createFile(
+      atPath: safetensors,
+      contents: Data((0..<8).map { UInt8(truncatingIfNeeded: length >> (8 * UInt64($0))) } + json))
+    let data = temporaryDirectory("hostile-headers-data")
+    writeSyntheticImageData(to: data, train: 6, test: 3)
+    expectRefused(
+      ["evaluate", "--checkpoint", safetensors, "--data", data],
+      naming: ["--checkpoint", safetensors, "fc0.weight", "overflows"])
+
+    let images = (data as NSString).appendingPathComponent("train-images-idx3-ubyte")
+    _ = FileManager.default.createFile(
+      atPath: images, contents: Data([0, 0, 8, 3] + [UInt8](repeating: 0xFF, count: 12)))
+    expectRefused(
+      ["train", "--epochs", "1", "--data", data, "--output", temporaryDirectory("r")] + tiny,
+      naming: ["--data", images, "byte 4"])
+  }
+
+  @Test func checkpointForAnotherImageSizeExits64NamingBoth() throws {
+    let data = temporaryDirectory("hostile-size-data")
+    writeSyntheticImageData(to: data, train: 12, test: 6, side: 5, classes: 3)
+    var rng = testGenerator(9)
+    let model = ResidualNetwork<Float>(
+      architecture: Architecture(blocks: 1, width: 4, skips: true), inputSize: 16, classCount: 3,
+      using: &rng)
+    let path = (temporaryDirectory("hostile-size") as NSString)
+      .appendingPathComponent("4x4.safetensors")
+    try Checkpoint(model: model, metadata: CheckpointMetadata(classes: [0, 1, 2])).write(to: path)
+    expectRefused(
+      ["evaluate", "--checkpoint", path, "--data", data],
+      naming: ["--checkpoint", "fc0.weight takes 16 inputs", "25 values per image (5×5)"])
+  }
+
+  @Test func measureOnANetworkNoWiderThanItsClassesExits64() throws {
+    // A CIFAR-10 network of width 8 (found by hand: measure trapped in SpectrumShape).
+    let data = temporaryDirectory("hostile-narrow")
+    writeSyntheticCIFAR(to: data, train: 20, test: 10)
+    var rng = testGenerator(4)
+    let model = ResidualNetwork<Float>(
+      architecture: Architecture(blocks: 3, width: 8, skips: true), inputSize: 3072,
+      classCount: 10, using: &rng)
+    let path = (temporaryDirectory("hostile-narrow-ckpt") as NSString)
+      .appendingPathComponent("narrow.safetensors")
+    try Checkpoint(model: model, metadata: CheckpointMetadata()).write(to: path)
+    expectRefused(
+      [
+        "measure", "--checkpoint", path, "--data", data, "--inputs", "2", "--rank", "2",
+        "--nc-examples", "0",
+      ],
+      naming: ["--checkpoint", "width D = 8", "10 classes"])
+  }
+
+  @Test func mixedImageSizesAndBlankDataExit64NamingTheFiles() throws {
+    let data = temporaryDirectory("hostile-mixed")
+    writeSyntheticImageData(to: data, train: 12, test: 6, side: 4, classes: 3)
+    let other = temporaryDirectory("hostile-mixed-test")
+    writeSyntheticImageData(to: other, train: 1, test: 6, side: 5, classes: 3)
+    for name in ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"] {
+      let target = (data as NSString).appendingPathComponent(name)
+      try FileManager.default.removeItem(atPath: target)
+      try FileManager.default.copyItem(
+        atPath: (other as NSString).appendingPathComponent(name), toPath: target)
+    }
+    let output = temporaryDirectory("hostile-run")
+    expectRefused(
+      ["train", "--epochs", "1", "--data", data, "--output", output] + tiny,
+      naming: ["--data", "4×4", "5×5", "t10k-images-idx3-ubyte"])
+
+    let blank = temporaryDirectory("hostile-blank")
+    let labels = idxBytes(dimensions: [6], values: [0, 1, 2, 0, 1, 2])
+    for prefix in ["train", "t10k"] {
+      let dir = blank as NSString
+      _ = FileManager.default.createFile(
+        atPath: dir.appendingPathComponent("\(prefix)-images-idx3-ubyte"),
+        contents: Data(idxBytes(dimensions: [6, 4, 4], values: [UInt8](repeating: 0, count: 96))))
+      _ = FileManager.default.createFile(
+        atPath: dir.appendingPathComponent("\(prefix)-labels-idx1-ubyte"), contents: Data(labels))
+    }
+    expectRefused(
+      ["train", "--epochs", "1", "--data", blank, "--output", temporaryDirectory("r")] + tiny,
+      naming: ["--data", "train-images-idx3-ubyte", "zero variance"])
+  }
+
+  @Test func resumeWithAZeroGeneratorOrAStepBeyondTheEpochExits64() throws {
+    let data = temporaryDirectory("hostile-resume-data")
+    writeSyntheticImageData(to: data, train: 96, test: 30, side: 4, classes: 3)
+    for (key, value, culprit) in [
+      ("shuffle_generator", "0,0,0,0", "all zeros"), ("step_in_epoch", "6", "6 steps"),
+    ] {
+      let output = temporaryDirectory("hostile-resume")
+      let common = tiny + ["--data", data, "--output", output, "--json"]
+      #expect(run(["train", "--epochs", "1"] + common).code == 0)
+      let manifest = try #require(try RunDirectory(path: output).manifest())
+      let optimizer = (output as NSString).appendingPathComponent(manifest.optimizer)
+      try rewriteMetadata(optimizer, key, value)
+      expectRefused(
+        ["train", "--epochs", "1", "--resume"] + common, naming: ["--resume", key, culprit])
+    }
+  }
+
+  @Test func cifar10DirectoryTrainsAFullyConnectedNetworkOnFlattenedImages() throws {
+    let data = temporaryDirectory("hostile-cifar")
+    writeSyntheticCIFAR(to: data, train: 20, test: 10)
+    let output = temporaryDirectory("hostile-cifar-run")
+    let (code, message) = run(
+      [
+        "train", "--epochs", "1", "--blocks", "1", "--width", "4", "--batch-size", "10",
+        "--data", data, "--output", output, "--json",
+      ])
+    #expect(code == 0, "\(message)")
+    let checkpoint = try Checkpoint(
+      contentsOf: (output as NSString).appendingPathComponent("checkpoint.safetensors"))
+    #expect(checkpoint.model.inputSize == 3072)
+    #expect(checkpoint.metadata.standardisation?.channels == 3)
+  }
+}
