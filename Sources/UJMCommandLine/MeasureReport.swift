@@ -90,8 +90,9 @@ struct MeasureReport: Encodable {
       "  σ_C/σ_{C+1}                    \(Self.s(m.ra3.gap))",
       "  numerical rank (σ > \(m.ra3.threshold)·σ₁)  \(Self.s(m.ra3.numericalRank))",
       "RA4 (1/σ₁ linear in depth; fit of the mean over inputs, live blocks only):",
-      "  dead blocks (median σ₁ ≤ \(InverseDepthScaling.deadRelativeThreshold) × the largest "
-        + "block median σ₁ = \(Self.s(m.ra4.deadThreshold))): "
+      "  dead blocks (median σ₁ ≤ max(\(InverseDepthScaling.deadRelativeThreshold) × the largest "
+        + "block median σ₁, \(InverseDepthScaling.deadAbsoluteThreshold)) = "
+        + "\(Self.s(m.ra4.deadThreshold))): "
         + (m.ra4.deadBlocks.isEmpty
           ? "none" : InverseDepthScaling.runs(of: m.ra4.deadBlocks) + " (left out of the fit)"),
       "  inputs at which a live block's σ₁ is at or below that threshold (left out of its mean): "

@@ -277,18 +277,20 @@ struct InverseDepthScalingTests {
     #expect(none.liveBlocks.isEmpty && none.deadBlocks == [1, 2, 3] && none.all == nil)
   }
 
-  @Test func theThresholdIsRelativeToTheLargestMedian() {
+  @Test func theThresholdIsRelativeToTheLargestMedianWithAnAbsoluteFloor() {
     var rng = testGenerator(51)
-    // Medians 1, 2e-6 (live: above 1e-6 × 1) and 5e-7 (dead); scaling everything by 1e-30
-    // changes nothing.
-    for scale in [1.0, 1e-30] {
-      let sigma1 = [[1, 2e-6, 5e-7, 0.5], [1, 2e-6, 5e-7, 0.25]].map { $0.map { $0 * scale } }
-      let ra4 = InverseDepthScaling(sigma1: sigma1, resamples: 5, using: &rng)
-      print(
-        "scale \(scale): live \(ra4.liveBlocks), dead \(ra4.deadBlocks), threshold "
-          + "\(ra4.deadThreshold)")
-      #expect(ra4.liveBlocks == [1, 2, 4] && ra4.deadBlocks == [3])
-    }
+    // Medians 100, 2e-4 (live: above 1e-6 × 100 = 1e-4), 5e-5 (dead) and 37.5.
+    let sigma1 = [[100, 2e-4, 5e-5, 50], [100, 2e-4, 5e-5, 25]]
+    let ra4 = InverseDepthScaling(sigma1: sigma1, resamples: 5, using: &rng)
+    print("live \(ra4.liveBlocks), dead \(ra4.deadBlocks), threshold \(ra4.deadThreshold)")
+    #expect(ra4.liveBlocks == [1, 2, 4] && ra4.deadBlocks == [3])
+    // Every branch decayed (our 500-epoch Type 4a at weight decay 1e-2 had σ₁ ≈ 1e-166 in
+    // every block): the largest of the zeros is not "live" — every block is dead, no fit
+    // (counterexample: a purely relative threshold kept 3 blocks and printed a slope of 1e163).
+    let decayed = [[0, 6e-166, 4e-166, 0, 5e-166], [0, 6.1e-166, 4.1e-166, 0, 5.1e-166]]
+    let dead = InverseDepthScaling(sigma1: decayed, resamples: 5, using: &rng)
+    print("decayed: live \(dead.liveBlocks), threshold \(dead.deadThreshold)")
+    #expect(dead.liveBlocks.isEmpty && dead.all == nil)
   }
 
   /// With every block alive the live-block fit is the fit of before dead blocks were flagged:

@@ -9,7 +9,8 @@
 /// singular value of block i = 1…L for input n, y_i = mean over inputs of 1/σ₁(i, n), and the
 /// least-squares line y = slope·i + intercept through the points (i, y_i) of the live blocks i:
 ///
-///     live(i)  ⇔  median_n σ₁(i, n) > deadRelativeThreshold · max_j median_n σ₁(j, n)
+///     live(i)  ⇔  median_n σ₁(i, n) > max(deadRelativeThreshold · max_j median_n σ₁(j, n),
+///                                         deadAbsoluteThreshold)
 ///     R² = 1 − Σ(y_i − ŷ_i)² / Σ(y_i − ȳ)²
 ///     ci95 = the 2.5% and 97.5% percentiles of the slope over bootstrap resamples of the inputs
 ///     onset = the first live block s such that the fit over the live blocks s…L has R² ≥ 0.9,
@@ -18,7 +19,12 @@
 /// A block is dead when its residual branch has decayed to a (numerically) zero Jacobian, as
 /// 15 of 16 branches do with weight decay 1e-2 (notebook 04): `deadRelativeThreshold` = 1e-6,
 /// far below any σ₁ ratio the paper's 1/i law gives over tens of blocks (1/L), far above the
-/// 1e-10…1e-104 of a decayed branch. The fit keeps the live blocks' real indices as x, so a gap
+/// 1e-10…1e-104 of a decayed branch. `deadAbsoluteThreshold` = 1e-6 adds a floor for a network
+/// whose branches have *all* decayed (weight decay 1e-2 on every parameter for 500 epochs left
+/// σ₁ ≈ 1e-166 in every block): J_i is dimensionless beside the skip's identity, so a branch
+/// with σ₁ ≤ 1e-6 moves h by at most a millionth of what the skip carries, whatever its
+/// neighbours do; without the floor the largest of the zeros would count as live and the fit
+/// would print slopes of 1e163. `ujm compare` uses the same two thresholds. The fit keeps the live blocks' real indices as x, so a gap
 /// left by dead blocks is not closed up. With fewer than 2 live blocks there is no fit (`all`,
 /// `ci95` nil). Liveness is decided once, on all inputs; the bootstrap resamples the inputs of
 /// the live blocks only. Within a live block, an input whose σ₁ is at or below the same
@@ -49,6 +55,8 @@ public struct InverseDepthScaling: Sendable, Equatable, Codable {
   /// A block is dead when its median σ₁ over inputs is at most this fraction of the largest
   /// block median σ₁.
   public static let deadRelativeThreshold = 1e-6
+  /// The absolute σ₁ at or below which a block is dead whatever the others are.
+  public static let deadAbsoluteThreshold = 1e-6
 
   /// The fit over all live blocks (nil with fewer than 2 live blocks).
   public var all: Fit?
@@ -65,7 +73,7 @@ public struct InverseDepthScaling: Sendable, Equatable, Codable {
   /// The other blocks (1-based): residual branches with (numerically) zero Jacobians.
   public var deadBlocks: [Int]
   /// The σ₁ at or below which a block is dead: `deadRelativeThreshold` × the largest block
-  /// median σ₁ over inputs.
+  /// median σ₁ over inputs, and at least `deadAbsoluteThreshold`.
   public var deadThreshold: Double
   /// The (input, live block) pairs with σ₁ ≤ `deadThreshold`, left out of the block's mean.
   public var deadJacobians: Int
@@ -126,9 +134,10 @@ public struct InverseDepthScaling: Sendable, Equatable, Codable {
     let medians = (0..<l).map { i in Spread(of: sigma1.map { $0[i] }).median }
     excludedBlocks = excluded.sorted()
     let kept = (1...l).filter { !excluded.contains($0) }
-    let threshold =
+    let threshold = Swift.max(
       Self.deadRelativeThreshold
-      * (kept.map { medians[$0 - 1] }.filter(\.isFinite).max() ?? 0)
+        * (kept.map { medians[$0 - 1] }.filter(\.isFinite).max() ?? 0),
+      Self.deadAbsoluteThreshold)
     // `!(m > threshold)`: a NaN median, or every median 0, is dead too.
     let live = kept.filter { medians[$0 - 1] > threshold }
     deadThreshold = threshold
