@@ -208,7 +208,8 @@ struct MeasureCommandTests {
     #expect(ra4["first_block"] as? Int == 1 && ra4["last_block"] as? Int == 3)
     #expect((ra4["slope"] as? Double)?.isFinite == true && (ra4["ci95"] as? [Double])?.count == 2)
     let text = measure(arguments).output!
-    #expect(text.contains("dead blocks (median σ₁ ≤ 1e-06 × the largest block median σ₁"))
+    #expect(
+      text.contains("dead blocks (median σ₁ ≤ max(1e-06 × the largest block median σ₁, 1e-06)"))
     #expect(text.contains("): 2 (left out of the fit)") && text.contains("live blocks (2 of 3)"))
 
     // Blocks 1 and 3 dead: one live block, no fit — null in JSON, a plain line in the text.
