@@ -19,7 +19,7 @@ struct Train: ParsableCommand {
       skips); convolutional 2 (16 blocks, 64 channels), 3 (8 at 64 then 8 at 128 channels), 5a \
       (8 blocks, 64 channels), 5b (5a without skips).
       """)
-  var type: String = "1"
+  var type: ResNetType = .type1
 
   @Option(parsing: .unconditional, help: "Epochs; 0 writes the initial checkpoint.")
   var epochs: Int
@@ -90,14 +90,14 @@ struct Train: ParsableCommand {
   init() {}
 
   func validate() throws {
-    let convolutional = ConvolutionalArchitecture.preset(type)
-    guard let skips = Architecture.preset(type)?.skips ?? convolutional?.skips else {
-      throw ValidationError("--type must be 1, 4a, 4b, 2, 3, 5a or 5b (got '\(type)')")
+    let convolutional = ConvolutionalArchitecture.preset(type.rawValue)
+    guard let skips = Architecture.preset(type.rawValue)?.skips ?? convolutional?.skips else {
+      throw ValidationError("--type must be 1, 4a, 4b, 2, 3, 5a or 5b (got '\(type.rawValue)')")
     }
     if convolutional != nil, blocks != nil || width != nil {
       throw ValidationError(
         "--\(blocks != nil ? "blocks" : "width") applies to the fully-connected types only; "
-          + "--type \(type) is convolutional")
+          + "--type \(type.rawValue) is convolutional")
     }
     guard epochs >= 0 else { throw ValidationError("--epochs must be at least 0 (got \(epochs))") }
     guard batchSize >= 1 else {
@@ -118,7 +118,7 @@ struct Train: ParsableCommand {
     }
     if let width, width < 1 { throw ValidationError("--width must be at least 1 (got \(width))") }
     if dropPath > 0 && !skips {
-      throw ValidationError("--drop-path needs skip connections; --type \(type) has none")
+      throw ValidationError("--drop-path needs skip connections; --type \(type.rawValue) has none")
     }
     if let classes { _ = try parseClasses(classes) }
     // Sized for the default data (70,000 images of 28×28, 10 classes) before any is read.
@@ -155,7 +155,7 @@ struct Train: ParsableCommand {
     if let c = convolutionalArchitecture {
       return Architecture(blocks: c.blocks, width: 0, skips: c.skips)
     }
-    var a = Architecture.preset(type)!
+    var a = Architecture.preset(type.rawValue)!
     if let blocks { a.blocks = blocks }
     if let width { a.width = width }
     return a
@@ -163,7 +163,7 @@ struct Train: ParsableCommand {
 
   /// The convolutional architecture of `--type 2|3|5a|5b`, nil for the fully-connected types.
   var convolutionalArchitecture: ConvolutionalArchitecture? {
-    ConvolutionalArchitecture.preset(type)
+    ConvolutionalArchitecture.preset(type.rawValue)
   }
 
   /// "16 blocks, width 512, skips" or "16 blocks of 64 channels, skips".
@@ -177,7 +177,7 @@ struct Train: ParsableCommand {
     return "convolutional, blocks: " + stages.joined(separator: " then ") + ", \(skips)"
   }
 
-  var outputDirectory: String { output ?? "runs/type\(type.lowercased())" }
+  var outputDirectory: String { output ?? "runs/type\(type.rawValue)" }
 
   func run() throws { try reportingUsageErrors(command: "train", execute) }
 
@@ -191,7 +191,7 @@ struct Train: ParsableCommand {
     let run = RunDirectory(path: directory)
     let checkpointPath = (directory as NSString).appendingPathComponent(RunDirectory.checkpointName)
     var configuration = TrainingConfiguration(
-      typeName: type.lowercased(), architecture: architecture, epochs: epochs, learningRate: lr,
+      typeName: type.rawValue, architecture: architecture, epochs: epochs, learningRate: lr,
       batchSize: batchSize, weightDecay: weightDecay, seed: seed, dropPath: dropPath,
       maxSteps: maxSteps, weightDecayScope: weightDecayScope)
     configuration.convolutional = convolutionalArchitecture
@@ -255,7 +255,7 @@ struct Train: ParsableCommand {
     {
       throw UsageError(
         "--data: \(data): images of \(dataset.train.featureCount) pixels are not square; "
-          + "--type \(type) needs square images")
+          + "--type \(type.rawValue) needs square images")
     }
 
     if let (checkpoint, state, snapshot) = resumed {
@@ -279,7 +279,7 @@ struct Train: ParsableCommand {
     let blas = BLASEnvironment.current
     if !json {
       printError(
-        "training type \(type) (\(shapeDescription)) on \(dataset.train.count) examples, "
+        "training type \(type.rawValue) (\(shapeDescription)) on \(dataset.train.count) examples, "
           + "\(dataset.classes.count) classes; seed \(seed); weight decay \(weightDecay) "
           + "(\(weightDecayScope.rawValue)); BLAS \(blas.core) × \(blas.threads) threads"
           + (resumed != nil ? "; resuming after step \(trainer.state.step)" : "")
@@ -360,7 +360,7 @@ struct Train: ParsableCommand {
       test = trainer.evaluateTest()
     }
     let summary = TrainSummary(
-      type: type.lowercased(), epochs: trainer.state.epoch, steps: trainer.state.step,
+      type: type.rawValue, epochs: trainer.state.epoch, steps: trainer.state.step,
       seconds: (clock.now - started).secondsValue,
       samplesPerSecond: trainingSeconds > 0 ? trainedSamples / trainingSeconds : 0,
       testAccuracy: test.accuracy, testLoss: test.loss, checkpoint: checkpointPath,
@@ -520,4 +520,16 @@ extension Duration {
     let c = components
     return Double(c.seconds) + Double(c.attoseconds) * 1e-18
   }
+}
+
+/// `--type`: the paper's network types (Table 1): fully-connected 1, 4a, 4b; convolutional 2, 3,
+/// 5a, 5b.
+enum ResNetType: String, ExpressibleByArgument, CaseIterable {
+  case type1 = "1"
+  case type4a = "4a"
+  case type4b = "4b"
+  case type2 = "2"
+  case type3 = "3"
+  case type5a = "5a"
+  case type5b = "5b"
 }
