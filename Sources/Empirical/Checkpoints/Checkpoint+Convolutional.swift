@@ -20,12 +20,7 @@ extension Checkpoint {
       t[name] = StoredTensor(shape: [v.count], values: .f32(v))
     }
     func norm(_ prefix: String, _ n: BatchNorm<Float>) {
-      vector(prefix + ".weight", n.weight)
-      vector(prefix + ".bias", n.bias)
-      if parametersOnly { return }
-      vector(prefix + ".running_mean", n.runningMean)
-      vector(prefix + ".running_var", n.runningVariance)
-      t[prefix + ".num_batches_tracked"] = StoredTensor(shape: [], values: .i64([n.batchesTracked]))
+      t.merge(n.stateDictTensors(prefix: prefix, parametersOnly: parametersOnly)) { _, b in b }
     }
     conv("conv0.weight", model.conv0)
     norm("bn0", model.bn0)

@@ -306,12 +306,7 @@ public struct Checkpoint: Sendable, Equatable {
       t[name] = StoredTensor(shape: [v.count], values: .f32(v))
     }
     func norm(_ prefix: String, _ n: BatchNorm<Float>) {
-      vector(prefix + ".weight", n.weight)
-      vector(prefix + ".bias", n.bias)
-      if parametersOnly { return }
-      vector(prefix + ".running_mean", n.runningMean)
-      vector(prefix + ".running_var", n.runningVariance)
-      t[prefix + ".num_batches_tracked"] = StoredTensor(shape: [], values: .i64([n.batchesTracked]))
+      t.merge(n.stateDictTensors(prefix: prefix, parametersOnly: parametersOnly)) { _, b in b }
     }
     matrix("fc0.weight", model.fc0)
     norm("bn0", model.bn0)
@@ -414,5 +409,24 @@ public struct Checkpoint: Sendable, Equatable {
     }
     return ResidualNetwork(
       fc0: fc0, bn0: bn0, blocks: blocks, bnf: bnf, cls: cls, clsBias: clsBias, skips: skips)
+  }
+}
+
+extension BatchNorm<Float> {
+  /// PyTorch's `state_dict` entries of a BatchNorm layer under `prefix`: `weight`, `bias` and,
+  /// unless `parametersOnly` (the optimiser's momentum buffers), `running_mean`, `running_var`
+  /// and `num_batches_tracked` (I64 scalar). Shared by the fully-connected and conv layouts.
+  func stateDictTensors(prefix: String, parametersOnly: Bool) -> [String: StoredTensor] {
+    var t = [
+      prefix + ".weight": StoredTensor(shape: [weight.count], values: .f32(weight)),
+      prefix + ".bias": StoredTensor(shape: [bias.count], values: .f32(bias)),
+    ]
+    if parametersOnly { return t }
+    t[prefix + ".running_mean"] = StoredTensor(
+      shape: [runningMean.count], values: .f32(runningMean))
+    t[prefix + ".running_var"] = StoredTensor(
+      shape: [runningVariance.count], values: .f32(runningVariance))
+    t[prefix + ".num_batches_tracked"] = StoredTensor(shape: [], values: .i64([batchesTracked]))
+    return t
   }
 }
