@@ -39,14 +39,6 @@ struct Measure: ParsableCommand {
   @Option(parsing: .unconditional, help: "k, the size of the top subspaces compared in RA2.")
   var rank: Int = 10
 
-  @Option(
-    parsing: .unconditional,
-    help: """
-      T, the power iterations of Algorithm 971 (the paper uses 20; more converge the triplets \
-      of a flat spectrum further, at about T/20 times the cost).
-      """)
-  var iterations: Int = RandomizedSVD.defaultPowerIterations
-
   /// --seed: the inputs, the test matrices and the bootstrap.
   @OptionGroup var seedOption: SeedOption
   var seed: UInt64 { seedOption.seed }
@@ -75,9 +67,6 @@ struct Measure: ParsableCommand {
       throw ValidationError("--inputs and --indices cannot be used together")
     }
     guard rank >= 1 else { throw ValidationError("--rank must be at least 1 (got \(rank))") }
-    guard iterations >= 0 else {
-      throw ValidationError("--iterations must be 0 or more (got \(iterations))")
-    }
     if let ncExamples, ncExamples < 0 {
       throw ValidationError("--nc-examples must be 0 or more (got \(ncExamples))")
     }
@@ -173,8 +162,7 @@ struct Measure: ParsableCommand {
         + "\(chosen.count) inputs")
     do {
       ra = try ResidualAlignmentMeasurement.measure(
-        network: network, inputs: points, rank: rank, powerIterations: iterations,
-        using: &generator
+        network: network, inputs: points, rank: rank, using: &generator
       ) { done, total in progress.advance(done, of: total) }
     } catch {
       throw UsageError("--checkpoint: \(checkpoint): \(error)")

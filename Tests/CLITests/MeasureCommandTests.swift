@@ -102,22 +102,6 @@ struct MeasureCommandTests {
     #expect((nc["layers"] as! [[String: Any]]).count == 5 && nc["classifier"] != nil)
   }
 
-  @Test func iterationsAreTheReportedPowerIterations() throws {
-    let (data, checkpoint) = try measureFixture()
-    let base = [
-      "--checkpoint", checkpoint, "--data", data, "--inputs", "3", "--rank", "2",
-      "--nc-examples", "0",
-    ]
-    for (extra, expected) in [([String](), 20), (["--iterations", "3"], 3)] {
-      let object = try measureJSON(base + extra)
-      let svd = object["svd"] as! [String: Any]
-      print("measure \(extra.joined(separator: " ")): svd.power_iterations \(svd["power_iterations"]!)")
-      #expect(svd["power_iterations"] as? Int == expected)
-    }
-    let text = measure(base + ["--iterations", "3"]).output ?? ""
-    #expect(text.contains("SVD: Algorithm 971, T = 3,"))
-  }
-
   @Test func balancedInputsAndSameSeedSameNumbers() throws {
     let (data, checkpoint) = try measureFixture()
     let arguments = [
@@ -382,7 +366,6 @@ struct MeasureCommandTests {
       (["--checkpoint", checkpoint, "--indices", "3,x"], "--indices"),
       (["--checkpoint", checkpoint, "--rank", "17"], "--rank"),
       (["--checkpoint", checkpoint, "--rank", "0"], "--rank"),
-      (["--checkpoint", checkpoint, "--iterations", "-1"], "--iterations"),
       (["--checkpoint", checkpoint, "--inputs", "3", "--indices", "1"], "--inputs"),
       (["--checkpoint", checkpoint, "--inputs", "99"], "--inputs"),
     ]

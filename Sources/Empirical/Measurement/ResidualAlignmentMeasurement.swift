@@ -99,8 +99,6 @@ public struct ResidualAlignmentMeasurement: Sendable {
   public var largestTopKTripletResidual: Double
   /// Singular triplets computed per Jacobian: max(20, k, C + 1), at most D.
   public var tripletsPerJacobian: Int
-  /// T, the power iterations of Algorithm 971 (the paper's 20 by default).
-  public var powerIterations: Int
   /// h₁…h_{L+1} of every input (Figure 1).
   public var trajectories: [[[Double]]]
   /// U_jᵀ·J_i·V_j at [i][j] (k×k) for the first input (Figure 2).
@@ -139,8 +137,7 @@ public struct ResidualAlignmentMeasurement: Sendable {
   }
 
   /// Measures RA1–RA4 of `network` on `inputs` (vectors of size n₀) with RA2 subspaces of
-  /// size `rank`, the triplets by Algorithm 971 with `powerIterations` (T; more than the
-  /// paper's 20 converge the triplets of a flat spectrum further); all randomness (test matrices, RA2 baselines, RA4 bootstrap) from `generator`.
+  /// size `rank`; all randomness (test matrices, RA2 baselines, RA4 bootstrap) from `generator`.
   ///
   /// Cross-block statistics compare square Jacobians of equal size only: RA2 pairs blocks
   /// within each group of equal dimension, RA4 fits over every square block; a rectangular
@@ -149,14 +146,12 @@ public struct ResidualAlignmentMeasurement: Sendable {
   /// dimension (all of the trajectory unless the network changes dimension).
   public static func measure<N: MeasurableResidualNetwork, G: RandomNumberGenerator>(
     network: N, inputs: [[Double]], rank: Int,
-    powerIterations: Int = RandomizedSVD.defaultPowerIterations,
     threshold: Double = SpectrumShape.defaultThreshold, bootstrapResamples: Int = 1000,
     using generator: inout G, progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
   ) throws(LAPACKError) -> ResidualAlignmentMeasurement {
     let l = network.depth
     let c = network.classCount
     precondition(!inputs.isEmpty && l >= 3, "need inputs and at least 3 blocks")
-    precondition(powerIterations >= 0, "powerIterations \(powerIterations) < 0")
     // Block i maps layer i+1 to layer i+2 (1-based layers): J_i is size(i+2) × size(i+1).
     let shapes0 = (0..<l).map {
       (
@@ -195,8 +190,7 @@ public struct ResidualAlignmentMeasurement: Sendable {
       var decompositions = [SingularValueDecomposition<Double>]()
       for i in 0..<l {
         let j = network.residualJacobian(block: i, at: trajectory[i])
-        let r = try network.topSingularTriplets(
-          of: j, rank: m, powerIterations: powerIterations, using: &generator)
+        let r = try network.topSingularTriplets(of: j, rank: m, using: &generator)
         let residuals = Self.tripletResiduals(j, r.decomposition)
         largestError = max(largestError, residuals.max() ?? 0)
         largestTopK = max(largestTopK, residuals.prefix(rank).max() ?? 0)
@@ -266,7 +260,7 @@ public struct ResidualAlignmentMeasurement: Sendable {
           of: shapes.map { Spread(of: $0.map { Double($0.numericalRank) }).median })),
       ra4: ra4,
       largestTripletResidual: largestError, largestTopKTripletResidual: largestTopK,
-      tripletsPerJacobian: m, powerIterations: powerIterations, trajectories: trajectories,
+      tripletsPerJacobian: m, trajectories: trajectories,
       alignmentMatrices: alignment, pairDiagonalFractions: grid)
   }
 }
