@@ -178,7 +178,15 @@ public struct NeuralCollapseMeasurement: Sendable, Equatable {
   /// Representations in Float64 for the accumulators (no copy when they already are).
   private static func widened<Scalar: BLASScalar>(_ h: Matrix<Scalar>) -> Matrix<Double> {
     if let h = h as? Matrix<Double> { return h }
-    return h.converted(to: Double.self)
+    guard let h = h as? Matrix<Float> else { return h.converted(to: Double.self) }
+    let n = h.storage.count
+    let wide = [Double](unsafeUninitializedCapacity: n) { out, count in
+      h.storage.withUnsafeBufferPointer { source in
+        for k in 0..<n { out.initializeElement(at: k, to: Double(source[k])) }
+      }
+      count = n
+    }
+    return Matrix(rows: h.rows, columns: h.columns, storage: wide)
   }
 
   /// The predicted class (argmax of the logits, the first on a tie) of each column.
