@@ -51,8 +51,7 @@ struct SinglePrecisionEvaluationNetwork: Sendable {
     Self.affineReLU(&h, scale: stemScale, shift: stemShift)
     visit(1, h)
     for (i, branch) in branches.enumerated() {
-      var a = h
-      Self.affineReLU(&a, scale: branch.scale1, shift: branch.shift1)
+      let a = Self.affineReLU(h, scale: branch.scale1, shift: branch.shift1)
       var z = branch.w1 * a
       Self.affineReLU(&z, scale: branch.scale2, shift: branch.shift2)
       if skips {
@@ -63,8 +62,7 @@ struct SinglePrecisionEvaluationNetwork: Sendable {
       }
       visit(i + 2, h)
     }
-    var features = h
-    Self.affineReLU(&features, scale: finalScale, shift: finalShift)
+    let features = Self.affineReLU(h, scale: finalScale, shift: finalShift)
     visit(branches.count + 2, features)
     var logits = classifier * features
     let c = logits.rows
@@ -74,6 +72,28 @@ struct SinglePrecisionEvaluationNetwork: Sendable {
       }
     }
     return logits
+  }
+
+  /// ReLU(s∘H + t), row-wise, in a new matrix (one pass, no copy first).
+  static func affineReLU(_ h: Matrix<Float>, scale: [Float], shift: [Float]) -> Matrix<Float> {
+    let d = h.rows
+    let n = h.storage.count
+    let storage = [Float](unsafeUninitializedCapacity: n) { out, count in
+      scale.withUnsafeBufferPointer { s in
+        shift.withUnsafeBufferPointer { t in
+          h.storage.withUnsafeBufferPointer { x in
+            for j in 0..<h.columns {
+              let base = j * d
+              for i in 0..<d {
+                out.initializeElement(at: base + i, to: max(s[i] * x[base + i] + t[i], 0))
+              }
+            }
+          }
+        }
+      }
+      count = n
+    }
+    return Matrix(rows: d, columns: h.columns, storage: storage)
   }
 
   /// H ← ReLU(s∘H + t), row-wise.

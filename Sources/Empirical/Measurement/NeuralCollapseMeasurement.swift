@@ -115,7 +115,11 @@ public struct NeuralCollapseMeasurement: Sendable, Equatable {
     for (x, labels) in batches() {
       var layers = [(Int, Matrix<Scalar>)]()
       let logits = forward(x) { layer, h in
-        nc.addFirstPass(layer: layer, batch: widened(h), labels: labels)
+        if let h = h as? Matrix<Float> {
+          nc.addFirstPass(layer: layer, batch: h, labels: labels)
+        } else {
+          nc.addFirstPass(layer: layer, batch: widened(h), labels: labels)
+        }
         guard kept != nil else { return }
         let (bytes, overflow) = keptBytes.addingReportingOverflow(
           h.rows * h.columns * MemoryLayout<Scalar>.stride)
