@@ -6,11 +6,11 @@ import LinearAlgebra
 /// `ujm measure`: Residual Alignment (RA1–RA4) and Neural Collapse of a trained checkpoint.
 struct Measure: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Measure RA1–RA4 and Neural Collapse of a fully-connected checkpoint.",
+    abstract: "Measure RA1–RA4 and Neural Collapse of a checkpoint (fully-connected or conv).",
     discussion: """
       Residual Jacobians J_i = ∂F_i/∂h at h_i (evaluation mode, Float64 from the Float32 \
       weights) of each input, their top singular triplets by randomized SVD (Algorithm 971, \
-      T = 20), and the paper's section 2 metrics, each with its median, min and max over the \
+      T = 20 unless --iterations says otherwise), and the paper's section 2 metrics, each with its median, min and max over the \
       inputs (the bootstrap CI of RA4's slope needs at least 5 distinct inputs). Neural \
       Collapse is measured over the training examples (--nc-examples) at every layer, in two \
       passes (class means; Σ_W on their span and NC4) over one forward pass whose \
@@ -41,6 +41,14 @@ struct Measure: ParsableCommand {
 
   @Option(parsing: .unconditional, help: "k, the size of the top subspaces compared in RA2.")
   var rank: Int = 10
+
+  @Option(
+    parsing: .unconditional,
+    help: """
+      T, Algorithm 971's power iterations (the paper's 20; more when the report's triplet \
+      residual says the triplets are not converged enough for your use).
+      """)
+  var iterations: Int = RandomizedSVD.defaultPowerIterations
 
   /// --seed: the inputs, the test matrices and the bootstrap.
   @OptionGroup var seedOption: SeedOption
@@ -87,6 +95,9 @@ struct Measure: ParsableCommand {
       throw ValidationError("--inputs and --indices cannot be used together")
     }
     guard rank >= 1 else { throw ValidationError("--rank must be at least 1 (got \(rank))") }
+    guard (0...1000).contains(iterations) else {
+      throw ValidationError("--iterations must be in 0...1000 (got \(iterations))")
+    }
     if let ncExamples, ncExamples < 0 {
       throw ValidationError("--nc-examples must be 0 or more (got \(ncExamples))")
     }
@@ -186,7 +197,8 @@ struct Measure: ParsableCommand {
         + "\(chosen.count) inputs")
     do {
       ra = try ResidualAlignmentMeasurement.measure(
-        network: network, inputs: points, rank: rank, using: &generator
+        network: network, inputs: points, rank: rank, powerIterations: iterations,
+        using: &generator
       ) { done, total in progress.advance(done, of: total) }
     } catch {
       throw UsageError("--checkpoint: \(checkpoint): \(error)")

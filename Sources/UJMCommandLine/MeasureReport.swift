@@ -166,7 +166,7 @@ struct MeasureReport: Encodable {
     }
     lines.append("")
     lines.append(
-      "SVD: Algorithm 971, T = \(RandomizedSVD.defaultPowerIterations), oversampling "
+      "SVD: Algorithm 971, T = \(m.powerIterations), oversampling "
         + "\(RandomizedSVD.defaultOversampling); largest triplet residual "
         + "max‖Jv − σu‖/σ₁ = \(Self.s(m.largestTopKTripletResidual)) over the top \(m.ra2.rank), "
         + "\(Self.s(m.largestTripletResidual)) over all \(m.tripletsPerJacobian)")
@@ -234,7 +234,7 @@ extension MeasureReport {
       forKey: .ra4)
     try c.encode(
       SVDJSON(
-        method: "Algorithm 971", power_iterations: RandomizedSVD.defaultPowerIterations,
+        method: "Algorithm 971", power_iterations: m.powerIterations,
         oversampling: RandomizedSVD.defaultOversampling,
         triplets_per_jacobian: m.tripletsPerJacobian,
         largest_triplet_residual: m.largestTripletResidual,

@@ -70,6 +70,38 @@ struct ConvolutionalCommandTests {
     #expect(object["nc"] != nil)
   }
 
+  /// `--iterations T` is Algorithm 971's T: recorded in the report, and the triplets converge
+  /// as T grows (the largest residual max‖Jv − σu‖/σ₁ of the top k = 2 triplets falls by a
+  /// factor 100 from T = 1 to T = 40 on this random-init net's flat spectrum); out of range
+  /// exits 64.
+  @Test func moreIterationsConvergeTheTripletsAndAreReported() throws {
+    let data = dataDirectory()
+    let output = (temporaryDirectory("conv-cli-run") as NSString).appendingPathComponent("5a-T")
+    #expect(
+      run([
+        "train", "--type", "5a", "--epochs", "0", "--classes", "0,1,2", "--data", data,
+        "--output", output,
+      ]).code == 0)
+    func residual(_ t: Int) throws -> (Int, Double) {
+      let text = try measure([
+        "--checkpoint", output, "--data", data, "--indices", "0", "--rank", "2",
+        "--iterations", "\(t)", "--nc-examples", "0", "--json",
+      ])
+      let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+      let svd = object["svd"] as! [String: Any]
+      return (svd["power_iterations"] as! Int, svd["largest_top_k_triplet_residual"] as! Double)
+    }
+    let (t1, few) = try residual(1)
+    let (t40, many) = try residual(40)
+    print(
+      "T = \(t1): top-2 triplet residual \(few); T = \(t40): \(many) (must be < 1e-2 × the first)")
+    #expect(t1 == 1 && t40 == 40)
+    #expect(many < 1e-2 * few)
+    let bad = run(["measure", "--checkpoint", output, "--data", data, "--iterations", "1001"])
+    print("--iterations 1001: exit \(bad.code), \(bad.message)")
+    #expect(bad.code == 64 && bad.message.contains("--iterations"))
+  }
+
   @Test func type3LeavesOutItsDownsamplingBlockAndSaysSo() throws {
     let data = dataDirectory()
     let output = (temporaryDirectory("conv-cli-run") as NSString).appendingPathComponent("3")

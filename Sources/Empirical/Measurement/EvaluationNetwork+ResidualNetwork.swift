@@ -39,8 +39,10 @@ extension EvaluationNetwork: MeasurableResidualNetwork {
   /// The fully-connected fast path: the SVD of the Jacobian's nonzero columns only
   /// (`ResidualJacobian.topSingularTriplets`), dense when that is cheaper.
   public func topSingularTriplets<G: RandomNumberGenerator>(
-    of jacobian: ResidualJacobian, rank: Int, using generator: inout G
+    of jacobian: ResidualJacobian, rank: Int, powerIterations: Int, using generator: inout G
   ) throws(LAPACKError) -> RandomizedSVDResult<Double> {
-    try jacobian.topSingularTriplets(rank: rank, errorEstimateIterations: 0, using: &generator)
+    try jacobian.topSingularTriplets(
+      rank: rank, powerIterations: powerIterations, errorEstimateIterations: 0,
+      using: &generator)
   }
 }

@@ -43,10 +43,11 @@ public protocol MeasurableResidualNetwork: Sendable {
   /// J_i = ∂F_i/∂h at h = h_i of one input (`block` is i − 1, 0-based; `h` the block's input).
   func residualJacobian(block: Int, at h: [Double]) -> Jacobian
 
-  /// The top `rank` singular triplets of `jacobian` (Algorithm 971, T = 20, or the network's
-  /// cheaper exact path); vectors of length rows (U) and columns (V).
+  /// The top `rank` singular triplets of `jacobian` (Algorithm 971 with T = `powerIterations`,
+  /// the paper's 20 by default, or the network's cheaper exact path); vectors of length rows
+  /// (U) and columns (V).
   func topSingularTriplets<G: RandomNumberGenerator>(
-    of jacobian: Jacobian, rank: Int, using generator: inout G
+    of jacobian: Jacobian, rank: Int, powerIterations: Int, using generator: inout G
   ) throws(LAPACKError) -> RandomizedSVDResult<Double>
 }
 
@@ -63,11 +64,13 @@ extension MeasurableResidualNetwork {
     }
   }
 
-  /// Algorithm 971 on the operator itself (products only), T = 20, without the error estimate.
+  /// Algorithm 971 on the operator itself (products only), without the error estimate.
   public func topSingularTriplets<G: RandomNumberGenerator>(
-    of jacobian: Jacobian, rank: Int, using generator: inout G
+    of jacobian: Jacobian, rank: Int, powerIterations: Int, using generator: inout G
   ) throws(LAPACKError) -> RandomizedSVDResult<Double> {
-    try RandomizedSVD.svd(of: jacobian, rank: rank, errorEstimateIterations: 0, using: &generator)
+    try RandomizedSVD.svd(
+      of: jacobian, rank: rank, powerIterations: powerIterations, errorEstimateIterations: 0,
+      using: &generator)
   }
 
   /// h₁, …, h_{L+1} for one input x.

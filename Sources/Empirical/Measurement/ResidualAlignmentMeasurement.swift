@@ -99,6 +99,8 @@ public struct ResidualAlignmentMeasurement: Sendable {
   public var largestTopKTripletResidual: Double
   /// Singular triplets computed per Jacobian: max(20, k, C + 1), at most D.
   public var tripletsPerJacobian: Int
+  /// T, Algorithm 971's power iterations (the paper's 20 unless asked otherwise).
+  public var powerIterations: Int = RandomizedSVD.defaultPowerIterations
   /// h₁…h_{L+1} of every input (Figure 1).
   public var trajectories: [[[Double]]]
   /// U_jᵀ·J_i·V_j at [i][j] (k×k) for the first input (Figure 2).
@@ -147,6 +149,7 @@ public struct ResidualAlignmentMeasurement: Sendable {
   public static func measure<N: MeasurableResidualNetwork, G: RandomNumberGenerator>(
     network: N, inputs: [[Double]], rank: Int,
     threshold: Double = SpectrumShape.defaultThreshold, bootstrapResamples: Int = 1000,
+    powerIterations: Int = RandomizedSVD.defaultPowerIterations,
     using generator: inout G, progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
   ) throws(LAPACKError) -> ResidualAlignmentMeasurement {
     let l = network.depth
@@ -190,7 +193,8 @@ public struct ResidualAlignmentMeasurement: Sendable {
       var decompositions = [SingularValueDecomposition<Double>]()
       for i in 0..<l {
         let j = network.residualJacobian(block: i, at: trajectory[i])
-        let r = try network.topSingularTriplets(of: j, rank: m, using: &generator)
+        let r = try network.topSingularTriplets(
+          of: j, rank: m, powerIterations: powerIterations, using: &generator)
         let residuals = Self.tripletResiduals(j, r.decomposition)
         largestError = max(largestError, residuals.max() ?? 0)
         largestTopK = max(largestTopK, residuals.prefix(rank).max() ?? 0)
@@ -260,7 +264,7 @@ public struct ResidualAlignmentMeasurement: Sendable {
           of: shapes.map { Spread(of: $0.map { Double($0.numericalRank) }).median })),
       ra4: ra4,
       largestTripletResidual: largestError, largestTopKTripletResidual: largestTopK,
-      tripletsPerJacobian: m, trajectories: trajectories,
+      tripletsPerJacobian: m, powerIterations: powerIterations, trajectories: trajectories,
       alignmentMatrices: alignment, pairDiagonalFractions: grid)
   }
 }
