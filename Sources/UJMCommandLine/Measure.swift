@@ -205,11 +205,27 @@ struct Measure: ParsableCommand {
     }
     stages.residualAlignment = Self.seconds(stageStart.duration(to: clock.now))
     progress.done(seconds: stages.residualAlignment)
+    // The process's peak so far (read before the high-water mark is reset for NC's own).
+    var processPeak = PeakMemory.residentBytes
+    if let processPeak {
+      progress.note(
+        "peak resident memory of the process so far: \(PeakMemory.gibibytes(processPeak)) "
+          + "(getrusage ru_maxrss)")
+    }
+    var ncPeak: Int?
     if limit > 0 {
       stageStart = clock.now
+      let measurable = PeakMemory.resetHighWaterMark()
       nc = try neuralCollapse(network, train, limit: limit, progress: progress)
       stages.neuralCollapse = Self.seconds(stageStart.duration(to: clock.now))
+      ncPeak = measurable ? PeakMemory.highWaterMarkBytes : nil
+      if let ncPeak {
+        progress.note(
+          "peak resident memory during Neural Collapse: \(PeakMemory.gibibytes(ncPeak)) "
+            + "(VmHWM, reset as the stage began)")
+      }
     }
+    processPeak = [processPeak, PeakMemory.residentBytes, ncPeak].compactMap { $0 }.max()
     if let figures {
       let firstInput = chosen.first.map {
         "training example \(dataset.trainFile.positions[$0]), class \(dataset.classes[labels[$0]])"
@@ -227,7 +243,7 @@ struct Measure: ParsableCommand {
       checkpoint: checkpoint, seed: seed, inputs: chosen.map { dataset.trainFile.positions[$0] },
       seconds: Self.seconds(start.duration(to: clock.now)), stageSeconds: stages,
       measurement: ra, neuralCollapse: nc, neuralCollapsePrecision: ncPrecision,
-      peakResidentBytes: PeakMemory.residentBytes)
+      peakResidentBytes: processPeak, neuralCollapsePeakResidentBytes: ncPeak)
     return json ? try report.json : report.text(blas: BLASEnvironment.current, figures: figures)
   }
 
@@ -317,11 +333,6 @@ struct Measure: ParsableCommand {
           progress.advance(p.samples, of: limit)
           if p.pass == 2 && p.samples == limit {
             progress.done(seconds: Self.seconds(passStart.duration(to: clock.now)))
-            if let peak = PeakMemory.residentBytes {
-              progress.note(
-                "peak resident memory of the process so far: \(PeakMemory.gibibytes(peak)) "
-                  + "(getrusage ru_maxrss)")
-            }
           }
         })
     } catch {

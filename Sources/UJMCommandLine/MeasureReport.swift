@@ -13,8 +13,10 @@ import LinearAlgebra
 /// (slope, intercept, r2, first_block, last_block, ci95) when fewer than 2 blocks are live; ci95
 /// is also null, with `ci95_note` "n/a: fewer than 5 inputs", when there are too few inputs for
 /// a bootstrap. `nc` is null only when skipped (--nc-examples 0); its `precision` is that of the
-/// forward passes ("single" or "double"). `peak_resident_bytes`: the process's peak resident
-/// memory (getrusage ru_maxrss), null where the system does not say.
+/// forward passes ("single" or "double"), its `peak_resident_bytes` the peak resident memory
+/// during the NC stage (Linux's VmHWM, reset as the stage begins; null elsewhere).
+/// `peak_resident_bytes`: the process's peak resident memory (getrusage ru_maxrss), null where
+/// the system does not say.
 struct MeasureReport: Encodable {
   var checkpoint: String
   var seed: UInt64
@@ -30,6 +32,8 @@ struct MeasureReport: Encodable {
   var neuralCollapsePrecision: NeuralCollapseMeasurement.Precision = .single
   /// The process's peak resident memory when the report was made.
   var peakResidentBytes: Int?
+  /// The peak resident memory during the NC stage, where it can be measured.
+  var neuralCollapsePeakResidentBytes: Int?
 
   /// Seconds of each stage of `seconds`.
   struct StageSeconds: Equatable {
@@ -151,7 +155,10 @@ struct MeasureReport: Encodable {
       lines.append(
         "Neural Collapse over \(nc.samples) training examples (forward passes in "
           + (neuralCollapsePrecision == .single ? "Float32" : "Float64")
-          + ", statistics in Float64; train accuracy \(Self.s(nc.accuracy))):")
+          + ", statistics in Float64"
+          + (neuralCollapsePeakResidentBytes.map {
+            "; peak resident memory \(PeakMemory.gibibytes($0))"
+          } ?? "") + "; train accuracy \(Self.s(nc.accuracy))):")
       lines.append(
         "  classifier input: NC1 \(Self.s(last.nc1)), NC2 means \(Self.s(last.nc2Means)), "
           + "NC2 classifier \(Self.s(last.nc2Classifier ?? .nan)), "
@@ -243,6 +250,7 @@ extension MeasureReport {
       neuralCollapse.map { nc in
         NCJSON(
           samples: nc.samples, precision: neuralCollapsePrecision.rawValue,
+          peak_resident_bytes: neuralCollapsePeakResidentBytes,
           train_accuracy: nc.accuracy,
           classifier: NCLayerJSON(nc.last),
           layers: nc.layers.map(NCLayerJSON.init))
@@ -354,6 +362,7 @@ private struct SVDJSON: Encodable {
 private struct NCJSON: Encodable {
   var samples: Int
   var precision: String
+  var peak_resident_bytes: Int?
   var train_accuracy: Double
   var classifier: NCLayerJSON
   var layers: [NCLayerJSON]
