@@ -300,10 +300,16 @@ struct Measure: ParsableCommand {
     let d0 = train.featureCount
     let clock = ContinuousClock()
     var passStart = clock.now
+    // Known in advance: whether pass 1's representations fit. When they do not, none are kept
+    // (keeping them up to the budget and then dropping them would only raise the peak).
+    let needed = NeuralCollapseMeasurement.representationBytes(
+      samples: limit, dimensions: (1...(network.depth + 2)).map(network.representationSize),
+      precision: ncPrecision)
+    let budget = Int(ncMemoryBudget * Double(1 << 30))
+    let keeps = needed <= budget
     do {
       return try NeuralCollapseMeasurement.measure(
-        network: network, precision: ncPrecision,
-        representationBudget: Int(ncMemoryBudget * Double(1 << 30)),
+        network: network, precision: ncPrecision, representationBudget: keeps ? budget : 0,
         batches: {
           AnySequence(
             stride(from: 0, to: limit, by: 500).lazy.map { begin in
@@ -323,12 +329,13 @@ struct Measure: ParsableCommand {
             progress.stage(
               p.pass == 1
                 ? "neural collapse pass 1 of 2 (class means, predictions; forward pass in "
-                  + "\(ncPrecision == .single ? "Float32" : "Float64")) over \(limit) examples"
+                  + "\(ncPrecision == .single ? "Float32" : "Float64"); representations "
+                  + (keeps ? "kept" : "not kept") + ", \(PeakMemory.gibibytes(needed)) against "
+                  + "--nc-memory-budget \(ncMemoryBudget) GiB) over \(limit) examples"
                 : "neural collapse pass 2 of 2 (Σ_W on the span of the means, NC4) "
                   + (p.fromMemory
                     ? "on the representations kept from pass 1"
-                    : "with a second forward pass (pass 1's representations exceed "
-                      + "--nc-memory-budget \(ncMemoryBudget) GiB)"))
+                    : "with a second forward pass"))
           }
           progress.advance(p.samples, of: limit)
           if p.pass == 2 && p.samples == limit {

@@ -188,10 +188,10 @@ print("old NC (D×D per layer, two Float64 passes): \(both(oldTime)), peak resid
 func relative(_ a: Double, _ b: Double) -> Double {
   a == b ? 0 : abs(a - b) / max(abs(a), abs(b))
 }
+/// One layer of a reference: the new path's metrics or the old path's, and NC4.
+typealias ReferenceLayer = (NeuralCollapseMetrics?, LegacyNeuralCollapseMetrics?, Double)
 /// Worst relative differences of NC1, NC2 (means, norms' CV), NC3 and the NC4 differences.
-func agreement(
-  _ a: NeuralCollapseMeasurement, _ b: [(NeuralCollapseMetrics?, LegacyNeuralCollapseMetrics?, Double)]
-) -> String {
+func agreement(_ a: NeuralCollapseMeasurement, _ b: [ReferenceLayer]) -> String {
   var worst = (nc1: 0.0, nc2: 0.0, nc3: 0.0)
   var nc4Differences = 0
   for (x, (m, legacy, nc4)) in zip(a.layers, b) {
@@ -200,7 +200,8 @@ func agreement(
     let cv = m?.meansNormCV ?? legacy!.meansNormCV
     let nc3 = m != nil ? m!.nc3 : legacy!.nc3
     worst.nc1 = max(worst.nc1, relative(x.metrics.nc1, nc1))
-    worst.nc2 = max(worst.nc2, relative(x.metrics.nc2Means, nc2), relative(x.metrics.meansNormCV, cv))
+    worst.nc2 = max(
+      worst.nc2, relative(x.metrics.nc2Means, nc2), relative(x.metrics.meansNormCV, cv))
     if let p = x.metrics.nc3, let q = nc3 { worst.nc3 = max(worst.nc3, relative(p, q)) }
     if x.nc4 != nc4 { nc4Differences += 1 }
   }
@@ -209,7 +210,7 @@ func agreement(
     + "\(a.layers.count) layers"
 }
 let oldLayers = old.layers.map { (nil as NeuralCollapseMetrics?, Optional($0.metrics), $0.nc4) }
-func layers(_ m: NeuralCollapseMeasurement) -> [(NeuralCollapseMetrics?, LegacyNeuralCollapseMetrics?, Double)] {
+func layers(_ m: NeuralCollapseMeasurement) -> [ReferenceLayer] {
   m.layers.map { (Optional($0.metrics), nil, $0.nc4) }
 }
 print(
@@ -234,7 +235,8 @@ for (name, pick) in [("wall", \(wall: Double, cpu: Double).wall), ("CPU", \.cpu)
       + "Float64 two passes \(format(d2)): \(format(o / d2)) ×). Forward passes: Float64 "
       + "\(format(f64)), Float32 \(format(f32)) (\(format(f64 / f32)) ×); the new NC beyond its one "
       + "Float32 pass \(format(n - f32)); load + RA \(format(l + r)). With NC free of all but one "
-      + "Float32 forward pass, measure could reach at most \(format((o + l + r) / (f32 + l + r))) ×")
+      + "Float32 forward pass, measure could reach at most \(format((o + l + r) / (f32 + l + r))) ×"
+  )
 }
 
 // Memory at convolutional widths: Type 2 (16 blocks at 64 × 16 × 16 = 16,384; NC at h₁…h₁₇),
