@@ -13,7 +13,10 @@ struct Measure: ParsableCommand {
       T = 20 unless --iterations says otherwise), and the paper's section 2 metrics, each with its median, min and max over the \
       inputs (the bootstrap CI of RA4's slope needs at least 5 distinct inputs). Neural \
       Collapse is measured over the training examples (--nc-examples) at every layer, in two \
-      passes (class means; Σ_W on their span and NC4). Progress goes to stderr.
+      passes (class means; Σ_W on their span and NC4) over one forward pass whose \
+      representations are kept in memory when they fit in --nc-memory-budget (else a second \
+      forward pass), in Float32 by default (--nc-precision; the statistics are Float64 either \
+      way). Progress and the peak resident memory go to stderr.
 
       --indices are 0-based positions in the training file (all 60000 examples of \
       Fashion-MNIST), also for a checkpoint trained on a subset of the classes; each must hold \
@@ -59,6 +62,23 @@ struct Measure: ParsableCommand {
       """)
   var ncExamples: Int?
 
+  @Option(
+    name: .customLong("nc-precision"),
+    help: """
+      Arithmetic of Neural Collapse's forward passes: single (Float32 on sgemm, the \
+      checkpoint's own precision) or double (Float64). The statistics are Float64 either way.
+      """)
+  var ncPrecision: NeuralCollapseMeasurement.Precision = .single
+
+  @Option(
+    name: .customLong("nc-memory-budget"), parsing: .unconditional,
+    help: """
+      GiB of representations Neural Collapse may keep from its first pass to save the second \
+      forward pass (all 60,000 Fashion-MNIST examples of a Type 1 network: 2.1 GiB in Float32); \
+      past it, a second forward pass. 0: always two forward passes.
+      """)
+  var ncMemoryBudget: Double = 3
+
   @Option(help: "Write SVG figures (1, 2, 4, 7) to this directory.")
   var figures: String?
 
@@ -80,6 +100,10 @@ struct Measure: ParsableCommand {
     }
     if let ncExamples, ncExamples < 0 {
       throw ValidationError("--nc-examples must be 0 or more (got \(ncExamples))")
+    }
+    guard ncMemoryBudget.isFinite && ncMemoryBudget >= 0 && ncMemoryBudget <= 1_048_576 else {
+      throw ValidationError(
+        "--nc-memory-budget must be a number of GiB from 0 to 1048576 (got \(ncMemoryBudget))")
     }
     if let indices {
       let parsed = try Self.parseIndices(indices)
@@ -181,11 +205,27 @@ struct Measure: ParsableCommand {
     }
     stages.residualAlignment = Self.seconds(stageStart.duration(to: clock.now))
     progress.done(seconds: stages.residualAlignment)
+    // The process's peak so far (read before the high-water mark is reset for NC's own).
+    var processPeak = PeakMemory.residentBytes
+    if let processPeak {
+      progress.note(
+        "peak resident memory of the process so far: \(PeakMemory.gibibytes(processPeak)) "
+          + "(getrusage ru_maxrss)")
+    }
+    var ncPeak: Int?
     if limit > 0 {
       stageStart = clock.now
+      let measurable = PeakMemory.resetHighWaterMark()
       nc = try neuralCollapse(network, train, limit: limit, progress: progress)
       stages.neuralCollapse = Self.seconds(stageStart.duration(to: clock.now))
+      ncPeak = measurable ? PeakMemory.highWaterMarkBytes : nil
+      if let ncPeak {
+        progress.note(
+          "peak resident memory during Neural Collapse: \(PeakMemory.gibibytes(ncPeak)) "
+            + "(VmHWM, reset as the stage began)")
+      }
     }
+    processPeak = [processPeak, PeakMemory.residentBytes, ncPeak].compactMap { $0 }.max()
     if let figures {
       let firstInput = chosen.first.map {
         "training example \(dataset.trainFile.positions[$0]), class \(dataset.classes[labels[$0]])"
@@ -202,7 +242,8 @@ struct Measure: ParsableCommand {
     let report = MeasureReport(
       checkpoint: checkpoint, seed: seed, inputs: chosen.map { dataset.trainFile.positions[$0] },
       seconds: Self.seconds(start.duration(to: clock.now)), stageSeconds: stages,
-      measurement: ra, neuralCollapse: nc)
+      measurement: ra, neuralCollapse: nc, neuralCollapsePrecision: ncPrecision,
+      peakResidentBytes: processPeak, neuralCollapsePeakResidentBytes: ncPeak)
     return json ? try report.json : report.text(blas: BLASEnvironment.current, figures: figures)
   }
 
@@ -259,9 +300,16 @@ struct Measure: ParsableCommand {
     let d0 = train.featureCount
     let clock = ContinuousClock()
     var passStart = clock.now
+    // Known in advance: whether pass 1's representations fit. When they do not, none are kept
+    // (keeping them up to the budget and then dropping them would only raise the peak).
+    let needed = NeuralCollapseMeasurement.representationBytes(
+      samples: limit, dimensions: (1...(network.depth + 2)).map(network.representationSize),
+      precision: ncPrecision)
+    let budget = Int(ncMemoryBudget * Double(1 << 30))
+    let keeps = needed <= budget
     do {
       return try NeuralCollapseMeasurement.measure(
-        network: network,
+        network: network, precision: ncPrecision, representationBudget: keeps ? budget : 0,
         batches: {
           AnySequence(
             stride(from: 0, to: limit, by: 500).lazy.map { begin in
@@ -280,8 +328,14 @@ struct Measure: ParsableCommand {
             passStart = clock.now
             progress.stage(
               p.pass == 1
-                ? "neural collapse pass 1 of 2 (class means, predictions) over \(limit) examples"
-                : "neural collapse pass 2 of 2 (Σ_W on the span of the means, NC4)")
+                ? "neural collapse pass 1 of 2 (class means, predictions; forward pass in "
+                  + "\(ncPrecision == .single ? "Float32" : "Float64"); representations "
+                  + (keeps ? "kept" : "not kept") + ", \(PeakMemory.gibibytes(needed)) against "
+                  + "--nc-memory-budget \(ncMemoryBudget) GiB) over \(limit) examples"
+                : "neural collapse pass 2 of 2 (Σ_W on the span of the means, NC4) "
+                  + (p.fromMemory
+                    ? "on the representations kept from pass 1"
+                    : "with a second forward pass"))
           }
           progress.advance(p.samples, of: limit)
           if p.pass == 2 && p.samples == limit {
@@ -326,3 +380,4 @@ struct Measure: ParsableCommand {
     }
   }
 }
+extension NeuralCollapseMeasurement.Precision: ExpressibleByArgument {}

@@ -47,6 +47,11 @@ final class MeasureProgress {
     }
   }
 
+  /// A line of its own (a figure of the stage that just ended).
+  func note(_ text: String) {
+    write("measure:   \(text)\n")
+  }
+
   /// The current stage ended after `seconds`.
   func done(seconds: Double) {
     if terminal { write("\r\u{1B}[K") }

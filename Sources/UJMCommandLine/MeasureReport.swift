@@ -12,7 +12,11 @@ import LinearAlgebra
 /// `{median, min, max}` over the inputs. Non-finite numbers are written as null; so is the RA4 fit
 /// (slope, intercept, r2, first_block, last_block, ci95) when fewer than 2 blocks are live; ci95
 /// is also null, with `ci95_note` "n/a: fewer than 5 inputs", when there are too few inputs for
-/// a bootstrap. `nc` is null only when skipped (--nc-examples 0).
+/// a bootstrap. `nc` is null only when skipped (--nc-examples 0); its `precision` is that of the
+/// forward passes ("single" or "double"), its `peak_resident_bytes` the peak resident memory
+/// during the NC stage (Linux's VmHWM, reset as the stage begins; null elsewhere).
+/// `peak_resident_bytes`: the process's peak resident memory (getrusage ru_maxrss), null where
+/// the system does not say.
 struct MeasureReport: Encodable {
   var checkpoint: String
   var seed: UInt64
@@ -24,6 +28,12 @@ struct MeasureReport: Encodable {
   var stageSeconds: StageSeconds
   var measurement: ResidualAlignmentMeasurement
   var neuralCollapse: NeuralCollapseMeasurement?
+  /// The arithmetic of Neural Collapse's forward passes.
+  var neuralCollapsePrecision: NeuralCollapseMeasurement.Precision = .single
+  /// The process's peak resident memory when the report was made.
+  var peakResidentBytes: Int?
+  /// The peak resident memory during the NC stage, where it can be measured.
+  var neuralCollapsePeakResidentBytes: Int?
 
   /// Seconds of each stage of `seconds`.
   struct StageSeconds: Equatable {
@@ -143,8 +153,12 @@ struct MeasureReport: Encodable {
       let last = nc.last.metrics
       lines.append("")
       lines.append(
-        "Neural Collapse over \(nc.samples) training examples (train accuracy "
-          + "\(Self.s(nc.accuracy))):")
+        "Neural Collapse over \(nc.samples) training examples (forward passes in "
+          + (neuralCollapsePrecision == .single ? "Float32" : "Float64")
+          + ", statistics in Float64"
+          + (neuralCollapsePeakResidentBytes.map {
+            "; peak resident memory \(PeakMemory.gibibytes($0))"
+          } ?? "") + "; train accuracy \(Self.s(nc.accuracy))):")
       lines.append(
         "  classifier input: NC1 \(Self.s(last.nc1)), NC2 means \(Self.s(last.nc2Means)), "
           + "NC2 classifier \(Self.s(last.nc2Classifier ?? .nan)), "
@@ -169,7 +183,8 @@ struct MeasureReport: Encodable {
         + "\(Self.s(st.residualAlignment))"
         + (st.neuralCollapse.map { ", Neural Collapse \(Self.s($0))" } ?? "")
         + (st.figures.map { ", figures \(Self.s($0))" } ?? "")
-        + "; BLAS core \(blas.core), \(blas.threads) threads)")
+        + "; BLAS core \(blas.core), \(blas.threads) threads)"
+        + (peakResidentBytes.map { "; peak resident memory \(PeakMemory.gibibytes($0))" } ?? ""))
     if let figures { lines.append("figures written to \(figures)") }
     return lines.joined(separator: "\n")
   }
@@ -181,6 +196,7 @@ extension MeasureReport {
   enum CodingKeys: String, CodingKey {
     case checkpoint, seed, inputs, seconds, blocks, ra1, ra2, ra3, ra4, svd, nc
     case stageSeconds = "stage_seconds"
+    case peakResidentBytes = "peak_resident_bytes"
   }
 
   func encode(to encoder: any Encoder) throws {
@@ -191,6 +207,7 @@ extension MeasureReport {
     try c.encode(inputs, forKey: .inputs)
     try c.encode(seconds, forKey: .seconds)
     try c.encode(stageSeconds, forKey: .stageSeconds)
+    try c.encode(peakResidentBytes, forKey: .peakResidentBytes)
     try c.encode(
       m.blocks.map {
         BlockJSON(
@@ -232,7 +249,9 @@ extension MeasureReport {
     try c.encode(
       neuralCollapse.map { nc in
         NCJSON(
-          samples: nc.samples, train_accuracy: nc.accuracy,
+          samples: nc.samples, precision: neuralCollapsePrecision.rawValue,
+          peak_resident_bytes: neuralCollapsePeakResidentBytes,
+          train_accuracy: nc.accuracy,
           classifier: NCLayerJSON(nc.last),
           layers: nc.layers.map(NCLayerJSON.init))
       }, forKey: .nc)
@@ -342,6 +361,8 @@ private struct SVDJSON: Encodable {
 
 private struct NCJSON: Encodable {
   var samples: Int
+  var precision: String
+  var peak_resident_bytes: Int?
   var train_accuracy: Double
   var classifier: NCLayerJSON
   var layers: [NCLayerJSON]

@@ -112,6 +112,7 @@ struct MeasureCommandTests {
       var o = try JSONSerialization.jsonObject(with: Data(s.utf8)) as! [String: Any]
       o["seconds"] = nil
       o["stage_seconds"] = nil
+      o["peak_resident_bytes"] = nil
       return o as NSDictionary
     }
     let a = try withoutSeconds(measure(arguments).output!)
@@ -304,6 +305,11 @@ struct MeasureCommandTests {
     #expect(stages.count == 5, "\(stages)")
     #expect(stages[0].contains("loading") && stages[1].contains("residual alignment"))
     #expect(stages[2].contains("pass 1 of 2") && stages[3].contains("pass 2 of 2"))
+    #expect(stages[2].contains("Float32") && stages[3].contains("kept from pass 1"))
+    #expect(run.progress.contains { $0.contains("peak resident memory of the process") })
+    #if os(Linux)
+      #expect(run.progress.contains { $0.contains("peak resident memory during Neural Collapse") })
+    #endif
     #expect(stages[4].contains("writing figures"))
     #expect(run.progress.filter { $0.contains("done in") }.count == 5)
     #expect(run.progress.allSatisfy { $0.hasSuffix("\n") })
@@ -368,6 +374,9 @@ struct MeasureCommandTests {
       (["--checkpoint", checkpoint, "--rank", "0"], "--rank"),
       (["--checkpoint", checkpoint, "--inputs", "3", "--indices", "1"], "--inputs"),
       (["--checkpoint", checkpoint, "--inputs", "99"], "--inputs"),
+      (["--checkpoint", checkpoint, "--nc-memory-budget", "-1"], "--nc-memory-budget"),
+      (["--checkpoint", checkpoint, "--nc-memory-budget", "nan"], "--nc-memory-budget"),
+      (["--checkpoint", checkpoint, "--nc-precision", "half"], "--nc-precision"),
     ]
     for (arguments, mentions) in cases {
       let run = measure(arguments + ["--data", data])
@@ -376,5 +385,39 @@ struct MeasureCommandTests {
       #expect(run.message.contains(mentions), "\(arguments): \(run.message)")
       #expect(!run.message.contains("\n") || run.message.hasPrefix("Error"), "\(arguments)")
     }
+  }
+
+  @Test func ncPrecisionAndMemoryBudgetChangeTheWorkNotTheResult() throws {
+    let (data, checkpoint) = try measureFixture()
+    let base = ["--checkpoint", checkpoint, "--data", data, "--inputs", "6", "--rank", "2"]
+    let kept = try measureWithProgress(base + ["--json"])
+    let twoPasses = try measureWithProgress(base + ["--json", "--nc-memory-budget", "0"])
+    #expect(twoPasses.progress.contains { $0.contains("with a second forward pass") })
+    #expect(!kept.progress.contains { $0.contains("with a second forward pass") })
+    func nc(_ output: String) throws -> NSDictionary {
+      let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as! [String: Any]
+      return object["nc"] as! NSDictionary
+    }
+    // The same Float32 forward pass, kept or recomputed: the same bits.
+    #expect(try nc(kept.output) == nc(twoPasses.output))
+    #expect(try nc(kept.output)["precision"] as? String == "single")
+    let double = try nc(measure(base + ["--json", "--nc-precision", "double"]).output!)
+    #expect(double["precision"] as? String == "double")
+    let single = try nc(kept.output)
+    let nc1 = [single, double].map {
+      (($0["layers"] as! [[String: Any]]).map { $0["nc1"] as! Double })
+    }
+    let worst = zip(nc1[0], nc1[1]).map { abs($0 - $1) / abs($1) }.max()!
+    print("measure NC1, Float32 vs Float64 forward passes: relative \(worst) (tolerance 1e-5)")
+    #expect(worst <= 1e-5 && worst > 0)
+    let object = try JSONSerialization.jsonObject(with: Data(kept.output.utf8)) as! [String: Any]
+    let processPeak = object["peak_resident_bytes"] as? Int ?? 0
+    #expect(processPeak > 0)
+    #if os(Linux)
+      // The NC stage's own peak (VmHWM reset as it began) is part of the process's.
+      let ncPeak = try nc(kept.output)["peak_resident_bytes"] as? Int ?? 0
+      print("peak resident memory: process \(processPeak) B, Neural Collapse \(ncPeak) B")
+      #expect(ncPeak > 0 && ncPeak <= processPeak)
+    #endif
   }
 }

@@ -1,14 +1,17 @@
 // `ujm measure` on a trained checkpoint, with Neural Collapse over its training examples: the
-// NC path of issue 12 (class means by GEMM, Σ_W on the span of the means, D×C accumulators)
-// against the path it replaces (one D×D second moment per layer, LegacyNeuralCollapse.swift),
-// both in this run, with the loading and the RA stage that both share.
+// NC path of issue 12 (class means by GEMM, Σ_W on the span of the means, D×C accumulators; one
+// Float32 forward pass whose representations are kept for pass 2 under a 3 GiB budget, as
+// `ujm measure` runs it by default) against the path it replaces (two Float64 forward passes,
+// one D×D second moment per layer, LegacyNeuralCollapse.swift), both in this run, with the
+// loading and the RA stage that both share; also the new path with two Float32 or two Float64
+// forward passes (no representations kept), to show what each change buys.
 // Issue 12's target for a Type 1 checkpoint, 20 inputs, all 60,000 examples: ≥ 5× faster.
 //
 // Usage: swift run -c release NeuralCollapseBenchmark CHECKPOINT [DATA_DIR] [examples] [inputs]
 //   (CHECKPOINT: a checkpoint.safetensors or a run directory; defaults: Fashion-MNIST,
-//   every training example, 20 inputs). Also times one bare forward pass over the examples
-//   (both NC paths need two), checks that the two paths agree, prints the peak resident memory
-//   of each and the accumulators' memory for a Type 2 conv net (D = 16,384).
+//   every training example, 20 inputs). Also times one bare forward pass over the examples in
+//   Float64 and in Float32, checks that the paths agree, prints the peak resident memory of
+//   each and the accumulators' memory for a Type 2 conv net (D = 16,384).
 
 import Empirical
 import Foundation
@@ -134,19 +137,44 @@ func both(_ t: (wall: Double, cpu: Double)) -> String {
 }
 print("load \(both(load)); RA \(both(ra)) (shared by both paths)")
 
-resetPeakMemory()
-var new: NeuralCollapseMeasurement!
-let newTime = try timed {
-  new = try NeuralCollapseMeasurement.measure(network: network, batches: batches)
+/// One run of the new path: its time and peak resident memory.
+@MainActor func newPath(
+  _ precision: NeuralCollapseMeasurement.Precision, budget: Int, _ name: String
+) throws -> (NeuralCollapseMeasurement, (wall: Double, cpu: Double)) {
+  resetPeakMemory()
+  var result: NeuralCollapseMeasurement!
+  var fromMemory = false
+  let time = try timed {
+    result = try NeuralCollapseMeasurement.measure(
+      network: network, precision: precision, representationBudget: budget, batches: batches,
+      progress: { if $0.pass == 2 { fromMemory = $0.fromMemory } })
+  }
+  print(
+    "\(name): \(both(time)), peak resident \(gib(peakMemory()))"
+      + (fromMemory ? " (pass 2 on the kept representations)" : " (two forward passes)"))
+  return (result, time)
 }
-let newPeak = peakMemory()
-print("new NC (span of means): \(both(newTime)), peak resident \(gib(newPeak))")
+
+let budget = 3 << 30
+let keptBytes = NeuralCollapseMeasurement.representationBytes(
+  samples: examples, dimensions: (1...(network.depth + 2)).map(network.representationSize),
+  precision: .single)
+print(
+  "representations of pass 1 in Float32: \(gib(Double(keptBytes))) (budget \(gib(Double(budget))))")
+let (new, newTime) = try newPath(.single, budget: budget, "new NC (Float32, kept, as measure)")
+let (singleTwo, singleTwoTime) = try newPath(.single, budget: 0, "new NC, Float32, two passes")
+let (doubleTwo, doubleTwoTime) = try newPath(.double, budget: 0, "new NC, Float64, two passes")
 
 resetPeakMemory()
 let forward = timed {
   for (x, _) in batches() { network.forward(batch: x) }
 }
-print("one bare forward pass over the examples: \(both(forward)) (each path needs 2)")
+print("one bare Float64 forward pass over the examples: \(both(forward))")
+let singleForward = network.singlePrecisionForward()
+let forward32 = timed {
+  for (x, _) in batches() { _ = singleForward(x.converted(to: Float.self)) { _, _ in } }
+}
+print("one bare Float32 forward pass over the examples: \(both(forward32))")
 
 resetPeakMemory()
 var old: LegacyNeuralCollapseResult!
@@ -154,42 +182,61 @@ let oldTime = try timed {
   old = try LegacyNeuralCollapseMeasurement.measure(network: network, batches: batches)
 }
 let oldPeak = peakMemory()
-print("old NC (D×D per layer): \(both(oldTime)), peak resident \(gib(oldPeak))")
+print("old NC (D×D per layer, two Float64 passes): \(both(oldTime)), peak resident \(gib(oldPeak))")
 
 // Agreement: the old NC1 is a difference of second moments, the new one a true second pass.
 func relative(_ a: Double, _ b: Double) -> Double {
   a == b ? 0 : abs(a - b) / max(abs(a), abs(b))
 }
-var worst = (nc1: 0.0, nc2: 0.0, nc3: 0.0)
-var nc4Differences = 0
-for (a, b) in zip(new.layers, old.layers) {
-  worst.nc1 = max(worst.nc1, relative(a.metrics.nc1, b.metrics.nc1))
-  worst.nc2 = max(
-    worst.nc2, relative(a.metrics.nc2Means, b.metrics.nc2Means),
-    relative(a.metrics.meansNormCV, b.metrics.meansNormCV))
-  if let x = a.metrics.nc3, let y = b.metrics.nc3 { worst.nc3 = max(worst.nc3, relative(x, y)) }
-  if a.nc4 != b.nc4 { nc4Differences += 1 }
+/// One layer of a reference: the new path's metrics or the old path's, and NC4.
+typealias ReferenceLayer = (NeuralCollapseMetrics?, LegacyNeuralCollapseMetrics?, Double)
+/// Worst relative differences of NC1, NC2 (means, norms' CV), NC3 and the NC4 differences.
+func agreement(_ a: NeuralCollapseMeasurement, _ b: [ReferenceLayer]) -> String {
+  var worst = (nc1: 0.0, nc2: 0.0, nc3: 0.0)
+  var nc4Differences = 0
+  for (x, (m, legacy, nc4)) in zip(a.layers, b) {
+    let nc1 = m?.nc1 ?? legacy!.nc1
+    let nc2 = m?.nc2Means ?? legacy!.nc2Means
+    let cv = m?.meansNormCV ?? legacy!.meansNormCV
+    let nc3 = m != nil ? m!.nc3 : legacy!.nc3
+    worst.nc1 = max(worst.nc1, relative(x.metrics.nc1, nc1))
+    worst.nc2 = max(
+      worst.nc2, relative(x.metrics.nc2Means, nc2), relative(x.metrics.meansNormCV, cv))
+    if let p = x.metrics.nc3, let q = nc3 { worst.nc3 = max(worst.nc3, relative(p, q)) }
+    if x.nc4 != nc4 { nc4Differences += 1 }
+  }
+  return "NC1 relative \(scientific(worst.nc1)), NC2 \(scientific(worst.nc2)), NC3 "
+    + "\(scientific(worst.nc3)); NC4 equal at \(a.layers.count - nc4Differences) of "
+    + "\(a.layers.count) layers"
+}
+let oldLayers = old.layers.map { (nil as NeuralCollapseMetrics?, Optional($0.metrics), $0.nc4) }
+func layers(_ m: NeuralCollapseMeasurement) -> [ReferenceLayer] {
+  m.layers.map { (Optional($0.metrics), nil, $0.nc4) }
 }
 print(
-  "agreement over \(new.layers.count) layers: NC1 relative \(scientific(worst.nc1)), NC2 "
-    + "\(scientific(worst.nc2)), NC3 \(scientific(worst.nc3)); NC4 equal at "
-    + "\(new.layers.count - nc4Differences) of \(new.layers.count) layers; accuracy "
+  "agreement, new (Float32) vs old (Float64): \(agreement(new, oldLayers)); accuracy "
     + "\(format(new.accuracy, 4)) vs \(format(old.accuracy, 4))")
+print("agreement, new Float32 vs new Float64: \(agreement(new, layers(doubleTwo)))")
+print(
+  "agreement, Float32 kept vs Float32 two passes: "
+    + (new == singleTwo ? "bit for bit" : agreement(new, layers(singleTwo))))
 
 print("")
 for (name, pick) in [("wall", \(wall: Double, cpu: Double).wall), ("CPU", \.cpu)] {
-  let (l, r, o, n, f) = (
-    load[keyPath: pick], ra[keyPath: pick], oldTime[keyPath: pick],
-    newTime[keyPath: pick], forward[keyPath: pick]
+  let (l, r, o, n) = (
+    load[keyPath: pick], ra[keyPath: pick], oldTime[keyPath: pick], newTime[keyPath: pick]
   )
-  let floor = 2 * f
+  let (f64, f32) = (forward[keyPath: pick], forward32[keyPath: pick])
+  let (s2, d2) = (singleTwoTime[keyPath: pick], doubleTwoTime[keyPath: pick])
   print(
     "\(name) seconds: measure (load + RA + NC) old \(format(o + l + r)), new \(format(n + l + r)): "
-      + "\(format((o + l + r) / (n + l + r))) × (target ≥ 5×); NC alone \(format(o)) vs "
-      + "\(format(n)): \(format(o / n)) ×; NC beyond its two forward passes (\(format(floor))): "
-      + "old \(format(o - floor)), new \(format(n - floor)); the forward passes are "
-      + "\(format(100 * floor / o, 0))% of the old NC, so two Float64 forward passes cap any NC "
-      + "path at \(format(o / floor)) × and measure at \(format((o + l + r) / (floor + l + r))) ×")
+      + "\(format((o + l + r) / (n + l + r))) × (target ≥ 5×); NC alone old \(format(o)), new "
+      + "\(format(n)): \(format(o / n)) × (Float32 two passes \(format(s2)): \(format(o / s2)) ×; "
+      + "Float64 two passes \(format(d2)): \(format(o / d2)) ×). Forward passes: Float64 "
+      + "\(format(f64)), Float32 \(format(f32)) (\(format(f64 / f32)) ×); the new NC beyond its one "
+      + "Float32 pass \(format(n - f32)); load + RA \(format(l + r)). With NC free of all but one "
+      + "Float32 forward pass, measure could reach at most \(format((o + l + r) / (f32 + l + r))) ×"
+  )
 }
 
 // Memory at convolutional widths: Type 2 (16 blocks at 64 × 16 × 16 = 16,384; NC at h₁…h₁₇),

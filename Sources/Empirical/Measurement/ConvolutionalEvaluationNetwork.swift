@@ -14,13 +14,20 @@ import LinearAlgebra
 public struct ConvolutionalEvaluationNetwork: Sendable, MeasurableResidualNetwork {
   /// The network, every weight and statistic widened to Float64.
   public let model: ConvolutionalNetwork<Double>
+  /// The network in Float32 (the checkpoint's own weights) for `singlePrecisionForward()`.
+  public let singlePrecisionModel: ConvolutionalNetwork<Float>
   private let shapes: [(channels: Int, side: Int)]
 
   /// The network of a trained (Float32) checkpoint.
-  public init(_ model: ConvolutionalNetwork<Float>) { self.init(model.converted(to: Double.self)) }
+  public init(_ model: ConvolutionalNetwork<Float>) {
+    self.model = model.converted(to: Double.self)
+    singlePrecisionModel = model
+    shapes = model.representationShapes
+  }
 
   public init(_ model: ConvolutionalNetwork<Double>) {
     self.model = model
+    singlePrecisionModel = model.converted(to: Float.self)
     shapes = model.representationShapes
   }
 
@@ -54,6 +61,36 @@ public struct ConvolutionalEvaluationNetwork: Sendable, MeasurableResidualNetwor
       $0.baseAddress!.update(from: workspace.logits.pointer, count: classCount * b)
     }
     return logits
+  }
+
+  /// The same pass in Float32 on sgemm, on the training code's workspace (kept from batch to
+  /// batch, grown when a batch is larger).
+  public func singlePrecisionForward() -> SinglePrecisionForward {
+    let model = singlePrecisionModel
+    let classes = classCount
+    let inputs = inputSize
+    final class Slot: @unchecked Sendable { var workspace: ConvolutionalWorkspace<Float>? }
+    let slot = Slot()
+    return { x, visit in
+      precondition(x.rows == inputs, "inputs have \(x.rows) entries, expected \(inputs)")
+      let b = x.columns
+      var logits = Matrix<Float>(rows: classes, columns: b)
+      if b == 0 { return logits }
+      if (slot.workspace?.capacity ?? 0) < b {
+        slot.workspace = nil
+        slot.workspace = ConvolutionalWorkspace(model: model, capacity: b, keepsActivations: false)
+      }
+      let workspace = slot.workspace!
+      x.storage.withUnsafeBufferPointer { workspace.loadInput($0.baseAddress!, count: b) }
+      workspace.forward(model, training: false) { layer, h, rows in
+        let values = Array(UnsafeBufferPointer(start: h, count: rows * b))
+        visit(layer, Matrix(rows: rows, columns: b, storage: values))
+      }
+      logits.mutableStorage.withUnsafeMutableBufferPointer {
+        $0.baseAddress!.update(from: workspace.logits.pointer, count: classes * b)
+      }
+      return logits
+    }
   }
 
   /// F_i(h) (block i, 0-based) in evaluation mode: the branch alone, without the skip.

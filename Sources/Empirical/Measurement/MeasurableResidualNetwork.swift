@@ -35,6 +35,11 @@ public protocol MeasurableResidualNetwork: Sendable {
   @discardableResult
   func forward(batch x: Matrix<Double>, visit: (Int, Matrix<Double>) -> Void) -> Matrix<Double>
 
+  /// The same evaluation-mode forward pass in Float32 (the checkpoint's own precision, on
+  /// sgemm), for the streaming passes of Neural Collapse: call the result once per batch. The
+  /// default runs the Float64 pass and rounds (correct, not faster).
+  func singlePrecisionForward() -> SinglePrecisionForward
+
   /// J_i = ∂F_i/∂h at h = h_i of one input (`block` is i − 1, 0-based; `h` the block's input).
   func residualJacobian(block: Int, at h: [Double]) -> Jacobian
 
@@ -46,7 +51,19 @@ public protocol MeasurableResidualNetwork: Sendable {
   ) throws(LAPACKError) -> RandomizedSVDResult<Double>
 }
 
+/// A forward pass in Float32: `forward(x, visit)` runs the batch x (n₀×b) through the network
+/// in evaluation mode, calls `visit(i, H_i)` for i = 1…L+2, and returns the C×b logits.
+public typealias SinglePrecisionForward =
+  (Matrix<Float>, (Int, Matrix<Float>) -> Void) -> Matrix<Float>
+
 extension MeasurableResidualNetwork {
+  public func singlePrecisionForward() -> SinglePrecisionForward {
+    { x, visit in
+      forward(batch: x.converted(to: Double.self)) { visit($0, $1.converted(to: Float.self)) }
+        .converted(to: Float.self)
+    }
+  }
+
   /// Algorithm 971 on the operator itself (products only), without the error estimate.
   public func topSingularTriplets<G: RandomNumberGenerator>(
     of jacobian: Jacobian, rank: Int, powerIterations: Int, using generator: inout G

@@ -122,8 +122,13 @@ public struct NearestClassCenterAgreement: Sendable, Equatable {
   public func nearestCentres(_ batch: Matrix<Double>) -> [Int] {
     precondition(batch.rows == means.rows, "batch shape")
     // ‖h − μ_c‖² = ‖h‖² − 2⟨μ_c, h⟩ + ‖μ_c‖²: argmin_c of ‖μ_c‖² − 2⟨μ_c, h⟩.
-    let inner = means.multiplied(by: batch, transposingSelf: true)
-    return (0..<batch.columns).map { j in
+    return nearestCentres(innerProducts: means.multiplied(by: batch, transposingSelf: true))
+  }
+
+  /// argmin_c ‖h_j − μ_c‖ from the inner products ⟨μ_c, h_j⟩ (C×b, the rows of μᵀ·H).
+  public func nearestCentres(innerProducts inner: Matrix<Double>) -> [Int] {
+    precondition(inner.rows == means.columns, "one row of inner products per class")
+    return (0..<inner.columns).map { j in
       var best = 0
       var bestValue = Double.infinity
       for c in 0..<means.columns {

@@ -42,6 +42,23 @@ public struct NeuralCollapseClassMeans: Sendable, Equatable {
     for c in labels { counts[c] += 1 }
   }
 
+  /// Adds Float32 features (D×b) with their labels, each summed in Float64: one pass over the
+  /// batch, no widened copy, no GEMM (for the Float32 forward passes of Neural Collapse).
+  public mutating func add(batch: Matrix<Float>, labels: [Int]) {
+    precondition(batch.rows == dimension && labels.count == batch.columns, "batch shape")
+    let d = dimension
+    batch.withUnsafeBufferPointer { h in
+      classSums.withUnsafeMutableBufferPointer { sums in
+        for (j, c) in labels.enumerated() {
+          let target = sums.baseAddress! + c * d
+          let source = h.baseAddress! + j * d
+          for i in 0..<d { target[i] += Double(source[i]) }
+        }
+      }
+    }
+    for c in labels { counts[c] += 1 }
+  }
+
   /// The class means μ_c as the columns of a D×C matrix (requires every class seen).
   public var classMeans: Matrix<Double> {
     precondition(everyClassSeen, "every class needs at least one sample")

@@ -51,6 +51,20 @@ public struct LayerwiseNeuralCollapse: Sendable {
     full[layer]?.add(batch: batch, labels: labels)
   }
 
+  /// Pass 1 for Float32 representations: the class sums straight from them, in Float64 (Σ_W
+  /// of `.full` from their Float64 copy).
+  public mutating func addFirstPass(layer: Int, batch: Matrix<Float>, labels: [Int]) {
+    precondition(!inSecondPass, "pass 1 is over")
+    if covariance == .full {
+      addFirstPass(layer: layer, batch: batch.converted(to: Double.self), labels: labels)
+      return
+    }
+    if means[layer] == nil {
+      means[layer] = NeuralCollapseClassMeans(classes: classes, dimension: batch.rows)
+    }
+    means[layer]!.add(batch: batch, labels: labels)
+  }
+
   /// Ends pass 1. Returns the classes without a sample (then there is no pass 2), or [] when
   /// pass 2 may begin.
   public mutating func beginSecondPass() -> [Int] {

@@ -13,9 +13,12 @@ import LinearAlgebra
 ///
 ///     Mᵀ·Σ_W·M = (1/N)·Σᵢ (Mᵀrᵢ)(Mᵀrᵢ)ᵀ,   rᵢ = hᵢ − μ_{yᵢ}
 ///
-/// Per batch H (D×b): R = H − μ·Eᵀ (E the b×C class indicator), P = Rᵀ·M (b×C), K += PᵀP —
-/// three GEMMs of D·b·C and a C×C SYRK, against D²·b for the full covariance. NC4 compares
-/// each sample's nearest class centre with a reference label (the network's prediction).
+/// Per batch H (D×b), one GEMM of D·b·2C gives [M μ]ᵀ·H; then Mᵀrᵢ = Mᵀhᵢ − Mᵀμ_{yᵢ} (the second
+/// term a column of the C×C matrix Mᵀμ), K += P·Pᵀ for P = [Mᵀrᵢ] (C×b, a C×C SYRK), against
+/// D²·b for the full covariance. Each Mᵀrᵢ is a difference of two inner products of the
+/// sample, computed in Float64: its rounding error is of order 1e-16·‖M‖·‖hᵢ‖, not a difference
+/// of second moments. NC4 compares each sample's nearest class centre (from μᵀ·H, the same
+/// GEMM) with a reference label (the network's prediction).
 public struct NeuralCollapseSpanOfMeans: Sendable, Equatable {
   /// μ_c (D×C).
   public let classMeans: Matrix<Double>
@@ -25,6 +28,10 @@ public struct NeuralCollapseSpanOfMeans: Sendable, Equatable {
   public let centredMeans: Matrix<Double>
   /// Σᵢ (Mᵀrᵢ)(Mᵀrᵢ)ᵀ, upper triangle (C×C).
   private var projectedScatter: Matrix<Double>
+  /// [M μ] (D×2C): one GEMM per batch for the projections and NC4's inner products.
+  private let projector: Matrix<Double>
+  /// Mᵀμ (C×C): column c is Mᵀμ_c.
+  private let projectedMeans: Matrix<Double>
   /// Samples seen in this pass.
   public private(set) var sampleCount = 0
   /// NC4's counter.
@@ -36,6 +43,9 @@ public struct NeuralCollapseSpanOfMeans: Sendable, Equatable {
     counts = firstPass.counts
     centredMeans = NeuralCollapseMetrics.centred(classMeans, counts: counts)
     projectedScatter = Matrix(rows: firstPass.classes, columns: firstPass.classes)
+    let (d, c) = (classMeans.rows, classMeans.columns)
+    projector = Matrix(rows: d, columns: 2 * c, storage: centredMeans.storage + classMeans.storage)
+    projectedMeans = centredMeans.multiplied(by: classMeans, transposingSelf: true)
     nearestCentre = NearestClassCenterAgreement(means: classMeans)
   }
 
@@ -51,14 +61,31 @@ public struct NeuralCollapseSpanOfMeans: Sendable, Equatable {
       batch.rows == dimension && labels.count == batch.columns
         && references.count == batch.columns, "batch shape")
     if batch.columns == 0 { return }
-    var r = batch
-    r.addProduct(
-      classMeans, Matrix.classIndicator(labels, classes: classes),
-      transposingSecond: true, scaledBy: -1)
-    let p = r.multiplied(by: centredMeans, transposingSelf: true)
-    projectedScatter.addGramUpperTriangle(of: p, transposing: true)
-    sampleCount += batch.columns
-    nearestCentre.add(batch: batch, references: references)
+    let c = classes
+    let b = batch.columns
+    let both = projector.multiplied(by: batch, transposingSelf: true)  // 2C×b
+    var p = Matrix<Double>(rows: c, columns: b)
+    var inner = Matrix<Double>(rows: c, columns: b)
+    both.withUnsafeBufferPointer { q in
+      projectedMeans.withUnsafeBufferPointer { g in
+        p.withUnsafeMutableBufferPointer { p in
+          inner.withUnsafeMutableBufferPointer { inner in
+            for j in 0..<b {
+              let column = 2 * c * j
+              let mean = c * labels[j]
+              for k in 0..<c {
+                p[c * j + k] = q[column + k] - g[mean + k]
+                inner[c * j + k] = q[column + c + k]
+              }
+            }
+          }
+        }
+      }
+    }
+    projectedScatter.addGramUpperTriangle(of: p)
+    sampleCount += b
+    nearestCentre.add(
+      nearest: nearestCentre.nearestCentres(innerProducts: inner), references: references)
   }
 
   /// Adds NC4's nearest class centres only (when Σ_W comes from elsewhere).
