@@ -20,16 +20,6 @@ func median(_ xs: [Double]) -> Double {
   return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }
 
-func peakResidentMegabytes() -> Double {
-  guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else {
-    return .nan
-  }
-  for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-    return (line.split(separator: " ").compactMap { Double($0) }.first ?? .nan) / 1024
-  }
-  return .nan
-}
-
 let directory = option("--data", default: "/usr/share/datasets/fashion-mnist")
 let type = option("--type", default: "2")
 let timedSteps = Int(option("--steps", default: "5"))!
@@ -81,4 +71,4 @@ print(
   String(
     format: "best steps: training %.0f ms, GEMM-only %.0f ms: %.1f%%", stepSeconds.min()! * 1e3,
     gemmSeconds.min()! * 1e3, 100 * gemmSeconds.min()! / stepSeconds.min()!))
-print(String(format: "peak resident memory (VmHWM): %.0f MB", peakResidentMegabytes()))
+print(String(format: "peak resident memory (VmHWM): %.0f MB", Double(PeakMemory.highWaterMarkBytes ?? 0) / 1_048_576))

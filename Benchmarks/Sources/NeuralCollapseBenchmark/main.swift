@@ -49,19 +49,6 @@ func loadAverage() -> String {
     .split(separator: " ").prefix(3).joined(separator: " ") ?? "unknown"
 }
 
-/// The process's peak resident set (VmHWM) in bytes since the last `resetPeakMemory()`.
-func peakMemory() -> Double {
-  let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-  let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
-  let kilobytes = line.split(separator: " ").compactMap { Double($0) }.first ?? .nan
-  return kilobytes * 1024
-}
-
-/// Resets VmHWM to the current resident set (Linux: `echo 5 > /proc/self/clear_refs`).
-func resetPeakMemory() {
-  try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
-}
-
 func gib(_ bytes: Double) -> String { format(bytes / Double(1 << 30), 3) + " GiB" }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -141,7 +128,7 @@ print("load \(both(load)); RA \(both(ra)) (shared by both paths)")
 @MainActor func newPath(
   _ precision: NeuralCollapseMeasurement.Precision, budget: Int, _ name: String
 ) throws -> (NeuralCollapseMeasurement, (wall: Double, cpu: Double)) {
-  resetPeakMemory()
+  _ = PeakMemory.resetHighWaterMark()
   var result: NeuralCollapseMeasurement!
   var fromMemory = false
   let time = try timed {
@@ -150,7 +137,7 @@ print("load \(both(load)); RA \(both(ra)) (shared by both paths)")
       progress: { if $0.pass == 2 { fromMemory = $0.fromMemory } })
   }
   print(
-    "\(name): \(both(time)), peak resident \(gib(peakMemory()))"
+    "\(name): \(both(time)), peak resident \(gib(Double(PeakMemory.highWaterMarkBytes ?? 0)))"
       + (fromMemory ? " (pass 2 on the kept representations)" : " (two forward passes)"))
   return (result, time)
 }
@@ -165,7 +152,7 @@ let (new, newTime) = try newPath(.single, budget: budget, "new NC (Float32, kept
 let (singleTwo, singleTwoTime) = try newPath(.single, budget: 0, "new NC, Float32, two passes")
 let (doubleTwo, doubleTwoTime) = try newPath(.double, budget: 0, "new NC, Float64, two passes")
 
-resetPeakMemory()
+_ = PeakMemory.resetHighWaterMark()
 let forward = timed {
   for (x, _) in batches() { network.forward(batch: x) }
 }
@@ -176,12 +163,12 @@ let forward32 = timed {
 }
 print("one bare Float32 forward pass over the examples: \(both(forward32))")
 
-resetPeakMemory()
+_ = PeakMemory.resetHighWaterMark()
 var old: LegacyNeuralCollapseResult!
 let oldTime = try timed {
   old = try LegacyNeuralCollapseMeasurement.measure(network: network, batches: batches)
 }
-let oldPeak = peakMemory()
+let oldPeak = Double(PeakMemory.highWaterMarkBytes ?? 0)
 print("old NC (D×D per layer, two Float64 passes): \(both(oldTime)), peak resident \(gib(oldPeak))")
 
 // Agreement: the old NC1 is a difference of second moments, the new one a true second pass.

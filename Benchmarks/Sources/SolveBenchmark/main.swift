@@ -31,29 +31,6 @@ func seconds(_ duration: Duration) -> Double {
   Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
 }
 
-/// VmHWM in bytes, or nil.
-func peakResidentBytes() -> Double? {
-  guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else {
-    return nil
-  }
-  for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-    return line.split(separator: " ").compactMap { Double($0) }.first.map { $0 * 1024 }
-  }
-  return nil
-}
-
-/// Resets VmHWM to the current resident size (Linux ≥ 4.0). Returns false when not allowed.
-func resetPeakResident() -> Bool {
-  guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return false }
-  defer { try? handle.close() }
-  do {
-    try handle.write(contentsOf: Data("5".utf8))
-    return true
-  } catch {
-    return false
-  }
-}
-
 func format(_ x: Double, _ digits: Int = 3) -> String {
   if !x.isFinite { return "\(x)" }
   return String(format: "%.\(digits)g", x)
@@ -144,11 +121,11 @@ for d in dimensions {
     let runs = algorithm == defaultAlgorithm ? 3 : 1
     var timings: [(Double, SolveResult, Double?)] = []
     for _ in 0..<runs {
-      let resetWorked = d == 512 ? resetPeakResident() : false
+      let resetWorked = d == 512 ? PeakMemory.resetHighWaterMark() : false
       let t0 = clock.now
       let result = minimizer.minimize(model, from: problem.start, until: test)
       let elapsed = seconds(clock.now - t0)
-      let peak = resetWorked ? peakResidentBytes().map { $0 / (8 * Double(n)) } : nil
+      let peak = resetWorked ? PeakMemory.highWaterMarkBytes.map { Double($0) / (8 * Double(n)) } : nil
       timings.append((elapsed, result, peak))
     }
     timings.sort { $0.0 < $1.0 }

@@ -18,17 +18,6 @@ func option(_ name: String, default value: String) -> String {
   return value
 }
 
-func peakResidentMegabytes() -> Double {
-  guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else {
-    return .nan
-  }
-  for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-    let kilobytes = line.split(separator: " ").compactMap { Double($0) }.first ?? .nan
-    return kilobytes / 1024
-  }
-  return .nan
-}
-
 func median(_ xs: [Double]) -> Double {
   let s = xs.sorted()
   return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
@@ -99,4 +88,4 @@ print(
   String(
     format: "evaluation of %d test images: %.3f s (accuracy %.4f after %d steps)",
     evaluation.count, evalSeconds, evaluation.accuracy, trainer.state.step))
-print(String(format: "peak resident memory (VmHWM): %.0f MB", peakResidentMegabytes()))
+print(String(format: "peak resident memory (VmHWM): %.0f MB", Double(PeakMemory.highWaterMarkBytes ?? 0) / 1_048_576))
