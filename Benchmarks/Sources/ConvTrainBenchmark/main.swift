@@ -71,4 +71,7 @@ print(
   String(
     format: "best steps: training %.0f ms, GEMM-only %.0f ms: %.1f%%", stepSeconds.min()! * 1e3,
     gemmSeconds.min()! * 1e3, 100 * gemmSeconds.min()! / stepSeconds.min()!))
-print(String(format: "peak resident memory (VmHWM): %.0f MB", Double(PeakMemory.highWaterMarkBytes ?? 0) / 1_048_576))
+print(
+  String(
+    format: "peak resident memory (VmHWM): %.0f MB",
+    Double(PeakMemory.highWaterMarkBytes ?? 0) / 1_048_576))

@@ -125,7 +125,8 @@ for d in dimensions {
       let t0 = clock.now
       let result = minimizer.minimize(model, from: problem.start, until: test)
       let elapsed = seconds(clock.now - t0)
-      let peak = resetWorked ? PeakMemory.highWaterMarkBytes.map { Double($0) / (8 * Double(n)) } : nil
+      let peak =
+        resetWorked ? PeakMemory.highWaterMarkBytes.map { Double($0) / (8 * Double(n)) } : nil
       timings.append((elapsed, result, peak))
     }
     timings.sort { $0.0 < $1.0 }

@@ -88,4 +88,7 @@ print(
   String(
     format: "evaluation of %d test images: %.3f s (accuracy %.4f after %d steps)",
     evaluation.count, evalSeconds, evaluation.accuracy, trainer.state.step))
-print(String(format: "peak resident memory (VmHWM): %.0f MB", Double(PeakMemory.highWaterMarkBytes ?? 0) / 1_048_576))
+print(
+  String(
+    format: "peak resident memory (VmHWM): %.0f MB",
+    Double(PeakMemory.highWaterMarkBytes ?? 0) / 1_048_576))
