@@ -173,6 +173,13 @@ struct JSONSchemaTests {
           "--nc-examples", "64", "--json",
         ]
       ),
+      (
+        "compare",
+        [
+          "compare", "--checkpoint", "deep", "--data", data, "--pairs", "2", "--rank", "2",
+          "--json",
+        ]
+      ),
     ]
     let documented = try documentedSchemas()
     for (name, arguments) in runs {
