@@ -66,7 +66,7 @@ struct Solve: ParsableCommand {
         depth: depth, lambda: lambda, dimension: dimension, label: label,
         algorithm: algorithm, gradientTolerance: gradientTolerance,
         maxIterations: maxIterations, step: step, perturb: perturb)
-    } catch let error as UsageError {
+    } catch {
       throw ValidationError(error.message)
     }
   }
