@@ -258,6 +258,20 @@ struct Train: ParsableCommand {
           + "--type \(type.rawValue) needs square images")
     }
 
+    // validate() sized the run for Fashion-MNIST before any data was read; now that the data
+    // is in memory, size the network for what it is (CIFAR: 3,072 inputs) before allocating it.
+    if convolutionalArchitecture == nil {
+      let a = architecture
+      let resources = TrainingResources(
+        architecture: a, inputSize: dataset.train.featureCount, classCount: dataset.classes.count,
+        batchSize: batchSize, examples: dataset.train.count + dataset.test.count)
+      do { try resources.check(blocks: a.blocks) } catch {
+        throw UsageError(
+          "--width \(a.width), --blocks \(a.blocks), --batch-size \(batchSize) on \(data): \(error)"
+        )
+      }
+    }
+
     if let (checkpoint, state, snapshot) = resumed {
       do {
         try Trainer.checkResumable(
