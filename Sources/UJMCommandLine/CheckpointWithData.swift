@@ -41,7 +41,8 @@ struct CheckpointWithData {
     }
     do {
       dataset = try ImageClassificationData(
-        directory: data, classes: classes, standardisation: checkpoint.metadata.standardisation)
+        directory: data, classes: classes, standardisation: checkpoint.metadata.standardisation,
+        labels: checkpoint.metadata.labels ?? .fine)
     } catch {
       throw UsageError("--data: \(error)")
     }

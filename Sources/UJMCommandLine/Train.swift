@@ -50,6 +50,13 @@ struct Train: ParsableCommand {
   var weightDecayScope: WeightDecayScope = .all
 
   @Option(
+    help: ArgumentHelp(
+      "CIFAR-100's labels: fine (100 classes) or coarse (the 20 superclasses); recorded in the "
+        + "checkpoint, so that evaluate and measure use the same.",
+      valueName: "fine|coarse"))
+  var labels: CIFARFile.Labels = .fine
+
+  @Option(
     name: .customLong("snapshot-every"), parsing: .unconditional,
     help: "Also keep DIR/checkpoint-epoch<N>.safetensors every N epochs.")
   var snapshotEvery: Int?
@@ -246,9 +253,21 @@ struct Train: ParsableCommand {
     do {
       let standardisation = resumed?.0.metadata.standardisation
       dataset = try ImageClassificationData(
-        directory: data, classes: kept, standardisation: standardisation)
+        directory: data, classes: kept, standardisation: standardisation, labels: labels)
     } catch {
       throw UsageError("--data: \(error)")
+    }
+    if labels == .coarse && dataset.labels != .coarse {
+      throw UsageError(
+        "--labels coarse: \(data) is not CIFAR-100 (train.bin, test.bin); only CIFAR-100 has "
+          + "coarse labels")
+    }
+    if let recorded = resumed?.0.metadata.labels ?? resumed.map({ _ in .fine }),
+      recorded != labels
+    {
+      throw UsageError(
+        "--labels \(labels.rawValue): the run in \(directory) was trained on \(recorded.rawValue) "
+          + "labels")
     }
     if convolutionalArchitecture != nil,
       ConvolutionalInput(image: dataset.imageShape) == nil

@@ -39,3 +39,4 @@ func percent(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
 func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
 
 extension WeightDecayScope: ExpressibleByArgument {}
+extension CIFARFile.Labels: ExpressibleByArgument {}

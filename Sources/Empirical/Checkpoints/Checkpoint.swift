@@ -82,13 +82,17 @@ public struct CheckpointMetadata: Sendable, Equatable {
   public var dropPath: Double?
   /// Optimisation steps taken.
   public var steps: Int?
+  /// `coarse` for a network trained on CIFAR-100's 20 superclasses (absent: the data set's own
+  /// labels, CIFAR-100's fine ones).
+  public var labels: CIFARFile.Labels?
 
   public init(
     arch: String? = nil, inputMean: Float? = nil, inputStd: Float? = nil, classes: [Int]? = nil,
     epochs: Int? = nil, seed: UInt64? = nil, weightDecay: Double? = nil,
     weightDecayScope: String? = nil, skips: Bool? = nil, dropPath: Double? = nil, steps: Int? = nil,
-    standardisation: Standardisation? = nil
+    standardisation: Standardisation? = nil, labels: CIFARFile.Labels? = nil
   ) {
+    self.labels = labels
     self.weightDecayScope = weightDecayScope
     self.arch = arch
     self.inputMeans = standardisation?.mean ?? inputMean.map { [$0] }
@@ -115,6 +119,7 @@ public struct CheckpointMetadata: Sendable, Equatable {
     m["skips"] = skips.map { $0 ? "true" : "false" }
     m["drop_path"] = dropPath.map { "\($0)" }
     m["steps"] = steps.map(String.init)
+    m["labels"] = labels?.rawValue
     return m
   }
 
@@ -146,6 +151,7 @@ public struct CheckpointMetadata: Sendable, Equatable {
     }
     dropPath = try parse("drop_path") { Double($0) }
     steps = try parse("steps") { Int($0) }
+    labels = try parse("labels") { CIFARFile.Labels(rawValue: $0) }
     try checkRanges(path: path, strings: m)
   }
 

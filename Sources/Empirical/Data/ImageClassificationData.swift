@@ -91,6 +91,8 @@ public struct ImageClassificationData: Sendable {
   public var standardisation: Standardisation
   /// The number of classes of the data set in the files (10, or 100 / 20 for CIFAR-100).
   public var fileClassCount: Int
+  /// CIFAR-100's coarse labels (`.coarse`) or fine ones; `.fine` for every other data set.
+  public var labels: CIFARFile.Labels = .fine
   /// The position in the training file of each example of `train`, and the file's labels.
   public var trainFile: FilePositions
   /// The same for `test` and the test file.
@@ -187,6 +189,7 @@ public struct ImageClassificationData: Sendable {
     self.imageShape = trainRaw.shape
     self.standardisation = statistics
     self.fileClassCount = trainRaw.classCount
+    if case .cifar100 = format { self.labels = labels }
     self.train = Self.standardised(trainSubset, statistics)
     self.test = Self.standardised(testSubset, statistics)
     self.trainFile = FilePositions(fileLabels: trainRaw.labels, positions: trainSubset.positions)

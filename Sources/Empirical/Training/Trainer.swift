@@ -313,7 +313,7 @@ public final class Trainer {
         seed: configuration.seed, weightDecay: configuration.weightDecay,
         weightDecayScope: configuration.weightDecayScope.rawValue, skips: network.skips,
         dropPath: configuration.dropPath, steps: state.step,
-        standardisation: data.standardisation))
+        standardisation: data.standardisation, labels: data.labels == .coarse ? .coarse : nil))
   }
 
   /// Writes `optimizer.safetensors`, then `checkpoint.safetensors`, each atomically, into
