@@ -17,20 +17,7 @@ private func tinyConvolutionalProblem(skips: Bool, seed: UInt64, downsample: Boo
   var model = ConvolutionalNetwork<Double>(
     architecture: ConvolutionalArchitecture(stages: stages, skips: skips),
     image: ConvolutionalInput(channels: 1, side: 6, padding: 1), classCount: 3, using: &rng)
-  func perturb(_ n: inout BatchNorm<Double>) {
-    for k in n.weight.indices {
-      n.weight[k] += uniform(0.5, &rng)
-      n.bias[k] += uniform(0.5, &rng)
-      n.runningMean[k] = uniform(0.3, &rng)
-      n.runningVariance[k] = 1 + uniform(0.5, &rng)
-    }
-  }
-  perturb(&model.bn0)
-  for i in model.blocks.indices {
-    perturb(&model.blocks[i].bn1)
-    perturb(&model.blocks[i].bn2)
-  }
-  perturb(&model.bnf)
+  model.perturbBatchNorms(using: &rng)
   let count = 3
   let input = (0..<(36 * count)).map { _ in uniform(2, &rng) }
   let labels = (0..<count).map { Int32($0 % 3) }

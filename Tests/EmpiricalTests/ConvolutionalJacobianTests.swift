@@ -18,20 +18,7 @@ private func tinyNetwork(
     architecture: ConvolutionalArchitecture(stages: stages, skips: skips),
     image: ConvolutionalInput(channels: 1, side: 6, padding: 1), classCount: 3, dropPath: dropPath,
     using: &rng)
-  func perturb(_ n: inout BatchNorm<Double>) {
-    for k in n.weight.indices {
-      n.weight[k] += uniform(0.5, &rng)
-      n.bias[k] += uniform(0.5, &rng)
-      n.runningMean[k] = uniform(0.3, &rng)
-      n.runningVariance[k] = 1 + uniform(0.5, &rng)
-    }
-  }
-  perturb(&model.bn0)
-  for i in model.blocks.indices {
-    perturb(&model.blocks[i].bn1)
-    perturb(&model.blocks[i].bn2)
-  }
-  perturb(&model.bnf)
+  model.perturbBatchNorms(using: &rng)
   return ConvolutionalEvaluationNetwork(model)
 }
 

@@ -27,20 +27,7 @@ private func tinyConvolutionalNetwork(seed: UInt64, blocks: Int = 3)
       stages: [ConvolutionalArchitecture.Stage(blocks: blocks, channels: 3)], skips: true),
     image: ConvolutionalInput(channels: 1, side: 6, padding: 1), classCount: 3, dropPath: 0,
     using: &rng)
-  func perturb(_ n: inout BatchNorm<Double>) {
-    for k in n.weight.indices {
-      n.weight[k] += Double.random(in: -0.5...0.5, using: &rng)
-      n.bias[k] += Double.random(in: -0.5...0.5, using: &rng)
-      n.runningMean[k] = Double.random(in: -0.3...0.3, using: &rng)
-      n.runningVariance[k] = 1 + Double.random(in: -0.5...0.5, using: &rng)
-    }
-  }
-  perturb(&model.bn0)
-  for i in model.blocks.indices {
-    perturb(&model.blocks[i].bn1)
-    perturb(&model.blocks[i].bn2)
-  }
-  perturb(&model.bnf)
+  model.perturbBatchNorms(using: &rng)
   return ConvolutionalEvaluationNetwork(model)
 }
 
