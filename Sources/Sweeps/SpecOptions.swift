@@ -36,7 +36,7 @@ public enum SpecOptions {
     "type": .choice(["1", "4a", "4b"]),
     "epochs": .integer(minimum: 0),
     "weight_decay": .number,
-    "weight_decay_scope": .choice(["all", "weights"]),
+    "weight_decay_scope": .choice(["all", "weights", "no-norm"]),
     "lr": .number,
     "batch_size": .integer(minimum: 1),
     "seed": .integer(minimum: 0),

@@ -45,7 +45,7 @@ struct Train: ParsableCommand {
   @Option(
     name: .customLong("weight-decay-scope"),
     help:
-      "Parameters weight decay applies to: all (PyTorch's default) or weights (linear layers' weight matrices only)."
+      "Parameters weight decay applies to: all (PyTorch's default), no-norm (all but BatchNorm's γ and β) or weights (linear and conv weight matrices only)."
   )
   var weightDecayScope: WeightDecayScope = .all
 
@@ -60,6 +60,11 @@ struct Train: ParsableCommand {
     name: .customLong("snapshot-every"), parsing: .unconditional,
     help: "Also keep DIR/checkpoint-epoch<N>.safetensors every N epochs.")
   var snapshotEvery: Int?
+
+  @Option(
+    name: .customLong("snapshot-epochs"), parsing: .unconditional,
+    help: "Also keep DIR/checkpoint-epoch<E>.safetensors at these epochs (e.g. 1,5,10,30,100).")
+  var snapshotEpochs: String?
 
   @Option(
     name: .customLong("allow-change"),
@@ -142,6 +147,7 @@ struct Train: ParsableCommand {
     if let snapshotEvery, snapshotEvery < 1 {
       throw ValidationError("--snapshot-every must be at least 1 (got \(snapshotEvery))")
     }
+    _ = try keptEpochs()
     if let allowChange {
       guard resume else { throw ValidationError("--allow-change needs --resume") }
       for name in allowedChanges(allowChange) where !TrainingHyperparameters.names.contains(name) {
@@ -188,12 +194,28 @@ struct Train: ParsableCommand {
 
   func run() throws { try reportingUsageErrors(command: "train", execute) }
 
+  /// `--snapshot-epochs 1,5,10`: distinct epochs in 1…`--epochs`.
+  func keptEpochs() throws -> Set<Int> {
+    guard let snapshotEpochs else { return [] }
+    var epochsKept = Set<Int>()
+    for part in snapshotEpochs.split(separator: ",", omittingEmptySubsequences: false) {
+      let text = part.trimmingCharacters(in: .whitespaces)
+      guard let e = Int(text), (1...epochs).contains(e) else {
+        throw ValidationError(
+          "--snapshot-epochs: '\(text.prefix(40))' is not an epoch in 1…\(epochs)")
+      }
+      epochsKept.insert(e)
+    }
+    return epochsKept
+  }
+
   /// The command's work; bad input throws `UsageError` (exit 64), a failure while training a
   /// `RunFailure` (exit 1). The run directory is checked, locked and cleaned before any training.
   func execute() throws {
     let clock = ContinuousClock()
     let started = clock.now
     let kept = try classes.map(parseClasses)
+    let snapshotEpochList = try keptEpochs()
     let directory = outputDirectory
     let run = RunDirectory(path: directory)
     let checkpointPath = (directory as NSString).appendingPathComponent(RunDirectory.checkpointName)
@@ -327,11 +349,10 @@ struct Train: ParsableCommand {
     let trace = ProcessInfo.processInfo.environment["UJM_SNAPSHOT_TRACE"] != nil
     func commit() throws {
       let epoch = trainer.state.epoch
-      let keep =
-        snapshotEvery.flatMap { n in
-          epoch > 0 && epoch % n == 0 && trainer.state.stepInEpoch == 0
-            ? "checkpoint-epoch\(epoch).safetensors" : nil
-        }
+      let kept =
+        epoch > 0 && trainer.state.stepInEpoch == 0
+        && ((snapshotEvery.map { epoch % $0 == 0 } ?? false) || snapshotEpochList.contains(epoch))
+      let keep = kept ? "checkpoint-epoch\(epoch).safetensors" : nil
       do {
         try run.commit(
           epoch: epoch, step: trainer.state.step, checkpoint: trainer.checkpoint.file,

@@ -141,7 +141,7 @@ public struct CheckpointMetadata: Sendable, Equatable {
     epochs = try parse("epochs") { Int($0) }
     seed = try parse("seed") { UInt64($0) }
     weightDecay = try parse("wd") { Double($0) }
-    weightDecayScope = try parse("wd_scope") { ["all", "weights"].contains($0) ? $0 : nil }
+    weightDecayScope = try parse("wd_scope") { WeightDecayScope(rawValue: $0)?.rawValue }
     skips = try parse("skips") { s -> Bool? in
       switch s.lowercased() {
       case "true", "1", "yes": true

@@ -240,23 +240,23 @@ public struct ConvolutionalNetwork<Scalar: BLASScalar>: Sendable, Equatable {
   }
 
   /// The same, with each parameter's kind: convolution and classifier weights are `.weight`,
-  /// BatchNorm's scales and shifts and the classifier's bias `.other`.
+  /// BatchNorm's scales and shifts `.normalization` and the classifier's bias `.bias`.
   mutating func forEachParameter(
     _ a: ConvolutionalNetwork, _ b: inout ConvolutionalNetwork,
     _ body: (inout [Scalar], [Scalar], inout [Scalar], ParameterKind) -> Void
   ) {
     body(
       &conv0.weight.mutableStorage, a.conv0.weight.storage, &b.conv0.weight.mutableStorage, .weight)
-    body(&bn0.weight, a.bn0.weight, &b.bn0.weight, .other)
-    body(&bn0.bias, a.bn0.bias, &b.bn0.bias, .other)
+    body(&bn0.weight, a.bn0.weight, &b.bn0.weight, .normalization)
+    body(&bn0.bias, a.bn0.bias, &b.bn0.bias, .normalization)
     for i in blocks.indices {
-      body(&blocks[i].bn1.weight, a.blocks[i].bn1.weight, &b.blocks[i].bn1.weight, .other)
-      body(&blocks[i].bn1.bias, a.blocks[i].bn1.bias, &b.blocks[i].bn1.bias, .other)
+      body(&blocks[i].bn1.weight, a.blocks[i].bn1.weight, &b.blocks[i].bn1.weight, .normalization)
+      body(&blocks[i].bn1.bias, a.blocks[i].bn1.bias, &b.blocks[i].bn1.bias, .normalization)
       body(
         &blocks[i].conv1.weight.mutableStorage, a.blocks[i].conv1.weight.storage,
         &b.blocks[i].conv1.weight.mutableStorage, .weight)
-      body(&blocks[i].bn2.weight, a.blocks[i].bn2.weight, &b.blocks[i].bn2.weight, .other)
-      body(&blocks[i].bn2.bias, a.blocks[i].bn2.bias, &b.blocks[i].bn2.bias, .other)
+      body(&blocks[i].bn2.weight, a.blocks[i].bn2.weight, &b.blocks[i].bn2.weight, .normalization)
+      body(&blocks[i].bn2.bias, a.blocks[i].bn2.bias, &b.blocks[i].bn2.bias, .normalization)
       body(
         &blocks[i].conv2.weight.mutableStorage, a.blocks[i].conv2.weight.storage,
         &b.blocks[i].conv2.weight.mutableStorage, .weight)
@@ -266,10 +266,10 @@ public struct ConvolutionalNetwork<Scalar: BLASScalar>: Sendable, Equatable {
           &b.blocks[i].shortcut!.weight.mutableStorage, .weight)
       }
     }
-    body(&bnf.weight, a.bnf.weight, &b.bnf.weight, .other)
-    body(&bnf.bias, a.bnf.bias, &b.bnf.bias, .other)
+    body(&bnf.weight, a.bnf.weight, &b.bnf.weight, .normalization)
+    body(&bnf.bias, a.bnf.bias, &b.bnf.bias, .normalization)
     body(&cls.mutableStorage, a.cls.storage, &b.cls.mutableStorage, .weight)
-    body(&clsBias, a.clsBias, &b.clsBias, .other)
+    body(&clsBias, a.clsBias, &b.clsBias, .bias)
   }
 
   /// A network of the same shape with every parameter zero (gradient and momentum buffers).

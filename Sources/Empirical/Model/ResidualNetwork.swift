@@ -155,31 +155,31 @@ public struct ResidualNetwork<Scalar: BLASScalar>: Sendable, Equatable {
   }
 
   /// Visits every trainable parameter with its kind: the linear layers' weight matrices
-  /// (`fc0`, `fc1`, `fc2`, `cls`) are `.weight`; BatchNorm's scales and shifts and the
-  /// classifier's bias are `.other` (`--weight-decay-scope weights` decays only the former).
+  /// (`fc0`, `fc1`, `fc2`, `cls`) are `.weight`, BatchNorm's scales and shifts
+  /// `.normalization` and the classifier's bias `.bias` (`--weight-decay-scope`).
   mutating func forEachParameter(
     _ a: ResidualNetwork, _ b: inout ResidualNetwork,
     _ body: (inout [Scalar], [Scalar], inout [Scalar], ParameterKind) -> Void
   ) {
     body(&fc0.mutableStorage, a.fc0.storage, &b.fc0.mutableStorage, .weight)
-    body(&bn0.weight, a.bn0.weight, &b.bn0.weight, .other)
-    body(&bn0.bias, a.bn0.bias, &b.bn0.bias, .other)
+    body(&bn0.weight, a.bn0.weight, &b.bn0.weight, .normalization)
+    body(&bn0.bias, a.bn0.bias, &b.bn0.bias, .normalization)
     for i in blocks.indices {
-      body(&blocks[i].bn1.weight, a.blocks[i].bn1.weight, &b.blocks[i].bn1.weight, .other)
-      body(&blocks[i].bn1.bias, a.blocks[i].bn1.bias, &b.blocks[i].bn1.bias, .other)
+      body(&blocks[i].bn1.weight, a.blocks[i].bn1.weight, &b.blocks[i].bn1.weight, .normalization)
+      body(&blocks[i].bn1.bias, a.blocks[i].bn1.bias, &b.blocks[i].bn1.bias, .normalization)
       body(
         &blocks[i].fc1.mutableStorage, a.blocks[i].fc1.storage, &b.blocks[i].fc1.mutableStorage,
         .weight)
-      body(&blocks[i].bn2.weight, a.blocks[i].bn2.weight, &b.blocks[i].bn2.weight, .other)
-      body(&blocks[i].bn2.bias, a.blocks[i].bn2.bias, &b.blocks[i].bn2.bias, .other)
+      body(&blocks[i].bn2.weight, a.blocks[i].bn2.weight, &b.blocks[i].bn2.weight, .normalization)
+      body(&blocks[i].bn2.bias, a.blocks[i].bn2.bias, &b.blocks[i].bn2.bias, .normalization)
       body(
         &blocks[i].fc2.mutableStorage, a.blocks[i].fc2.storage, &b.blocks[i].fc2.mutableStorage,
         .weight)
     }
-    body(&bnf.weight, a.bnf.weight, &b.bnf.weight, .other)
-    body(&bnf.bias, a.bnf.bias, &b.bnf.bias, .other)
+    body(&bnf.weight, a.bnf.weight, &b.bnf.weight, .normalization)
+    body(&bnf.bias, a.bnf.bias, &b.bnf.bias, .normalization)
     body(&cls.mutableStorage, a.cls.storage, &b.cls.mutableStorage, .weight)
-    body(&clsBias, a.clsBias, &b.clsBias, .other)
+    body(&clsBias, a.clsBias, &b.clsBias, .bias)
   }
 
   /// A network of the same shape with every parameter and statistic zero (gradient and
@@ -201,9 +201,11 @@ func uniform(_ bound: Double, _ generator: inout some RandomNumberGenerator) -> 
 }
 
 /// What a trainable parameter is, for the scope of weight decay.
-public enum ParameterKind: Sendable {
+public enum ParameterKind: Sendable, CaseIterable {
   /// A linear (or convolutional) layer's weight matrix.
   case weight
-  /// A BatchNorm scale or shift, or a bias.
-  case other
+  /// A BatchNorm scale γ or shift β.
+  case normalization
+  /// A bias (the classifier's).
+  case bias
 }

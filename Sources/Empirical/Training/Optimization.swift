@@ -8,8 +8,9 @@ import LinearAlgebra
 ///
 /// (the buffer starts at zero, so the first step sets v = g as PyTorch does). With the scope
 /// `.all` (PyTorch's default, the paper's set-up) weight decay λ applies to every parameter,
-/// BatchNorm's and the classifier bias included; with `.weights` only to the linear layers'
-/// weight matrices (λ = 0 for the rest).
+/// BatchNorm's and the classifier bias included; with `.noNorm` to every parameter but
+/// BatchNorm's γ and β; with `.weights` only to the linear and convolutional layers' weight
+/// matrices (λ = 0 for the rest).
 public struct StochasticGradientDescent: Sendable, Equatable, Codable {
   /// μ.
   public var momentum: Double
@@ -88,14 +89,19 @@ public struct StochasticGradientDescent: Sendable, Equatable, Codable {
 public enum WeightDecayScope: String, Sendable, Codable, CaseIterable {
   /// Every parameter: PyTorch's default for `SGD(model.parameters(), weight_decay=λ)`.
   case all
-  /// The linear layers' weight matrices only (no BatchNorm parameters, no biases).
+  /// The linear and convolutional layers' weight matrices only (no BatchNorm parameters, no
+  /// biases).
   case weights
+  /// Every parameter except BatchNorm's scales γ and shifts β: weights and biases (the
+  /// classifier's bias included), as the common `no_decay = ["bn", "norm"]` parameter groups do.
+  case noNorm = "no-norm"
 
   /// Whether λ applies to a parameter of this kind.
   public func includes(_ kind: ParameterKind) -> Bool {
     switch self {
     case .all: true
     case .weights: kind == .weight
+    case .noNorm: kind != .normalization
     }
   }
 }
