@@ -238,7 +238,9 @@ struct Measure: ParsableCommand {
       checkpoint: checkpoint, seed: seed, inputs: chosen.map { dataset.trainFile.positions[$0] },
       seconds: Self.seconds(start.duration(to: clock.now)), stageSeconds: stages,
       measurement: ra, neuralCollapse: nc, neuralCollapsePrecision: ncPrecision,
-      peakResidentBytes: processPeak, neuralCollapsePeakResidentBytes: ncPeak)
+      peakResidentBytes: processPeak, neuralCollapsePeakResidentBytes: ncPeak,
+      weightDecay: loaded.checkpoint.metadata.weightDecay,
+      weightDecayScope: loaded.checkpoint.metadata.weightDecayScope)
     return json ? try report.json : report.text(blas: BLASEnvironment.current, figures: figures)
   }
 
