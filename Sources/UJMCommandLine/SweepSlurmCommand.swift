@@ -51,6 +51,7 @@ struct SweepSlurmCommand: ParsableCommand {
       time: plan.spec.resources.time, directory: SweepSelection.absolute(plan.directory),
       partition: partition, account: account, ujm: ujmExecutable(),
       spec: SweepSelection.absolute(sweep.spec), variant: sweep.variant)
+    do { try script.validate() } catch { throw UsageError("\(error)") }
     if !dryRun && SlurmSubmission.executable("sbatch") == nil {
       throw UsageError("\(SlurmError.noSbatch)")
     }

@@ -118,7 +118,26 @@ struct SweepCommandTests {
     #expect(script.contains("#SBATCH --output=\(dir)/logs/%A_%a.out"))
     #expect(
       script.contains(
-        " sweep run \(path) --dir \(dir) --variant small --index $SLURM_ARRAY_TASK_ID"))
+        " sweep run \(path) --dir \(dir) --variant small --index \"$SLURM_ARRAY_TASK_ID\""))
     #expect(FileManager.default.fileExists(atPath: dir + "/logs"))
+  }
+
+  @Test func slurmRefusesANewlineInTheSpecNameOrDirWithoutWritingAScript() throws {
+    let dir = (temporaryDirectory("sweep-newline") as NSString).appendingPathComponent("sw")
+    let path = specFile(good, name: "dry")
+    let hostileDir = dir + "\ntouch /tmp/ujm-pwned"
+    let message = try #require(
+      usageError(["sweep", "slurm", path, "--dir", hostileDir, "--dry-run"]))
+    print("sweep slurm: \(message)")
+    #expect(message.hasPrefix("--dir ") && message.contains("control character"))
+    #expect(!message.contains("\n"))
+    #expect(exitCode(["sweep", "slurm", path, "--dir", hostileDir, "--dry-run"]) == 64)
+    #expect(!FileManager.default.fileExists(atPath: hostileDir + "/sweep.sbatch"))
+
+    let named = specFile(good, name: "x\necho pwned")
+    let byName = try #require(usageError(["sweep", "slurm", named, "--dir", dir, "--dry-run"]))
+    print("sweep slurm: \(byName)")
+    #expect(byName.contains("the spec's name") && byName.contains("control character"))
+    #expect(!FileManager.default.fileExists(atPath: dir + "/sweep.sbatch"))
   }
 }
