@@ -81,18 +81,20 @@ public struct SafeTensorsFile: Sendable, Equatable {
     self.metadata = metadata
   }
 
-  /// Reads and validates the file at `path`.
+  /// The most bytes a checkpoint file may hold: 4 GiB (a network of a billion Float32
+  /// parameters; the paper's largest is a few million).
+  public static let maximumFileBytes = 1 << 32
+
+  /// Reads and validates the regular file at `path` (a FIFO or a device is refused unread).
   public init(contentsOf path: String) throws(SafeTensorsError) {
-    let data: Data
+    let bytes: [UInt8]
     do {
-      data = try Data(contentsOf: URL(fileURLWithPath: path))
+      bytes = try RegularFile.read(
+        path, maximumBytes: Self.maximumFileBytes, what: "a safetensors checkpoint")
     } catch {
-      let reason =
-        FileManager.default.fileExists(atPath: path)
-        ? reasonText(error) : "no such file"
-      throw .unreadable(path: path, reason: reason)
+      throw .unreadable(path: path, reason: error.reason)
     }
-    try self.init(decoding: [UInt8](data), path: path)
+    try self.init(decoding: bytes, path: path)
   }
 
   /// Parses and validates safetensors bytes; `path` only names the source in errors.
