@@ -41,6 +41,12 @@ struct SweepSelection: ParsableArguments {
   /// The plan of the spec in its directory.
   func plan() throws -> SweepPlan {
     let s = try load()
+    // The default directory sweeps/<name> must stay under sweeps/ (a spec named "...yaml" has
+    // the name "..").
+    if dir == nil, s.name.isEmpty || s.name == "." || s.name == ".." || s.name.contains("/") {
+      throw UsageError(
+        "\(spec): the name '\(s.name)' cannot name a directory under sweeps/; give --dir")
+    }
     return SweepPlan(spec: s, directory: directory(s))
   }
 

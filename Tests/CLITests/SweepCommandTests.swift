@@ -140,4 +140,12 @@ struct SweepCommandTests {
     #expect(byName.contains("the spec's name") && byName.contains("control character"))
     #expect(!FileManager.default.fileExists(atPath: dir + "/sweep.sbatch"))
   }
+
+  @Test func defaultDirectoryOfASpecNamedDotDotIsRefusedNotTheWorkingDirectory() throws {
+    let path = specFile(good, name: "..")  // "...yaml": its name is ".."
+    let message = try #require(usageError(["sweep", "plan", path]))
+    print("sweep plan: \(message)")
+    #expect(message.contains("cannot name a directory under sweeps/") && message.contains("--dir"))
+    #expect(exitCode(["sweep", "plan", path]) == 64)
+  }
 }
