@@ -87,14 +87,22 @@ struct Measure: ParsableCommand {
 
   init() {}
 
+  /// The most inputs (`--inputs`, `--indices`) and the largest `--rank` accepted: 100,000,
+  /// checked before any arithmetic on them (the paper measures 20 inputs at rank 10).
+  static let maximumInputs = 100_000
+
   func validate() throws {
-    if let inputs, inputs < 1 {
-      throw ValidationError("--inputs must be at least 1 (got \(inputs))")
+    if let inputs, !(1...Self.maximumInputs).contains(inputs) {
+      throw ValidationError(
+        "--inputs must be in 1...\(Self.maximumInputs) (got \(inputs)); each input costs T "
+          + "Jacobian products per block")
     }
     if inputs != nil && indices != nil {
       throw ValidationError("--inputs and --indices cannot be used together")
     }
-    guard rank >= 1 else { throw ValidationError("--rank must be at least 1 (got \(rank))") }
+    guard (1...Self.maximumInputs).contains(rank) else {
+      throw ValidationError("--rank must be in 1...\(Self.maximumInputs) (got \(rank))")
+    }
     guard (0...1000).contains(iterations) else {
       throw ValidationError("--iterations must be in 0...1000 (got \(iterations))")
     }
@@ -107,6 +115,11 @@ struct Measure: ParsableCommand {
     }
     if let indices {
       let parsed = try Self.parseIndices(indices)
+      guard parsed.count <= Self.maximumInputs else {
+        throw ValidationError(
+          "--indices: \(parsed.count) indices, more than the \(Self.maximumInputs) inputs a "
+            + "measurement may take")
+      }
       var seen = Set<Int>()
       for k in parsed where !seen.insert(k).inserted {
         throw ValidationError(
