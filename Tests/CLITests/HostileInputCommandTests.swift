@@ -215,4 +215,61 @@ struct HostileInputCommandTests {
     #expect(checkpoint.model.inputSize == 3072)
     #expect(checkpoint.metadata.standardisation?.channels == 3)
   }
+
+  @Test func integerOptionsAtInt64MaxExit64InsteadOfTrapping() {
+    let max = "9223372036854775807"
+    expectRefused(
+      ["measure", "--checkpoint", "/nonexistent", "--inputs", max], naming: ["--inputs", max])
+    expectRefused(["measure", "--checkpoint", "/nonexistent", "--rank", max], naming: ["--rank"])
+    expectRefused(
+      ["solve", "--lambda", "0.1", "--L", "2", "--D", max], naming: ["--D \(max)", "parameters"])
+    expectRefused(
+      ["solve", "--lambda", "0.1", "--L", max, "--D", "2"], naming: ["--L \(max)", "parameters"])
+    expectRefused(
+      ["solve", "--lambda", "0.1", "--L", "2", "--D", "2", "--max-iterations", max],
+      naming: ["--max-iterations", "history"])
+  }
+
+  @Test func trainIntoADirectoryOfForeignFilesExits64NamingThemAndReplacesNothing() throws {
+    let data = temporaryDirectory("hostile-foreign-data")
+    writeSyntheticImageData(to: data, train: 48, test: 12, side: 4, classes: 3)
+    let common = ["train", "--epochs", "1", "--data", data] + tiny
+    // A PyTorch export and another tool's metrics: no manifest, no optimizer state beside them.
+    let output = temporaryDirectory("hostile-foreign")
+    let foreign = [
+      "checkpoint.safetensors": "a PyTorch export", "metrics.jsonl": "{\"epoch\": 7}\n",
+    ]
+    for (name, text) in foreign {
+      try text.write(
+        toFile: (output as NSString).appendingPathComponent(name), atomically: true,
+        encoding: .utf8)
+    }
+    for extra in [[], ["--resume"]] {
+      expectRefused(
+        common + ["--output", output] + extra,
+        naming: ["--output \(output)", "did not write", "checkpoint.safetensors", "metrics.jsonl"])
+    }
+    for (name, text) in foreign {
+      let kept = try String(
+        contentsOfFile: (output as NSString).appendingPathComponent(name), encoding: .utf8)
+      #expect(kept == text, "\(name) kept")
+    }
+    // Any file ujm does not write counts, not only the names it would replace.
+    let notes = temporaryDirectory("hostile-foreign-notes")
+    try "mine".write(
+      toFile: (notes as NSString).appendingPathComponent("notes.txt"), atomically: true,
+      encoding: .utf8)
+    expectRefused(common + ["--output", notes], naming: ["notes.txt"])
+
+    // A sweep's run directory (its lock and log already there) is ujm's own: training goes on,
+    // and a second train without --resume is refused as a run already there, not as foreign.
+    let sweepRun = temporaryDirectory("hostile-foreign-sweep")
+    for name in ["sweep.lock", "log.txt"] {
+      _ = FileManager.default.createFile(
+        atPath: (sweepRun as NSString).appendingPathComponent(name), contents: Data())
+    }
+    let first = run(common + ["--output", sweepRun, "--json"])
+    #expect(first.code == 0, "\(first.message)")
+    expectRefused(common + ["--output", sweepRun], naming: ["already holds a run", "--resume"])
+  }
 }
