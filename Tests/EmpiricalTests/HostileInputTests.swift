@@ -248,6 +248,30 @@ struct HostileInputTests {
     print(DataFileError.constantImages(path: images, channel: nil, value: 0))
   }
 
+  @Test func constantImagesWhoseMeanRoundsAreStillAnErrorAboutTheData() throws {
+    // 24 pixels of 11: the mean 24·(11/255)/24 rounds away from 11/255, so the variance came
+    // out about 1e-33 and the check "σ > 0" passed.
+    let directory = temporaryDirectory("constant-data")
+    let dir = directory as NSString
+    let labels = idxBytes(dimensions: [6], values: [0, 1, 2, 0, 1, 2])
+    for prefix in ["train", "t10k"] {
+      _ = FileManager.default.createFile(
+        atPath: dir.appendingPathComponent("\(prefix)-images-idx3-ubyte"),
+        contents: Data(idxBytes(dimensions: [6, 2, 2], values: [UInt8](repeating: 11, count: 24))))
+      _ = FileManager.default.createFile(
+        atPath: dir.appendingPathComponent("\(prefix)-labels-idx1-ubyte"), contents: Data(labels))
+    }
+    #expect {
+      try ImageClassificationData(directory: directory, classes: [0, 1, 2])
+    } throws: { error in
+      print(error)
+      guard case .constantImages(_, let channel, let value) = error as? DataFileError else {
+        return false
+      }
+      return channel == nil && abs(value - 11) < 1e-3
+    }
+  }
+
   @Test func emptyTrainingFileIsAnErrorAboutTheData() throws {
     let directory = temporaryDirectory("empty-data")
     writeSyntheticImageData(to: directory, train: 6, test: 3)
