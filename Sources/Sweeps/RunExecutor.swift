@@ -10,9 +10,13 @@ public enum RunError: Error, Sendable, Equatable, CustomStringConvertible {
   case lock(RunLockError)
   case cannotWrite(path: String, reason: String)
   case cannotStart(executable: String, reason: String)
+  /// A termination signal (SIGINT, SIGTERM, SIGHUP) stopped the run: it is left resumable.
+  case interrupted(signal: Int32)
 
   public var description: String {
     switch self {
+    case .interrupted(let signal):
+      "interrupted by signal \(signal); the run resumes where it stopped when run again"
     case .lock(let e): "\(e)"
     case .cannotWrite(let path, let reason): "\(path): cannot be written (\(reason))"
     case .cannotStart(let executable, let reason): "\(executable): cannot be started (\(reason))"
@@ -168,10 +172,11 @@ public struct RunExecutor: Sendable {
     -> (status: Int32, stdout: Data)
   {
     dir.appendLog("$ ujm " + args.joined(separator: " "))
+    if let signal = ChildProcesses.shared.interruption { throw .interrupted(signal: signal) }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: ujm)
     process.arguments = args
-    if let environment { process.environment = environment }
+    process.environment = ChildProcesses.environment(environment)
     let output = Pipe()
     process.standardOutput = output
     process.standardInput = FileHandle.nullDevice
@@ -185,9 +190,16 @@ public struct RunExecutor: Sendable {
     } catch {
       throw .cannotStart(executable: ujm, reason: "\(error)")
     }
+    ChildProcesses.shared.register(process.processIdentifier)
     let stdout = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
+    ChildProcesses.shared.unregister(process.processIdentifier)
     try? log.close()
+    // A step stopped by a signal forwarded to it is no failure: the run is left to resume.
+    if let signal = ChildProcesses.shared.interruption {
+      dir.appendLog("[\(name) stopped by signal \(signal); resumable]")
+      throw .interrupted(signal: signal)
+    }
     let status =
       process.terminationReason == .uncaughtSignal
       ? 128 + process.terminationStatus : process.terminationStatus
