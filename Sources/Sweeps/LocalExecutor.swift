@@ -2,6 +2,7 @@
 // progress a person can read (done, failed, running, elapsed, an estimate of the rest).
 
 import Foundation
+import LinearAlgebra
 
 #if canImport(Glibc)
   import Glibc
@@ -76,10 +77,9 @@ public struct LocalExecutor: Sendable {
     report: (LocalProgress) -> Void
   ) throws(RunError) -> (progress: LocalProgress, failed: [Int]) {
     do {
-      try FileManager.default.createDirectory(
-        atPath: logDirectory, withIntermediateDirectories: true)
+      try AtomicFile.createDirectory(logDirectory)
     } catch {
-      throw .cannotWrite(path: logDirectory, reason: "\(error)")
+      throw .cannotWrite(path: logDirectory, reason: error.description)
     }
     let start = Date()
     var progress = LocalProgress(total: indices.count)
@@ -149,7 +149,7 @@ public struct LocalExecutor: Sendable {
     do {
       try process.run()
     } catch {
-      throw .cannotStart(executable: ujm, reason: "\(error)")
+      throw .cannotStart(executable: ujm, reason: reasonText(error))
     }
     ChildProcesses.shared.register(process.processIdentifier)
     try? log.close()

@@ -96,10 +96,9 @@ public struct RunExecutor: Sendable {
     let dir = SweepRunDirectory(path: run.directory)
     if dir.status == .complete { return .skipped }
     do {
-      try FileManager.default.createDirectory(
-        atPath: run.directory, withIntermediateDirectories: true)
+      try AtomicFile.createDirectory(run.directory)
     } catch {
-      throw .cannotWrite(path: run.directory, reason: "\(error)")
+      throw .cannotWrite(path: run.directory, reason: error.description)
     }
     let lock: RunLock
     do { lock = try RunLock.acquire(at: dir.lock) } catch { throw .lock(error) }
@@ -163,7 +162,7 @@ public struct RunExecutor: Sendable {
     do {
       try AtomicFile.write(Array(data), to: path)
     } catch {
-      throw .cannotWrite(path: path, reason: "\(error)")
+      throw .cannotWrite(path: path, reason: reasonText(error))
     }
   }
 
@@ -188,7 +187,7 @@ public struct RunExecutor: Sendable {
     do {
       try process.run()
     } catch {
-      throw .cannotStart(executable: ujm, reason: "\(error)")
+      throw .cannotStart(executable: ujm, reason: reasonText(error))
     }
     ChildProcesses.shared.register(process.processIdentifier)
     let stdout = output.fileHandleForReading.readDataToEndOfFile()

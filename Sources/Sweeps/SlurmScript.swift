@@ -1,4 +1,5 @@
 import Foundation
+import LinearAlgebra
 
 /// The job-array script of `ujm sweep slurm`: one array task per run, at most K at once.
 ///
@@ -191,7 +192,9 @@ public enum SlurmSubmission {
     process.standardOutput = out
     process.standardError = err
     process.standardInput = FileHandle.nullDevice
-    do { try process.run() } catch { throw .rejected(status: -1, message: "\(error)") }
+    do { try process.run() } catch {
+      throw .rejected(status: -1, message: reasonText(error))
+    }
     let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()

@@ -119,7 +119,7 @@ public struct SweepRunDirectory: Sendable {
       let data = try encoder.encode(value)
       try AtomicFile.write(Array(data) + [0x0a], to: path)
     } catch {
-      throw .cannotWrite(path: path, reason: "\(error)")
+      throw .cannotWrite(path: path, reason: reasonText(error))
     }
   }
 
