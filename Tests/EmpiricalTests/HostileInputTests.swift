@@ -61,6 +61,32 @@ struct HostileInputTests {
     #expect(throws: SafeTensorsError.self) { try SafeTensorsFile(decoding: wide, path: "w") }
   }
 
+  @Test func safetensorsHeaderGivingAKeyTwiceIsRefusedAsTheReferenceDoes() throws {
+    func file(_ json: String) -> [UInt8] {
+      var header = Array(json.utf8)
+      while header.count % 8 != 0 { header.append(0x20) }
+      let n = UInt64(header.count)
+      return (0..<8).map { UInt8(truncatingIfNeeded: n >> (8 * UInt64($0))) } + header
+        + [UInt8](repeating: 0, count: 8)
+    }
+    let entry = "{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}"
+    let other = "{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}"
+    // Accepted: two tensors, and one key repeated in different objects.
+    #expect(throws: Never.self) {
+      _ = try SafeTensorsFile(decoding: file("{\"w\":\(entry),\"v\":\(other)}"), path: "ok")
+    }
+    for (json, key) in [
+      ("{\"w\":\(entry),\"w\":\(other)}", "w"),
+      ("{\"w\":\(entry),\"\\u0077\":\(other)}", "w"),
+      ("{\"w\":\(entry),\"__metadata__\":{\"a\":\"1\",\"a\":\"2\"}}", "a"),
+    ] {
+      #expect(
+        throws: SafeTensorsError.badHeader(
+          path: "dup", reason: "the header gives the key '\(key)' twice in one object")
+      ) { _ = try SafeTensorsFile(decoding: file(json), path: "dup") }
+    }
+  }
+
   @Test func idxDimensionsNearUInt32MaxAreRefused() {
     let bytes: [UInt8] = [0, 0, 8, 3] + [UInt8](repeating: 0xFF, count: 12) + [1, 2, 3]
     #expect {
