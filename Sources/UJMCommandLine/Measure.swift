@@ -162,6 +162,9 @@ struct Measure: ParsableCommand {
       throw UsageError("--checkpoint: \(checkpoint): \(model.depth) blocks; RA4 needs at least 3")
     }
     let network = model.measurable
+    if let reason = ResidualAlignmentMeasurement.unmeasurableReason(network) {
+      throw UsageError("--checkpoint: \(checkpoint): \(reason)")
+    }
     let width = (1...(model.depth + 1)).map { network.representationSize(at: $0) }.min()!
     guard rank <= width else {
       throw UsageError("--rank \(rank) exceeds the width D = \(width) of \(checkpoint)")

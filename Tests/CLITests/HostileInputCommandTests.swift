@@ -344,4 +344,25 @@ struct HostileInputCommandTests {
     try #require(mkfifo(fifo, 0o644) == 0)
     expectRefused(["sweep", "status", fifo], naming: [fifo, "a FIFO"])
   }
+
+  @Test func measureOnAConvNetWithNoTwoBlocksOfOneDimensionExits64InsteadOfTrapping() throws {
+    let data = temporaryDirectory("hostile-downsample-data")
+    writeSyntheticCIFAR(to: data, train: 20, test: 10)
+    var rng = testGenerator(32)
+    // Three stages of one block: the second and third blocks downsample, so no two blocks keep
+    // one dimension and RA2 has no pair.
+    let model = ConvolutionalNetwork<Float>(
+      architecture: ConvolutionalArchitecture(
+        stages: [
+          .init(blocks: 1, channels: 4), .init(blocks: 1, channels: 8),
+          .init(blocks: 1, channels: 16),
+        ], skips: true),
+      image: ConvolutionalInput(channels: 3, side: 32, padding: 0), classCount: 10, using: &rng)
+    let path = (temporaryDirectory("hostile-downsample") as NSString).appendingPathComponent(
+      "checkpoint.safetensors")
+    try Checkpoint(network: .convolutional(model), metadata: .init()).write(to: path)
+    expectRefused(
+      ["measure", "--checkpoint", path, "--data", data, "--rank", "2", "--inputs", "10"],
+      naming: ["--checkpoint", "no two blocks keep the same dimension"])
+  }
 }
