@@ -87,6 +87,10 @@ struct Measure: ParsableCommand {
 
   init() {}
 
+  /// The most inputs (`--inputs`, `--indices`) and the largest `--rank` accepted: 100,000,
+  /// checked before any arithmetic on them (the paper measures 20 inputs at rank 10).
+  static let maximumInputs = MeasurementOptions.maximumInputs
+
   func validate() throws {
     // Every range from the library's one table (sweep specs are checked against the same).
     let rules = MeasurementOptions.schema
@@ -102,6 +106,11 @@ struct Measure: ParsableCommand {
     }
     if let indices {
       let parsed = try Self.parseIndices(indices)
+      guard parsed.count <= Self.maximumInputs else {
+        throw ValidationError(
+          "--indices: \(parsed.count) indices, more than the \(Self.maximumInputs) inputs a "
+            + "measurement may take")
+      }
       var seen = Set<Int>()
       for k in parsed where !seen.insert(k).inserted {
         throw ValidationError(
@@ -144,6 +153,9 @@ struct Measure: ParsableCommand {
       throw UsageError("--checkpoint: \(checkpoint): \(model.depth) blocks; RA4 needs at least 3")
     }
     let network = model.measurable
+    if let reason = ResidualAlignmentMeasurement.unmeasurableReason(network) {
+      throw UsageError("--checkpoint: \(checkpoint): \(reason)")
+    }
     let width = (1...(model.depth + 1)).map { network.representationSize(at: $0) }.min()!
     guard rank <= width else {
       throw UsageError("--rank \(rank) exceeds the width D = \(width) of \(checkpoint)")

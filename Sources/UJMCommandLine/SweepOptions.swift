@@ -44,6 +44,12 @@ struct SweepSelection: ParsableArguments {
   /// a convolutional type) is refused here, naming the run, not in a child process hours later.
   func plan() throws -> SweepPlan {
     let s = try load()
+    // The default directory sweeps/<name> must stay under sweeps/ (a spec named "...yaml" has
+    // the name "..").
+    if dir == nil, s.name.isEmpty || s.name == "." || s.name == ".." || s.name.contains("/") {
+      throw UsageError(
+        "\(spec): the name '\(s.name)' cannot name a directory under sweeps/; give --dir")
+    }
     let plan = SweepPlan(spec: s, directory: directory(s))
     for run in plan.runs {
       func check(_ name: String, _ command: ParsableCommand.Type, _ arguments: [String]) throws {

@@ -229,6 +229,7 @@ struct Train: ParsableCommand {
       throw UsageError("--output \(error)")
     }
     defer { withExtendedLifetime(lock) {} }
+    try refuseForeignFiles(run)
 
     var resumed: (Checkpoint, TrainingState, RunDirectory.Snapshot)?
     let existing: RunDirectory.Snapshot?
@@ -421,6 +422,22 @@ struct Train: ParsableCommand {
           + "\(percent(summary.testAccuracy)), loss \(fixed(summary.testLoss, 4)); seed \(seed)\n"
           + "checkpoint: \(checkpointPath)")
     }
+  }
+
+  /// Refuses an output directory holding files that ujm did not write: training there would
+  /// replace or mix with them (README: nothing is overwritten).
+  private func refuseForeignFiles(_ run: RunDirectory) throws {
+    let foreign: [String]
+    do { foreign = try run.foreignFiles(legacyAllowed: resume) } catch {
+      throw UsageError("--output \(error)")
+    }
+    guard !foreign.isEmpty else { return }
+    let shown =
+      foreign.prefix(5).joined(separator: ", ")
+      + (foreign.count > 5 ? " and \(foreign.count - 5) more" : "")
+    throw UsageError(
+      "--output \(run.path) holds files that ujm did not write (\(shown)); training there "
+        + "could replace them: choose a new or empty directory")
   }
 
   /// Refuses a resumed run whose recorded hyper-parameters differ from the options, unless

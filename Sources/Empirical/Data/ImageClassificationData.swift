@@ -254,7 +254,9 @@ public struct ImageClassificationData: Sendable {
         variance += Double(histogram[v]) * d * d
       }
       variance /= n
-      guard variance > 0 else {
+      // Constant images are told by the histogram, not by the variance: rounding in the mean
+      // leaves a variance of about 1e-33 for a channel whose every pixel is alike.
+      guard histogram.lazy.filter({ $0 > 0 }).count > 1, variance > 0 else {
         throw .constantImages(
           path: split.imagesPath, channel: shape.channels > 1 ? c : nil, value: Float(mean * 255))
       }

@@ -27,10 +27,14 @@ public enum TrainingOptions {
 /// The options of `ujm measure` that a user or a sweep spec sets (`--checkpoint`, `--json` and
 /// `--figures` are the sweep's own), with their ranges.
 public enum MeasurementOptions {
+  /// The most inputs (`--inputs`, `--indices`) and the largest `--rank`: 100,000, checked before
+  /// any arithmetic on them (the paper measures 20 inputs at rank 10).
+  public static let maximumInputs = 100_000
+
   public static let schema = OptionSchema([
-    OptionRule("inputs", .integer(1...1_000_000)),
+    OptionRule("inputs", .integer(1...maximumInputs)),
     OptionRule("indices", .integerList),
-    OptionRule("rank", .integer(1...1_000_000)),
+    OptionRule("rank", .integer(1...maximumInputs)),
     OptionRule("iterations", .integer(0...1000)),
     OptionRule("seed", .integer(0...Int.max)),
     OptionRule("nc-examples", .integer(0...Int.max)),
