@@ -54,7 +54,9 @@ let package = Package(
     // Sweeps: specs, run directories, executors (local, Slurm) and reports over many runs.
     .target(
       name: "Sweeps",
-      dependencies: ["Empirical", "LinearAlgebra", .product(name: "Yams", package: "Yams")]
+      dependencies: [
+        "Empirical", "LinearAlgebra", "CGSL", .product(name: "Yams", package: "Yams"),
+      ]
     ),
     .target(
       name: "LinearAlgebra",
