@@ -554,29 +554,6 @@ struct Train: ParsableCommand {
   }
 }
 
-/// `ujm train --json`.
-struct TrainSummary: Codable {
-  var type: String
-  var epochs: Int
-  var steps: Int
-  var seconds: Double
-  var samplesPerSecond: Double
-  var testAccuracy: Double
-  var testLoss: Double
-  var checkpoint: String
-  var weightDecayScope: String
-  /// Hyper-parameters changed on purpose at a resume (`--allow-change`), as "name old → new".
-  var changedHyperparameters: [String]
-
-  enum CodingKeys: String, CodingKey {
-    case type, epochs, steps, seconds, checkpoint
-    case weightDecayScope = "weight_decay_scope"
-    case changedHyperparameters = "changed_hyperparameters"
-    case samplesPerSecond = "samples_per_second"
-    case testAccuracy = "test_accuracy"
-    case testLoss = "test_loss"
-  }
-}
 
 /// `--type`: the paper's network types (Table 1): fully-connected 1, 4a, 4b; convolutional 2, 3,
 /// 5a, 5b.
