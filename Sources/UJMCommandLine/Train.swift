@@ -554,7 +554,6 @@ struct Train: ParsableCommand {
   }
 }
 
-
 /// `--type`: the paper's network types (Table 1): fully-connected 1, 4a, 4b; convolutional 2, 3,
 /// 5a, 5b.
 enum ResNetType: String, ExpressibleByArgument, CaseIterable {
