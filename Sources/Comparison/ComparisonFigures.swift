@@ -95,8 +95,8 @@ public enum ComparisonFigures {
       ], columns: 1, panelWidth: 520, panelHeight: 420)
   }
 
-  /// The prediction table as a dot plot: per row, the theory's value, the measured median and
-  /// the [min, max] range.
+  /// The prediction table as a dot plot: per row, the theory's value, the measured median, its
+  /// 95% interval and the null's median.
   public static func predictions(_ c: TheoryComparison) -> String {
     var series = [SVGPlot.Series]()
     let rows = c.predictions
@@ -109,19 +109,23 @@ public enum ComparisonFigures {
         points: rows.indices.compactMap { k in
           rows[k].measured.median.isFinite ? (Double(k + 1), rows[k].measured.median) : nil
         }, color: "#d62728", lines: false, markers: true, label: "measured median"))
-    for (k, row) in rows.enumerated() where row.measured.min.isFinite {
+    series.append(
+      SVGPlot.Series(
+        points: rows.indices.compactMap { k in
+          guard let m = rows[k].null?.median, m.isFinite else { return nil }
+          return (Double(k + 1), m)
+        }, color: "#7f7f7f", lines: false, markers: true, label: "null median"))
+    for (k, row) in rows.enumerated() where row.ci[0].isFinite {
       series.append(
         SVGPlot.Series(
-          points: [(Double(k + 1), row.measured.min), (Double(k + 1), row.measured.max)],
-          color: "#d62728"))
+          points: [(Double(k + 1), row.ci[0]), (Double(k + 1), row.ci[1])], color: "#d62728"))
     }
-    let notes = rows.enumerated().map { k, r in
-      "\(k + 1) \(r.name): \(r.holds ? "holds" : "does not hold")"
-    }
+    let notes = rows.enumerated().map { k, r in "\(k + 1) \(r.name): \(r.verdictWord)" }
     return SVGPlot.document(
       [
         SVGPlot(
-          title: "Predictions: theory against measured (median, min–max)", xLabel: "row",
+          title: "Predictions: theory against measured (median, 95% interval) and null",
+          xLabel: "row",
           yLabel: "value", series: series, legend: .below, notes: notes,
           xDomain: 0.5...(Double(rows.count) + 0.5))
       ], columns: 1, panelWidth: 620, panelHeight: 560)
