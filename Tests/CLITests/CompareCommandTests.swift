@@ -11,7 +11,9 @@ import Testing
 /// and a random 3-block, width-16 binary checkpoint for it, its classifier bias set so that the
 /// training examples 0 (class 0) and 1 (class 1) lie on opposite sides of the boundary.
 /// `classes` > 2 gives a checkpoint with that many outputs instead.
-private func compareFixture(classes: Int = 2, deadBranches: Bool = false) throws
+private func compareFixture(
+  classes: Int = 2, deadBranches: Bool = false, logitShift: Float = 0
+) throws
   -> (data: String, checkpoint: String)
 {
   let directory = temporaryDirectory("compare")
@@ -24,16 +26,16 @@ private func compareFixture(classes: Int = 2, deadBranches: Bool = false) throws
     for i in model.blocks.indices { model.blocks[i].fc2 = Matrix<Float>(rows: 16, columns: 16) }
   }
   let (mean, std): (Float, Float) = (0.4, 0.3)
-  if classes == 2 {
-    let data = try ImageClassificationData(
-      directory: directory, classes: [0, 1], standardisation: (mean, std))
-    let network = EvaluationNetwork(model)
-    let z = (0..<2).map { n in
-      network.margin(data.train.features[(n * 16)..<((n + 1) * 16)].map(Double.init))
-    }
-    // Shift logit 1 so that the two margins straddle 0 (z₀ < 0 < z₁ or the reverse).
-    model.clsBias[1] -= Float((z[0] + z[1]) / 2)
+  // Shift the last logit so that the margins z = logit[C−1] − logit[0] of the training
+  // examples 0 (class 0) and C − 1 (class C − 1) straddle 0; `logitShift` then moves it on.
+  let data = try ImageClassificationData(
+    directory: directory, classes: Array(0..<max(2, classes)), standardisation: (mean, std))
+  let last = max(2, classes) - 1
+  let network = EvaluationNetwork(model).binary(negative: 0, positive: last)
+  let z = [0, last].map { n in
+    network.margin(data.train.features[(n * 16)..<((n + 1) * 16)].map(Double.init))
   }
+  model.clsBias[last] -= Float((z[0] + z[1]) / 2) - logitShift
   let path = (directory as NSString).appendingPathComponent("checkpoint.safetensors")
   try Checkpoint(
     model: model,
@@ -96,17 +98,23 @@ struct CompareCommandTests {
     #expect(t > 0 && t < 1)
     #expect(abs(pairs[0]["z_at_t"] as! Double) <= 1e-10)
     let predictions = object["predictions"] as! [[String: Any]]
-    #expect(predictions.count == 10)
+    #expect(predictions.count == 12)
     for p in predictions {
-      for key in ["name", "theory", "where", "measured", "tolerance", "holds", "note"] {
+      for key in [
+        "name", "theory", "where", "measured", "ci", "null", "tolerance", "holds", "verdict",
+        "note", "per_block",
+      ] {
         #expect(p[key] != nil, "\(p["name"] ?? "?") lacks \(key)")
       }
     }
-    #expect(predictions[0]["per_block"] != nil)
+    #expect(predictions[0]["per_block"] is [Any])
+    let balance = predictions.first { $0["name"] as? String == "balance@boundary" }!
+    #expect(balance["holds"] is NSNull)
+    #expect((balance["verdict"] as! String).hasPrefix("not identifiable"))
     let fit = object["ujm_fit"] as! [String: Any]
     for key in [
-      "lambda_effective", "s_star", "t_star", "predicted_classifier_norm",
-      "measured_classifier_norm", "predicted_margin", "measured_margin", "note",
+      "lambda_effective", "s_star", "t_star", "w_dx_norm", "dx_norm", "weight_decay",
+      "lambda_over_weight_decay", "predicted_margin", "measured_margin", "note",
     ] {
       #expect(fit.keys.contains(key), "ujm_fit lacks \(key)")
     }
@@ -126,7 +134,10 @@ struct CompareCommandTests {
     let rows = object["predictions"] as! [[String: Any]]
     let rankOne = rows.first { $0["name"] as? String == "rank_one@boundary" }!
     #expect((rankOne["measured"] as! [String: Any])["median"] is NSNull)
-    #expect(rankOne["holds"] as? Bool == false)
+    #expect(rankOne["ci"] as? [NSNull] == [NSNull(), NSNull()])
+    // Not a verdict: there is nothing to judge.
+    #expect(rankOne["holds"] is NSNull)
+    #expect((rankOne["verdict"] as! String).hasPrefix("not applicable: no live block"))
     let fit = object["ujm_fit"] as! [String: Any]
     #expect(fit["lambda_effective"] is NSNull)
   }
@@ -159,8 +170,20 @@ struct CompareCommandTests {
     let (data3, checkpoint3) = try compareFixture(classes: 3)
     let garbage = (data as NSString).appendingPathComponent("garbage.safetensors")
     try Data("not a checkpoint at all".utf8).write(to: URL(fileURLWithPath: garbage))
+    let notADirectory = (data as NSString).appendingPathComponent("train-labels-idx1-ubyte")
     let cases: [([String], String)] = [
-      (["--checkpoint", checkpoint3, "--data", data3], "ujm train --classes"),
+      (["--checkpoint", checkpoint3, "--data", data3], "--classes"),
+      (["--checkpoint", checkpoint3, "--data", data3, "--classes", "0,7"], "--classes"),
+      (["--checkpoint", checkpoint3, "--data", data3, "--classes", "1,1"], "--classes"),
+      (["--checkpoint", checkpoint3, "--data", data3, "--classes", "0"], "--classes"),
+      (
+        [
+          "--checkpoint", checkpoint3, "--data", data3, "--classes", "0,2", "--pair-indices", "0:1",
+        ],
+        "--classes"
+      ),
+      (["--checkpoint", checkpoint, "--export", notADirectory], "--export"),
+      (["--checkpoint", checkpoint, "--figures", notADirectory], "--figures"),
       (["--checkpoint", checkpoint, "--pair-indices", "0:2"], "one input of each class"),
       (["--checkpoint", checkpoint, "--pair-indices", "0:64"], "out of range"),
       (["--checkpoint", checkpoint, "--pairs", "0"], "--pairs"),
@@ -178,5 +201,58 @@ struct CompareCommandTests {
       #expect(result.message.contains(mentions), "\(arguments): \(result.message)")
       #expect(!result.message.contains("\n"), "\(arguments)")
     }
+  }
+
+  @Test func noPairReachingTheBoundaryExits1AndSaysSo() throws {
+    // Every logit[1] raised by 1e4: every margin positive, no sign change on any segment.
+    let (data, checkpoint) = try compareFixture(logitShift: 1e4)
+    let result = run([
+      "compare", "--checkpoint", checkpoint, "--data", data, "--pair-indices", "0:1,2:3",
+    ])
+    print("no boundary: exit \(result.code), \(result.message)")
+    #expect(result.code == 1)
+    #expect(result.message.contains("no pair reaches the decision boundary"))
+    #expect(!result.message.contains("live"))
+  }
+
+  @Test func classesPicksTwoOfAMultiClassCheckpoint() throws {
+    let (data, checkpoint) = try compareFixture(classes: 3)
+    let result = run([
+      "compare", "--checkpoint", checkpoint, "--data", data, "--classes", "0,2",
+      "--pair-indices", "0:2", "--rank", "3", "--json",
+    ])
+    #expect(result.code == 0, "\(result.message)")
+    let object = try JSONSerialization.jsonObject(with: Data(result.output!.utf8)) as! [String: Any]
+    #expect(object["classes"] as? [Int] == [0, 2])
+    let pairs = object["pairs"] as! [[String: Any]]
+    #expect(pairs.count == 1 && pairs[0]["a"] as? Int == 0 && pairs[0]["b"] as? Int == 2)
+    #expect(abs(pairs[0]["z_at_t"] as! Double) <= 1e-10)
+    // dominant_class is class 1's label when its logit beats both at x_mid, null otherwise.
+    let dominant = pairs[0]["dominant_class"]
+    print("--classes 0,2: dominant class at x_mid \(dominant ?? "absent")")
+    #expect(dominant is NSNull || dominant as? Int == 1)
+    // The reversed order swaps y: the same boundary point, measured from the other side.
+    let reversed = run([
+      "compare", "--checkpoint", checkpoint, "--data", data, "--classes", "2,0",
+      "--pair-indices", "0:2", "--rank", "3", "--json",
+    ])
+    #expect(reversed.code == 0, "\(reversed.message)")
+    let other =
+      try JSONSerialization.jsonObject(with: Data(reversed.output!.utf8)) as! [String: Any]
+    #expect(other["classes"] as? [Int] == [2, 0])
+  }
+
+  @Test func textSaysWhichRequirementFailed() throws {
+    let (data, checkpoint) = try compareFixture()
+    let result = run([
+      "compare", "--checkpoint", checkpoint, "--data", data, "--pair-indices",
+      "0:1,2:3,4:5,6:7", "--rank", "3",
+    ])
+    #expect(result.code == 0, "\(result.message)")
+    let text = result.output ?? ""
+    #expect(text.contains("95% CI ["))
+    #expect(text.contains("null median"))
+    #expect(text.contains("balance@boundary") && text.contains("not identifiable"))
+    #expect(text.contains("does not hold: interval"))
   }
 }
