@@ -20,12 +20,15 @@ public struct ComparisonReport: Sendable, Encodable {
   public var comparison: TheoryComparison
   /// The original labels of all the checkpoint's outputs (for a third class at x_mid).
   public var checkpointClasses: [Int]
+  /// The rows of every kept checkpoint of the run on the same pairs (`--snapshots`), by epoch.
+  public var snapshots: [SnapshotRows]?
 
   public init(
     checkpoint: String, classes: [Int], blocks: Int, width: Int, seed: UInt64, rank: Int,
     seconds: Double, blas: BLASEnvironment, comparison: TheoryComparison,
-    checkpointClasses: [Int]? = nil
+    checkpointClasses: [Int]? = nil, snapshots: [SnapshotRows]? = nil
   ) {
+    self.snapshots = snapshots
     self.checkpoint = checkpoint
     self.classes = classes
     self.checkpointClasses = checkpointClasses ?? classes
@@ -132,6 +135,7 @@ public struct ComparisonReport: Sendable, Encodable {
 
   enum CodingKeys: String, CodingKey {
     case checkpoint, classes, blocks, width, seed, rank, seconds, blas, pairs, predictions
+    case snapshots
     case liveBlocks = "live_blocks"
     case ujmFit = "ujm_fit"
   }
@@ -153,6 +157,7 @@ public struct ComparisonReport: Sendable, Encodable {
       }, forKey: .pairs)
     try c.encode(comparison.predictions, forKey: .predictions)
     try c.encode(comparison.fit, forKey: .ujmFit)
+    try c.encode(snapshots, forKey: .snapshots)
   }
 
   /// The report as text: the pairs, the prediction table (with per-block values), the UJM fit.
@@ -234,6 +239,19 @@ public struct ComparisonReport: Sendable, Encodable {
       lines.append("  margin y·z measured " + g(f.measuredMargin))
     }
     lines.append("  \(f.note)")
+    if let snapshots, let first = snapshots.first {
+      lines.append(
+        "over training (the same pairs and seed; median, 95% CI, null median — verdict):")
+      for (k, name) in first.predictions.map(\.name).enumerated() {
+        let cells = snapshots.map { s -> String in
+          let r = s.predictions[k]
+          return "epoch \(s.epoch.map(String.init) ?? "?"): \(g(r.measured.median)) "
+            + "[\(g(r.ci[0])), \(g(r.ci[1]))]" + (r.null.map { " null \(g($0.median))" } ?? "")
+            + " \(r.verdictWord)"
+        }
+        lines.append("  \(name): " + cells.joined(separator: "; "))
+      }
+    }
     lines.append(
       "seconds: \(fmt(seconds, 2)) (BLAS core \(blas.core), \(blas.threads) threads)")
     return lines.joined(separator: "\n")

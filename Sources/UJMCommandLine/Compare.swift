@@ -56,6 +56,12 @@ struct Compare: ParsableCommand {
   @Option(help: "Write SVG figures to this directory.")
   var figures: String?
 
+  @Flag(
+    help: ArgumentHelp(
+      "Also compare every kept snapshot (checkpoint-epoch<E>.safetensors) of the run directory "
+        + "--checkpoint names, with the same pairs."))
+  var snapshots = false
+
   @OptionGroup var jsonOption: JSONOption
 
   init() {}
@@ -119,6 +125,7 @@ struct Compare: ParsableCommand {
     // The output directories first: a bad one fails before any work.
     if let export { try Self.prepareDirectory(export, option: "--export") }
     if let figures { try Self.prepareDirectory(figures, option: "--figures") }
+    let snapshotFiles = snapshots ? try Self.snapshotFiles(in: checkpoint) : []
     let loaded = try CheckpointWithData(checkpoint: checkpoint, data: data)
     guard let model = loaded.checkpoint.network.fullyConnected else {
       throw UsageError(
@@ -203,13 +210,40 @@ struct Compare: ParsableCommand {
           + "logit[\(dataset.classes[negative])] has no sign change on the segment of any of the "
           + "\(comparison.pairs.count) pair(s) (\(margins.joined(separator: "; ")))")
     }
+    var snapshotRows: [SnapshotRows]? = nil
+    if snapshots {
+      let finalEpoch = loaded.checkpoint.metadata.epochs
+      var rows = [SnapshotRows]()
+      for (k, file) in snapshotFiles.enumerated() where file.epoch != finalEpoch {
+        let path = (checkpoint as NSString).appendingPathComponent(file.name)
+        let snapshot = try Self.snapshotNetwork(path, like: model)
+        do {
+          let c = try TheoryComparison.compare(
+            network: snapshot.binary(negative: negative, positive: positive), pairs: inputPairs,
+            rank: rank, seed: seed, weightDecay: loaded.checkpoint.metadata.weightDecay,
+            full: model.classCount > 2 ? (snapshot, (negative, positive)) : nil)
+          rows.append(SnapshotRows(epoch: file.epoch, predictions: c.predictions))
+        } catch {
+          throw UsageError("--snapshots: \(path): \(error)")
+        }
+        let elapsed = Measure.seconds(start.duration(to: clock.now))
+        printError(
+          "ujm compare: snapshot \(k + 1)/\(snapshotFiles.count) (epoch \(file.epoch)), "
+            + String(format: "%.1f", elapsed) + " s")
+      }
+      rows.append(SnapshotRows(epoch: finalEpoch, predictions: comparison.predictions))
+      snapshotRows = rows
+    }
     if let export {
       try writeFiles(try ComparisonExport.files(comparison), to: export, option: "--export")
     }
     if let figures {
-      let svgs: [(name: String, svg: String)]
+      var svgs: [(name: String, svg: String)]
       do { svgs = try ComparisonFigures.all(comparison) } catch {
         throw UsageError("--figures: \(error)")
+      }
+      if let snapshotRows {
+        svgs.append(("rows-over-training.svg", ComparisonFigures.overTraining(snapshotRows)))
       }
       try writeFiles(svgs.map { ($0.name, Data($0.svg.utf8)) }, to: figures, option: "--figures")
     }
@@ -217,7 +251,7 @@ struct Compare: ParsableCommand {
       checkpoint: checkpoint, classes: [dataset.classes[negative], dataset.classes[positive]],
       blocks: model.depth, width: model.width, seed: seed, rank: rank,
       seconds: Measure.seconds(start.duration(to: clock.now)), blas: .current,
-      comparison: comparison, checkpointClasses: dataset.classes)
+      comparison: comparison, checkpointClasses: dataset.classes, snapshots: snapshotRows)
     return jsonOption.json ? try jsonLine(report) : report.text
   }
 
@@ -240,6 +274,39 @@ struct Compare: ParsableCommand {
         "--classes \(classes): \(checkpoint) has the classes \(labels); name two of them")
     }
     return (i, j)
+  }
+
+  /// The kept snapshots of the run directory `directory`, by epoch (`--snapshots`).
+  static func snapshotFiles(in directory: String) throws -> [(epoch: Int, name: String)] {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory),
+      isDirectory.boolValue
+    else {
+      throw UsageError(
+        "--snapshots: \(directory) is not a run directory; --checkpoint must name the directory "
+          + "that holds checkpoint-epoch<E>.safetensors")
+    }
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    return SnapshotRows.snapshotFiles(names)
+  }
+
+  /// The evaluation network of the snapshot at `path`, which must have the final checkpoint's
+  /// shape.
+  static func snapshotNetwork(_ path: String, like model: ResidualNetwork<Float>) throws
+    -> EvaluationNetwork
+  {
+    let snapshot: Checkpoint
+    do { snapshot = try Checkpoint(contentsOf: path) } catch {
+      throw UsageError("--snapshots: \(error)")
+    }
+    guard let m = snapshot.network.fullyConnected, m.architecture == model.architecture,
+      m.inputSize == model.inputSize, m.classCount == model.classCount
+    else {
+      throw UsageError(
+        "--snapshots: \(path) is not the final checkpoint's network (architecture, inputs or "
+          + "classes differ)")
+    }
+    return EvaluationNetwork(m)
   }
 
   /// Creates `directory` if needed and checks that it is a writable directory.

@@ -45,6 +45,32 @@ private func compareFixture(
   return (directory, path)
 }
 
+/// A run directory of a compare fixture: the final checkpoint (epoch 3, weight decay 1e-2) and
+/// the snapshots of epochs 1 (every fc2 halved), 3 (the final one again) and 2 (fc2 × 0.75).
+private func snapshotFixture() throws -> (data: String, run: String) {
+  let (data, path) = try compareFixture()
+  let run = (data as NSString).appendingPathComponent("run")
+  try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+  let final = try Checkpoint(contentsOf: path)
+  var model = final.network.fullyConnected!
+  var metadata = final.metadata
+  metadata.epochs = 3
+  metadata.weightDecay = 1e-2
+  try Checkpoint(model: model, metadata: metadata).write(
+    to: (run as NSString).appendingPathComponent("checkpoint.safetensors"))
+  try Checkpoint(model: model, metadata: metadata).write(
+    to: (run as NSString).appendingPathComponent("checkpoint-epoch3.safetensors"))
+  for (epoch, factor) in [(1, Float(0.5)), (2, Float(0.75))] {
+    for i in model.blocks.indices {
+      model.blocks[i].fc2 = final.network.fullyConnected!.blocks[i].fc2.scaled(by: factor)
+    }
+    metadata.epochs = epoch
+    try Checkpoint(model: model, metadata: metadata).write(
+      to: (run as NSString).appendingPathComponent("checkpoint-epoch\(epoch).safetensors"))
+  }
+  return (data, run)
+}
+
 /// Runs `ujm <command> …` in-process: its output, or the exit code and message of its error.
 private func run(_ arguments: [String]) -> (output: String?, code: Int32, message: String) {
   do {
@@ -254,5 +280,43 @@ struct CompareCommandTests {
     #expect(text.contains("null median"))
     #expect(text.contains("balance@boundary") && text.contains("not identifiable"))
     #expect(text.contains("does not hold: interval"))
+  }
+
+  @Test func snapshotsCompareEveryKeptCheckpointOnTheSamePairs() throws {
+    let (data, runDirectory) = try snapshotFixture()
+    let figures = temporaryDirectory("compare-snapshot-figures")
+    let result = run([
+      "compare", "--checkpoint", runDirectory, "--data", data, "--pair-indices", "0:1", "--rank",
+      "3",
+      "--snapshots", "--figures", figures, "--json",
+    ])
+    #expect(result.code == 0, "\(result.message)")
+    let object = try JSONSerialization.jsonObject(with: Data(result.output!.utf8)) as! [String: Any]
+    let snapshots = object["snapshots"] as! [[String: Any]]
+    // Epochs 1, 2 and the final 3, which is listed once although epoch 3 was also kept.
+    #expect(snapshots.map { $0["epoch"] as? Int } == [1, 2, 3])
+    // The README's schema holds with the snapshots filled in, too.
+    let problem = mismatch(object, parseSchema(try documentedSchemas()["compare"] ?? ""))
+    #expect(problem == nil, "\(problem ?? "")")
+    let last = snapshots[2]["predictions"] as! [[String: Any]]
+    let top = object["predictions"] as! [[String: Any]]
+    #expect(
+      last.map { ($0["measured"] as! [String: Any])["median"] as? Double }
+        == top.map { ($0["measured"] as! [String: Any])["median"] as? Double })
+    // Halving fc2 halves every J_i, so σ₁ differs between the epochs.
+    let sigma = snapshots.map { s in
+      ((s["predictions"] as! [[String: Any]])[1]["per_block"] as! [[String: Any]])[0]
+    }
+    print("σ₁ of block 1 over the snapshots: \(sigma.map { $0["measured"]! })")
+    let fit = object["ujm_fit"] as! [String: Any]
+    #expect(fit["weight_decay"] as? Double == 1e-2)
+    let svgs = try FileManager.default.contentsOfDirectory(atPath: figures)
+    #expect(svgs.contains("rows-over-training.svg"))
+    // Without a run directory --snapshots has nothing to read.
+    let file = (runDirectory as NSString).appendingPathComponent("checkpoint.safetensors")
+    let bad = run([
+      "compare", "--checkpoint", file, "--data", data, "--pair-indices", "0:1", "--snapshots",
+    ])
+    #expect(bad.code == 64 && bad.message.contains("--snapshots"))
   }
 }
