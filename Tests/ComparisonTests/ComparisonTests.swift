@@ -478,3 +478,19 @@ struct PairSelectionTests {
     #expect(PairSelection.draw(count: 20, labels: labels, isCorrect: correct, using: &g3) == nil)
   }
 }
+
+@Suite("Snapshots of a run directory: checkpoint-epoch<E>.safetensors by epoch")
+struct SnapshotFileTests {
+  @Test func onlyPositiveIntegerEpochsInNumericOrder() {
+    let names = [
+      "checkpoint-epoch10.safetensors", "checkpoint.safetensors", "checkpoint-epoch2.safetensors",
+      "checkpoint-epoch0.safetensors", "checkpoint-epoch.safetensors",
+      "checkpoint-epoch3x.safetensors", ".snapshot-30.checkpoint.safetensors",
+      "checkpoint-epoch-1.safetensors", "checkpoint-epoch5.safetensors.tmp",
+    ]
+    let found = SnapshotRows.snapshotFiles(names)
+    #expect(found.map(\.epoch) == [2, 10])
+    #expect(
+      found.map(\.name) == ["checkpoint-epoch2.safetensors", "checkpoint-epoch10.safetensors"])
+  }
+}
