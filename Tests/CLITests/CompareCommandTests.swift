@@ -319,4 +319,79 @@ struct CompareCommandTests {
     ])
     #expect(bad.code == 64 && bad.message.contains("--snapshots"))
   }
+
+  @Test func rescaledCheckpointFilesGiveTheSameVerdicts() throws {
+    // Issue 22's reparametrisation h → c·h written into checkpoint files (bn0's γ, β × c; every
+    // bn1 and bnf running mean × c, running variance c²v + (c²−1)ε; every fc2 × c): the same
+    // function, so every number of every verdict row and of the fit within 1e-6 (the variances
+    // are rounded to Float32 once), and balance divided by c².
+    let (data, path) = try compareFixture()
+    let original = try Checkpoint(contentsOf: path)
+    let arguments = ["--data", data, "--pair-indices", "0:1,2:3,4:5,6:7", "--rank", "3", "--json"]
+    func rows(_ file: String) throws -> ([String: [String: Any]], [String: Any]) {
+      let result = run(["compare", "--checkpoint", file] + arguments)
+      #expect(result.code == 0, "\(result.message)")
+      let object =
+        try JSONSerialization.jsonObject(with: Data(result.output!.utf8)) as! [String: Any]
+      let predictions = object["predictions"] as! [[String: Any]]
+      return (
+        Dictionary(uniqueKeysWithValues: predictions.map { ($0["name"] as! String, $0) }),
+        object["ujm_fit"] as! [String: Any]
+      )
+    }
+    /// Every number in a JSON value, in a fixed order (the values passed hold no booleans).
+    func numbers(_ value: Any?) -> [Double] {
+      switch value {
+      case let d as [String: Any]: return d.keys.sorted().flatMap { numbers(d[$0]) }
+      case let a as [Any]: return a.flatMap(numbers)
+      case let n as NSNumber:
+        return [n.doubleValue]
+      default: return []
+      }
+    }
+    let (base, baseFit) = try rows(path)
+    for c: Float in [0.25, 4] {
+      var model = original.network.fullyConnected!
+      let epsilon = Double(BatchNorm<Float>.epsilon)
+      func moved(_ bn: BatchNorm<Float>) -> BatchNorm<Float> {
+        var bn = bn
+        bn.runningMean = bn.runningMean.map { $0 * c }
+        bn.runningVariance = bn.runningVariance.map {
+          Float(Double(c * c) * Double($0) + (Double(c * c) - 1) * epsilon)
+        }
+        return bn
+      }
+      model.bn0.weight = model.bn0.weight.map { $0 * c }
+      model.bn0.bias = model.bn0.bias.map { $0 * c }
+      for i in model.blocks.indices {
+        model.blocks[i].bn1 = moved(model.blocks[i].bn1)
+        model.blocks[i].fc2 = model.blocks[i].fc2.scaled(by: c)
+      }
+      model.bnf = moved(model.bnf)
+      let file = (data as NSString).appendingPathComponent("rescaled-\(c).safetensors")
+      try Checkpoint(model: model, metadata: original.metadata).write(to: file)
+      let (moved, movedFit) = try rows(file)
+      var worst = 0.0
+      for (name, row) in base where name != "balance@boundary" {
+        let keys = ["measured", "ci", "null", "per_block"]
+        let (x, y) = (numbers(keys.map { row[$0] }), numbers(keys.map { moved[name]![$0] }))
+        #expect(x.count == y.count && x.count >= 4, "\(name)")
+        for (u, v) in zip(x, y) { worst = max(worst, abs(u - v) / max(1, abs(u))) }
+        #expect(row["holds"] as? Bool == moved[name]!["holds"] as? Bool, "\(name)")
+      }
+      for key in ["w_dx_norm", "dx_norm", "target_sigma1", "measured_margin", "predicted_margin"] {
+        let (u, v) = (numbers(baseFit[key]), numbers(movedFit[key]))
+        for (p, q) in zip(u, v) { worst = max(worst, abs(p - q) / max(1, abs(p))) }
+      }
+      let balance = { (r: [String: [String: Any]]) in
+        (r["balance@boundary"]!["measured"] as! [String: Any])["median"] as! Double
+      }
+      let ratio = balance(moved) / balance(base)
+      print(
+        "checkpoint files, h → \(c)·h: largest change of a verdict or fit number \(worst) "
+          + "(tolerance 1e-6); balance × \(ratio) (1/c² = \(1 / (c * c)))")
+      #expect(worst <= 1e-6)
+      #expect(abs(ratio * Double(c * c) - 1) <= 1e-4)
+    }
+  }
 }
