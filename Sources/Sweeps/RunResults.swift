@@ -41,7 +41,7 @@ public struct RunResults: Sendable, Equatable {
   /// Reads `dir`: the last line of `metrics.jsonl` (or `train.json` when no epoch ran), then
   /// `measure.json` and the snapshots' `measure-epoch<E>.json`.
   public init(directory dir: SweepRunDirectory, snapshots epochs: [Int]) {
-    if let data = FileManager.default.contents(atPath: dir.metrics),
+    if let data = SweepRunDirectory.contents(of: dir.metrics),
       let line = SweepRunDirectory.lastLine(of: String(decoding: data, as: UTF8.self)),
       let m = try? JSONDecoder().decode(EpochMetrics.self, from: Data(line.utf8))
     {
@@ -77,7 +77,7 @@ public struct RunResults: Sendable, Equatable {
   }
 
   static func object(at path: String) -> [String: Any]? {
-    guard let data = FileManager.default.contents(atPath: path) else { return nil }
+    guard let data = SweepRunDirectory.contents(of: path) else { return nil }
     return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
   }
 
