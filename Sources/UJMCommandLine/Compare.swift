@@ -7,22 +7,25 @@ import LinearAlgebra
 /// `ujm compare`: the Unconstrained Jacobians Model held against a trained binary network.
 struct Compare: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Hold the UJM (Theorem 3.3) against a trained binary checkpoint.",
+    abstract: "Hold the UJM (Theorem 3.3) against two classes of a trained checkpoint.",
     discussion: """
       For each pair of training inputs (a of the first class, b of the second), finds the point \
-      x_mid on the segment x(t) = (1−t)·x_a + t·x_b where the margin z = logit[1] − logit[0] \
-      is 0, measures the residual Jacobians and w = ∂z/∂h_{L+1} there, propagates \
-      δ₁ = h₁(x) − h₁(x_mid) linearly to each input, and prints the theory's predictions \
-      against the measured values with their tolerances, and the UJM fitted with one \
-      parameter (λ_eff). Every row carries a 95% bootstrap interval of its median over pairs, \
-      and every relational row a null (pairs mismatched cyclically); a row holds when its \
-      interval is within tolerance of the theory and excludes the null's median. A C-class \
-      checkpoint needs --classes a,b (z = logit[b] − logit[a]). --pair-indices are 0-based \
-      positions in the training file, one of each class.
+      x_mid on the segment x(t) = (1−t)·x_a + t·x_b where the margin z = logit[b] − logit[a] \
+      (a, b the checkpoint's two classes, or --classes a,b) is 0, measures the residual \
+      Jacobians and w = ∂z/∂h_{L+1} there, propagates δ₁ = h₁(x) − h₁(x_mid) linearly to each \
+      input, and prints the theory's predictions against the measured values with their \
+      tolerances, and the UJM fitted with one parameter (λ_eff). Every row carries a 95% \
+      bootstrap interval of its median over pairs, and every relational row a null (pairs \
+      mismatched cyclically); a row holds when its interval is within tolerance of the theory \
+      and excludes the null's median. A checkpoint with more than two classes needs \
+      --classes a,b. --pair-indices are 0-based positions in the training file, one of each \
+      class. Fully-connected checkpoints only.
       """)
 
   @Option(
-    help: "A binary checkpoint.safetensors written by ujm train or by PyTorch, or a run directory.")
+    help: ArgumentHelp(
+      "A fully-connected checkpoint.safetensors written by ujm train or by PyTorch, or a run "
+        + "directory."))
   var checkpoint: String
 
   @Option(
