@@ -32,9 +32,9 @@ public struct TheoryComparison: Sendable {
   /// triplets per Jacobian. `progress(done, total)` is called after each pair. The randomness
   /// (test matrices, RA2 baselines, the bootstrap intervals) comes from generators seeded with
   /// `seed`; the full UJM solve uses `seed` for its starting point. `weightDecay` is the training
-  /// λ the fit is set against (nil when the checkpoint records none). `classes` (a, b), when
-  /// `network` is the two-class view of a C-class `full` network (`EvaluationNetwork.binary`),
-  /// lets each pair record a third class whose logit exceeds both at x_mid.
+  /// λ the fit is set against (nil when the checkpoint records none). `full`, when `network` is
+  /// the two-class view (`EvaluationNetwork.binary`) of a C-class network for the class indices
+  /// `classes` (a, b), lets each pair record a third class whose logit exceeds both at x_mid.
   public static func compare(
     network: EvaluationNetwork, pairs: [InputPair], rank: Int, seed: UInt64,
     weightDecay: Double? = nil, full: (network: EvaluationNetwork, classes: (Int, Int))? = nil,
