@@ -494,3 +494,57 @@ struct SnapshotFileTests {
       found.map(\.name) == ["checkpoint-epoch2.safetensors", "checkpoint-epoch10.safetensors"])
   }
 }
+
+@Suite("Pieces of the new rows: A_iᵀw, ‖J_i‖_F, the two-class view of a C-class network")
+struct RowPieceTests {
+  @Test func classifierGradientsAreTheAdjointOfThePropagation() throws {
+    // g_i = A_{i−1}ᵀw: for every δ_i, g_iᵀδ_i = wᵀδ_{L+1} with δ propagated from block i on.
+    let network = SyntheticNetworks.randomInit()
+    let pair = SyntheticNetworks.pairs(network, count: 1)[0]
+    var rng = testGenerator(41)
+    let m = try PairMeasurement.measure(network: network, pair: pair, rank: 3, using: &rng)
+    let b = try #require(m.boundary)
+    var worst = 0.0
+    for i in 0...network.depth {
+      let delta: [Double] = Gaussian.sample(network.width, standardDeviation: 1, using: &rng)
+      let propagated = LinearPropagation.deltas(
+        from: delta, through: Array(b.jacobians[i...]), skips: network.skips)
+      let direct = b.classifierJacobian.dot(propagated.last!)
+      let adjoint = b.classifierGradients[i].dot(delta)
+      worst = max(worst, abs(direct - adjoint) / max(1, abs(direct)))
+    }
+    print("g_iᵀδ against wᵀ(I + J_L)⋯(I + J_i)δ: largest relative difference \(worst) (1e-12)")
+    #expect(worst <= 1e-12)
+    // ‖J_i‖_F from the compressed Jacobian against the dense matrix.
+    for (j, norm) in zip(b.jacobians, b.frobeniusNorms) {
+      #expect(abs(j.materialized().frobeniusNorm - norm) <= 1e-12 * max(1, norm))
+    }
+  }
+
+  @Test func twoClassViewHasTheMarginOfTheTwoLogits() throws {
+    var rng = testGenerator(42)
+    let model = ResidualNetwork<Float>(
+      architecture: Architecture(blocks: 3, width: 8, skips: true), inputSize: 8, classCount: 4,
+      using: &rng)
+    let inputs: [[Double]] = (0..<10).map { _ in
+      Gaussian.sample(8, standardDeviation: 1, using: &rng)
+    }
+    // Class 2's bias +100: it wins everywhere; −100 for classes 0 and 2: it never does.
+    for (shift, expected) in [(100.0, 2), (-100.0, nil)] {
+      var full = EvaluationNetwork(model)
+      full.classifierBias[2] += shift
+      if expected == nil { full.classifierBias[0] += shift }
+      let view = full.binary(negative: 3, positive: 1)
+      var worst = 0.0
+      for x in inputs {
+        let logits = full.forward(batch: Matrix(rows: 8, columns: 1, storage: x))
+        worst = max(worst, abs(view.margin(x) - (logits[1, 0] - logits[3, 0])))
+        #expect(EvaluationNetwork.dominantOtherClass(full, at: x, classes: (3, 1)) == expected)
+      }
+      print(
+        "two-class view (3, 1) of 4 classes, bias shift \(shift): |z − (logit₁ − logit₃)| ≤ \(worst)"
+      )
+      #expect(worst <= 1e-12)
+    }
+  }
+}
