@@ -578,13 +578,6 @@ struct TrainSummary: Codable {
   }
 }
 
-extension Duration {
-  var secondsValue: Double {
-    let c = components
-    return Double(c.seconds) + Double(c.attoseconds) * 1e-18
-  }
-}
-
 /// `--type`: the paper's network types (Table 1): fully-connected 1, 4a, 4b; convolutional 2, 3,
 /// 5a, 5b.
 enum ResNetType: String, ExpressibleByArgument, CaseIterable {
