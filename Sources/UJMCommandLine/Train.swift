@@ -498,7 +498,7 @@ struct Train: ParsableCommand {
 
   /// The resumed run must be the same architecture and classes as the options ask for.
   private func checkResumable(_ checkpoint: Checkpoint, _ state: TrainingState, kept: [Int]?)
-    throws(CheckpointError)
+    throws(UsageError)
   {
     let a = architecture
     let path = outputDirectory
@@ -507,9 +507,8 @@ struct Train: ParsableCommand {
       if convolutionalArchitecture != nil || m.depth != a.blocks || m.width != a.width
         || m.skips != a.skips
       {
-        throw .badMetadata(
-          path: path, key: "arch",
-          value: "checkpoint has \(m.depth) fully-connected blocks of width \(m.width)"
+        throw UsageError(
+          "the run in \(path) has \(m.depth) fully-connected blocks of width \(m.width)"
             + " (skips \(m.skips)); the options ask for \(shapeDescription)")
       }
     case .convolutional(let m):
@@ -523,24 +522,24 @@ struct Train: ParsableCommand {
         }
       }
       if convolutionalArchitecture != ConvolutionalArchitecture(stages: found, skips: m.skips) {
-        throw .badMetadata(
-          path: path, key: "arch",
-          value:
-            "checkpoint has convolutional blocks \(found.map { "\($0.blocks)×\($0.channels)" })"
-            + " (skips \(m.skips)); the options ask for \(shapeDescription)")
+        throw UsageError(
+          "the run in \(path) has convolutional blocks "
+            + "\(found.map { "\($0.blocks)×\($0.channels)" }) (skips \(m.skips)); the options ask "
+            + "for \(shapeDescription)")
       }
     }
     // Without --classes the run keeps every class of its data (10 or 100): the class count is
     // checked against the data once it is read (Trainer.checkResumable).
     if let kept, let classes = checkpoint.metadata.classes, classes != kept {
-      throw .badMetadata(
-        path: path, key: "classes",
-        value: classes.map(String.init).joined(separator: ",") + " (differs from --classes)")
+      throw UsageError(
+        "the run in \(path) was trained on classes "
+          + classes.map(String.init).joined(separator: ",") + "; --classes asks for "
+          + kept.map(String.init).joined(separator: ","))
     }
     if let steps = checkpoint.metadata.steps, steps != state.step {
-      throw .badMetadata(
-        path: path, key: "steps",
-        value: "checkpoint at step \(steps), optimizer state at step \(state.step)")
+      throw UsageError(
+        "the checkpoint in \(path) is at step \(steps) but its optimizer state at step "
+          + "\(state.step): the two files are of different snapshots")
     }
   }
 

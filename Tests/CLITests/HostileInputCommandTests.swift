@@ -365,4 +365,22 @@ struct HostileInputCommandTests {
       ["measure", "--checkpoint", path, "--data", data, "--rank", "2", "--inputs", "10"],
       naming: ["--checkpoint", "no two blocks keep the same dimension"])
   }
+
+  @Test func resumeWithAnotherWidthOrClassSetSaysWhatDiffersNotUnreadableMetadata() throws {
+    let data = temporaryDirectory("hostile-resume-shape-data")
+    writeSyntheticImageData(to: data, train: 48, test: 12, side: 4, classes: 3)
+    let output = temporaryDirectory("hostile-resume-shape")
+    let first = run(
+      ["train", "--epochs", "1", "--data", data, "--output", output, "--json"] + tiny)
+    #expect(first.code == 0, "\(first.message)")
+    let base = ["train", "--epochs", "1", "--data", data, "--output", output, "--resume"]
+    let wider =
+      base + ["--blocks", "1", "--width", "16", "--batch-size", "16", "--classes", "0,1,2"]
+    expectRefused(wider, naming: ["--resume", "width 8", "width 16"])
+    let fewer = base + ["--blocks", "1", "--width", "8", "--batch-size", "16", "--classes", "0,1"]
+    expectRefused(fewer, naming: ["--resume", "classes 0,1,2", "--classes asks for 0,1"])
+    for arguments in [wider, fewer] {
+      #expect(!run(arguments).message.contains("unreadable"))
+    }
+  }
 }
