@@ -23,7 +23,10 @@ struct Evaluate: ParsableCommand {
   func run() throws { try reportingUsageErrors(command: "evaluate", execute) }
 
   /// The command's work; bad input throws `UsageError` (exit 64).
-  func execute() throws {
+  func execute() throws { print(try output()) }
+
+  /// What `execute` prints: the JSON line, or the text report.
+  func output() throws -> String {
     let loaded = try CheckpointWithData(checkpoint: checkpoint, data: data)
     let model = loaded.checkpoint.network
     let dataset = loaded.dataset
@@ -38,20 +41,16 @@ struct Evaluate: ParsableCommand {
     let report = EvaluationReport(
       testAccuracy: test.accuracy, testLoss: test.loss, trainAccuracy: train.accuracy,
       trainLoss: train.loss, arch: arch, seconds: seconds)
-    if json {
-      print(try jsonLine(report))
-    } else {
-      print(
-        """
-        \(checkpoint) (\(arch); \(shape), \(model.classCount) classes)
-        test:  accuracy \(percent(test.accuracy)), loss \(String(format: "%.4f", test.loss)) \
-        (\(test.count) examples)
-        train: accuracy \(percent(train.accuracy)), loss \(String(format: "%.4f", train.loss)) \
-        (\(train.count) examples)
-        \(fixed(seconds, 1)) s for \(test.count + train.count) examples (batches of 500; BLAS \
-        \(blas.core) × \(blas.threads) threads)
-        """)
-    }
+    if json { return try jsonLine(report) }
+    return """
+      \(checkpoint) (\(arch == shape ? "" : arch + "; ")\(shape), \(model.classCount) classes)
+      test:  accuracy \(percent(test.accuracy)), loss \(String(format: "%.4f", test.loss)) \
+      (\(test.count) examples)
+      train: accuracy \(percent(train.accuracy)), loss \(String(format: "%.4f", train.loss)) \
+      (\(train.count) examples)
+      \(fixed(seconds, 1)) s for \(test.count + train.count) examples (batches of 500; BLAS \
+      \(blas.core) × \(blas.threads) threads)
+      """
   }
 }
 

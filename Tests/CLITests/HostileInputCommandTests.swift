@@ -383,4 +383,24 @@ struct HostileInputCommandTests {
       #expect(!run(arguments).message.contains("unreadable"))
     }
   }
+
+  @Test func evaluateOfACheckpointWithoutArchNamesItsShapeOnce() throws {
+    let data = temporaryDirectory("hostile-arch-data")
+    writeSyntheticImageData(to: data, train: 48, test: 12, side: 4, classes: 3)
+    let output = temporaryDirectory("hostile-arch")
+    #expect(run(["train", "--epochs", "1", "--data", data, "--output", output] + tiny).code == 0)
+    // As PyTorch exports it: no 'arch' in the metadata.
+    let path = (output as NSString).appendingPathComponent("checkpoint.safetensors")
+    var file = try SafeTensorsFile(contentsOf: path)
+    file.metadata["arch"] = nil
+    let exported = (temporaryDirectory("hostile-arch-pt") as NSString).appendingPathComponent(
+      "model.safetensors")
+    _ = FileManager.default.createFile(atPath: exported, contents: Data(file.encoded))
+    let command = try #require(
+      try UJMCommand.parseAsRoot(["evaluate", "--checkpoint", exported, "--data", data])
+        as? Evaluate)
+    let first = try #require(try command.output().split(separator: "\n").first)
+    print(first)
+    #expect(first.components(separatedBy: "width 8").count == 2, "the shape once: \(first)")
+  }
 }
