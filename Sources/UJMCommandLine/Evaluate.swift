@@ -30,10 +30,19 @@ struct Evaluate: ParsableCommand {
     let loaded = try CheckpointWithData(checkpoint: checkpoint, data: data)
     let model = loaded.checkpoint.network
     let dataset = loaded.dataset
+    // Batches as large as fit in half the memory, at most 500 (a huge stem needs small ones).
+    guard let batch = model.evaluationBatchSize() else {
+      let bytes = model.evaluationBytesPerExample.map {
+        String(format: "%.1f GiB", Double($0) / 1_073_741_824)
+      }
+      throw UsageError(
+        "--checkpoint: \(checkpoint): one example's activations need "
+          + "\(bytes ?? "more than 2^63 bytes"), more than half of this machine's memory")
+    }
     let clock = ContinuousClock()
     let start = clock.now
-    let test = Empirical.evaluate(model, on: dataset.test)
-    let train = Empirical.evaluate(model, on: dataset.train)
+    let test = Empirical.evaluate(model, on: dataset.test, batchSize: batch)
+    let train = Empirical.evaluate(model, on: dataset.train, batchSize: batch)
     let seconds = (clock.now - start).secondsValue
     let shape = "\(model.shapeDescription), \(model.skips ? "skips" : "no skips")"
     let arch = loaded.checkpoint.metadata.arch ?? shape
@@ -48,7 +57,7 @@ struct Evaluate: ParsableCommand {
       (\(test.count) examples)
       train: accuracy \(percent(train.accuracy)), loss \(String(format: "%.4f", train.loss)) \
       (\(train.count) examples)
-      \(fixed(seconds, 1)) s for \(test.count + train.count) examples (batches of 500; BLAS \
+      \(fixed(seconds, 1)) s for \(test.count + train.count) examples (batches of \(batch); BLAS \
       \(blas.core) × \(blas.threads) threads)
       """
   }
