@@ -18,6 +18,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
     .package(url: "https://github.com/attaswift/BigInt", from: "6.0.0"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    // `swift package generate-documentation --target T` (scripts/docs); no target depends on it.
+    .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
   ],
   targets: [
     // MARK: - Public API
@@ -52,7 +54,9 @@ let package = Package(
     // Sweeps: specs, run directories, executors (local, Slurm) and reports over many runs.
     .target(
       name: "Sweeps",
-      dependencies: ["Empirical", "LinearAlgebra", .product(name: "Yams", package: "Yams")]
+      dependencies: [
+        "Empirical", "LinearAlgebra", "CGSL", .product(name: "Yams", package: "Yams"),
+      ]
     ),
     .target(
       name: "LinearAlgebra",

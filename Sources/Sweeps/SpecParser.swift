@@ -184,7 +184,7 @@ extension SweepSpec {
     for ((key, line), value) in try pairs(m, path: path) {
       let full = path + "." + key
       let kind = try kind(key, options, path: full, line: line)
-      if case .sequence = value, kind != .list {
+      if case .sequence = value, !kind.isList {
         throw SpecError(
           line: value.mark?.line, key: full, problem: "must be a single value, not a list")
       }

@@ -89,29 +89,20 @@ struct Measure: ParsableCommand {
 
   /// The most inputs (`--inputs`, `--indices`) and the largest `--rank` accepted: 100,000,
   /// checked before any arithmetic on them (the paper measures 20 inputs at rank 10).
-  static let maximumInputs = 100_000
+  static let maximumInputs = MeasurementOptions.maximumInputs
 
   func validate() throws {
-    if let inputs, !(1...Self.maximumInputs).contains(inputs) {
-      throw ValidationError(
-        "--inputs must be in 1...\(Self.maximumInputs) (got \(inputs)); each input costs T "
-          + "Jacobian products per block")
-    }
+    // Every range from the library's one table (sweep specs are checked against the same).
+    let rules = MeasurementOptions.schema
+    do {
+      if let inputs { try rules["inputs"].check(inputs) }
+      try rules["rank"].check(rank)
+      try rules["iterations"].check(iterations)
+      if let ncExamples { try rules["nc-examples"].check(ncExamples) }
+      try rules["nc-memory-budget"].check(ncMemoryBudget)
+    } catch { throw ValidationError(error.description) }
     if inputs != nil && indices != nil {
       throw ValidationError("--inputs and --indices cannot be used together")
-    }
-    guard (1...Self.maximumInputs).contains(rank) else {
-      throw ValidationError("--rank must be in 1...\(Self.maximumInputs) (got \(rank))")
-    }
-    guard (0...1000).contains(iterations) else {
-      throw ValidationError("--iterations must be in 0...1000 (got \(iterations))")
-    }
-    if let ncExamples, ncExamples < 0 {
-      throw ValidationError("--nc-examples must be 0 or more (got \(ncExamples))")
-    }
-    guard ncMemoryBudget.isFinite && ncMemoryBudget >= 0 && ncMemoryBudget <= 1_048_576 else {
-      throw ValidationError(
-        "--nc-memory-budget must be a number of GiB from 0 to 1048576 (got \(ncMemoryBudget))")
     }
     if let indices {
       let parsed = try Self.parseIndices(indices)
@@ -259,7 +250,9 @@ struct Measure: ParsableCommand {
       checkpoint: checkpoint, seed: seed, inputs: chosen.map { dataset.trainFile.positions[$0] },
       seconds: Self.seconds(start.duration(to: clock.now)), stageSeconds: stages,
       measurement: ra, neuralCollapse: nc, neuralCollapsePrecision: ncPrecision,
-      peakResidentBytes: processPeak, neuralCollapsePeakResidentBytes: ncPeak)
+      peakResidentBytes: processPeak, neuralCollapsePeakResidentBytes: ncPeak,
+      weightDecay: loaded.checkpoint.metadata.weightDecay,
+      weightDecayScope: loaded.checkpoint.metadata.weightDecayScope)
     return json ? try report.json : report.text(blas: BLASEnvironment.current, figures: figures)
   }
 

@@ -111,24 +111,19 @@ struct Train: ParsableCommand {
         "--\(blocks != nil ? "blocks" : "width") applies to the fully-connected types only; "
           + "--type \(type.rawValue) is convolutional")
     }
-    guard epochs >= 0 else { throw ValidationError("--epochs must be at least 0 (got \(epochs))") }
-    guard batchSize >= 1 else {
-      throw ValidationError("--batch-size must be at least 1 (got \(batchSize))")
-    }
-    guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be positive (got \(lr))") }
-    guard weightDecay.isFinite, weightDecay >= 0 else {
-      throw ValidationError("--weight-decay must be at least 0 (got \(weightDecay))")
-    }
-    guard dropPath.isFinite, dropPath >= 0, dropPath < 1 else {
-      throw ValidationError("--drop-path must be in [0, 1) (got \(dropPath))")
-    }
-    if let maxSteps, maxSteps < 1 {
-      throw ValidationError("--max-steps must be at least 1 (got \(maxSteps))")
-    }
-    if let blocks, blocks < 1 {
-      throw ValidationError("--blocks must be at least 1 (got \(blocks))")
-    }
-    if let width, width < 1 { throw ValidationError("--width must be at least 1 (got \(width))") }
+    // Every range from the library's one table (sweep specs are checked against the same).
+    let rules = TrainingOptions.schema
+    do {
+      try rules["epochs"].check(epochs)
+      try rules["batch-size"].check(batchSize)
+      try rules["lr"].check(lr)
+      try rules["weight-decay"].check(weightDecay)
+      try rules["drop-path"].check(dropPath)
+      if let maxSteps { try rules["max-steps"].check(maxSteps) }
+      if let blocks { try rules["blocks"].check(blocks) }
+      if let width { try rules["width"].check(width) }
+      if let snapshotEvery { try rules["snapshot-every"].check(snapshotEvery) }
+    } catch { throw ValidationError(error.description) }
     if dropPath > 0 && !skips {
       throw ValidationError("--drop-path needs skip connections; --type \(type.rawValue) has none")
     }
@@ -143,9 +138,6 @@ struct Train: ParsableCommand {
           "--width \(a.width), --blocks \(a.blocks), --batch-size \(batchSize)"
         }
       throw ValidationError("\(options): \(error)")
-    }
-    if let snapshotEvery, snapshotEvery < 1 {
-      throw ValidationError("--snapshot-every must be at least 1 (got \(snapshotEvery))")
     }
     _ = try keptEpochs()
     if let allowChange {

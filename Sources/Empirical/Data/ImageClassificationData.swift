@@ -152,6 +152,7 @@ public struct ImageClassificationData: Sendable {
   /// Loads the data set in `directory` (IDX, CIFAR-10 or CIFAR-100, detected from the files).
   ///
   /// - Parameters:
+  ///   - directory: the folder holding the data set's training and test files.
   ///   - classes: the original labels to keep, relabelled 0…C−1 in this order (nil: all).
   ///   - standardisation: μ_c and σ_c to use instead of the training set's (e.g. from a
   ///     checkpoint); one pair, or one per channel.
