@@ -433,7 +433,7 @@ struct Train: ParsableCommand {
     }
     guard !foreign.isEmpty else { return }
     let shown =
-      foreign.prefix(5).joined(separator: ", ")
+      foreign.prefix(5).map(oneLine).joined(separator: ", ")
       + (foreign.count > 5 ? " and \(foreign.count - 5) more" : "")
     throw UsageError(
       "--output \(run.path) holds files that ujm did not write (\(shown)); training there "

@@ -263,6 +263,11 @@ struct HostileInputCommandTests {
       toFile: (notes as NSString).appendingPathComponent("notes.txt"), atomically: true,
       encoding: .utf8)
     expectRefused(common + ["--output", notes], naming: ["notes.txt"])
+    // A name with a newline and an escape sequence is shown escaped, on the one line.
+    _ = FileManager.default.createFile(
+      atPath: (notes as NSString).appendingPathComponent("evil\n\u{1B}[2Jname"), contents: Data())
+    expectRefused(common + ["--output", notes], naming: ["evil\\n\\u{1B}[2Jname"])
+    #expect(oneLine("a\tb\nc\u{7F}é") == "a\\tb\\nc\\u{7F}é")
 
     // A sweep's run directory (its lock and log already there) is ujm's own: training goes on,
     // and a second train without --resume is refused as a run already there, not as foreign.
