@@ -408,4 +408,26 @@ struct HostileInputCommandTests {
     print(first)
     #expect(first.components(separatedBy: "width 8").count == 2, "the shape once: \(first)")
   }
+
+  @Test func fifoAsTheRunLockOrManifestAndDataThatIsNotADirectoryExit64NamingThem() throws {
+    let data = temporaryDirectory("hostile-fifo-run-data")
+    writeSyntheticImageData(to: data, train: 48, test: 12, side: 4, classes: 3)
+    for name in [".lock", "snapshot.json"] {
+      let output = temporaryDirectory("hostile-fifo-run")
+      let fifo = (output as NSString).appendingPathComponent(name)
+      try #require(mkfifo(fifo, 0o644) == 0)
+      DispatchQueue.global().asyncAfter(deadline: .now() + 20) {
+        let fd = open(fifo, O_WRONLY | O_NONBLOCK)
+        if fd >= 0 { close(fd) }
+      }
+      let started = ContinuousClock.now
+      expectRefused(
+        ["train", "--epochs", "1", "--data", data, "--output", output] + tiny,
+        naming: ["--output", fifo, "a FIFO"])
+      #expect(ContinuousClock.now - started < .seconds(20))
+    }
+    expectRefused(
+      ["train", "--epochs", "1", "--data", "/dev/zero", "--output", temporaryDirectory("r")]
+        + tiny, naming: ["--data", "/dev/zero", "is not a directory"])
+  }
 }
