@@ -44,7 +44,7 @@ public enum ImageDataFormat: Sendable, Equatable {
     }
     guard isDirectory.boolValue else {
       throw .unreadable(
-        path: directory, reason: "is not a directory (--data names the directory of the data files)"
+        path: directory, reason: "is not a directory; --data names the directory of the data files"
       )
     }
     func exists(_ name: String) -> Bool {
