@@ -124,7 +124,7 @@ public struct SweepReport: Sendable, Encodable {
   /// The columns of the CSV and text tables after the settings.
   var columns: [String] {
     let metrics = RunResults.metricKeys.filter { k in runs.contains { $0.metrics[k] != nil } }
-    let measured = RunResults.measurementKeys.map(\.name).filter { k in
+    let measured = RunResults.measurementNames.filter { k in
       runs.contains { $0.measurements[k] != nil }
     }
     return metrics + measured

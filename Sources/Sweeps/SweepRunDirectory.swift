@@ -117,10 +117,8 @@ public struct SweepRunDirectory: Sendable {
 
   /// Writes `value` as JSON to `path` atomically.
   func write<T: Encodable>(_ value: T, to path: String) throws(RunError) {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     do {
-      let data = try encoder.encode(value)
+      let data = try ReportJSON.encode(value)
       try AtomicFile.write(Array(data) + [0x0a], to: path)
     } catch {
       throw .cannotWrite(path: path, reason: reasonText(error))

@@ -278,7 +278,7 @@ struct Measure: ParsableCommand {
   }
 
   static func seconds(_ d: Duration) -> Double {
-    Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    d.secondsValue
   }
 
   /// Refuses an NC request that cannot be met: the first `limit` training examples must hold

@@ -49,7 +49,7 @@ struct SweepReportCommand: ParsableCommand {
       }
       let names =
         metrics.map { $0.split(separator: ",").map(String.init) } ?? SweepFigures.defaultMetrics
-      let known = RunResults.metricKeys + RunResults.measurementKeys.map(\.name)
+      let known = RunResults.metricKeys + RunResults.measurementNames
       if let unknown = names.first(where: { !known.contains($0) }) {
         throw UsageError(
           "--metrics \(unknown): not a metric of a run (\(known.joined(separator: ", ")))")
