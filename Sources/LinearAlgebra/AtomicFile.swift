@@ -201,7 +201,7 @@ public enum AtomicFile {
       .appendingPathComponent(destination)
   }
 
-  static func kindName(_ mode: mode_t) -> String {
+  public static func kindName(_ mode: mode_t) -> String {
     switch mode & S_IFMT {
     case S_IFDIR: "a directory"
     case S_IFIFO: "a FIFO"

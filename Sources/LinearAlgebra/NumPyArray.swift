@@ -127,13 +127,20 @@ public struct NumPyArray: Sendable, Equatable {
     self.init(shape: dims, values: raw)
   }
 
-  /// Reads a `.npy` file.
+  /// The most bytes a `.npy` file may hold: 16 GiB (a 46,000² float64 matrix).
+  public static let maximumFileBytes = 1 << 34
+
+  /// Reads a `.npy` file: a regular file (a FIFO or a device is refused unread) of at most
+  /// `maximumFileBytes`.
   public init(contentsOf url: URL) throws(NumPyFormatError) {
-    let data: Data
-    do { data = try Data(contentsOf: url) } catch {
-      throw NumPyFormatError(file: url.path, problem: "cannot be read (\(reasonText(error)))")
+    let bytes: [UInt8]
+    do {
+      bytes = try RegularFile.read(
+        url.path, maximumBytes: Self.maximumFileBytes, what: "a .npy file")
+    } catch {
+      throw NumPyFormatError(file: url.path, problem: "cannot be read (\(error.reason))")
     }
-    try self.init(npyData: data, name: url.path)
+    try self.init(npyData: Data(bytes), name: url.path)
   }
 
   /// The `.npy` version 1.0 bytes of this array as little-endian float64, C order.

@@ -16,15 +16,16 @@ public enum VectorFile {
     public var description: String { "\(file): \(problem)" }
   }
 
-  /// Reads the vector in the file at `path`.
+  /// Reads the vector in the regular file at `path` (a FIFO or a device is refused unread) of
+  /// at most 4 GiB.
   public static func values(contentsOf path: String) throws(FormatError) -> [Double] {
-    let data: Data
+    let bytes: [UInt8]
     do {
-      data = try Data(contentsOf: URL(fileURLWithPath: path))
+      bytes = try RegularFile.read(path, maximumBytes: 1 << 32, what: "a vector file")
     } catch {
-      throw FormatError(file: path, problem: "the file cannot be read (does it exist?)")
+      throw FormatError(file: path, problem: "the file cannot be read (\(error.reason))")
     }
-    return try values(decoding: data, name: path)
+    return try values(decoding: Data(bytes), name: path)
   }
 
   /// Parses the bytes of a vector file; `name` only names the source in errors.

@@ -86,23 +86,29 @@ public final class ChildProcesses: @unchecked Sendable {
     _ = lock.withLock { pids.remove(pid) }
   }
 
-  /// At the start of a `ujm` that a sweep started (`UJM_PARENT_PID` set): the default action
-  /// for SIGINT, SIGTERM and SIGHUP (the parent ignores them while it forwards them, and an
-  /// ignored signal stays ignored across `exec`), and an exit by SIGTERM once orphaned.
+  /// At the start of a `ujm` that a sweep started (`UJM_PARENT_PID` set), on the main thread:
+  /// the default action for SIGINT, SIGTERM and SIGHUP, unblocked (the parent ignores them while
+  /// it forwards them, and an ignored or blocked signal stays so across `exec`), and an exit by
+  /// SIGTERM once orphaned.
   public static func adoptParent() {
     guard let text = ProcessInfo.processInfo.environment[parentVariable],
       let parent = Int32(text)
     else { return }
-    for number in terminationSignals { signal(number, SIG_DFL) }
-    let watch = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "ujm.orphan"))
-    watch.schedule(deadline: .now(), repeating: 0.5)
-    watch.setEventHandler {
-      if getppid() != parent { kill(getpid(), SIGTERM) }
+    // Default actions, unblocked: a parent that blocked them (a test runner's thread, say)
+    // passes its mask on through `exec`, and a blocked SIGTERM would wait forever.
+    var unblock = sigset_t()
+    sigemptyset(&unblock)
+    for number in terminationSignals {
+      signal(number, SIG_DFL)
+      sigaddset(&unblock, number)
     }
-    watch.resume()
-    orphanWatch = watch
+    pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+    // A thread of its own, not a dispatch timer: training may keep libdispatch's few worker
+    // threads busy for seconds, and the watch must not wait for them.
+    Thread.detachNewThread {
+      while getppid() == parent { usleep(500_000) }
+      kill(getpid(), SIGTERM)
+    }
   }
 
-  /// Keeps the orphan watch alive for the life of the process (set once, at its start).
-  nonisolated(unsafe) private static var orphanWatch: DispatchSourceTimer?
 }

@@ -179,10 +179,7 @@ public struct RunExecutor: Sendable {
     let output = Pipe()
     process.standardOutput = output
     process.standardInput = FileHandle.nullDevice
-    guard let log = FileHandle(forWritingAtPath: dir.log) else {
-      throw .cannotWrite(path: dir.log, reason: "cannot be opened")
-    }
-    log.seekToEndOfFile()
+    let log = try dir.openLog()
     process.standardError = log
     do {
       try process.run()

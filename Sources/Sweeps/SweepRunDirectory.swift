@@ -2,6 +2,10 @@ import Empirical
 import Foundation
 import LinearAlgebra
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Where a run stands, read from its directory (never from a scheduler's accounting).
 public enum RunStatus: String, Sendable, Codable, CaseIterable {
   /// Not started, or interrupted (killed, timed out) and to be resumed.
@@ -123,13 +127,30 @@ public struct SweepRunDirectory: Sendable {
 
   /// Appends a line to `log.txt`.
   func appendLog(_ line: String) {
-    let bytes = Data((line + "\n").utf8)
-    if let handle = FileHandle(forWritingAtPath: log) {
-      handle.seekToEndOfFile()
-      handle.write(bytes)
-      try? handle.close()
-    } else {
-      _ = FileManager.default.createFile(atPath: log, contents: bytes)
+    guard let handle = try? openLog() else { return }
+    handle.write(Data((line + "\n").utf8))
+    try? handle.close()
+  }
+
+  /// `log.txt` opened for appending, created when missing; anything but a regular file there
+  /// (a FIFO would block the open, a link could lead anywhere) is refused.
+  func openLog() throws(RunError) -> FileHandle {
+    let fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o644)
+    var info = stat()
+    guard fd >= 0 else {
+      let reason = String(cString: strerror(errno))
+      // A FIFO without a reader (ENXIO) or a link (ELOOP): say what is there.
+      if lstat(log, &info) == 0 && info.st_mode & S_IFMT != S_IFREG {
+        throw .cannotWrite(
+          path: log, reason: "is \(AtomicFile.kindName(info.st_mode)), not a regular file")
+      }
+      throw .cannotWrite(path: log, reason: reason)
     }
+    guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+      close(fd)
+      throw .cannotWrite(
+        path: log, reason: "is \(AtomicFile.kindName(info.st_mode)), not a regular file")
+    }
+    return FileHandle(fileDescriptor: fd, closeOnDealloc: true)
   }
 }

@@ -345,10 +345,9 @@ struct Compare: ParsableCommand {
   /// onto a regular file or a new name).
   private func writeFiles(_ files: [(String, Data)], to directory: String, option: String) throws {
     do {
-      try FileManager.default.createDirectory(
-        atPath: directory, withIntermediateDirectories: true)
+      try AtomicFile.createDirectory(directory)
     } catch {
-      throw UsageError("\(option) \(directory): cannot be created (\(error.localizedDescription))")
+      throw UsageError("\(option) \(directory): cannot be created (\(error))")
     }
     for (name, data) in files {
       try writeAtomically(

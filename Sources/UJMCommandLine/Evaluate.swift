@@ -23,14 +23,26 @@ struct Evaluate: ParsableCommand {
   func run() throws { try reportingUsageErrors(command: "evaluate", execute) }
 
   /// The command's work; bad input throws `UsageError` (exit 64).
-  func execute() throws {
+  func execute() throws { print(try output()) }
+
+  /// What `execute` prints: the JSON line, or the text report.
+  func output() throws -> String {
     let loaded = try CheckpointWithData(checkpoint: checkpoint, data: data)
     let model = loaded.checkpoint.network
     let dataset = loaded.dataset
+    // Batches as large as fit in half the memory, at most 500 (a huge stem needs small ones).
+    guard let batch = model.evaluationBatchSize() else {
+      let bytes = model.evaluationBytesPerExample.map {
+        String(format: "%.1f GiB", Double($0) / 1_073_741_824)
+      }
+      throw UsageError(
+        "--checkpoint: \(checkpoint): one example's activations need "
+          + "\(bytes ?? "more than 2^63 bytes"), more than half of this machine's memory")
+    }
     let clock = ContinuousClock()
     let start = clock.now
-    let test = Empirical.evaluate(model, on: dataset.test)
-    let train = Empirical.evaluate(model, on: dataset.train)
+    let test = Empirical.evaluate(model, on: dataset.test, batchSize: batch)
+    let train = Empirical.evaluate(model, on: dataset.train, batchSize: batch)
     let seconds = (clock.now - start).secondsValue
     let shape = "\(model.shapeDescription), \(model.skips ? "skips" : "no skips")"
     let arch = loaded.checkpoint.metadata.arch ?? shape
@@ -45,20 +57,17 @@ struct Evaluate: ParsableCommand {
         "weight decay \($0) (\(report.weightDecayScope ?? "scope not recorded"))"
       }
       ?? "weight decay not recorded"
-    if json {
-      print(try jsonLine(report))
-    } else {
-      print(
-        """
-        \(checkpoint) (\(arch); \(shape), \(model.classCount) classes; \(decay))
-        test:  accuracy \(percent(test.accuracy)), loss \(String(format: "%.4f", test.loss)) \
-        (\(test.count) examples)
-        train: accuracy \(percent(train.accuracy)), loss \(String(format: "%.4f", train.loss)) \
-        (\(train.count) examples)
-        \(fixed(seconds, 1)) s for \(test.count + train.count) examples (batches of 500; BLAS \
-        \(blas.core) × \(blas.threads) threads)
-        """)
-    }
+    if json { return try jsonLine(report) }
+    return """
+      \(checkpoint) (\(arch == shape ? "" : arch + "; ")\(shape), \(model.classCount) classes; \
+      \(decay))
+      test:  accuracy \(percent(test.accuracy)), loss \(String(format: "%.4f", test.loss)) \
+      (\(test.count) examples)
+      train: accuracy \(percent(train.accuracy)), loss \(String(format: "%.4f", train.loss)) \
+      (\(train.count) examples)
+      \(fixed(seconds, 1)) s for \(test.count + train.count) examples (batches of \(batch); BLAS \
+      \(blas.core) × \(blas.threads) threads)
+      """
   }
 }
 

@@ -361,10 +361,9 @@ struct Measure: ParsableCommand {
     labels: [Int], classNames: [String], firstInput: String
   ) throws {
     do {
-      try FileManager.default.createDirectory(
-        atPath: directory, withIntermediateDirectories: true)
+      try AtomicFile.createDirectory(directory)
     } catch {
-      throw UsageError("--figures \(directory): cannot be created (\(error.localizedDescription))")
+      throw UsageError("--figures \(directory): cannot be created (\(error))")
     }
     var generator = SeededGenerator(seed: seed)
     var files = [

@@ -27,6 +27,21 @@ func printError(_ line: String) {
   FileHandle.standardError.write(Data((line + "\n").utf8))
 }
 
+/// `text` on one line: every control character (a newline in a file name, an escape sequence)
+/// written as a Swift escape, `\n` or `\u{1B}`, so that an error stays one line and cannot
+/// move the terminal's cursor.
+func oneLine(_ text: String) -> String {
+  var out = ""
+  for scalar in text.unicodeScalars {
+    if scalar.properties.generalCategory == .control {
+      out += scalar.escaped(asASCII: false)
+    } else {
+      out.unicodeScalars.append(scalar)
+    }
+  }
+  return out
+}
+
 /// Runs `body` and renders every failure as one line `ujm <command>: error: …` on stderr:
 /// a `UsageError` exits 64, a `RunFailure` with its own status, any other error (an I/O error
 /// from Foundation, say) as a sentence without the `NSError` dump, exit 1.
@@ -35,15 +50,15 @@ func reportingUsageErrors(command: String = "", _ body: () throws -> Void) throw
   do {
     try body()
   } catch let error as UsageError {
-    printError(prefix + error.message)
+    printError(prefix + oneLine(error.message))
     throw ExitCode(64)
   } catch let error as RunFailure {
-    printError(prefix + error.message)
+    printError(prefix + oneLine(error.message))
     throw ExitCode(error.exitCode)
   } catch let error as ExitCode {
     throw error
   } catch {
-    printError(prefix + reasonText(error))
+    printError(prefix + oneLine(reasonText(error)))
     throw ExitCode(1)
   }
 }
@@ -99,6 +114,6 @@ extension UJMCommand {
     let message = message(for: error).split(separator: "\n")
       .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
       .joined(separator: " ")
-    return "ujm\(sub.map { " " + $0 } ?? ""): error: \(message)"
+    return "ujm\(sub.map { " " + $0 } ?? ""): error: \(oneLine(message))"
   }
 }

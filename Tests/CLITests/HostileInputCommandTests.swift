@@ -263,6 +263,11 @@ struct HostileInputCommandTests {
       toFile: (notes as NSString).appendingPathComponent("notes.txt"), atomically: true,
       encoding: .utf8)
     expectRefused(common + ["--output", notes], naming: ["notes.txt"])
+    // A name with a newline and an escape sequence is shown escaped, on the one line.
+    _ = FileManager.default.createFile(
+      atPath: (notes as NSString).appendingPathComponent("evil\n\u{1B}[2Jname"), contents: Data())
+    expectRefused(common + ["--output", notes], naming: ["evil\\n\\u{1B}[2Jname"])
+    #expect(oneLine("a\tb\nc\u{7F}é") == "a\\tb\\nc\\u{7F}é")
 
     // A sweep's run directory (its lock and log already there) is ujm's own: training goes on,
     // and a second train without --resume is refused as a run already there, not as foreign.
@@ -364,5 +369,65 @@ struct HostileInputCommandTests {
     expectRefused(
       ["measure", "--checkpoint", path, "--data", data, "--rank", "2", "--inputs", "10"],
       naming: ["--checkpoint", "no two blocks keep the same dimension"])
+  }
+
+  @Test func resumeWithAnotherWidthOrClassSetSaysWhatDiffersNotUnreadableMetadata() throws {
+    let data = temporaryDirectory("hostile-resume-shape-data")
+    writeSyntheticImageData(to: data, train: 48, test: 12, side: 4, classes: 3)
+    let output = temporaryDirectory("hostile-resume-shape")
+    let first = run(
+      ["train", "--epochs", "1", "--data", data, "--output", output, "--json"] + tiny)
+    #expect(first.code == 0, "\(first.message)")
+    let base = ["train", "--epochs", "1", "--data", data, "--output", output, "--resume"]
+    let wider =
+      base + ["--blocks", "1", "--width", "16", "--batch-size", "16", "--classes", "0,1,2"]
+    expectRefused(wider, naming: ["--resume", "width 8", "width 16"])
+    let fewer = base + ["--blocks", "1", "--width", "8", "--batch-size", "16", "--classes", "0,1"]
+    expectRefused(fewer, naming: ["--resume", "classes 0,1,2", "--classes asks for 0,1"])
+    for arguments in [wider, fewer] {
+      #expect(!run(arguments).message.contains("unreadable"))
+    }
+  }
+
+  @Test func evaluateOfACheckpointWithoutArchNamesItsShapeOnce() throws {
+    let data = temporaryDirectory("hostile-arch-data")
+    writeSyntheticImageData(to: data, train: 48, test: 12, side: 4, classes: 3)
+    let output = temporaryDirectory("hostile-arch")
+    #expect(run(["train", "--epochs", "1", "--data", data, "--output", output] + tiny).code == 0)
+    // As PyTorch exports it: no 'arch' in the metadata.
+    let path = (output as NSString).appendingPathComponent("checkpoint.safetensors")
+    var file = try SafeTensorsFile(contentsOf: path)
+    file.metadata["arch"] = nil
+    let exported = (temporaryDirectory("hostile-arch-pt") as NSString).appendingPathComponent(
+      "model.safetensors")
+    _ = FileManager.default.createFile(atPath: exported, contents: Data(file.encoded))
+    let command = try #require(
+      try UJMCommand.parseAsRoot(["evaluate", "--checkpoint", exported, "--data", data])
+        as? Evaluate)
+    let first = try #require(try command.output().split(separator: "\n").first)
+    print(first)
+    #expect(first.components(separatedBy: "width 8").count == 2, "the shape once: \(first)")
+  }
+
+  @Test func fifoAsTheRunLockOrManifestAndDataThatIsNotADirectoryExit64NamingThem() throws {
+    let data = temporaryDirectory("hostile-fifo-run-data")
+    writeSyntheticImageData(to: data, train: 48, test: 12, side: 4, classes: 3)
+    for name in [".lock", "snapshot.json"] {
+      let output = temporaryDirectory("hostile-fifo-run")
+      let fifo = (output as NSString).appendingPathComponent(name)
+      try #require(mkfifo(fifo, 0o644) == 0)
+      DispatchQueue.global().asyncAfter(deadline: .now() + 20) {
+        let fd = open(fifo, O_WRONLY | O_NONBLOCK)
+        if fd >= 0 { close(fd) }
+      }
+      let started = ContinuousClock.now
+      expectRefused(
+        ["train", "--epochs", "1", "--data", data, "--output", output] + tiny,
+        naming: ["--output", fifo, "a FIFO"])
+      #expect(ContinuousClock.now - started < .seconds(20))
+    }
+    expectRefused(
+      ["train", "--epochs", "1", "--data", "/dev/zero", "--output", temporaryDirectory("r")]
+        + tiny, naming: ["--data", "/dev/zero", "is not a directory"])
   }
 }

@@ -27,7 +27,7 @@ struct FuzzRegressionTests {
         using: &generator)
     }()
     for reader in [
-      "npy", "safetensors", "checkpoint", "optimizer", "idx", "cifar10", "cifar100", "dx",
+      "npy", "safetensors", "checkpoint", "optimizer", "idx", "cifar10", "cifar100", "dx", "conv",
     ] {
       for url in inputs(reader) {
         let bytes = [UInt8](try Data(contentsOf: url))
@@ -35,7 +35,7 @@ struct FuzzRegressionTests {
         switch reader {
         case "npy": _ = try? NumPyArray(npyData: Data(bytes), name: url.path)
         case "safetensors": _ = try? SafeTensorsFile(decoding: bytes, path: url.path)
-        case "checkpoint": _ = try? Checkpoint(decoding: bytes, path: url.path)
+        case "checkpoint", "conv": _ = try? Checkpoint(decoding: bytes, path: url.path)
         case "optimizer": _ = try? TrainingState(decoding: bytes, path: url.path, model: model)
         case "idx": _ = try? IDXFile(decoding: bytes, path: url.path)
         case "cifar10": _ = try? CIFARFile(decoding: bytes, kind: .cifar10, path: url.path)

@@ -432,6 +432,19 @@ struct ConvolutionalHostileInputTests {
     }
   }
 
+  @Test func evaluationBatchShrinksToFitTheMemoryAndRefusesWhatCannotFit() throws {
+    let network = AnyResidualNetwork.convolutional(convolutionalModel())
+    let perExample = try #require(network.evaluationBytesPerExample)
+    // A 1-channel 8×8 input, a stride-2 stem to 3 channels of 4×4: 16 buffers of 3·4·4 Float32
+    // values and the input.
+    #expect(perExample == (16 * 3 * 16 + 64) * 4)
+    #expect(network.evaluationBatchSize(physicalMemory: UInt64(perExample) * 20) == 10)
+    #expect(network.evaluationBatchSize(physicalMemory: UInt64(perExample)) == nil)
+    #expect(network.evaluationBatchSize(physicalMemory: 1 << 40) == 500)
+    let fc = AnyResidualNetwork.fullyConnected(model())
+    #expect(fc.evaluationBytesPerExample == ((4 * 2 + 6) * 3 + 4 + 2 * 2) * 4)
+  }
+
   @Test func stemWithNoOutputChannelSaysWhatDiffers() throws {
     var f = file
     f.tensors["conv0.weight"] = StoredTensor(shape: [0, 1, 3, 3], values: .f32([]))

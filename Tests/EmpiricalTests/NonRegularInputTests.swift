@@ -85,6 +85,23 @@ struct NonRegularInputTests {
     }
   }
 
+  @Test func fifoAsANpyOrAVectorFileIsRefusedWithoutBlocking() throws {
+    let path = try fifo("dx.npy")
+    withoutBlocking(on: path) {
+      #expect {
+        try NumPyArray(contentsOf: URL(fileURLWithPath: path))
+      } throws: { error in
+        (error as? NumPyFormatError)?.problem.contains("is a FIFO, not a regular file") == true
+      }
+      #expect {
+        try VectorFile.values(contentsOf: path)
+      } throws: { error in
+        (error as? VectorFile.FormatError)?.problem.contains("is a FIFO, not a regular file")
+          == true
+      }
+    }
+  }
+
   @Test func regularFileReaderStopsAtItsMaximum() throws {
     let path = (temporaryDirectory("bounded") as NSString).appendingPathComponent("big")
     try Data(repeating: 7, count: 4097).write(to: URL(fileURLWithPath: path))

@@ -96,4 +96,22 @@ struct RunLockHostileFileTests {
     ) { _ = try RunLock.acquire(at: p) }
     #expect(try String(contentsOfFile: victim, encoding: .utf8) == "do not truncate me\n")
   }
+
+  @Test func fifoAsARunsLogIsRefusedWithoutBlocking() throws {
+    let (plan, _, _) = tinySweep("fifo-log", axes: "seed: [0]")
+    let run = plan.runs[0]
+    try FileManager.default.createDirectory(
+      atPath: run.directory, withIntermediateDirectories: true)
+    let log = SweepRunDirectory(path: run.directory).log
+    try #require(mkfifo(log, 0o644) == 0)
+    DispatchQueue.global().asyncAfter(deadline: .now() + 20) {
+      let fd = open(log, O_RDONLY | O_NONBLOCK)  // a reader would unblock a writer stuck in open
+      if fd >= 0 { close(fd) }
+    }
+    let started = ContinuousClock.now
+    #expect(throws: RunError.cannotWrite(path: log, reason: "is a FIFO, not a regular file")) {
+      _ = try RunExecutor(ujm: "/nonexistent").execute(run, of: plan.spec)
+    }
+    #expect(ContinuousClock.now - started < .seconds(20), "blocked on the FIFO")
+  }
 }

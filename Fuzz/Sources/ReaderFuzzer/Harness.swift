@@ -5,10 +5,11 @@
 import Empirical
 import Foundation
 import LinearAlgebra
+import Sweeps
 
 /// The readers under test, by the name `scripts/fuzz` passes in `UJM_FUZZ_READER`.
 enum Reader: String, CaseIterable {
-  case npy, safetensors, checkpoint, optimizer, idx, cifar10, cifar100, dx
+  case npy, safetensors, checkpoint, optimizer, idx, cifar10, cifar100, dx, conv, spec
 
   /// Runs the reader on `bytes`: a typed error is a pass, a trap is a finding.
   func run(_ bytes: [UInt8]) {
@@ -26,7 +27,9 @@ enum Reader: String, CaseIterable {
       guard let checkpoint = try? Checkpoint(decoding: bytes, path: "fuzz.safetensors") else {
         return
       }
-      // What `ujm evaluate` does with an accepted file, on two examples, where that is cheap.
+      // What `ujm evaluate` does with an accepted file, on two examples, where that is cheap
+      // (a convolutional checkpoint is the `conv` reader's).
+      guard checkpoint.network.convolutional == nil else { return }
       let model = checkpoint.model
       if model.inputSize * model.width <= 1 << 16 && model.classCount <= 1000 {
         let examples = LabeledExamples(
@@ -54,6 +57,28 @@ enum Reader: String, CaseIterable {
       }
     case .dx:
       _ = try? VectorFile.values(decoding: Data(bytes), name: "fuzz.txt")
+    case .conv:
+      // The convolutional state-dict reader, then two examples through an accepted network
+      // where that is cheap.
+      guard let checkpoint = try? Checkpoint(decoding: bytes, path: "fuzz.safetensors"),
+        let model = checkpoint.network.convolutional
+      else { return }
+      let widest = ([model.conv0.outChannels] + model.blocks.map(\.outChannels)).max() ?? 0
+      if model.inputSize <= 1024 && widest <= 64 && model.depth <= 8 && model.classCount <= 100 {
+        let examples = LabeledExamples(
+          features: [Float](repeating: 0.5, count: 2 * model.inputSize), labels: [0, 0],
+          featureCount: model.inputSize)
+        _ = evaluate(checkpoint.network, on: examples, batchSize: 2)
+      }
+      _ = checkpoint.file.encoded
+    case .spec:
+      // The sweep spec parser and, for an accepted spec of a few runs, its plan and variants.
+      guard let spec = try? SweepSpec(yaml: String(decoding: bytes, as: UTF8.self), name: "fuzz")
+      else { return }
+      if let n = spec.runCount, n <= 1000 {
+        _ = SweepPlan(spec: spec, directory: "fuzz").runs.map(\.hash)
+      }
+      for name in spec.variants.keys { _ = try? spec.variant(name) }
     }
   }
 }

@@ -14,6 +14,36 @@ enum Seeds {
       using: &generator)
   }()
 
+  /// A tiny convolutional network (a 1-channel 8×8 image, two blocks of 3 channels, the second
+  /// downsampling), the conv checkpoint seed.
+  nonisolated(unsafe) static let convolutionalModel: ConvolutionalNetwork<Float> = {
+    var generator = SeededGenerator(seed: 6)
+    return ConvolutionalNetwork<Float>(
+      architecture: ConvolutionalArchitecture(
+        stages: [.init(blocks: 1, channels: 3), .init(blocks: 1, channels: 4)], skips: true),
+      image: ConvolutionalInput(channels: 1, side: 8, padding: 0), classCount: 2,
+      using: &generator)
+  }()
+
+  /// A sweep spec using every section, an anchor and an alias.
+  static let spec = """
+    base: &base
+      type: 4a
+      blocks: 3
+      width: 16
+      epochs: 2
+    axes:
+      seed: &seeds [0, 1]
+      drop_path: [0, 0.1]
+    measure: {inputs: 5, rank: 2}
+    snapshots: [1, 2]
+    resources: {threads: 1, memory: 2G, time: "00:10:00"}
+    small:
+      base: {epochs: 1}
+      axes: {seed: *seeds}
+
+    """
+
   static func files() -> [(reader: String, name: String, bytes: [UInt8])] {
     var generator = SeededGenerator(seed: 2)
     let pixels = (0..<(2 * 3072)).map { _ in UInt8.random(in: 0...255, using: &generator) }
@@ -56,6 +86,11 @@ enum Seeds {
           .encoded
       ),
       ("dx", "dx.txt", Array("0.5 -1.25\n3e-2, 4\t1e300\n".utf8)),
+      (
+        "conv", "checkpoint.safetensors",
+        Checkpoint(network: .convolutional(convolutionalModel), metadata: metadata).file.encoded
+      ),
+      ("spec", "spec.yaml", Array(spec.utf8)),
       ("dx", "dx.npy", [UInt8](NumPyArray(vector: [0.5, -1, 2]).npyData)),
     ]
   }

@@ -39,9 +39,14 @@ public enum ImageDataFormat: Sendable, Equatable {
   /// the error names the first IDX file missing.
   public static func detect(directory: String) throws(DataFileError) -> ImageDataFormat {
     var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory),
-      isDirectory.boolValue
-    else { throw .missing(path: directory) }
+    guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+      throw .missing(path: directory)
+    }
+    guard isDirectory.boolValue else {
+      throw .unreadable(
+        path: directory, reason: "is not a directory; --data names the directory of the data files"
+      )
+    }
     func exists(_ name: String) -> Bool {
       FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent(name))
     }

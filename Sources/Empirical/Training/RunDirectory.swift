@@ -190,8 +190,8 @@ public struct RunDirectory: Sendable {
       switch error {
       case .held(_, let owner):
         throw .locked(path: path, owner: owner?.description ?? "another process")
-      case .unavailable(_, let reason):
-        throw .unusable(path: path, reason: "is not writable (\(reason))")
+      case .unavailable(let lockPath, let reason):
+        throw .unusable(path: lockPath, reason: "cannot be locked (\(reason))")
       }
     }
   }

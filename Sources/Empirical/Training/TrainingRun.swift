@@ -143,11 +143,11 @@ public struct TrainingRun: Sendable {
           let checkpoint = try Checkpoint(contentsOf: snapshot.checkpointPath)
           let state = try TrainingState(
             contentsOf: snapshot.optimizerPath, network: checkpoint.network)
-          try checkResumable(checkpoint, state)
           resumed = (checkpoint, state, snapshot)
         } catch {
           throw .usage("--resume: \(error)")
         }
+        try checkResumable(resumed!.checkpoint, resumed!.state)
         changed = try checkHyperparameters(snapshot: snapshot, checkpoint: resumed!.checkpoint)
       } else {
         events(.note("--resume: \(directory) holds no complete snapshot; starting afresh"))
@@ -300,11 +300,25 @@ public struct TrainingRun: Sendable {
     }
     guard !foreign.isEmpty else { return }
     let shown =
-      foreign.prefix(5).joined(separator: ", ")
+      foreign.prefix(5).map(Self.escapingControlCharacters).joined(separator: ", ")
       + (foreign.count > 5 ? " and \(foreign.count - 5) more" : "")
     throw .usage(
       "--output \(run.path) holds files that ujm did not write (\(shown)); training there "
         + "could replace them: choose a new or empty directory")
+  }
+
+  /// A file name on one line: a newline or an escape sequence in it written as a Swift escape
+  /// (`\n`, `\u{1B}`).
+  static func escapingControlCharacters(_ name: String) -> String {
+    var out = ""
+    for scalar in name.unicodeScalars {
+      if scalar.properties.generalCategory == .control {
+        out += scalar.escaped(asASCII: false)
+      } else {
+        out.unicodeScalars.append(scalar)
+      }
+    }
+    return out
   }
 
   /// Refuses a resumed run whose recorded hyper-parameters differ from the request, unless
@@ -353,9 +367,10 @@ public struct TrainingRun: Sendable {
     }
   }
 
-  /// The resumed run must be the same architecture and classes as the request.
+  /// The resumed run must be the same architecture and classes as the request; the refusal
+  /// says what differs (the run's shape or classes and the request's).
   private func checkResumable(_ checkpoint: Checkpoint, _ state: TrainingState)
-    throws(CheckpointError)
+    throws(TrainingRunError)
   {
     let a = request.architecture
     let path = request.directory
@@ -363,32 +378,31 @@ public struct TrainingRun: Sendable {
     switch checkpoint.network {
     case .fullyConnected(let m):
       if requested != nil || m.depth != a.blocks || m.width != a.width || m.skips != a.skips {
-        throw .badMetadata(
-          path: path, key: "arch",
-          value: "checkpoint has \(m.depth) fully-connected blocks of width \(m.width)"
-            + " (skips \(m.skips)); the options ask for \(request.shapeDescription)")
+        throw .usage(
+          "--resume: the run in \(path) has \(m.depth) fully-connected blocks of width "
+            + "\(m.width) (skips \(m.skips)); the options ask for \(request.shapeDescription)")
       }
     case .convolutional(let m):
       let found = ConvolutionalArchitecture(inferredFrom: m)
       if requested != found {
-        throw .badMetadata(
-          path: path, key: "arch",
-          value:
-            "checkpoint has convolutional blocks \(found.stages.map { "\($0.blocks)×\($0.channels)" })"
-            + " (skips \(m.skips)); the options ask for \(request.shapeDescription)")
+        throw .usage(
+          "--resume: the run in \(path) has convolutional blocks "
+            + "\(found.stages.map { "\($0.blocks)×\($0.channels)" }) (skips \(m.skips)); the "
+            + "options ask for \(request.shapeDescription)")
       }
     }
     // Without --classes the run keeps every class of its data (10 or 100): the class count is
     // checked against the data once it is read (Trainer.checkResumable).
     if let kept = request.classes, let classes = checkpoint.metadata.classes, classes != kept {
-      throw .badMetadata(
-        path: path, key: "classes",
-        value: classes.map(String.init).joined(separator: ",") + " (differs from --classes)")
+      throw .usage(
+        "--resume: the run in \(path) was trained on classes "
+          + classes.map(String.init).joined(separator: ",") + "; --classes asks for "
+          + kept.map(String.init).joined(separator: ","))
     }
     if let steps = checkpoint.metadata.steps, steps != state.step {
-      throw .badMetadata(
-        path: path, key: "steps",
-        value: "checkpoint at step \(steps), optimizer state at step \(state.step)")
+      throw .usage(
+        "--resume: the checkpoint in \(path) is at step \(steps) but its optimizer state at "
+          + "step \(state.step): the two files are of different snapshots")
     }
   }
 }
