@@ -81,6 +81,30 @@ struct RunDirectoryTests {
     #expect(try leftovers(reopened) == [])
   }
 
+  @Test func aManifestNamingFilesOutsideTheDirectoryIsRefusedAndTouchesNothing() throws {
+    let root = temporaryDirectory("run-traversal")
+    let run = RunDirectory(path: (root as NSString).appendingPathComponent("run"))
+    try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true)
+    try commit(run, step: 1)
+    let outside = (root as NSString).appendingPathComponent("precious.safetensors")
+    try FileManager.default.copyItem(
+      atPath: run.file(".snapshot-1.checkpoint.safetensors"), toPath: outside)
+    let manifestPath = run.file(RunDirectory.manifestName)
+    var object = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: manifestPath)))
+        as? [String: Any])
+    object["checkpoint"] = "../precious.safetensors"
+    try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: manifestPath))
+    #expect(throws: RunDirectoryError.self) { try run.latestSnapshot { _ in nil } }
+    do { _ = try run.latestSnapshot { _ in nil } } catch {
+      print("crafted manifest: \(error)")
+      #expect("\(error)".contains("../precious.safetensors"))
+    }
+    // A later commit does not take the crafted names as the previous snapshot to remove.
+    try commit(run, step: 2)
+    #expect(FileManager.default.fileExists(atPath: outside))
+  }
+
   @Test func aDirectoryWithoutSnapshotHasNoneAndAFileIsNoRunDirectory() throws {
     let run = RunDirectory(path: temporaryDirectory("run-empty"))
     try run.prepare()

@@ -252,7 +252,20 @@ public struct RunDirectory: Sendable {
     do {
       let bytes = try RegularFile.read(
         manifestPath, maximumBytes: 1 << 20, what: "a snapshot manifest")
-      return try JSONDecoder().decode(Manifest.self, from: Data(bytes))
+      let m = try JSONDecoder().decode(Manifest.self, from: Data(bytes))
+      // The names are ujm's own (`.snapshot-<step>.checkpoint.safetensors`, …), files of this
+      // directory: a crafted manifest cannot make a resume read, link or remove anything else.
+      for (name, plain) in [
+        (m.checkpoint, Self.checkpointName), (m.optimizer, Self.optimizerName),
+        (m.metrics, Self.metricsName),
+      ] where name != ".snapshot-\(m.step).\(plain)" {
+        throw RunDirectoryError.corrupt(
+          path: manifestPath,
+          reason: "names '\(name.prefix(80))', not this directory's .snapshot-\(m.step).\(plain)")
+      }
+      return m
+    } catch let error as RunDirectoryError {
+      throw error
     } catch let error as InputFileError {
       throw .corrupt(path: manifestPath, reason: error.reason)
     } catch {
