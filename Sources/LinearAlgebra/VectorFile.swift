@@ -16,12 +16,17 @@ public enum VectorFile {
     public var description: String { "\(file): \(problem)" }
   }
 
+  /// The largest vector file read: 64 MiB, millions of entries (a Δx of dimension D comes with
+  /// L Jacobians of D² entries each, so no D a machine can solve needs more). The bound is
+  /// checked before the file is read, so a huge file costs nothing.
+  public static let maximumBytes = 64 << 20
+
   /// Reads the vector in the regular file at `path` (a FIFO or a device is refused unread) of
-  /// at most 4 GiB.
+  /// at most `maximumBytes`.
   public static func values(contentsOf path: String) throws(FormatError) -> [Double] {
     let bytes: [UInt8]
     do {
-      bytes = try RegularFile.read(path, maximumBytes: 1 << 32, what: "a vector file")
+      bytes = try RegularFile.read(path, maximumBytes: maximumBytes, what: "a vector file")
     } catch {
       throw FormatError(file: path, problem: "the file cannot be read (\(error.reason))")
     }
@@ -47,6 +52,9 @@ public enum VectorFile {
     } else {
       guard let text = String(data: data, encoding: .utf8) else {
         throw fail("neither a .npy file nor UTF-8 text")
+      }
+      if let k = data.firstIndex(of: 0) {
+        throw fail("byte \(k) is NUL: neither a .npy file nor a text of numbers")
       }
       var parsed = [Double]()
       let separators: Set<Character> = [" ", "\n", "\t", "\r", ",", "\r\n"]

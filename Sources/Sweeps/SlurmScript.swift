@@ -153,6 +153,8 @@ public enum SlurmError: Error, Sendable, Equatable, CustomStringConvertible {
   case unreadableJobID(String)
   /// A word of the script holds a control character (a newline, say).
   case unsafeWord(what: String, word: String)
+  /// `sbatch` did not finish within the time allowed.
+  case timedOut(seconds: Double)
 
   public var description: String {
     switch self {
@@ -165,6 +167,9 @@ public enum SlurmError: Error, Sendable, Equatable, CustomStringConvertible {
     case .rejected(let status, let message):
       "sbatch: rejected the job (exit status \(status)): \(message)"
     case .unreadableJobID(let out): "sbatch: printed no job id ('\(out)')"
+    case .timedOut(let seconds):
+      "sbatch: no answer within \(Int(seconds)) s (is the Slurm controller up?); it was stopped "
+        + "and nothing was submitted by ujm"
     }
   }
 }
@@ -181,31 +186,92 @@ public enum SlurmSubmission {
     return nil
   }
 
+  /// How long `sbatch` may take before it is stopped: a controller that does not answer within
+  /// two minutes is down, and the user is told so rather than left waiting.
+  public static let timeoutSeconds = 120.0
+
+  /// The most of `sbatch`'s output read back (its job id is a line; an error a few).
+  static let outputLimit = 64 << 10
+
   /// Submits `script` and returns the job id (`sbatch --parsable` prints `id` or `id;cluster`).
-  public static func submit(_ script: String) throws(SlurmError) -> String {
-    guard let sbatch = executable("sbatch") else { throw .noSbatch }
+  /// `sbatch` gets `timeout` seconds (then SIGTERM, and SIGKILL 5 s later); its output goes to
+  /// files, of which at most 64 KiB are read, and an error quotes at most 500 characters.
+  public static func submit(
+    _ script: String, timeout: Double = timeoutSeconds, sbatch: String? = nil
+  ) throws(SlurmError) -> String {
+    guard let sbatch = sbatch ?? executable("sbatch") else { throw .noSbatch }
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "ujm-sbatch-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
+    do {
+      try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: false)
+    } catch {
+      throw .rejected(status: -1, message: "cannot make a scratch directory (\(reasonText(error)))")
+    }
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let outURL = scratch.appendingPathComponent("out")
+    let errURL = scratch.appendingPathComponent("err")
+    FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    FileManager.default.createFile(atPath: errURL.path, contents: nil)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: sbatch)
     process.arguments = ["--parsable", script]
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
+    do {
+      process.standardOutput = try FileHandle(forWritingTo: outURL)
+      process.standardError = try FileHandle(forWritingTo: errURL)
+    } catch {
+      throw .rejected(status: -1, message: reasonText(error))
+    }
     process.standardInput = FileHandle.nullDevice
     do { try process.run() } catch {
       throw .rejected(status: -1, message: reasonText(error))
     }
-    let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
+    ChildProcesses.shared.register(process.processIdentifier)
+    defer { ChildProcesses.shared.unregister(process.processIdentifier) }
+    // Waited for with waitpid, not Process.isRunning: Foundation sees a child's end only when
+    // every process holding its status pipe has ended, so a grandchild that sbatch leaves
+    // running would keep it "running" for ever.
+    let pid = process.processIdentifier
+    var status: Int32 = 0
+    var foundationReaped = false
+    func ended() -> Bool {
+      let r = waitpid(pid, &status, WNOHANG)
+      if r == -1 && errno == ECHILD { foundationReaped = true }
+      return r == pid || foundationReaped
+    }
+    let deadline = Date().addingTimeInterval(timeout)
+    while !ended() && Date() < deadline { usleep(20_000) }
+    if !ended() {
+      kill(pid, SIGTERM)
+      let grace = Date().addingTimeInterval(5)
+      while !ended() && Date() < grace { usleep(20_000) }
+      if !ended() {
+        kill(pid, SIGKILL)
+        while !ended() { usleep(20_000) }
+      }
+      throw .timedOut(seconds: timeout)
+    }
+    if foundationReaped { process.waitUntilExit() }  // it saw the end first: let it record it
+    // The exit status: the low 7 bits are the signal (0: exited), bits 8–15 the exit code.
+    let exitStatus: Int32 =
+      foundationReaped
+      ? process.terminationStatus
+      : (status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f))
+    func read(_ url: URL) -> String {
+      let handle = try? FileHandle(forReadingFrom: url)
+      defer { try? handle?.close() }
+      let data = (try? handle?.read(upToCount: outputLimit)) ?? nil
+      return String(decoding: data ?? Data(), as: UTF8.self)
+    }
+    let stdout = read(outURL)
+    let stderr = read(errURL)
+    guard exitStatus == 0 else {
       throw .rejected(
-        status: process.terminationStatus,
-        message: stderr.trimmingCharacters(in: .whitespacesAndNewlines))
+        status: exitStatus,
+        message: String(stderr.trimmingCharacters(in: .whitespacesAndNewlines).prefix(500)))
     }
     let line = stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     guard let id = line.split(separator: ";").first, id.allSatisfy(\.isNumber), !id.isEmpty
-    else { throw .unreadableJobID(line) }
+    else { throw .unreadableJobID(String(line.prefix(200))) }
     return String(id)
   }
 }

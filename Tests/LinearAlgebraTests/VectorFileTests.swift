@@ -47,4 +47,10 @@ struct VectorFileTests {
     #expect(
       try VectorFile.values(decoding: NumPyArray(vector: [0.5, 2]).npyData, name: "v") == [0.5, 2])
   }
+
+  @Test func textWithANulByteIsRefusedNotCutShort() {
+    #expect(throws: VectorFile.FormatError.self) {
+      try VectorFile.values(decoding: Data([0x31, 0x00, 0x32]), name: "nul.txt")
+    }
+  }
 }
