@@ -18,6 +18,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
     .package(url: "https://github.com/attaswift/BigInt", from: "6.0.0"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
   ],
   targets: [
     // MARK: - Public API
@@ -89,6 +90,7 @@ let package = Package(
       name: "UJMTests",
       dependencies: [
         "UJM", "LinearAlgebra", "TestSupport",
+        .product(name: "PropertyBased", package: "swift-property-based"),
       ]
     ),
     .testTarget(
@@ -105,7 +107,10 @@ let package = Package(
     ),
     .testTarget(
       name: "CLITests",
-      dependencies: ["UJMCommandLine", "UJM", "Empirical", "TestSupport"]
+      dependencies: [
+        "UJMCommandLine", "UJM", "Empirical", "TestSupport",
+        .product(name: "PropertyBased", package: "swift-property-based"),
+      ]
     ),
   ]
 )

@@ -24,8 +24,31 @@ struct Solve: ParsableCommand {
     help: "Width D (default 64; with --dx, D is the file's length).")
   var dimension: Int?
 
-  @Option(name: .customLong("label"), parsing: .unconditional, help: "The label y: 1 or -1.")
-  var label: Int = 1
+  @Option(
+    name: .customLong("label"), parsing: .unconditional, help: "The label y: 1 or -1 (default 1).")
+  var label: Int?
+
+  @Option(
+    name: .customLong("classes"), parsing: .unconditional,
+    help:
+      "Solve the multi-class model with C classes (2…1000) instead of Definition 3.2's binary one."
+  )
+  var classes: Int?
+
+  @Option(
+    name: .customLong("examples-per-class"), parsing: .unconditional,
+    help: "With --classes: inputs per class N (1…10000, default 1).")
+  var examplesPerClass: Int?
+
+  @Option(
+    name: .customLong("starts"), parsing: .unconditional,
+    help: "With --classes: seeded starting points, the best is returned (1…100, default 4).")
+  var starts: Int?
+
+  @Flag(
+    name: .customLong("hessian"),
+    help: "Also report the extreme eigenvalues of ∇²F at the returned point (exact products).")
+  var hessian = false
 
   @Option(name: .customLong("dx"), help: "Read Δx from a .npy (float64/float32, 1-D) or text file.")
   var dxFile: String?
@@ -62,8 +85,11 @@ struct Solve: ParsableCommand {
 
   func validate() throws {
     do {
+      try MulticlassSolveOptions.validate(
+        classes: classes, examplesPerClass: examplesPerClass, starts: starts, label: label,
+        dxFile: dxFile)
       try SolveOptions.validate(
-        depth: depth, lambda: lambda, dimension: dimension, label: label,
+        depth: depth, lambda: lambda, dimension: dimension, label: label ?? 1,
         algorithm: algorithm, gradientTolerance: gradientTolerance,
         maxIterations: maxIterations, step: step, perturb: perturb)
     } catch {
@@ -74,15 +100,19 @@ struct Solve: ParsableCommand {
   func run() throws {
     var succeeded = false
     try reportingUsageErrors(command: "solve") {
+      if let classes {
+        succeeded = try runMulticlass(classes: classes)
+        return
+      }
       let options = try SolveOptions(
-        depth: depth, lambda: lambda, dimension: dimension, label: label, dxFile: dxFile,
+        depth: depth, lambda: lambda, dimension: dimension, label: label ?? 1, dxFile: dxFile,
         algorithm: algorithm, gradientTolerance: gradientTolerance,
         maxIterations: maxIterations, step: step, seed: seedOption.seed, perturb: perturb)
       let run = UJMSolveRun(
         problem: options.problem(), algorithm: options.algorithm,
         test: ConvergenceTest(
           gradientTolerance: options.gradientTolerance, maxIterations: options.maxIterations),
-        step: options.step, perturbation: options.perturb)
+        step: options.step, perturbation: options.perturb, hessian: hessian)
       if options.isLarge {
         printError(
           "ujm solve: minimising over \(options.depth) Jacobians of \(options.dimension)² entries "
@@ -105,5 +135,37 @@ struct Solve: ParsableCommand {
       succeeded = report.succeeded
     }
     if !succeeded { throw ExitCode(1) }
+  }
+
+  /// `--classes C`: the multi-class model from its default instance; returns the verdict.
+  private func runMulticlass(classes: Int) throws -> Bool {
+    let options = try SolveOptions(
+      depth: depth, lambda: lambda, dimension: dimension, label: 1, dxFile: nil,
+      algorithm: algorithm, gradientTolerance: gradientTolerance, maxIterations: maxIterations,
+      step: step, seed: seedOption.seed, perturb: perturb)
+    let problem = MulticlassProblem(
+      classes: classes, examplesPerClass: examplesPerClass ?? 1, dimension: options.dimension,
+      depth: options.depth, lambda: options.lambda, seed: options.seed,
+      starts: starts ?? MulticlassProblem.defaultStarts)
+    let run = MulticlassSolveRun(
+      problem: problem, algorithm: options.algorithm,
+      test: ConvergenceTest(
+        gradientTolerance: options.gradientTolerance, maxIterations: options.maxIterations),
+      step: options.step, perturbation: options.perturb, hessian: hessian)
+    let (report, _) = try run.run()
+    let data = try report.jsonData()
+    if let output {
+      if report.objective.isFinite {
+        try writeAtomically(data, to: output)
+      } else {
+        printError("ujm solve: the objective is not finite; \(output) was not written")
+      }
+    }
+    if jsonOption.json {
+      print(String(decoding: data, as: UTF8.self))
+    } else {
+      print(MulticlassReportFormatter.text(report))
+    }
+    return report.succeeded
   }
 }

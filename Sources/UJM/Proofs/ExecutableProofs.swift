@@ -45,7 +45,7 @@ public struct ProofStep: Sendable {
 /// `ProofConfiguration.upTo` (K) bounds k in Theorem 3.1's checks (the typo check at most 1000).
 public enum ExecutableProofs {
   /// Every step, in the paper's order.
-  public static let steps: [ProofStep] = theorem31 + theorem33
+  public static let steps: [ProofStep] = theorem31 + theorem33 + multiclass
 
   /// The ids of the steps of theorem `theorem` ("3.1" or "3.3"), or of all when nil.
   public static func steps(theorem: String?) -> [ProofStep] {
@@ -66,6 +66,19 @@ public enum ExecutableProofs {
       return counterexamples ? step.verifyCounterexample(configuration) : step.verify(configuration)
     }
   }
+
+  /// Beyond the paper: the multi-class UJM's rank bound (N/10 cases, at least 1).
+  static let multiclass: [ProofStep] = [
+    ProofStep(
+      MulticlassRankBoundCheck.name, theorem: "multiclass",
+      claim: { c, g in MulticlassRankBoundCheck.verify(cases: fraction(c.cases, 10), using: &g) },
+      counterexamples: { c, g in
+        [
+          MulticlassRankBoundCheck.verify(
+            cases: fraction(c.cases, 10), loss: .squaredError, using: &g)
+        ]
+      })
+  ]
 
   /// A generator for step `name`: the seed mixed with a stable (FNV-1a) hash of the id.
   static func generator(for name: String, seed: UInt64) -> SeededGenerator {
