@@ -151,7 +151,8 @@ struct HessianTests {
     #expect(flat.verdict == "degenerate" && flat.near_zero == 1)
     let minimum = try HessianSpectrum.compute(
       QuadraticQuartic(a: .diagonal([2, 0, 3]), quartic: [0, 1, 0]), at: [0, 0.5, 0])
-    #expect(minimum.verdict == "strict local minimum" && minimum.min_eigenvalue == 2)  // diag(2, 12·0.5², 3)
+    // ∇²f = diag(2, 12·0.5², 3).
+    #expect(minimum.verdict == "strict local minimum" && minimum.min_eigenvalue == 2)
   }
 
   @Test func theUJMAtTheOriginIsASaddleForSmallLambda() throws {
