@@ -45,6 +45,16 @@ struct Solve: ParsableCommand {
     help: "With --classes: seeded starting points, the best is returned (1…100, default 4).")
   var starts: Int?
 
+  @Option(
+    name: .customLong("inputs"),
+    help: "Multi-class inputs: an N×D .npy (float64/float32, one input a row); sets D and N.")
+  var inputsFile: String?
+
+  @Option(
+    name: .customLong("labels"),
+    help: "With --inputs: N integer labels 0…C−1 (.npy); sets C unless --classes is given.")
+  var labelsFile: String?
+
   @Flag(
     name: .customLong("hessian"),
     help: "Also report the extreme eigenvalues of ∇²F at the returned point (exact products).")
@@ -83,11 +93,16 @@ struct Solve: ParsableCommand {
   @Option(name: .customLong("output"), help: "Also write the JSON report to this file, atomically.")
   var output: String?
 
+  @Option(
+    name: .customLong("save-optimum"),
+    help: "Write the returned point to this .npy (float64, 1-D: J₁…J_L column-major, then w or W).")
+  var saveOptimum: String?
+
   func validate() throws {
     do {
       try MulticlassSolveOptions.validate(
         classes: classes, examplesPerClass: examplesPerClass, starts: starts, label: label,
-        dxFile: dxFile)
+        dxFile: dxFile, inputsFile: inputsFile, labelsFile: labelsFile, dimension: dimension)
       try SolveOptions.validate(
         depth: depth, lambda: lambda, dimension: dimension, label: label ?? 1,
         algorithm: algorithm, gradientTolerance: gradientTolerance,
@@ -100,8 +115,8 @@ struct Solve: ParsableCommand {
   func run() throws {
     var succeeded = false
     try reportingUsageErrors(command: "solve") {
-      if let classes {
-        succeeded = try runMulticlass(classes: classes)
+      if classes != nil || inputsFile != nil {
+        succeeded = try runMulticlass()
         return
       }
       let options = try SolveOptions(
@@ -118,7 +133,8 @@ struct Solve: ParsableCommand {
           "ujm solve: minimising over \(options.depth) Jacobians of \(options.dimension)² entries "
             + "with \(options.algorithm.rawValue)…")
       }
-      let (report, _) = try run.run()
+      let (report, result) = try run.run()
+      try save(result.optimum)
       let data = try report.jsonData()
       if let output {
         if report.objective.isFinite {
@@ -137,22 +153,43 @@ struct Solve: ParsableCommand {
     if !succeeded { throw ExitCode(1) }
   }
 
-  /// `--classes C`: the multi-class model from its default instance; returns the verdict.
-  private func runMulticlass(classes: Int) throws -> Bool {
+  /// `--save-optimum FILE`: the point as a 1-D float64 .npy, written atomically.
+  private func save(_ x: [Double]) throws {
+    guard let saveOptimum else { return }
+    try writeAtomically(NumPyArray(vector: x).npyData, to: saveOptimum, option: "--save-optimum")
+  }
+
+  /// `--classes C` or `--inputs/--labels`: the multi-class model, from its default instance or
+  /// from the files; returns the verdict.
+  private func runMulticlass() throws -> Bool {
+    var files: (inputs: Matrix<Double>, labels: [Int], classes: Int)? = nil
+    if let inputsFile, let labelsFile {
+      files = try MulticlassInputFiles.read(
+        inputs: inputsFile, labels: labelsFile, classes: classes)
+    }
     let options = try SolveOptions(
-      depth: depth, lambda: lambda, dimension: dimension, label: 1, dxFile: nil,
-      algorithm: algorithm, gradientTolerance: gradientTolerance, maxIterations: maxIterations,
-      step: step, seed: seedOption.seed, perturb: perturb)
-    let problem = MulticlassProblem(
-      classes: classes, examplesPerClass: examplesPerClass ?? 1, dimension: options.dimension,
-      depth: options.depth, lambda: options.lambda, seed: options.seed,
-      starts: starts ?? MulticlassProblem.defaultStarts)
+      depth: depth, lambda: lambda, dimension: files?.inputs.rows ?? dimension, label: 1,
+      dxFile: nil, algorithm: algorithm, gradientTolerance: gradientTolerance,
+      maxIterations: maxIterations, step: step, seed: seedOption.seed, perturb: perturb)
+    let startCount = starts ?? MulticlassProblem.defaultStarts
+    let problem =
+      if let files {
+        MulticlassProblem(
+          inputs: files.inputs, labels: files.labels, classes: files.classes,
+          depth: options.depth, lambda: options.lambda, seed: options.seed, starts: startCount)
+      } else {
+        MulticlassProblem(
+          classes: classes ?? 2, examplesPerClass: examplesPerClass ?? 1,
+          dimension: options.dimension, depth: options.depth, lambda: options.lambda,
+          seed: options.seed, starts: startCount)
+      }
     let run = MulticlassSolveRun(
       problem: problem, algorithm: options.algorithm,
       test: ConvergenceTest(
         gradientTolerance: options.gradientTolerance, maxIterations: options.maxIterations),
       step: options.step, perturbation: options.perturb, hessian: hessian)
-    let (report, _) = try run.run()
+    let (report, optimum) = try run.run()
+    try save(optimum)
     let data = try report.jsonData()
     if let output {
       if report.objective.isFinite {

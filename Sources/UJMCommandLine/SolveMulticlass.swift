@@ -17,8 +17,30 @@ struct MulticlassSolveOptions {
 
   /// Range checks, and the binary-only options refused with --classes.
   static func validate(
-    classes: Int?, examplesPerClass: Int?, starts: Int?, label: Int?, dxFile: String?
+    classes: Int?, examplesPerClass: Int?, starts: Int?, label: Int?, dxFile: String?,
+    inputsFile: String? = nil, labelsFile: String? = nil, dimension: Int? = nil
   ) throws(UsageError) {
+    if (inputsFile == nil) != (labelsFile == nil) {
+      throw UsageError(
+        inputsFile == nil
+          ? "--labels needs --inputs (the N×D inputs the labels belong to)"
+          : "--inputs needs --labels (N integer labels 0…C−1)")
+    }
+    if inputsFile != nil {
+      if examplesPerClass != nil {
+        throw UsageError("--examples-per-class draws the default instance; --inputs gives one")
+      }
+      if dimension != nil { throw UsageError("--D is set by --inputs (its number of columns)") }
+      if let classes, !(2...largestClassCount).contains(classes) {
+        throw UsageError("--classes must be in 2…\(largestClassCount) (got \(classes))")
+      }
+      if let starts, !(1...largestStartCount).contains(starts) {
+        throw UsageError("--starts must be in 1…\(largestStartCount) (got \(starts))")
+      }
+      if label != nil { throw UsageError("--label is the binary model's; --labels gives 0…C−1") }
+      if dxFile != nil { throw UsageError("--dx is the binary model's; --inputs gives the inputs") }
+      return
+    }
     guard let classes else {
       if examplesPerClass != nil {
         throw UsageError("--examples-per-class needs --classes (the multi-class model)")

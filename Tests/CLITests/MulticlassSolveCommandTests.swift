@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LinearAlgebra
 import Testing
 
 @testable import UJM
@@ -86,5 +87,123 @@ struct MulticlassSolveCommandTests {
     let object = try #require(
       try JSONSerialization.jsonObject(with: report.jsonData()) as? [String: Any])
     #expect(object["hessian"] is [String: Any])
+  }
+}
+
+/// A 1-D .npy of int64 labels.
+func int64LabelFile(_ labels: [Int64]) -> String {
+  var header = "{'descr': '<i8', 'fortran_order': False, 'shape': (\(labels.count),), }"
+  while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+  header += "\n"
+  var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
+  bytes += [UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)]
+  bytes += Array(header.utf8)
+  for v in labels { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+  return temporaryFile(Data(bytes))
+}
+
+@Suite("ujm solve --inputs X.npy --labels y.npy (issue 17)", .serialized)
+struct MulticlassInputFileTests {
+  static let base = ["solve", "--L", "2", "--lambda", "0.1"]
+  /// Four inputs of width 3, one row each.
+  static let inputs = temporaryFile(
+    NumPyArray(shape: [4, 3], values: [1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0]).npyData)
+
+  func line(_ extra: [String]) -> (code: Int32, message: String) {
+    let arguments = Self.base + extra
+    do {
+      var command = try UJMCommand.parseAsRoot(arguments)
+      try command.run()
+      return (0, "")
+    } catch {
+      return (
+        UJMCommand.exitCode(for: error).rawValue,
+        UJMCommand.errorLine(for: error, arguments: arguments)
+      )
+    }
+  }
+
+  @Test func integerLabelsSetTheClassesAndTheSolvePasses() throws {
+    let labels = int64LabelFile([0, 1, 2, 1])
+    #expect(try MulticlassInputFiles.readLabels(labels) == [0, 1, 2, 1])
+    let (x, y, c) = try MulticlassInputFiles.read(inputs: Self.inputs, labels: labels, classes: nil)
+    #expect(x.rows == 3 && x.columns == 4 && y == [0, 1, 2, 1] && c == 3)
+    #expect(x.column(3) == [1, 1, 0])
+    #expect(line(["--inputs", Self.inputs, "--labels", labels, "--starts", "2"]).code == 0)
+  }
+
+  @Test func floatLabelsThatAreWholeNumbersAreAccepted() throws {
+    let labels = temporaryFile(NumPyArray(vector: [0, 1, 1, 0]).npyData)
+    #expect(try MulticlassInputFiles.readLabels(labels) == [0, 1, 1, 0])
+  }
+
+  @Test func hostileFilesExit64NamingTheOptionAndFile() {
+    let labels = int64LabelFile([0, 1, 2, 1])
+    let cases: [([String], String)] = [
+      (["--inputs", Self.inputs], "--inputs needs --labels"),
+      (["--labels", labels], "--labels needs --inputs"),
+      (["--inputs", "/nonexistent/X.npy", "--labels", labels], "--inputs /nonexistent/X.npy"),
+      (["--inputs", Self.inputs, "--labels", "/nonexistent/y.npy"], "--labels /nonexistent/y.npy"),
+      (["--inputs", Self.inputs, "--labels", int64LabelFile([0, 1, 2])], "has 3 labels"),
+      (["--inputs", Self.inputs, "--labels", int64LabelFile([0, 1, -1, 1])], "is negative"),
+      (["--inputs", Self.inputs, "--labels", int64LabelFile([0, 0, 0, 0])], "two classes"),
+      (
+        ["--inputs", Self.inputs, "--labels", labels, "--classes", "2"],
+        "is not below --classes 2"
+      ),
+      (
+        [
+          "--inputs", Self.inputs, "--labels",
+          temporaryFile(NumPyArray(vector: [0, 1.5, 1, 0]).npyData),
+        ],
+        "not a whole-number label"
+      ),
+      (
+        ["--inputs", temporaryFile(NumPyArray(vector: [1, 2, 3, 4]).npyData), "--labels", labels],
+        "expected an N×D array"
+      ),
+      (
+        [
+          "--inputs", temporaryFile(NumPyArray(shape: [4, 1], values: [1, .nan, 0, 1]).npyData),
+          "--labels", labels,
+        ], "NaN"
+      ),
+      (["--inputs", Self.inputs, "--labels", Self.inputs], "expected a 1-D array"),
+      (["--inputs", Self.inputs, "--labels", temporaryFile(Data("hello".utf8))], "not a .npy"),
+      (["--inputs", Self.inputs, "--labels", labels, "--D", "3"], "--D is set by --inputs"),
+      (
+        ["--inputs", Self.inputs, "--labels", labels, "--examples-per-class", "2"],
+        "--examples-per-class"
+      ),
+    ]
+    for (extra, expected) in cases {
+      var (code, message) = line(extra)
+      #expect(code == 64, "\(extra): exit \(code)")
+      if message == "ujm solve: error: " {
+        // A file problem is found while running (printed to stderr): read the files directly.
+        func value(_ option: String) -> String? {
+          extra.firstIndex(of: option).map { extra[$0 + 1] }
+        }
+        do {
+          _ = try MulticlassInputFiles.read(
+            inputs: value("--inputs")!, labels: value("--labels")!,
+            classes: value("--classes").flatMap { Int($0) })
+        } catch let error as UsageError {
+          message = error.message
+        } catch {
+          message = "\(error)"
+        }
+      }
+      #expect(message.contains(expected), "\(extra): \(message)")
+    }
+  }
+
+  @Test func saveOptimumWritesTheReturnedPoint() throws {
+    let path = FileManager.default.temporaryDirectory
+      .appendingPathComponent("ujm-optimum-\(UUID().uuidString).npy").path
+    #expect(
+      line(["--D", "3", "--classes", "3", "--starts", "1", "--save-optimum", path]).code == 0)
+    let x = try NumPyArray(contentsOf: URL(fileURLWithPath: path))
+    #expect(x.shape == [2 * 9 + 3 * 3])
   }
 }
