@@ -87,8 +87,11 @@ public struct UJMSolveRun: Sendable {
       stop_reason: result.stopReason.name, seconds: seconds, perturb: perturbation,
       checks: checks, blas: .current)
     if hessian {
-      report.hessian = try HessianSpectrum.compute(
+      var spectrum = try HessianSpectrum.compute(
         model, at: model.flatten(point), seed: problem.seed)
+      spectrum.reduced_eigenvalues = problem.reduced.normalizedHessianEigenvalues(
+        s: reduced.s, t: reduced.t)
+      report.hessian = spectrum
     }
     return (report, result)
   }

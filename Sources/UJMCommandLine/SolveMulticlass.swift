@@ -127,5 +127,12 @@ enum HessianFormatter {
       "  lowest: " + h.lowest.map { String(format: "%.6g", $0) }.joined(separator: ", "),
       "  verdict: \(h.verdict)",
     ]
+      + (h.reduced_eigenvalues.map { r in
+        [
+          "  reduced (s, t) Hessian in orthonormal directions: eigenvalues "
+            + r.map { String(format: "%.10g", $0) }.joined(separator: ", ")
+            + " (inside [μ_min, μ_max])"
+        ]
+      } ?? [])
   }
 }

@@ -43,6 +43,10 @@ public struct HessianSpectrum: Sendable, Codable, Equatable {
   public var error_estimate: Double
   /// `strict local minimum`, `saddle` or `degenerate`.
   public var verdict: String
+  /// Binary model only: the eigenvalues of the reduced problem's 2×2 Hessian in orthonormal
+  /// directions (`ReducedProblem.normalizedHessianEigenvalues`), which lie in
+  /// [min_eigenvalue, max_eigenvalue]; null for the multi-class model.
+  public var reduced_eigenvalues: [Double]? = nil
 
   /// The largest n for which the Hessian is assembled densely (8·n² bytes: 32 MB at n = 2000).
   public static let denseLimit = 2000
@@ -169,5 +173,26 @@ public struct HessianSpectrum: Sendable, Codable, Equatable {
       min_eigenvalue: lo, max_eigenvalue: hi, near_zero: nearZero, negative: negative,
       near_zero_tolerance: tau, method: method, parameters: parameters, products: products,
       lowest: Array(values.prefix(5)), error_estimate: error, verdict: verdict)
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case min_eigenvalue, max_eigenvalue, near_zero, negative, near_zero_tolerance, method
+    case parameters, products, lowest, error_estimate, verdict, reduced_eigenvalues
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(min_eigenvalue, forKey: .min_eigenvalue)
+    try c.encode(max_eigenvalue, forKey: .max_eigenvalue)
+    try c.encode(near_zero, forKey: .near_zero)
+    try c.encode(negative, forKey: .negative)
+    try c.encode(near_zero_tolerance, forKey: .near_zero_tolerance)
+    try c.encode(method, forKey: .method)
+    try c.encode(parameters, forKey: .parameters)
+    try c.encode(products, forKey: .products)
+    try c.encode(lowest, forKey: .lowest)
+    try c.encode(error_estimate, forKey: .error_estimate)
+    try c.encode(verdict, forKey: .verdict)
+    try c.encode(reduced_eigenvalues, forKey: .reduced_eigenvalues)  // null for multi-class
   }
 }

@@ -164,3 +164,58 @@ struct HessianTests {
     #expect(spectrum.verdict == "saddle", "μ_min = \(spectrum.min_eigenvalue)")
   }
 }
+
+@Suite("The binary Hessian restricted to the reduced family is the reduced problem's (appendix B)")
+struct ReducedHessianTests {
+  /// ∇²g(s, t) = Mᵀ·∇²F·M with M = [(uuᵀ,…,uuᵀ, 0), (0,…,0, y·u)], at the oracle's optimum.
+  @Test(arguments: [(2, 1e-1), (4, 1e-2), (8, 1e-3), (16, 1e-2)])
+  func restrictedHessianIsTheReducedOne(depth: Int, lambda: Double) throws {
+    var rng = SeededGenerator(seed: UInt64(depth))
+    let dx: [Double] = Gaussian.sample(5, standardDeviation: (1 / 5.0).squareRoot(), using: &rng)
+    let model = UnconstrainedJacobiansModel(dx: dx, label: -1, lambda: lambda, depth: depth)
+    let reduced = ReducedProblem(depth: depth, lambda: lambda, dxNorm: dx.euclideanNorm)
+    let optimum = reduced.minimize()
+    let x = model.flatten(optimum.point(dx: dx, label: -1, depth: depth))
+    let u = dx.normalized
+    let uu = Matrix<Double>.outer(u, u)
+    let ds = model.flatten(
+      UJMPoint(jacobians: Array(repeating: uu, count: depth), w: [Double](repeating: 0, count: 5)))
+    let dt = model.flatten(
+      UJMPoint(
+        jacobians: Array(repeating: Matrix(rows: 5, columns: 5), count: depth),
+        w: u.scaled(by: -1)))
+    let hs = model.hessianVectorProduct(at: x, along: ds)
+    let ht = model.hessianVectorProduct(at: x, along: dt)
+    let h = reduced.hessian(s: optimum.s, t: optimum.t)
+    let scale = max(abs(h.ss), abs(h.tt), 1e-300)
+    let error =
+      max(
+        abs(ds.dot(hs) - h.ss), abs(ds.dot(ht) - h.st), abs(dt.dot(ht) - h.tt)) / scale
+    print("L = \(depth), λ = \(lambda): MᵀHM against ∇²g, relative \(error)")
+    #expect(error < 1e-10, "measured \(error), tolerance 1e-10")
+    let spectrum = try HessianSpectrum.compute(model, at: x)
+    let inside = reduced.normalizedHessianEigenvalues(s: optimum.s, t: optimum.t)
+    let slack = 1e-10 * abs(spectrum.max_eigenvalue)
+    #expect(inside[0] >= spectrum.min_eigenvalue - slack)
+    #expect(inside[1] <= spectrum.max_eigenvalue + slack)
+  }
+
+  @Test func aWrongReducedHessianIsDetected() {
+    // Counterexample: dropping ℓ′·t·c″ from g_ss must break the identity.
+    let dx = [0.6, 0.8, 0, 0]
+    let model = UnconstrainedJacobiansModel(dx: dx, label: 1, lambda: 1e-2, depth: 3)
+    let reduced = ReducedProblem(depth: 3, lambda: 1e-2, dxNorm: 1)
+    let o = reduced.minimize()
+    let x = model.flatten(o.point(dx: dx, label: 1, depth: 3))
+    let uu = Matrix<Double>.outer(dx, dx)
+    let ds = model.flatten(
+      UJMPoint(jacobians: [uu, uu, uu], w: [Double](repeating: 0, count: 4)))
+    let exact = ds.dot(model.hessianVectorProduct(at: x, along: ds))
+    let h = reduced.hessian(s: o.s, t: o.t)
+    let c2 = 3.0 * 2 * (1 + o.s)
+    let lPrime = BinaryCrossEntropy.derivative(logit: o.t * Double.pow(1 + o.s, 3), label: 1)
+    let wrong = h.ss - lPrime * o.t * c2
+    #expect(abs(exact - h.ss) < 1e-10 * abs(h.ss))
+    #expect(abs(exact - wrong) > 1e-6 * abs(h.ss), "exact \(exact), wrong \(wrong)")
+  }
+}
