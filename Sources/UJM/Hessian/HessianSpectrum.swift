@@ -55,8 +55,8 @@ public struct HessianSpectrum: Sendable, Codable, Equatable {
   /// τ relative to max(1, |μ|_max).
   public static let zeroToleranceRelative = 1e-6
 
-  /// The spectrum of ∇²F at x, densely when n ≤ `denseLimit` (or `forceLanczos` is false and…),
-  /// else by Lanczos with `steps` products from a start drawn with `seed`.
+  /// The spectrum of ∇²F at x: dense when n ≤ `denseLimit` and `forceLanczos` is false, else
+  /// Lanczos with min(`steps`, n) products from a start drawn with `seed`.
   public static func compute(
     _ objective: some SecondOrderObjective, at x: [Double], forceLanczos: Bool = false,
     steps: Int = lanczosSteps, seed: UInt64 = 0

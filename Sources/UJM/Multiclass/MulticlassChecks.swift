@@ -137,7 +137,7 @@ public struct MulticlassVerifier: Sendable {
     let right = svds.map { $0.v.leadingColumns(r) }
     var worstAcross = 0.0
     for i in 0..<svds.count {
-      for j in (i + 1)..<max(i + 1, svds.count) {
+      for j in (i + 1)..<svds.count {
         worstAcross = max(worstAcross, try principalGap(left[i], left[j]))
         worstAcross = max(worstAcross, try principalGap(right[i], right[j]))
         worstAcross = max(worstAcross, try principalGap(left[i], right[j]))
