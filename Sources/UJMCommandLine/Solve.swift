@@ -123,6 +123,12 @@ struct Solve: ParsableCommand {
         depth: depth, lambda: lambda, dimension: dimension, label: label ?? 1, dxFile: dxFile,
         algorithm: algorithm, gradientTolerance: gradientTolerance,
         maxIterations: maxIterations, step: step, seed: seedOption.seed, perturb: perturb)
+      if hessian {
+        let d = options.dimension
+        try SolveMemory.check(
+          parameters: options.depth * d * d + d, workspace: 0, hessian: true,
+          options: "--hessian with --L \(options.depth) and D = \(d)")
+      }
       let run = UJMSolveRun(
         problem: options.problem(), algorithm: options.algorithm,
         test: ConvergenceTest(
@@ -172,6 +178,17 @@ struct Solve: ParsableCommand {
       dxFile: nil, algorithm: algorithm, gradientTolerance: gradientTolerance,
       maxIterations: maxIterations, step: step, seed: seedOption.seed, perturb: perturb)
     let startCount = starts ?? MulticlassProblem.defaultStarts
+    let d = options.dimension
+    let (c, n) =
+      files.map { ($0.classes, $0.labels.count) }
+      ?? ((classes ?? 2), (classes ?? 2) * (examplesPerClass ?? 1))
+    let (parameters, o1) = (options.depth * d).multipliedReportingOverflow(by: d)
+    let (workspace, o2) = ((options.depth + 1) * d).multipliedReportingOverflow(by: n)
+    try SolveMemory.check(
+      parameters: o1 ? Int.max : parameters + c * d, workspace: o2 ? Int.max : workspace,
+      hessian: hessian,
+      options: "--classes \(c) with \(n) inputs, --L \(options.depth) and D = \(d)"
+        + (hessian ? " and --hessian" : ""))
     let problem =
       if let files {
         MulticlassProblem(

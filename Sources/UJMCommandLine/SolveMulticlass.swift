@@ -67,6 +67,49 @@ struct MulticlassSolveOptions {
   }
 }
 
+/// The memory a solve needs, refused with a message naming the options when it exceeds 80% of
+/// this machine's memory.
+enum SolveMemory {
+  /// Bytes for n parameters, a forward workspace of `workspace` numbers ((L+1)·D·N for the
+  /// multi-class model, 0 for the binary one, whose own check is `SolveOptions.checkMemory`),
+  /// and with `hessian` the Lanczos basis (`HessianSpectrum.lanczosSteps` vectors of n) or the
+  /// dense n×n Hessian, plus dual-number copies (16 bytes a number).
+  static func bytes(parameters n: Int, workspace: Int, hessian: Bool) -> Double {
+    let n = Double(n)
+    let w = Double(workspace)
+    var total = 8 * (30 * n + 3 * w)
+    if hessian {
+      let basis =
+        n <= Double(HessianSpectrum.denseLimit)
+        ? n * n : Double(HessianSpectrum.lanczosSteps + 2) * n
+      total += 8 * basis + 16 * (3 * n + 3 * w)
+    }
+    return total
+  }
+
+  /// The most parameters `--hessian` accepts: 300 Lanczos vectors of 10⁶ numbers are 2.4 GB,
+  /// and their full reorthogonalisation already costs about 10¹¹ operations.
+  static let largestHessianParameterCount = 1_000_000
+
+  static func check(
+    parameters n: Int, workspace: Int, hessian: Bool, options: String
+  ) throws(UsageError) {
+    if hessian && n > largestHessianParameterCount {
+      throw UsageError(
+        "--hessian supports at most \(largestHessianParameterCount) parameters; \(options) has "
+          + "\(n) (lower --D or --L)")
+    }
+    let needed = bytes(parameters: n, workspace: workspace, hessian: hessian)
+    let available = Double(ProcessInfo.processInfo.physicalMemory)
+    if !(needed <= 0.8 * available) {
+      throw UsageError(
+        "\(options) needs about \(String(format: "%.1f", needed / 1_073_741_824)) GiB "
+          + "(\(n) parameters\(hessian ? ", the Hessian's vectors" : "")); this machine has "
+          + "\(String(format: "%.1f", available / 1_073_741_824)) GiB")
+    }
+  }
+}
+
 /// The human-readable form of a `MulticlassSolveReport`.
 enum MulticlassReportFormatter {
   static func text(_ r: MulticlassSolveReport) -> String {

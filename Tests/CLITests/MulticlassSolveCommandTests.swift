@@ -37,6 +37,25 @@ struct MulticlassSolveCommandTests {
     #expect(line(["--classes", "3", "--label", "-1"]).contains("--label"))
   }
 
+  @Test func problemsThatCannotFitExit64NamingTheOptions() {
+    // Refused before any allocation: 10⁷ inputs, and a Hessian of 4.2 million parameters.
+    #expect(
+      exitCode(of: [
+        "solve", "--classes", "1000", "--examples-per-class", "10000", "--L", "16", "--lambda", "1",
+      ]) == 64)
+    #expect(
+      exitCode(of: ["solve", "--L", "16", "--lambda", "1", "--D", "512", "--hessian"]) == 64)
+    #expect(
+      SolveMemory.bytes(parameters: 468, workspace: 4 * 12 * 6, hessian: true)
+        < SolveMemory.bytes(parameters: 468, workspace: 4 * 12 * 6, hessian: false) + 3e6)
+    do {
+      try SolveMemory.check(parameters: 2_000_000, workspace: 0, hessian: true, options: "x")
+      Issue.record("a 2-million-parameter Hessian was accepted")
+    } catch {
+      #expect(error.message.hasPrefix("--hessian supports at most 1000000 parameters"))
+    }
+  }
+
   @Test func aSmallMulticlassSolveConvergesAndPasses() {
     #expect(exitCode(of: Self.base + ["--classes", "3", "--starts", "2"]) == 0)
   }
