@@ -140,6 +140,11 @@ enum VerifyReportFormatter {
           pad(format(c.tolerance, exact: c.kind == .exact), 10, right: true), pad(verdict, 13),
           c.note,
         ].joined(separator: " "))
+      if let shrunk = c.counterexample {
+        lines.append(
+          "  shrunk: smallest detected run --cases \(shrunk.cases) --up-to \(shrunk.up_to): "
+            + shrunk.note)
+      }
     }
     let good = checks.filter { counterexamples ? $0.detected == true : $0.passed }.count
     lines.append("")

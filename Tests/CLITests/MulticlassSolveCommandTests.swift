@@ -226,3 +226,22 @@ struct MulticlassInputFileTests {
     #expect(x.shape == [2 * 9 + 3 * 3])
   }
 }
+
+@Suite("ujm verify --counterexamples --json: shrunk runs (issue 17)", .serialized)
+struct VerifyShrinkingCommandTests {
+  @Test func eachCheckCarriesItsShrunkRun() throws {
+    let command = try #require(
+      try UJMCommand.parseAsRoot([
+        "verify", "--theorem", "multiclass", "--cases", "30", "--counterexamples", "--json",
+      ]) as? Verify)
+    let outcome = try command.outcome(progress: false)
+    #expect(outcome.succeeded)
+    let object = try #require(
+      try JSONSerialization.jsonObject(with: Data(outcome.text.utf8)) as? [String: Any])
+    let check = try #require((object["checks"] as? [[String: Any]])?.first)
+    #expect(check["shrunk"] as? Bool == true)
+    let shrunk = try #require(check["counterexample"] as? [String: Any])
+    #expect(shrunk["cases"] as? Int == 1 && shrunk["up_to"] as? Int == 1)
+    #expect((shrunk["command"] as? String)?.hasPrefix("ujm verify --theorem multiclass") == true)
+  }
+}

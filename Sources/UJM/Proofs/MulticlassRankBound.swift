@@ -34,6 +34,7 @@ public enum MulticlassRankBoundCheck {
   ) -> ProofCheck {
     var failures = 0
     var reachedC = 0
+    var firstFailure: String? = nil
     for k in 0..<cases {
       let c = 2 + k % 3
       let d = c + (k / 3) % 2
@@ -86,7 +87,12 @@ public enum MulticlassRankBoundCheck {
       }
       if maxRank > c - 1 { failed = true }
       if maxRank >= c { reachedC += 1 }
-      if failed { failures += 1 }
+      if failed {
+        failures += 1
+        if firstFailure == nil {
+          firstFailure = "first failure: C = \(c), D = \(d), N = \(n), L = \(l), rank \(maxRank)"
+        }
+      }
     }
     let label =
       loss == .crossEntropy
@@ -95,7 +101,7 @@ public enum MulticlassRankBoundCheck {
     return .exact(
       name: name, theorem: "multiclass", step: step, cases: cases, failures: failures,
       note: "\(label); C = 2…4, D, N = C…C+1, L = 1…3, random rationals; rank C reached in "
-        + "\(reachedC) of \(cases)")
+        + "\(reachedC) of \(cases)" + (firstFailure.map { "; " + $0 } ?? ""))
   }
 }
 

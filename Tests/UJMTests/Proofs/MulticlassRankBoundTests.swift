@@ -40,3 +40,50 @@ struct MulticlassRankBoundTests {
     #expect(RationalMatrix.outer(x, x).rank == 1)
   }
 }
+
+@Suite("ujm verify --counterexamples shrinks every detected counterexample to its smallest run")
+struct CounterexampleShrinkingTests {
+  @Test func everyCounterexampleShrinksToADetectedRunWhoseSmallerNeighboursAreNot() {
+    let configuration = ProofConfiguration(upTo: 12, cases: 40, seed: 3)
+    for step in ExecutableProofs.steps {
+      let check = step.shrinkCounterexample(configuration)
+      #expect(check.detected == true && check.shrunk == true, "\(step.name)")
+      guard let shrunk = check.counterexample else {
+        Issue.record("\(step.name): no shrunk run")
+        continue
+      }
+      print("\(step.name): \(shrunk.command)")
+      let run = ProofConfiguration(upTo: shrunk.up_to, cases: shrunk.cases, seed: 3)
+      #expect(step.verifyCounterexample(run).detected == true, "\(step.name)")
+      if shrunk.cases > 1 {
+        let fewer = ProofConfiguration(upTo: shrunk.up_to, cases: shrunk.cases - 1, seed: 3)
+        #expect(step.verifyCounterexample(fewer).detected != true, "\(step.name): not minimal")
+      }
+      if shrunk.up_to > 1 {
+        let shallower = ProofConfiguration(upTo: shrunk.up_to - 1, cases: shrunk.cases, seed: 3)
+        #expect(step.verifyCounterexample(shallower).detected != true, "\(step.name)")
+      }
+      #expect(shrunk.cases <= 40 && shrunk.up_to <= 12)
+      #expect(shrunk.command.contains("--cases \(shrunk.cases) --up-to \(shrunk.up_to)"))
+    }
+  }
+
+  @Test func theMulticlassCounterexampleShrinksToTheSmallestInstance() {
+    let step = ExecutableProofs.steps(theorem: "multiclass")[0]
+    let check = step.shrinkCounterexample(ProofConfiguration(upTo: 5, cases: 200, seed: 0))
+    #expect(check.counterexample?.cases == 1 && check.counterexample?.up_to == 1)
+    #expect(
+      check.counterexample?.note.contains("first failure: C = 2, D = 2, N = 2, L = 1, rank 2")
+        == true, "\(check.counterexample?.note ?? "")")
+  }
+
+  @Test func anUndetectedCounterexampleIsNotShrunk() {
+    // At k ≤ 2 Theorem 3.1's equal-spacing claim cannot be refuted (VerifyCommandTests).
+    let configuration = ProofConfiguration(upTo: 2, cases: 10, seed: 0)
+    let undetected = ExecutableProofs.steps(theorem: "3.1").map {
+      $0.shrinkCounterexample(configuration)
+    }.filter { $0.detected != true }
+    #expect(!undetected.isEmpty)
+    for check in undetected { #expect(check.shrunk == false && check.counterexample == nil) }
+  }
+}
