@@ -122,100 +122,127 @@ public struct MulticlassUnconstrainedJacobiansModel: SecondOrderObjective, Senda
   }
 
   func evaluate<T: GradientScalar>(_ x: [T], gradient: inout [T], lossGradients: inout [T]) -> T {
+    precondition(x.count == parameterCount && gradient.count == parameterCount, "shape mismatch")
+    var g = [T](repeating: T(0), count: classes * examples)
+    let f = x.withUnsafeBufferPointer { xb in
+      gradient.withUnsafeMutableBufferPointer { gb in
+        g.withUnsafeMutableBufferPointer { lb in
+          evaluate(x: xb.baseAddress!, gradient: gb.baseAddress!, lossGradients: lb.baseAddress!)
+        }
+      }
+    }
+    lossGradients = g
+    return f
+  }
+
+  /// The evaluation over raw storage (the loops of the type's documentation; one workspace of
+  /// (L+1)·D·N + 2·D·N + C numbers, no other allocation).
+  private func evaluate<T: GradientScalar>(
+    x: UnsafePointer<T>, gradient: UnsafeMutablePointer<T>, lossGradients g: UnsafeMutablePointer<T>
+  ) -> T {
     let d = dimension
     let n = examples
     let c = classes
     let blockSize = d * d
     let lam = T(lambda)
+    let zero = T(0)
+    let workspace = UnsafeMutablePointer<T>.allocate(capacity: (depth + 3) * d * n + c)
+    defer { workspace.deallocate() }
+    workspace.initialize(repeating: zero, count: (depth + 3) * d * n + c)
+    defer { workspace.deinitialize(count: (depth + 3) * d * n + c) }
     // Forward: A₀…A_L, each D×N column-major.
-    var forward = [T](repeating: T(0), count: (depth + 1) * d * n)
-    for k in 0..<(d * n) { forward[k] = T(inputs.storage[k]) }
-    var regularizer = T(0)
+    let forward = workspace
+    inputs.storage.withUnsafeBufferPointer { ib in
+      for k in 0..<(d * n) { forward[k] = T(ib[k]) }
+    }
+    var regularizer = zero
     for i in 0..<depth {
-      let jOffset = i * blockSize
-      let inOffset = i * d * n
-      let outOffset = (i + 1) * d * n
-      for k in 0..<(d * n) { forward[outOffset + k] = forward[inOffset + k] }
+      let j = x + i * blockSize
+      let input = forward + i * d * n
+      let output = forward + (i + 1) * d * n
+      for k in 0..<(d * n) { output[k] = input[k] }
       for e in 0..<n {
+        let out = output + e * d
         for col in 0..<d {
-          let a = forward[inOffset + col + e * d]
-          for row in 0..<d {
-            forward[outOffset + row + e * d] =
-              forward[outOffset + row + e * d] + x[jOffset + row + col * d] * a
-          }
+          let a = input[col + e * d]
+          let column = j + col * d
+          for row in 0..<d { out[row] = out[row] + column[row] * a }
         }
       }
-      for k in 0..<blockSize { regularizer = regularizer + x[jOffset + k] * x[jOffset + k] }
+      for k in 0..<blockSize { regularizer = regularizer + j[k] * j[k] }
     }
-    let wOffset = depth * blockSize
-    for k in 0..<(c * d) { regularizer = regularizer + x[wOffset + k] * x[wOffset + k] }
-    let last = depth * d * n
+    let w = x + depth * blockSize
+    for k in 0..<(c * d) { regularizer = regularizer + w[k] * w[k] }
+    let last = forward + depth * d * n
     // Logits Z = W·A_L and G = (softmax(Z) − Y)/N.
-    var g = [T](repeating: T(0), count: c * n)
-    var loss = T(0)
+    let z = workspace + (depth + 3) * d * n
+    var loss = zero
     let inverseN = T(1 / Double(n))
-    var z = [T](repeating: T(0), count: c)
     for e in 0..<n {
-      for k in 0..<c {
-        var s = T(0)
-        for col in 0..<d { s = s + x[wOffset + k + col * c] * forward[last + col + e * d] }
-        z[k] = s
+      for k in 0..<c { z[k] = zero }
+      for col in 0..<d {
+        let a = last[col + e * d]
+        let column = w + col * c
+        for k in 0..<c { z[k] = z[k] + column[k] * a }
       }
       var top = 0
       for k in 1..<c where z[k].primal > z[top].primal { top = k }
       let m = z[top]
-      var sum = T(0)
+      var sum = zero
+      let ge = g + e * c
       for k in 0..<c {
         let p = T.exponential(z[k] - m)
-        g[k + e * c] = p
+        ge[k] = p
         sum = sum + p
       }
       loss = loss + (m + T.logarithm(sum) - z[labels[e]])
       for k in 0..<c {
         let onehot = T(k == labels[e] ? 1 : 0)
-        g[k + e * c] = (g[k + e * c] / sum - onehot) * inverseN
+        ge[k] = (ge[k] / sum - onehot) * inverseN
       }
     }
     // ∂F/∂W = G·A_Lᵀ + λW and B_L = WᵀG.
-    var b = [T](repeating: T(0), count: d * n)
-    for col in 0..<d {
-      for k in 0..<c {
-        var s = T(0)
-        for e in 0..<n { s = s + g[k + e * c] * forward[last + col + e * d] }
-        gradient[wOffset + k + col * c] = s + lam * x[wOffset + k + col * c]
-      }
-    }
+    let gw = gradient + depth * blockSize
+    for k in 0..<(c * d) { gw[k] = lam * w[k] }
+    var b = workspace + (depth + 1) * d * n
+    var next = workspace + (depth + 2) * d * n
     for e in 0..<n {
+      let ge = g + e * c
       for col in 0..<d {
-        var s = T(0)
-        for k in 0..<c { s = s + x[wOffset + k + col * c] * g[k + e * c] }
+        let a = last[col + e * d]
+        let column = w + col * c
+        let gcol = gw + col * c
+        var s = zero
+        for k in 0..<c {
+          gcol[k] = gcol[k] + ge[k] * a
+          s = s + column[k] * ge[k]
+        }
         b[col + e * d] = s
       }
     }
     // Backward: ∂F/∂Jᵢ = BᵢAᵢ₋₁ᵀ + λJᵢ, Bᵢ₋₁ = Bᵢ + JᵢᵀBᵢ.
-    var next = b
     for i in stride(from: depth - 1, through: 0, by: -1) {
-      let jOffset = i * blockSize
-      let inOffset = i * d * n
-      for col in 0..<d {
-        for row in 0..<d {
-          var s = T(0)
-          for e in 0..<n { s = s + b[row + e * d] * forward[inOffset + col + e * d] }
-          gradient[jOffset + row + col * d] = s + lam * x[jOffset + row + col * d]
-        }
-      }
-      if i > 0 {
-        for e in 0..<n {
-          for col in 0..<d {
-            var s = b[col + e * d]
-            for row in 0..<d { s = s + x[jOffset + row + col * d] * b[row + e * d] }
-            next[col + e * d] = s
+      let j = x + i * blockSize
+      let gj = gradient + i * blockSize
+      let input = forward + i * d * n
+      for k in 0..<blockSize { gj[k] = lam * j[k] }
+      for e in 0..<n {
+        let be = b + e * d
+        let ne = next + e * d
+        for col in 0..<d {
+          let a = input[col + e * d]
+          let column = j + col * d
+          let gcol = gj + col * d
+          var s = be[col]
+          for row in 0..<d {
+            gcol[row] = gcol[row] + be[row] * a
+            s = s + column[row] * be[row]
           }
+          ne[col] = s
         }
-        swap(&b, &next)
       }
+      swap(&b, &next)
     }
-    lossGradients = g
     return loss * inverseN + T(lambda / 2) * regularizer
   }
 
