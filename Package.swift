@@ -18,7 +18,10 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
     .package(url: "https://github.com/attaswift/BigInt", from: "6.0.0"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    // Property-based tests with shrinking (Tests/UJMTests/Properties); test targets only.
     .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    // `swift package generate-documentation --target T` (scripts/docs); no target depends on it.
+    .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
   ],
   targets: [
     // MARK: - Public API
@@ -53,7 +56,9 @@ let package = Package(
     // Sweeps: specs, run directories, executors (local, Slurm) and reports over many runs.
     .target(
       name: "Sweeps",
-      dependencies: ["Empirical", "LinearAlgebra", .product(name: "Yams", package: "Yams")]
+      dependencies: [
+        "Empirical", "LinearAlgebra", "CGSL", .product(name: "Yams", package: "Yams"),
+      ]
     ),
     .target(
       name: "LinearAlgebra",

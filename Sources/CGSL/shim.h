@@ -7,6 +7,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_vector.h>
 #include <gsl/gsl_multimin.h>
+#include <gsl/gsl_cdf.h>
 
 // Swift 6 rejects C globals as not concurrency-safe: expose them through accessors.
 static inline const gsl_multimin_fdfminimizer_type *ujm_gsl_vector_bfgs2(void) {

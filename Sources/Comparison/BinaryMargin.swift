@@ -39,4 +39,40 @@ extension EvaluationNetwork {
       return active ? (classifier[1, k] - classifier[0, k]) * finalScale[k] : 0
     }
   }
+
+  /// The two-class view of a C-class network for the classes `negative` (y = −1) and
+  /// `positive` (y = +1), indices into the logits: the same network with the classifier rows and
+  /// biases of those two classes only, so that its margin is z = logit[positive] −
+  /// logit[negative] and w = ∂z/∂h_{L+1} is that margin's gradient.
+  ///
+  /// Paper: the UJM is binary (Definition 3.2); on a C-class network it describes one pair of
+  /// classes, whose boundary z = 0 may lie where a third class wins (`dominantOtherClass`).
+  public func binary(negative: Int, positive: Int) -> EvaluationNetwork {
+    precondition(
+      negative != positive && (0..<classCount).contains(negative)
+        && (0..<classCount).contains(positive), "two different classes of \(classCount)")
+    var rows = Matrix<Double>(rows: 2, columns: width)
+    for k in 0..<width {
+      rows[0, k] = classifier[negative, k]
+      rows[1, k] = classifier[positive, k]
+    }
+    var out = self
+    out.classifier = rows
+    out.classifierBias = [classifierBias[negative], classifierBias[positive]]
+    return out
+  }
+
+  /// The class other than `classes` (indices) with the largest logit at x, when that logit
+  /// exceeds both of theirs; nil otherwise.
+  public static func dominantOtherClass(
+    _ network: EvaluationNetwork, at x: [Double], classes: (Int, Int)
+  ) -> Int? {
+    let logits = network.forward(batch: Matrix(rows: x.count, columns: 1, storage: x))
+    let pair = Swift.max(logits[classes.0, 0], logits[classes.1, 0])
+    var best: Int? = nil
+    for c in 0..<network.classCount where c != classes.0 && c != classes.1 {
+      if logits[c, 0] > pair && (best == nil || logits[c, 0] > logits[best!, 0]) { best = c }
+    }
+    return best
+  }
 }

@@ -95,8 +95,8 @@ public enum ComparisonFigures {
       ], columns: 1, panelWidth: 520, panelHeight: 420)
   }
 
-  /// The prediction table as a dot plot: per row, the theory's value, the measured median and
-  /// the [min, max] range.
+  /// The prediction table as a dot plot: per row, the theory's value, the measured median, its
+  /// 95% interval and the null's median.
   public static func predictions(_ c: TheoryComparison) -> String {
     var series = [SVGPlot.Series]()
     let rows = c.predictions
@@ -109,21 +109,66 @@ public enum ComparisonFigures {
         points: rows.indices.compactMap { k in
           rows[k].measured.median.isFinite ? (Double(k + 1), rows[k].measured.median) : nil
         }, color: "#d62728", lines: false, markers: true, label: "measured median"))
-    for (k, row) in rows.enumerated() where row.measured.min.isFinite {
+    series.append(
+      SVGPlot.Series(
+        points: rows.indices.compactMap { k in
+          guard let m = rows[k].null?.median, m.isFinite else { return nil }
+          return (Double(k + 1), m)
+        }, color: "#7f7f7f", lines: false, markers: true, label: "null median"))
+    for (k, row) in rows.enumerated() where row.ci[0].isFinite {
       series.append(
         SVGPlot.Series(
-          points: [(Double(k + 1), row.measured.min), (Double(k + 1), row.measured.max)],
-          color: "#d62728"))
+          points: [(Double(k + 1), row.ci[0]), (Double(k + 1), row.ci[1])], color: "#d62728"))
     }
-    let notes = rows.enumerated().map { k, r in
-      "\(k + 1) \(r.name): \(r.holds ? "holds" : "does not hold")"
-    }
+    let notes = rows.enumerated().map { k, r in "\(k + 1) \(r.name): \(r.verdictWord)" }
     return SVGPlot.document(
       [
         SVGPlot(
-          title: "Predictions: theory against measured (median, min–max)", xLabel: "row",
+          title: "Predictions: theory against measured (median, 95% interval) and null",
+          xLabel: "row",
           yLabel: "value", series: series, legend: .below, notes: notes,
           xDomain: 0.5...(Double(rows.count) + 0.5))
       ], columns: 1, panelWidth: 620, panelHeight: 560)
+  }
+
+  /// Each row against the epoch (`ujm compare --snapshots`): its median over pairs with the 95%
+  /// interval as a vertical bar, its null's median, and the theory's value, one panel per row.
+  public static func overTraining(_ snapshots: [SnapshotRows]) -> String {
+    let epochs = snapshots.compactMap(\.epoch)
+    guard let names = snapshots.first?.predictions.map(\.name), !epochs.isEmpty else {
+      return SVGPlot.document(
+        [SVGPlot(title: "no snapshot with an epoch", xLabel: "epoch", yLabel: "", series: [])],
+        columns: 1)
+    }
+    let domain = 0.0...(Double(epochs.max()!) * 1.05 + 1)
+    let panels = names.enumerated().map { k, name -> SVGPlot in
+      var series = [SVGPlot.Series]()
+      let rows = snapshots.compactMap { s in s.epoch.map { (Double($0), s.predictions[k]) } }
+      series.append(
+        SVGPlot.Series(
+          points: rows.compactMap { e, r in
+            r.measured.median.isFinite ? (e, r.measured.median) : nil
+          },
+          color: "#d62728", markers: true, label: "median"))
+      series.append(
+        SVGPlot.Series(
+          points: rows.compactMap { e, r in
+            guard let m = r.null?.median, m.isFinite else { return nil }
+            return (e, m)
+          }, color: "#7f7f7f", markers: true, label: "null median"))
+      for (e, r) in rows where r.ci[0].isFinite {
+        series.append(SVGPlot.Series(points: [(e, r.ci[0]), (e, r.ci[1])], color: "#d62728"))
+      }
+      if let theory = rows.first?.1.theory {
+        series.append(
+          SVGPlot.Series(
+            points: [(domain.lowerBound, theory), (domain.upperBound, theory)], color: "#2ca02c",
+            label: "theory"))
+      }
+      return SVGPlot(
+        title: name, xLabel: "epoch", yLabel: "value", series: series, legend: .below,
+        notes: rows.map { e, r in "epoch \(Int(e)): \(r.verdictWord)" }, xDomain: domain)
+    }
+    return SVGPlot.document(panels, columns: 3)
   }
 }

@@ -18,13 +18,20 @@ public struct ComparisonReport: Sendable, Encodable {
   public var seconds: Double
   public var blas: BLASEnvironment
   public var comparison: TheoryComparison
+  /// The original labels of all the checkpoint's outputs (for a third class at x_mid).
+  public var checkpointClasses: [Int]
+  /// The rows of every kept checkpoint of the run on the same pairs (`--snapshots`), by epoch.
+  public var snapshots: [SnapshotRows]?
 
   public init(
     checkpoint: String, classes: [Int], blocks: Int, width: Int, seed: UInt64, rank: Int,
-    seconds: Double, blas: BLASEnvironment, comparison: TheoryComparison
+    seconds: Double, blas: BLASEnvironment, comparison: TheoryComparison,
+    checkpointClasses: [Int]? = nil, snapshots: [SnapshotRows]? = nil
   ) {
+    self.snapshots = snapshots
     self.checkpoint = checkpoint
     self.classes = classes
+    self.checkpointClasses = checkpointClasses ?? classes
     self.blocks = blocks
     self.width = width
     self.seed = seed
@@ -38,6 +45,7 @@ public struct ComparisonReport: Sendable, Encodable {
   struct PairEntry: Encodable {
     var pair: PairMeasurement
     var live: [Int]
+    var labels: [Int]
 
     struct Boundary: Encodable {
       var singularValues: [[Double]]
@@ -93,6 +101,7 @@ public struct ComparisonReport: Sendable, Encodable {
       case zAtT = "z_at_t"
       case za = "z_a"
       case zb = "z_b"
+      case dominantClass = "dominant_class"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -103,6 +112,7 @@ public struct ComparisonReport: Sendable, Encodable {
       try c.encodeFinite(pair.boundaryPoint?.z, forKey: .zAtT)
       try c.encodeFinite(pair.za, forKey: .za)
       try c.encodeFinite(pair.zb, forKey: .zb)
+      try c.encode(pair.dominantClass.map { labels[$0] }, forKey: .dominantClass)
       if let b = pair.boundary {
         let s = live.map { b.sigma1[$0 - 1] }
         let mean = s.reduce(0, +) / Double(max(1, s.count))
@@ -125,6 +135,7 @@ public struct ComparisonReport: Sendable, Encodable {
 
   enum CodingKeys: String, CodingKey {
     case checkpoint, classes, blocks, width, seed, rank, seconds, blas, pairs, predictions
+    case snapshots
     case liveBlocks = "live_blocks"
     case ujmFit = "ujm_fit"
   }
@@ -141,9 +152,12 @@ public struct ComparisonReport: Sendable, Encodable {
     try c.encode(blas, forKey: .blas)
     try c.encode(comparison.liveBlocks, forKey: .liveBlocks)
     try c.encode(
-      comparison.pairs.map { PairEntry(pair: $0, live: comparison.liveBlocks) }, forKey: .pairs)
+      comparison.pairs.map {
+        PairEntry(pair: $0, live: comparison.liveBlocks, labels: checkpointClasses)
+      }, forKey: .pairs)
     try c.encode(comparison.predictions, forKey: .predictions)
     try c.encode(comparison.fit, forKey: .ujmFit)
+    try c.encode(snapshots, forKey: .snapshots)
   }
 
   /// The report as text: the pairs, the prediction table (with per-block values), the UJM fit.
@@ -173,18 +187,27 @@ public struct ComparisonReport: Sendable, Encodable {
             + "  RA4 slope \(g(e.ra4(live: cmp.liveBlocks)?.slope ?? .nan)) R² "
             + g(e.ra4(live: cmp.liveBlocks)?.r2 ?? .nan)
         }
+        if let other = p.dominantClass {
+          line += "\n      at x_mid class \(checkpointClasses[other])'s logit exceeds both"
+        }
       } else {
         line += "  no sign change on the segment: skipped"
       }
       lines.append(line)
     }
-    lines.append("predictions (holds: |median − theory| ≤ tolerance):")
+    lines.append(
+      "predictions (holds: the 95% interval of the median over pairs within tolerance of the "
+        + "theory and, where there is a null, excluding the null's median):")
     for row in cmp.predictions {
       let m = row.measured
-      lines.append(
+      var line =
         "  \(row.name): theory \(g(row.theory)), measured median \(g(m.median)) "
-          + "[\(g(m.min)), \(g(m.max))] over \(m.count), tolerance \(g(row.tolerance)) — "
-          + (row.holds ? "holds" : "does not hold"))
+        + "[\(g(m.min)), \(g(m.max))] over \(m.count), 95% CI [\(g(row.ci[0])), \(g(row.ci[1]))]"
+      if let null = row.null {
+        line += ", null median \(g(null.median)) [\(g(null.ci[0])), \(g(null.ci[1]))]"
+      }
+      line += ", tolerance \(g(row.tolerance)) — \(row.verdict)"
+      lines.append(line)
       if let perBlock = row.perBlock, !perBlock.isEmpty {
         lines.append(
           "      per block: "
@@ -194,13 +217,12 @@ public struct ComparisonReport: Sendable, Encodable {
     }
     let f = cmp.fit
     lines.append(
-      "UJM fit: L = \(f.blocks), r = median ‖δ₁‖ = \(g(f.dxNorm)), σ̄₁ = \(g(f.targetSigma1))")
+      "UJM fit: L = \(f.blocks), ρ = median ‖w‖·‖δ₁‖ = \(g(f.classifierDeltaNorm)), "
+        + "σ̄₁ = \(g(f.targetSigma1)), r = ρ/t* = \(g(f.dxNorm))")
     if let lambda = f.lambdaEffective {
       lines.append(
-        "  λ_eff \(g(lambda)), s* \(g(f.sStar ?? .nan)), t* \(g(f.tStar ?? .nan))")
-      lines.append(
-        "  ‖w‖: predicted \(g(f.predictedClassifierNorm ?? .nan)), measured "
-          + g(f.measuredClassifierNorm))
+        "  λ_eff \(g(lambda)), s* \(g(f.sStar ?? .nan)), t* \(g(f.tStar ?? .nan))"
+          + (f.lambdaRatio.map { ", λ_eff/weight decay \(g($0))" } ?? ""))
       lines.append(
         "  margin y·z: predicted \(g(f.predictedMargin ?? .nan)), measured "
           + g(f.measuredMargin))
@@ -214,11 +236,22 @@ public struct ComparisonReport: Sendable, Encodable {
       }
     } else {
       lines.append("  λ_eff: none")
-      lines.append(
-        "  ‖w‖ measured \(g(f.measuredClassifierNorm)), margin y·z measured "
-          + g(f.measuredMargin))
+      lines.append("  margin y·z measured " + g(f.measuredMargin))
     }
     lines.append("  \(f.note)")
+    if let snapshots, let first = snapshots.first {
+      lines.append(
+        "over training (the same pairs and seed; median, 95% CI, null median — verdict):")
+      for (k, name) in first.predictions.map(\.name).enumerated() {
+        let cells = snapshots.map { s -> String in
+          let r = s.predictions[k]
+          return "epoch \(s.epoch.map(String.init) ?? "?"): \(g(r.measured.median)) "
+            + "[\(g(r.ci[0])), \(g(r.ci[1]))]" + (r.null.map { " null \(g($0.median))" } ?? "")
+            + " \(r.verdictWord)"
+        }
+        lines.append("  \(name): " + cells.joined(separator: "; "))
+      }
+    }
     lines.append(
       "seconds: \(fmt(seconds, 2)) (BLAS core \(blas.core), \(blas.threads) threads)")
     return lines.joined(separator: "\n")

@@ -42,6 +42,12 @@ public struct BoundaryJacobians: Sendable {
   public var decompositions: [SingularValueDecomposition<Double>]
   /// w = ∂z/∂h_{L+1} at x_mid.
   public var classifierJacobian: [Double]
+  /// ‖J_i‖_F, exact (the Frobenius norm of J's nonzero columns).
+  public var frobeniusNorms: [Double]
+  /// g_i = ∂z_lin/∂δ_i = A_{i−1}ᵀw for i = 1…L+1, where z_lin = wᵀ(I + J_L)⋯(I + J₁)δ₁:
+  /// g_{L+1} = w, g_i = (I + J_i)ᵀg_{i+1} (J_iᵀg_{i+1} without skips). The UJM's gradient with
+  /// respect to J_i is g_{i+1}·δ_iᵀ: A_iᵀw of block i (0-based) is `classifierGradients[i + 1]`.
+  public var classifierGradients: [[Double]]
 
   /// σ₁…σ_rank per block.
   public var singularValues: [[Double]] { decompositions.map(\.singularValues) }
@@ -49,6 +55,28 @@ public struct BoundaryJacobians: Sendable {
   public var sigma1: [Double] { decompositions.map { $0.singularValues.first ?? 0 } }
   /// v₁(J_i), the top right singular vector per block (the input direction J_i amplifies most).
   public var topRightVectors: [[Double]] { decompositions.map { $0.v.column(0) } }
+  /// u₁(J_i), the top left singular vector per block (where J_i sends v₁).
+  public var topLeftVectors: [[Double]] { decompositions.map { $0.u.column(0) } }
+
+  /// The boundary quantities of one pair; the Frobenius norms and gᵢ are computed here.
+  public init(
+    trajectory: [[Double]], jacobians: [ResidualJacobian],
+    decompositions: [SingularValueDecomposition<Double>], classifierJacobian: [Double],
+    skips: Bool
+  ) {
+    self.trajectory = trajectory
+    self.jacobians = jacobians
+    self.decompositions = decompositions
+    self.classifierJacobian = classifierJacobian
+    frobeniusNorms = jacobians.map(\.compressed.frobeniusNorm)
+    var g = [classifierJacobian]
+    for j in jacobians.reversed() {
+      var next = j.applyTransposed(g[0])
+      if skips { next.add(g[0]) }
+      g.insert(next, at: 0)
+    }
+    classifierGradients = g
+  }
 }
 
 /// One endpoint x ∈ {x_a, x_b} of a pair, against the expansion at x_mid.
@@ -99,6 +127,9 @@ public struct PairMeasurement: Sendable {
   public var boundaryPoint: BoundarySearch.Point?
   public var boundary: BoundaryJacobians?
   public var endpoints: [EndpointMeasurement]
+  /// For the two-class view of a C-class network: a third class (index into the full network's
+  /// logits) whose logit exceeds both of the pair's classes at x_mid, if any.
+  public var dominantClass: Int? = nil
 
   /// Measures one pair of `network` (binary, L ≥ 3 blocks) with the top `rank` triplets (≥ 2) of
   /// every Jacobian; test matrices and RA2 baselines from `generator`.
@@ -127,7 +158,7 @@ public struct PairMeasurement: Sendable {
     }
     let boundary = BoundaryJacobians(
       trajectory: trajectory, jacobians: jacobians, decompositions: decompositions,
-      classifierJacobian: network.classifierJacobian(at: trajectory[l]))
+      classifierJacobian: network.classifierJacobian(at: trajectory[l]), skips: network.skips)
     var endpoints = [EndpointMeasurement]()
     for (position, x, label) in [("a", pair.xa, -1.0), ("b", pair.xb, 1.0)] {
       endpoints.append(

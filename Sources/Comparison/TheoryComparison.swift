@@ -30,18 +30,27 @@ public struct TheoryComparison: Sendable {
 
   /// Compares `network` (two classes, at least 3 blocks) on `pairs` with the top `rank` (≥ 2)
   /// triplets per Jacobian. `progress(done, total)` is called after each pair. The randomness
-  /// (test matrices, RA2 baselines) comes from a generator seeded with `seed`; the full UJM
-  /// solve uses `seed` for its starting point.
+  /// (test matrices, RA2 baselines, the bootstrap intervals) comes from generators seeded with
+  /// `seed`; the full UJM solve uses `seed` for its starting point. `weightDecay` is the training
+  /// λ the fit is set against (nil when the checkpoint records none). `full`, when `network` is
+  /// the two-class view (`EvaluationNetwork.binary`) of a C-class network for the class indices
+  /// `classes` (a, b), lets each pair record a third class whose logit exceeds both at x_mid.
   public static func compare(
     network: EvaluationNetwork, pairs: [InputPair], rank: Int, seed: UInt64,
+    weightDecay: Double? = nil, full: (network: EvaluationNetwork, classes: (Int, Int))? = nil,
     solveIterations: Int = 20_000, progress: (Int, Int) -> Void = { _, _ in }
   ) throws(LAPACKError) -> TheoryComparison {
     precondition(!pairs.isEmpty, "need at least one pair")
     var generator = SeededGenerator(seed: seed)
     var measured = [PairMeasurement]()
     for (k, pair) in pairs.enumerated() {
-      measured.append(
-        try PairMeasurement.measure(network: network, pair: pair, rank: rank, using: &generator))
+      var m = try PairMeasurement.measure(
+        network: network, pair: pair, rank: rank, using: &generator)
+      if let full, let point = m.boundaryPoint {
+        m.dominantClass = EvaluationNetwork.dominantOtherClass(
+          full.network, at: pair.point(at: point.t), classes: full.classes)
+      }
+      measured.append(m)
       progress(k + 1, pairs.count)
     }
     let boundaries = measured.compactMap(\.boundary)
@@ -53,17 +62,21 @@ public struct TheoryComparison: Sendable {
         sigma1: boundaries.map(\.sigma1), resamples: 0, using: &generator
       ).liveBlocks.filter { i in median(boundaries.map { $0.sigma1[i - 1] }) > deadSigma1 }
     }
-    let rows = PredictionTable.rows(pairs: measured, live: live, skips: network.skips)
-    let endpoints = measured.flatMap(\.endpoints)
+    let rows = PredictionTable.rows(pairs: measured, live: live, skips: network.skips, seed: seed)
+    let endpoints = measured.flatMap { p in p.endpoints.map { (p.boundary!, $0) } }
     let first = measured.first { $0.boundary != nil }
     let fit = try UJMFit.fit(
       depth: live.count,
-      dxNorm: median(endpoints.map { $0.deltas[0].euclideanNorm }),
+      classifierDeltaNorm: median(
+        endpoints.map { b, e in b.classifierJacobian.euclideanNorm * e.deltas[0].euclideanNorm }),
       targetSigma1: median(boundaries.flatMap { b in live.map { b.sigma1[$0 - 1] } }),
-      measuredClassifierNorm: median(boundaries.map { $0.classifierJacobian.euclideanNorm }),
-      measuredMargin: median(endpoints.map { $0.label * $0.z }),
-      dx: first?.endpoints.last?.deltas[0], seed: seed, solveIterations: solveIterations)
+      measuredMargin: median(endpoints.map { $0.1.label * $0.1.z }),
+      dx: first?.endpoints.last?.deltas[0], weightDecay: weightDecay, seed: seed,
+      solveIterations: solveIterations)
     return TheoryComparison(
       pairs: measured, liveBlocks: live, predictions: rows, fit: fit, skips: network.skips)
   }
+
+  /// Whether any pair reached the boundary (has a sign change of z on its segment).
+  public var reachedBoundary: Bool { pairs.contains { $0.boundary != nil } }
 }

@@ -10,17 +10,25 @@ import UJM
 /// The Unconstrained Jacobians Model fitted to a trained network.
 ///
 /// Paper: Definition 3.2 and Theorem 3.3; the reduced problem g(s, t) = ℓ(t·r·(1+s)ᴸ) +
-/// λ/2·(L·s² + t²) (`ReducedProblem`). With L the number of live blocks and r the median ‖δ₁‖
-/// over pairs and endpoints, λ_eff is the λ at which s*(λ) equals the median σ₁ at x_mid: one
-/// fitted parameter. Its stationarity conditions ∂g/∂t = ∂g/∂s = 0 give, for s > 0,
+/// λ/2·(L·s² + t²) (`ReducedProblem`). Its stationarity conditions ∂g/∂t = ∂g/∂s = 0 give, for
+/// s > 0,
 ///
 ///     t² = s(1 + s),   λ(s) = c·σ(−z)/t,   c = r(1 + s)ᴸ,  z = t·c,  σ(−z) = 1/(1 + eᶻ),
 ///
 /// so λ(s) is explicit; it decreases from ∞ (s → 0) to 0 (s → ∞), about like e^{−z}, so s*
 /// grows only logarithmically in 1/λ and the σ₁ reachable for λ ∈ [1e-300, λ_max = 1] is a
-/// bounded interval (`reachable`). Outside it λ_eff is null. Inside it, λ_eff = λ(σ̄₁), and
-/// ReducedProblem's global minimiser at λ_eff is compared with σ̄₁ (`globalCheck`): a stationary
-/// point need not be the global minimum.
+/// bounded interval (`reachable`). Outside it λ_eff is null.
+///
+/// Invariant inputs only. A BatchNorm network computes the same function after h → c·h, which
+/// leaves every J_i (so σ₁) and the margin unchanged but sends δ₁ → c·δ₁ and w → w/c: ‖δ₁‖ and ‖w‖
+/// alone are not identifiable, their product ρ = ‖w‖·‖δ₁‖ is. The fit therefore uses L (the live
+/// blocks), σ̄₁ (the median σ₁ at x_mid over pairs and live blocks) and ρ (the median over pairs
+/// and endpoints), and reads the network in the one gauge the UJM's optimum allows: the one in
+/// which its balance ‖w‖ = t* = √(σ̄₁(1 + σ̄₁)) holds, where r = ρ/t*. Then λ_eff is the λ at
+/// which s*(λ) = σ̄₁ (one fitted parameter), the predicted margin is t*·r·(1 + s*)ᴸ = ρ(1 + σ̄₁)ᴸ,
+/// and ReducedProblem's global minimiser at λ_eff is compared with σ̄₁ (`globalCheck`): a
+/// stationary point need not be the global minimum. λ_eff is set against the training weight
+/// decay when the checkpoint records one (`weightDecay`; PyTorch's files do not).
 public struct UJMFit: Sendable, Encodable {
   /// The smallest λ searched.
   public static let smallestLambda = 1e-300
@@ -29,8 +37,12 @@ public struct UJMFit: Sendable, Encodable {
 
   /// L, the live blocks.
   public var blocks: Int
-  /// r, the median ‖δ₁‖.
+  /// r = ρ/t*, ‖Δx‖ in the gauge where the UJM's balance ‖w‖ = t* holds.
   public var dxNorm: Double
+  /// ρ, the median ‖w‖·‖δ₁‖ (invariant under h → c·h).
+  public var classifierDeltaNorm: Double
+  /// The training weight decay recorded in the checkpoint, if any.
+  public var weightDecay: Double?
   /// σ̄₁, the median σ₁ at x_mid over pairs and live blocks: the s* to reproduce.
   public var targetSigma1: Double
   /// [s*(λ_max), s*(1e-300)].
@@ -38,8 +50,6 @@ public struct UJMFit: Sendable, Encodable {
   public var lambdaEffective: Double?
   public var sStar: Double?
   public var tStar: Double?
-  public var predictedClassifierNorm: Double?
-  public var measuredClassifierNorm: Double
   /// t*·r·(1 + s*)ᴸ.
   public var predictedMargin: Double?
   /// The median of y·z over the endpoints.
@@ -49,6 +59,12 @@ public struct UJMFit: Sendable, Encodable {
   /// The full UJM solved with Δx = δ₁ of the first pair at λ_eff (nil without λ_eff).
   public var fullSolve: FullSolve?
   public var note: String
+
+  /// λ_eff over the training weight decay (nil without either).
+  public var lambdaRatio: Double? {
+    guard let lambdaEffective, let weightDecay, weightDecay > 0 else { return nil }
+    return lambdaEffective / weightDecay
+  }
 
   /// The full solve's outcome.
   public struct FullSolve: Sendable, Encodable {
@@ -111,31 +127,43 @@ public struct UJMFit: Sendable, Encodable {
     }
   }
 
-  /// Fits the UJM: `depth` live blocks, `dxNorm` r, `targetSigma1` σ̄₁; `dx` is δ₁ of the first
-  /// pair (at x_b, y = +1) for the full solve, with `solveIterations` L-BFGS iterations at most.
+  /// Fits the UJM: `depth` live blocks, `classifierDeltaNorm` ρ, `targetSigma1` σ̄₁; `dx` is δ₁
+  /// of the first pair (at x_b, y = +1) for the full solve, rescaled to ‖Δx‖ = r, with
+  /// `solveIterations` L-BFGS iterations at most; `weightDecay` the training λ, when known.
   public static func fit(
-    depth: Int, dxNorm: Double, targetSigma1: Double, measuredClassifierNorm: Double,
-    measuredMargin: Double, dx: [Double]?, seed: UInt64, solveIterations: Int = 20_000
+    depth: Int, classifierDeltaNorm rho: Double, targetSigma1: Double, measuredMargin: Double,
+    dx: [Double]?, weightDecay: Double? = nil, seed: UInt64, solveIterations: Int = 20_000
   ) throws(LAPACKError) -> UJMFit {
+    let gaugeT = (targetSigma1 * (1 + targetSigma1)).squareRoot()
+    let dxNorm = targetSigma1 > 0 ? rho / gaugeT : .nan
     guard depth >= 1 else {
       return UJMFit(
-        blocks: 0, dxNorm: dxNorm, targetSigma1: targetSigma1, reachable: [.nan, .nan],
-        lambdaEffective: nil, sStar: nil, tStar: nil, predictedClassifierNorm: nil,
-        measuredClassifierNorm: measuredClassifierNorm, predictedMargin: nil,
-        measuredMargin: measuredMargin, globalCheck: nil, fullSolve: nil,
+        blocks: 0, dxNorm: dxNorm, classifierDeltaNorm: rho, weightDecay: weightDecay,
+        targetSigma1: targetSigma1, reachable: [.nan, .nan], lambdaEffective: nil, sStar: nil,
+        tStar: nil, predictedMargin: nil, measuredMargin: measuredMargin, globalCheck: nil,
+        fullSolve: nil,
         note: "lambda_effective is null: no live block, so the UJM has L = 0 and nothing to fit")
+    }
+    guard dxNorm.isFinite && dxNorm > 0 else {
+      return UJMFit(
+        blocks: depth, dxNorm: dxNorm, classifierDeltaNorm: rho, weightDecay: weightDecay,
+        targetSigma1: targetSigma1, reachable: [.nan, .nan], lambdaEffective: nil, sStar: nil,
+        tStar: nil, predictedMargin: nil, measuredMargin: measuredMargin, globalCheck: nil,
+        fullSolve: nil,
+        note: "lambda_effective is null: ‖w‖·‖δ₁‖ = \(short(rho)) and σ̄₁ = "
+          + "\(short(targetSigma1)) give no positive ‖Δx‖ in the balanced gauge")
     }
     let logSmallest = Foundation.log(smallestLambda)
     let logLargest = Foundation.log(largestLambda)
     let sLow = stationaryS(logLambda: logLargest, depth: depth, dxNorm: dxNorm)
     let sHigh = stationaryS(logLambda: logSmallest, depth: depth, dxNorm: dxNorm)
     var fit = UJMFit(
-      blocks: depth, dxNorm: dxNorm, targetSigma1: targetSigma1, reachable: [sLow, sHigh],
-      lambdaEffective: nil, sStar: nil, tStar: nil, predictedClassifierNorm: nil,
-      measuredClassifierNorm: measuredClassifierNorm, predictedMargin: nil,
-      measuredMargin: measuredMargin, globalCheck: nil, fullSolve: nil, note: "")
+      blocks: depth, dxNorm: dxNorm, classifierDeltaNorm: rho, weightDecay: weightDecay,
+      targetSigma1: targetSigma1, reachable: [sLow, sHigh], lambdaEffective: nil, sStar: nil,
+      tStar: nil, predictedMargin: nil, measuredMargin: measuredMargin, globalCheck: nil,
+      fullSolve: nil, note: "")
     let range =
-      "σ₁ reachable for λ ∈ [1e-300, 1] with L = \(depth), r = \(short(dxNorm)): "
+      "σ₁ reachable for λ ∈ [1e-300, 1] with L = \(depth), r = ρ/t* = \(short(dxNorm)): "
       + "[\(short(sLow)), \(short(sHigh))]"
     guard targetSigma1.isFinite, targetSigma1 >= sLow, targetSigma1 <= sHigh else {
       fit.note =
@@ -149,13 +177,24 @@ public struct UJMFit: Sendable, Encodable {
     fit.lambdaEffective = lambda
     fit.sStar = s
     fit.tStar = t
-    fit.predictedClassifierNorm = t
     fit.predictedMargin = t * dxNorm * Foundation.pow(1 + s, Double(depth))
-    var notes = ["one fitted parameter: λ_eff from s*(λ_eff) = σ̄₁ (" + range + ")"]
+    var notes = [
+      "one fitted parameter: λ_eff from s*(λ_eff) = σ̄₁ (" + range + "); inputs invariant "
+        + "under h → c·h: σ̄₁, the margin and ρ = ‖w‖·‖δ₁‖ = \(short(rho)), read in the gauge "
+        + "where ‖w‖ = t* (‖w‖ and ‖δ₁‖ alone are not identifiable)"
+    ]
+    if let weightDecay, weightDecay > 0 {
+      notes.append(
+        "training weight decay \(short(weightDecay)): λ_eff/λ = \(short(lambda / weightDecay))")
+    } else {
+      notes.append("no training weight decay recorded in the checkpoint: λ_eff stands alone")
+    }
     let global = ReducedProblem(depth: depth, lambda: lambda, dxNorm: dxNorm).minimize()
     fit.globalCheck = abs(global.s - s) / s
     notes.append("ReducedProblem's global s* at λ_eff: \(short(global.s))")
-    if let dx {
+    if var dx, dx.euclideanNorm > 0 {
+      let factor = dxNorm / dx.euclideanNorm
+      dx = dx.map { $0 * factor }
       let problem = DefaultProblem(dx: dx, depth: depth, lambda: lambda, label: 1, seed: seed)
       let run = UJMSolveRun(
         problem: problem, algorithm: .lbfgs,
@@ -169,7 +208,8 @@ public struct UJMFit: Sendable, Encodable {
         checksPassed: report.checks.filter(\.passed).count, checks: report.checks.count,
         failedChecks: report.checks.filter { !$0.passed }.map(\.name))
       notes.append(
-        "full UJM solved with Δx = δ₁ of the first pair (at x_b, y = +1), ‖∇F‖ tolerance "
+        "full UJM solved with Δx = δ₁ of the first pair (at x_b, y = +1) scaled to ‖Δx‖ = r, "
+          + "‖∇F‖ tolerance "
           + short(solveGradientTolerance(lambda: lambda)))
     }
     fit.note = notes.joined(separator: "; ")
@@ -179,12 +219,13 @@ public struct UJMFit: Sendable, Encodable {
   enum CodingKeys: String, CodingKey {
     case blocks, reachable, note
     case dxNorm = "dx_norm"
+    case classifierDeltaNorm = "w_dx_norm"
+    case weightDecay = "weight_decay"
+    case lambdaRatio = "lambda_over_weight_decay"
     case targetSigma1 = "target_sigma1"
     case lambdaEffective = "lambda_effective"
     case sStar = "s_star"
     case tStar = "t_star"
-    case predictedClassifierNorm = "predicted_classifier_norm"
-    case measuredClassifierNorm = "measured_classifier_norm"
     case predictedMargin = "predicted_margin"
     case measuredMargin = "measured_margin"
     case globalCheck = "global_check"
@@ -195,13 +236,14 @@ public struct UJMFit: Sendable, Encodable {
     var c = encoder.container(keyedBy: CodingKeys.self)
     try c.encode(blocks, forKey: .blocks)
     try c.encodeFinite(dxNorm, forKey: .dxNorm)
+    try c.encodeFinite(classifierDeltaNorm, forKey: .classifierDeltaNorm)
+    try c.encodeFinite(weightDecay, forKey: .weightDecay)
+    try c.encodeFinite(lambdaRatio, forKey: .lambdaRatio)
     try c.encodeFinite(targetSigma1, forKey: .targetSigma1)
     try c.encodeFinite(reachable, forKey: .reachable)
     try c.encodeFinite(lambdaEffective, forKey: .lambdaEffective)
     try c.encodeFinite(sStar, forKey: .sStar)
     try c.encodeFinite(tStar, forKey: .tStar)
-    try c.encodeFinite(predictedClassifierNorm, forKey: .predictedClassifierNorm)
-    try c.encodeFinite(measuredClassifierNorm, forKey: .measuredClassifierNorm)
     try c.encodeFinite(predictedMargin, forKey: .predictedMargin)
     try c.encodeFinite(measuredMargin, forKey: .measuredMargin)
     try c.encodeFinite(globalCheck, forKey: .globalCheck)

@@ -37,9 +37,9 @@ public final class FileLock: @unchecked Sendable {
 
   /// Takes the lock at `path` without waiting.
   public init(path: String) throws(Failure) {
-    let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-    guard fd >= 0 else {
-      throw .unavailable(path: path, reason: String(cString: strerror(errno)))
+    let fd: Int32
+    do { fd = try Self.openLockFile(path) } catch {
+      throw .unavailable(path: path, reason: error.reason)
     }
     if flock(fd, LOCK_EX | LOCK_NB) != 0 {
       let owner = Self.owner(at: path)
@@ -63,9 +63,31 @@ public final class FileLock: @unchecked Sendable {
     close(descriptor)
   }
 
+  /// Opens (creating) the lock file at `path` for reading and writing without blocking and
+  /// without following a symbolic link; anything but a regular file is refused, so that a FIFO
+  /// cannot hang the caller and a link cannot make it truncate a file it did not create.
+  /// The corresponding C functions are `open` (`O_NONBLOCK | O_NOFOLLOW`) and `fstat`.
+  public static func openLockFile(_ path: String) throws(InputFileError) -> Int32 {
+    let fd = open(path, O_RDWR | O_CREAT | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, 0o644)
+    guard fd >= 0 else {
+      let code = errno
+      throw InputFileError(
+        path: path,
+        reason: code == ELOOP
+          ? "is a symbolic link, not a regular file" : String(cString: strerror(code)))
+    }
+    var info = stat()
+    guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+      let kind = AtomicFile.kindName(info.st_mode)
+      close(fd)
+      throw InputFileError(path: path, reason: "is \(kind), not a regular file")
+    }
+    return fd
+  }
+
   /// The owner recorded in a lock file, if it can be read.
   public static func owner(at path: String) -> Owner? {
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+    guard let text = try? RegularFile.text(path, maximumBytes: 4096) else { return nil }
     let parts = text.split(whereSeparator: \.isWhitespace)
     guard parts.count >= 2, let pid = Int32(parts[0]) else { return nil }
     return Owner(pid: pid, host: String(parts[1]))

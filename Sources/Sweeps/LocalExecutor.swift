@@ -2,19 +2,26 @@
 // progress a person can read (done, failed, running, elapsed, an estimate of the rest).
 
 import Foundation
+import LinearAlgebra
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// Counts and times of a local sweep, as shown in its progress line and returned at the end.
 public struct LocalProgress: Sendable, Equatable {
   public var total: Int
   public var done: Int = 0
   public var failed: Int = 0
+  /// Runs that another process held (another `sweep local` on the same directory): not failed.
+  public var held: Int = 0
   public var running: Int = 0
   public var elapsed: Double = 0
 
   /// The remaining seconds, extrapolated from the mean time per finished run at this parallelism
   /// (nil before the first run finishes).
   public func remaining(jobs: Int) -> Double? {
-    let finished = done + failed
+    let finished = done + failed + held
     guard finished > 0 else { return nil }
     let left = total - finished
     return elapsed / Double(finished) * Double(left)
@@ -22,7 +29,8 @@ public struct LocalProgress: Sendable, Equatable {
 
   public func line(jobs: Int) -> String {
     let rest = remaining(jobs: jobs).map { "about \(Self.clock($0)) left" } ?? "estimating"
-    return "sweep: \(done + failed)/\(total) finished (\(done) complete, \(failed) failed), "
+    return "sweep: \(done + failed + held)/\(total) finished (\(done) complete, \(failed) failed"
+      + (held > 0 ? ", \(held) held by another process" : "") + "), "
       + "\(running) running; \(Self.clock(elapsed)) elapsed, \(rest)"
   }
 
@@ -69,10 +77,9 @@ public struct LocalExecutor: Sendable {
     report: (LocalProgress) -> Void
   ) throws(RunError) -> (progress: LocalProgress, failed: [Int]) {
     do {
-      try FileManager.default.createDirectory(
-        atPath: logDirectory, withIntermediateDirectories: true)
+      try AtomicFile.createDirectory(logDirectory)
     } catch {
-      throw .cannotWrite(path: logDirectory, reason: "\(error)")
+      throw .cannotWrite(path: logDirectory, reason: error.description)
     }
     let start = Date()
     var progress = LocalProgress(total: indices.count)
@@ -82,14 +89,22 @@ public struct LocalExecutor: Sendable {
     var lastReport = Date.distantPast
     while !queue.isEmpty || !active.isEmpty {
       var changed = false
+      // After SIGINT or SIGTERM (forwarded to the running runs), start nothing more.
+      if ChildProcesses.shared.interruption != nil { queue.removeAll() }
       while active.count < jobs, let index = queue.popFirst() {
         active.append((index, try launch(index)))
         changed = true
       }
       active.removeAll { entry in
         guard !entry.process.isRunning else { return false }
-        if entry.process.terminationStatus == 0 && entry.process.terminationReason == .exit {
+        ChildProcesses.shared.unregister(entry.process.processIdentifier)
+        let exited = entry.process.terminationReason == .exit
+        if exited && entry.process.terminationStatus == 0 {
           progress.done += 1
+        } else if exited && entry.process.terminationStatus == Self.heldStatus {
+          progress.held += 1
+        } else if ChildProcesses.shared.interruption != nil {
+          // Stopped by the forwarded signal: resumable, not failed.
         } else {
           progress.failed += 1
           failed.append(entry.index)
@@ -109,25 +124,34 @@ public struct LocalExecutor: Sendable {
     return (progress, failed.sorted())
   }
 
+  /// The exit status of `sweep run` when another process holds the run (EX_TEMPFAIL).
+  public static let heldStatus: Int32 = 75
+
   private func launch(_ index: Int) throws(RunError) -> Process {
     let path = (logDirectory as NSString).appendingPathComponent("local_\(index).out")
-    guard FileManager.default.createFile(atPath: path, contents: nil),
-      let log = FileHandle(forWritingAtPath: path)
-    else {
-      throw .cannotWrite(path: path, reason: "cannot be created")
+    // Appended to, never truncated: another sweep on the same directory may be writing it, and
+    // an earlier attempt's output stays above this one's.
+    let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o644)
+    var info = stat()
+    guard fd >= 0, fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+      let reason = fd >= 0 ? "is not a regular file" : String(cString: strerror(errno))
+      if fd >= 0 { close(fd) }
+      throw .cannotWrite(path: path, reason: reason)
     }
+    let log = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: ujm)
     process.arguments = runArguments + ["--index", String(index)]
-    process.environment = environment
+    process.environment = ChildProcesses.environment(environment)
     process.standardInput = FileHandle.nullDevice
     process.standardOutput = log
     process.standardError = log
     do {
       try process.run()
     } catch {
-      throw .cannotStart(executable: ujm, reason: "\(error)")
+      throw .cannotStart(executable: ujm, reason: reasonText(error))
     }
+    ChildProcesses.shared.register(process.processIdentifier)
     try? log.close()
     return process
   }

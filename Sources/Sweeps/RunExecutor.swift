@@ -10,9 +10,13 @@ public enum RunError: Error, Sendable, Equatable, CustomStringConvertible {
   case lock(RunLockError)
   case cannotWrite(path: String, reason: String)
   case cannotStart(executable: String, reason: String)
+  /// A termination signal (SIGINT, SIGTERM, SIGHUP) stopped the run: it is left resumable.
+  case interrupted(signal: Int32)
 
   public var description: String {
     switch self {
+    case .interrupted(let signal):
+      "interrupted by signal \(signal); the run resumes where it stopped when run again"
     case .lock(let e): "\(e)"
     case .cannotWrite(let path, let reason): "\(path): cannot be written (\(reason))"
     case .cannotStart(let executable, let reason): "\(executable): cannot be started (\(reason))"
@@ -92,10 +96,9 @@ public struct RunExecutor: Sendable {
     let dir = SweepRunDirectory(path: run.directory)
     if dir.status == .complete { return .skipped }
     do {
-      try FileManager.default.createDirectory(
-        atPath: run.directory, withIntermediateDirectories: true)
+      try AtomicFile.createDirectory(run.directory)
     } catch {
-      throw .cannotWrite(path: run.directory, reason: "\(error)")
+      throw .cannotWrite(path: run.directory, reason: error.description)
     }
     let lock: RunLock
     do { lock = try RunLock.acquire(at: dir.lock) } catch { throw .lock(error) }
@@ -159,7 +162,7 @@ public struct RunExecutor: Sendable {
     do {
       try AtomicFile.write(Array(data), to: path)
     } catch {
-      throw .cannotWrite(path: path, reason: "\(error)")
+      throw .cannotWrite(path: path, reason: reasonText(error))
     }
   }
 
@@ -168,10 +171,11 @@ public struct RunExecutor: Sendable {
     -> (status: Int32, stdout: Data)
   {
     dir.appendLog("$ ujm " + args.joined(separator: " "))
+    if let signal = ChildProcesses.shared.interruption { throw .interrupted(signal: signal) }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: ujm)
     process.arguments = args
-    if let environment { process.environment = environment }
+    process.environment = ChildProcesses.environment(environment)
     let output = Pipe()
     process.standardOutput = output
     process.standardInput = FileHandle.nullDevice
@@ -183,11 +187,18 @@ public struct RunExecutor: Sendable {
     do {
       try process.run()
     } catch {
-      throw .cannotStart(executable: ujm, reason: "\(error)")
+      throw .cannotStart(executable: ujm, reason: reasonText(error))
     }
+    ChildProcesses.shared.register(process.processIdentifier)
     let stdout = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
+    ChildProcesses.shared.unregister(process.processIdentifier)
     try? log.close()
+    // A step stopped by a signal forwarded to it is no failure: the run is left to resume.
+    if let signal = ChildProcesses.shared.interruption {
+      dir.appendLog("[\(name) stopped by signal \(signal); resumable]")
+      throw .interrupted(signal: signal)
+    }
     let status =
       process.terminationReason == .uncaughtSignal
       ? 128 + process.terminationStatus : process.terminationStatus

@@ -1,4 +1,5 @@
 import Foundation
+import LinearAlgebra
 
 #if canImport(Glibc)
   import Glibc
@@ -48,7 +49,8 @@ public enum RunLockError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// The lock of one run directory: a file holding the owner's pid and host, locked with
-/// `flock(2)` while the owner lives.
+/// `flock(2)` while the owner lives. A lock file that is not a regular file (a FIFO, a symbolic
+/// link) is refused without blocking and without writing through it.
 ///
 /// The kernel releases a `flock` when its holder dies (also on `kill -9`), so a lock left by a
 /// killed run is stale by construction and the next process takes it over, rewriting the pid and
@@ -68,9 +70,9 @@ public final class RunLock: @unchecked Sendable {
   /// Takes the lock at `path` without waiting; throws `.held` with the owner when a live process
   /// holds it.
   public static func acquire(at path: String) throws(RunLockError) -> RunLock {
-    let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-    guard fd >= 0 else {
-      throw .unusable(path: path, reason: String(cString: strerror(errno)))
+    let fd: Int32
+    do { fd = try FileLock.openLockFile(path) } catch {
+      throw .unusable(path: path, reason: error.reason)
     }
     guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
       let code = errno
@@ -98,8 +100,7 @@ public final class RunLock: @unchecked Sendable {
 
   /// Whether a live process holds the lock at `path` (false when there is no lock file).
   public static func isHeld(at path: String) -> Bool {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return false }
+    guard let fd = try? RegularFile.open(path).descriptor else { return false }
     defer { close(fd) }
     if flock(fd, LOCK_SH | LOCK_NB) == 0 {
       flock(fd, LOCK_UN)
@@ -110,7 +111,7 @@ public final class RunLock: @unchecked Sendable {
 
   /// The pid and host written in the lock file at `path`.
   public static func owner(at path: String) -> LockOwner? {
-    guard let data = FileManager.default.contents(atPath: path) else { return nil }
-    return LockOwner(text: String(decoding: data, as: UTF8.self))
+    guard let text = try? RegularFile.text(path, maximumBytes: 4096) else { return nil }
+    return LockOwner(text: text)
   }
 }

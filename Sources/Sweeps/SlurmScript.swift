@@ -1,4 +1,5 @@
 import Foundation
+import LinearAlgebra
 
 /// The job-array script of `ujm sweep slurm`: one array task per run, at most K at once.
 ///
@@ -12,9 +13,11 @@ import Foundation
 /// #SBATCH --output=DIR/logs/%A_%a.out
 /// #SBATCH --partition=P --account=A   (when given)
 /// export OPENBLAS_NUM_THREADS=$SLURM_CPUS_PER_TASK
-/// exec /abs/ujm sweep run /abs/SPEC --dir /abs/DIR [--variant V] --index $SLURM_ARRAY_TASK_ID
+/// exec /abs/ujm sweep run /abs/SPEC --dir /abs/DIR [--variant V] --index "$SLURM_ARRAY_TASK_ID"
 /// ```
-/// Every path is absolute, so the script runs from any working directory on the nodes.
+/// Every path is absolute, so the script runs from any working directory on the nodes. Nothing
+/// reaches the script unquoted: words on the shell line are quoted for bash, values on `#SBATCH`
+/// lines for sbatch's own parser, and a word with a control character is refused (`validate()`).
 public struct SlurmScript: Sendable, Equatable {
   public var name: String
   public var runs: Int
@@ -60,21 +63,48 @@ public struct SlurmScript: Sendable, Equatable {
   public var command: String {
     var words = [ujm, "sweep", "run", spec, "--dir", directory]
     if let variant { words += ["--variant", variant] }
-    return words.map(Self.quoted).joined(separator: " ") + " --index $SLURM_ARRAY_TASK_ID"
+    return words.map(Self.quoted).joined(separator: " ") + " --index \"$SLURM_ARRAY_TASK_ID\""
   }
 
+  /// The words that reach the script, each with what the user calls it (an option, a file).
+  var words: [(what: String, word: String)] {
+    var out: [(String, String)] = [
+      ("the spec's name", name), ("--dir", directory), ("the ujm executable", ujm),
+      ("the spec", spec),
+    ]
+    for (what, word) in [
+      ("--variant", variant), ("--partition", partition), ("--account", account),
+      ("resources.memory", memory), ("resources.time", time),
+    ] {
+      if let word { out.append((what, word)) }
+    }
+    return out
+  }
+
+  /// Refuses a script that no quoting makes safe: a word with a control character (a newline
+  /// ends an `#SBATCH` comment line, and whatever follows would run as a command on the node).
+  public func validate() throws(SlurmError) {
+    for (what, word) in words where word.unicodeScalars.contains(where: Self.isControl) {
+      throw .unsafeWord(what: what, word: word)
+    }
+  }
+
+  /// The script's text. Call `validate()` first: a word with a control character cannot be
+  /// written safely.
   public var text: String {
     var lines = [
       "#!/bin/bash",
-      "#SBATCH --job-name=\(Self.quoted("ujm-" + name))",
+      "#SBATCH --job-name=\(Self.sbatchQuoted("ujm-" + name))",
       "#SBATCH --array=0-\(runs - 1)%\(maxParallel)",
       "#SBATCH --cpus-per-task=\(cpusPerTask)",
     ]
-    if let memory { lines.append("#SBATCH --mem=\(memory)") }
-    if let time { lines.append("#SBATCH --time=\(time)") }
-    lines.append("#SBATCH --output=\(logDirectory)/%A_%a.out")
-    if let partition { lines.append("#SBATCH --partition=\(partition)") }
-    if let account { lines.append("#SBATCH --account=\(account)") }
+    if let memory { lines.append("#SBATCH --mem=\(Self.sbatchQuoted(memory))") }
+    if let time { lines.append("#SBATCH --time=\(Self.sbatchQuoted(time))") }
+    // Slurm expands %A, %a, %j… in --output; a % of the directory's own is written %%.
+    let logs = logDirectory.replacingOccurrences(of: "%", with: "%%")
+    lines.append("#SBATCH --output=\(Self.sbatchQuoted(logs + "/%A_%a.out"))")
+    if let partition { lines.append("#SBATCH --partition=\(Self.sbatchQuoted(partition))") }
+    if let account { lines.append("#SBATCH --account=\(Self.sbatchQuoted(account))") }
     lines += [
       "export OPENBLAS_NUM_THREADS=$SLURM_CPUS_PER_TASK",
       "exec \(command)",
@@ -82,11 +112,37 @@ public struct SlurmScript: Sendable, Equatable {
     return lines.joined(separator: "\n") + "\n"
   }
 
-  /// A word for bash: as is when it is safe, else in single quotes.
+  /// Whether `scalar` is a control character (C0, DEL, C1) or a line or paragraph separator.
+  static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+    scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028
+      || scalar.value == 0x2029
+  }
+
+  /// Plain ASCII that neither bash nor sbatch treats specially.
+  private static func isPlain(_ c: Character) -> Bool {
+    c.isASCII && (c.isLetter || c.isNumber || "/._-+=,:@%".contains(c))
+  }
+
+  /// A word for a bash command line: as is when it is plain ASCII, else in single quotes (in
+  /// which bash expands nothing; a quote inside is written `'\''`).
   static func quoted(_ word: String) -> String {
-    let safe = word.allSatisfy { $0.isLetter || $0.isNumber || "/._-+=,:@".contains($0) }
-    return safe && !word.isEmpty
-      ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    let safe = !word.isEmpty && word.allSatisfy { isPlain($0) && $0 != "%" }
+    return safe ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+  }
+
+  /// A value for an `#SBATCH` line, which is not a shell line: sbatch splits it at unquoted
+  /// white space, ends it at an unquoted `#`, and removes quotes and backslashes
+  /// (`_get_argument` in Slurm's `src/sbatch/opt.c`; older versions end the argument at a `#`
+  /// even inside quotes). So: plain words as they are, anything else in double quotes with
+  /// every `\`, `"`, `'` and `#` escaped by a backslash.
+  static func sbatchQuoted(_ word: String) -> String {
+    if !word.isEmpty && word.allSatisfy(isPlain) { return word }
+    var out = "\""
+    for c in word {
+      if "\\\"'#".contains(c) { out.append("\\") }
+      out.append(c)
+    }
+    return out + "\""
   }
 }
 
@@ -95,9 +151,14 @@ public enum SlurmError: Error, Sendable, Equatable, CustomStringConvertible {
   case noSbatch
   case rejected(status: Int32, message: String)
   case unreadableJobID(String)
+  /// A word of the script holds a control character (a newline, say).
+  case unsafeWord(what: String, word: String)
 
   public var description: String {
     switch self {
+    case .unsafeWord(let what, let word):
+      "\(what) \(word.debugDescription) holds a control character, which no quoting makes safe "
+        + "in a Slurm script; rename it"
     case .noSbatch:
       "sbatch: not found on PATH (no Slurm here); run the sweep with `ujm sweep local`, or "
         + "write the script only with --dry-run"
@@ -131,7 +192,9 @@ public enum SlurmSubmission {
     process.standardOutput = out
     process.standardError = err
     process.standardInput = FileHandle.nullDevice
-    do { try process.run() } catch { throw .rejected(status: -1, message: "\(error)") }
+    do { try process.run() } catch {
+      throw .rejected(status: -1, message: reasonText(error))
+    }
     let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()

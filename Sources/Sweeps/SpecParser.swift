@@ -1,4 +1,5 @@
 import Foundation
+import LinearAlgebra
 import Yams
 
 extension SweepSpec {
@@ -6,6 +7,9 @@ extension SweepSpec {
   /// value of the wrong type, an empty axis, a missing `base` or `axes` — throws a `SpecError`
   /// naming the key and its line.
   public init(yaml text: String, name: String) throws(SpecError) {
+    // PyYAML, the reference reader, skips a byte-order mark; libyaml given UTF-8 does not.
+    let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
+    try SpecBounds.check(text)
     let root: Node?
     do {
       root = try Yams.compose(yaml: text)
@@ -14,9 +18,10 @@ extension SweepSpec {
         line: context.mark.line, key: duplicates.sorted().joined(separator: ", "),
         problem: "given twice")
     } catch let error as YamlError {
-      throw SpecError(line: Self.line(of: error), key: "", problem: "not valid YAML (\(error))")
+      throw SpecError(
+        line: Self.line(of: error), key: "", problem: "not valid YAML (\(Self.problem(of: error)))")
     } catch {
-      throw SpecError(line: nil, key: "", problem: "not valid YAML (\(error))")
+      throw SpecError(line: nil, key: "", problem: "not valid YAML")
     }
     guard let root, case .mapping(let top) = root else {
       throw SpecError(line: root?.mark?.line ?? 1, key: "", problem: "the spec must be a mapping")
@@ -29,6 +34,8 @@ extension SweepSpec {
       throw SpecError(line: 1, key: "axes", problem: "missing (the options to sweep)")
     }
     try Self.checkDisjoint(base: base, axes: axes, line: root.mark?.line)
+    try SweepSpec(name: name, base: base, axes: axes).checkRunCount(
+      line: top.first { $0.key.string == "axes" }?.key.mark?.line)
     self.init(
       name: name, base: base, axes: axes, measure: parsed.measure,
       snapshots: parsed.snapshots ?? [], resources: parsed.resources ?? Resources(),
@@ -40,13 +47,21 @@ extension SweepSpec {
     }
   }
 
-  /// Reads the spec file at `path`; its name is the file's base name without extension.
+  /// The most bytes a spec file may hold: 1 MiB (the paper's largest spec is under 2 KB).
+  public static let maximumSpecBytes = 1 << 20
+
+  /// Reads the spec file at `path` (a regular file of at most `maximumSpecBytes`); its name is
+  /// the file's base name without extension.
   public init(contentsOf path: String) throws(SpecError) {
-    guard let data = FileManager.default.contents(atPath: path) else {
-      throw SpecError(line: nil, key: "", problem: "cannot be read")
+    let text: String
+    do {
+      text = try RegularFile.text(
+        path, maximumBytes: Self.maximumSpecBytes, what: "a sweep spec")
+    } catch {
+      throw SpecError(line: nil, key: "", problem: error.reason)
     }
     let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-    try self.init(yaml: String(decoding: data, as: UTF8.self), name: name)
+    try self.init(yaml: text, name: name)
   }
 
   private struct Section {
@@ -169,7 +184,7 @@ extension SweepSpec {
     for ((key, line), value) in try pairs(m, path: path) {
       let full = path + "." + key
       let kind = try kind(key, options, path: full, line: line)
-      if case .sequence = value, kind != .list {
+      if case .sequence = value, !kind.isList {
         throw SpecError(
           line: value.mark?.line, key: full, problem: "must be a single value, not a list")
       }
@@ -269,6 +284,23 @@ extension SweepSpec {
     for a in axes where base.contains(where: { $0.key == a.key }) {
       throw SpecError(line: line, key: "axes.\(a.key)", problem: "is also set in base")
     }
+  }
+
+  /// libyaml's problem as a short phrase on one line: "did not find expected key" (Yams's own
+  /// description spans several lines and quotes the offending line, whatever its length).
+  private static func problem(of error: YamlError) -> String {
+    let text: String
+    switch error {
+    case .scanner(let context, let problem, _, _), .parser(let context, let problem, _, _),
+      .composer(let context, let problem, _, _):
+      text = (context.map { $0.text + " " } ?? "") + problem
+    case .reader(let problem, let offset, _, _):
+      text = problem + (offset.map { " at byte \($0)" } ?? "")
+    default:
+      text = "unreadable"
+    }
+    let line = text.split(whereSeparator: \.isNewline).joined(separator: " ")
+    return line.count > 200 ? String(line.prefix(200)) + "…" : line
   }
 
   private static func line(of error: YamlError) -> Int? {

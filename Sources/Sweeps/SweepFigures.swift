@@ -118,9 +118,9 @@ public enum SweepFigures {
     report: SweepReport, spec: SweepSpec, x: Axis, metrics: [String], to directory: String
   ) throws(RunError) -> [String] {
     do {
-      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+      try AtomicFile.createDirectory(directory)
     } catch {
-      throw .cannotWrite(path: directory, reason: "\(error)")
+      throw .cannotWrite(path: directory, reason: error.description)
     }
     var written = [String]()
     for metric in metrics {
@@ -133,7 +133,7 @@ public enum SweepFigures {
         do {
           try AtomicFile.write(Array(svg.utf8), to: path)
         } catch {
-          throw .cannotWrite(path: path, reason: "\(error)")
+          throw .cannotWrite(path: path, reason: reasonText(error))
         }
         written.append(path)
       }

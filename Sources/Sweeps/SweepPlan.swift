@@ -30,7 +30,15 @@ public struct SweepPlan: Sendable {
   public var directory: String
   public var runs: [PlannedRun]
 
+  /// The most runs a sweep may have: 100,000 (the paper's largest sweep has a few hundred).
+  /// `SweepSpec.checkRunCount()` refuses more before a plan is built.
+  public static let maximumRuns = 100_000
+
+  /// The plan of `spec`, which must have at most `maximumRuns` runs (a spec read from YAML
+  /// always has; `checkRunCount()` checks one built in code).
   public init(spec: SweepSpec, directory: String) {
+    precondition(
+      (spec.runCount ?? .max) <= Self.maximumRuns, "SweepPlan: more than \(Self.maximumRuns) runs")
     self.spec = spec
     self.directory = directory
     var combinations: [[Setting]] = [[]]

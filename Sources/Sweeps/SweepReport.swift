@@ -64,8 +64,11 @@ public struct SweepReport: Sendable, Encodable {
   public var axes: [String]
   public var runs: [RunRow]
   public var aggregates: [Aggregate]
+  /// Welch's t-test between every two arms that differ in one axis, on the headline quantities
+  /// (the seeds as replicates); empty without a seed axis or with one seed per arm.
+  public var comparisons: [ArmComparison]
 
-  enum CodingKeys: String, CodingKey { case sweep, directory, axes, runs, aggregates }
+  enum CodingKeys: String, CodingKey { case sweep, directory, axes, runs, aggregates, comparisons }
 
   /// Reads every run directory of `plan`; only complete runs carry numbers.
   public init(plan: SweepPlan) {
@@ -87,6 +90,8 @@ public struct SweepReport: Sendable, Encodable {
           uniqueKeysWithValues: results.snapshots.map { (String($0.key), $0.value) }))
     }
     aggregates = Self.aggregate(runs, groupBy: axes.filter { $0 != Self.seedAxis })
+    comparisons = ArmComparison.all(
+      runs, axes: axes, quantities: Self.textColumns.map(\.key), seedAxis: Self.seedAxis)
   }
 
   /// Groups the complete rows by the values of `keys` (in the plan's order of first
@@ -119,7 +124,7 @@ public struct SweepReport: Sendable, Encodable {
   /// The columns of the CSV and text tables after the settings.
   var columns: [String] {
     let metrics = RunResults.metricKeys.filter { k in runs.contains { $0.metrics[k] != nil } }
-    let measured = RunResults.measurementKeys.map(\.name).filter { k in
+    let measured = RunResults.measurementNames.filter { k in
       runs.contains { $0.measurements[k] != nil }
     }
     return metrics + measured
@@ -198,6 +203,23 @@ public struct SweepReport: Sendable, Encodable {
                 "\(Self.format($0.mean)) ± \(Self.format($0.std))"
               } ?? "–"
             }
+        })
+    }
+    if !comparisons.isEmpty {
+      lines += [
+        "",
+        "Welch's t-test between arms that differ in one axis (seeds as replicates; two-sided p):",
+      ]
+      lines += Self.table(
+        ["axis", "a", "b", "other axes", "quantity", "mean a (n)", "mean b (n)", "t", "df", "p"],
+        comparisons.map { c in
+          [
+            c.axis, c.a, c.b,
+            c.settings.keys.sorted().map { "\($0)=\(c.settings[$0]!)" }.joined(separator: " "),
+            c.quantity, "\(Self.format(c.test.meanA)) (\(c.test.nA))",
+            "\(Self.format(c.test.meanB)) (\(c.test.nB))", String(format: "%.3f", c.test.t),
+            String(format: "%.2f", c.test.degreesOfFreedom), String(format: "%.3g", c.test.p),
+          ]
         })
     }
     return lines.joined(separator: "\n")

@@ -83,19 +83,27 @@ public struct SweepRunDirectory: Sendable {
 
   /// The failure record, when the run failed.
   public var failureRecord: StepFailure? {
-    guard let data = FileManager.default.contents(atPath: failure) else { return nil }
+    guard let data = Self.contents(of: failure) else { return nil }
     return try? JSONDecoder().decode(StepFailure.self, from: data)
   }
 
   /// The last line of `log.txt` that says "error" (argument-parser follows its error with a
   /// usage hint), else its last non-empty line. Progress bars' carriage returns split lines.
   public var lastLogLine: String? {
-    guard let data = FileManager.default.contents(atPath: log) else { return nil }
+    guard let data = Self.contents(of: log) else { return nil }
     let text = String(decoding: data, as: UTF8.self)
     let lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" })
       .filter { !$0.hasPrefix("[") && !$0.hasPrefix("$ ") }
     return lines.last { $0.localizedCaseInsensitiveContains("error") }.map(String.init)
       ?? Self.lastLine(of: text)
+  }
+
+  /// The bytes of a file the sweep wrote, or nil when it is missing, not a regular file (a FIFO
+  /// put there cannot hang `sweep status`), or over 256 MiB.
+  static func contents(of path: String) -> Data? {
+    (try? RegularFile.read(path, maximumBytes: 256 << 20, what: "a file of a run")).map {
+      Data($0)
+    }
   }
 
   static func lastLine(of text: String) -> String? {
@@ -105,13 +113,11 @@ public struct SweepRunDirectory: Sendable {
 
   /// Writes `value` as JSON to `path` atomically.
   func write<T: Encodable>(_ value: T, to path: String) throws(RunError) {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     do {
-      let data = try encoder.encode(value)
+      let data = try ReportJSON.encode(value)
       try AtomicFile.write(Array(data) + [0x0a], to: path)
     } catch {
-      throw .cannotWrite(path: path, reason: "\(error)")
+      throw .cannotWrite(path: path, reason: reasonText(error))
     }
   }
 

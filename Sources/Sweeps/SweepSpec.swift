@@ -90,6 +90,28 @@ public struct SweepSpec: Sendable, Equatable {
     self.variants = variants
   }
 
+  /// The number of runs, the product of the axes' lengths (nil when it overflows).
+  public var runCount: Int? {
+    var n = 1
+    for axis in axes {
+      let (product, overflow) = n.multipliedReportingOverflow(by: axis.values.count)
+      if overflow { return nil }
+      n = product
+    }
+    return n
+  }
+
+  /// Refuses a spec of more than `SweepPlan.maximumRuns` runs before any plan is built, naming
+  /// the axes and their lengths.
+  public func checkRunCount(line: Int? = nil) throws(SpecError) {
+    if let n = runCount, n <= SweepPlan.maximumRuns { return }
+    let product = axes.map { "\($0.key) (\($0.values.count))" }.joined(separator: " × ")
+    throw SpecError(
+      line: line, key: "axes",
+      problem: "\(product) = " + (runCount.map(String.init) ?? "more than 2^63")
+        + " runs, more than the \(SweepPlan.maximumRuns) a sweep may have")
+  }
+
   /// The spec with the overrides of variant `name` applied (the variant itself dropped).
   public func variant(_ name: String) throws(SpecError) -> SweepSpec {
     guard let o = variants[name] else {
@@ -125,6 +147,7 @@ public struct SweepSpec: Sendable, Equatable {
         threads: r.threads ?? resources.threads, memory: r.memory ?? resources.memory,
         time: r.time ?? resources.time)
     }
+    try out.checkRunCount()
     return out
   }
 }
@@ -143,7 +166,13 @@ public struct SpecError: Error, Sendable, Equatable, CustomStringConvertible {
     self.problem = problem
   }
 
+  /// One line of at most 300 characters: a line break or a control character in a key or a
+  /// value is shown as a space, and a long value (a 500 KB line) is cut.
   public var description: String {
-    (line.map { "line \($0): " } ?? "") + (key.isEmpty ? "" : "\(key): ") + problem
+    let text = (line.map { "line \($0): " } ?? "") + (key.isEmpty ? "" : "\(key): ") + problem
+    let flat = String(
+      String.UnicodeScalarView(
+        text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : $0 }))
+    return flat.count > 300 ? String(flat.prefix(300)) + "…" : flat
   }
 }

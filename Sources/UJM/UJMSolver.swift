@@ -58,7 +58,7 @@ public struct UJMSolveRun: Sendable {
     let result = minimizer.minimize(model, from: problem.start, until: test)
     let elapsed = clock.now - started
     let seconds =
-      Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+      elapsed.secondsValue
 
     var point = model.point(from: result.optimum)
     var objective = result.objective

@@ -37,13 +37,20 @@ struct Evaluate: ParsableCommand {
     let blas = BLASEnvironment.current
     let report = EvaluationReport(
       testAccuracy: test.accuracy, testLoss: test.loss, trainAccuracy: train.accuracy,
-      trainLoss: train.loss, arch: arch, seconds: seconds)
+      trainLoss: train.loss, arch: arch, seconds: seconds,
+      weightDecay: loaded.checkpoint.metadata.weightDecay,
+      weightDecayScope: loaded.checkpoint.metadata.weightDecayScope)
+    let decay =
+      report.weightDecay.map {
+        "weight decay \($0) (\(report.weightDecayScope ?? "scope not recorded"))"
+      }
+      ?? "weight decay not recorded"
     if json {
       print(try jsonLine(report))
     } else {
       print(
         """
-        \(checkpoint) (\(arch); \(shape), \(model.classCount) classes)
+        \(checkpoint) (\(arch); \(shape), \(model.classCount) classes; \(decay))
         test:  accuracy \(percent(test.accuracy)), loss \(String(format: "%.4f", test.loss)) \
         (\(test.count) examples)
         train: accuracy \(percent(train.accuracy)), loss \(String(format: "%.4f", train.loss)) \
@@ -64,6 +71,10 @@ struct EvaluationReport: Codable {
   var arch: String
   /// Wall-clock seconds of the two evaluation passes.
   var seconds: Double
+  /// The training's weight decay λ and its scope (`all`, `weights`, `no-norm`) as the
+  /// checkpoint's metadata records them (`wd`, `wd_scope`); null when it does not (PyTorch's).
+  var weightDecay: Double?
+  var weightDecayScope: String?
 
   enum CodingKeys: String, CodingKey {
     case arch, seconds
@@ -71,5 +82,19 @@ struct EvaluationReport: Codable {
     case testLoss = "test_loss"
     case trainAccuracy = "train_accuracy"
     case trainLoss = "train_loss"
+    case weightDecay = "weight_decay"
+    case weightDecayScope = "weight_decay_scope"
+  }
+
+  func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(arch, forKey: .arch)
+    try c.encode(seconds, forKey: .seconds)
+    try c.encode(testAccuracy, forKey: .testAccuracy)
+    try c.encode(testLoss, forKey: .testLoss)
+    try c.encode(trainAccuracy, forKey: .trainAccuracy)
+    try c.encode(trainLoss, forKey: .trainLoss)
+    try c.encode(weightDecay, forKey: .weightDecay)
+    try c.encode(weightDecayScope, forKey: .weightDecayScope)
   }
 }

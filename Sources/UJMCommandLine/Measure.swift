@@ -87,26 +87,30 @@ struct Measure: ParsableCommand {
 
   init() {}
 
+  /// The most inputs (`--inputs`, `--indices`) and the largest `--rank` accepted: 100,000,
+  /// checked before any arithmetic on them (the paper measures 20 inputs at rank 10).
+  static let maximumInputs = MeasurementOptions.maximumInputs
+
   func validate() throws {
-    if let inputs, inputs < 1 {
-      throw ValidationError("--inputs must be at least 1 (got \(inputs))")
-    }
+    // Every range from the library's one table (sweep specs are checked against the same).
+    let rules = MeasurementOptions.schema
+    do {
+      if let inputs { try rules["inputs"].check(inputs) }
+      try rules["rank"].check(rank)
+      try rules["iterations"].check(iterations)
+      if let ncExamples { try rules["nc-examples"].check(ncExamples) }
+      try rules["nc-memory-budget"].check(ncMemoryBudget)
+    } catch { throw ValidationError(error.description) }
     if inputs != nil && indices != nil {
       throw ValidationError("--inputs and --indices cannot be used together")
     }
-    guard rank >= 1 else { throw ValidationError("--rank must be at least 1 (got \(rank))") }
-    guard (0...1000).contains(iterations) else {
-      throw ValidationError("--iterations must be in 0...1000 (got \(iterations))")
-    }
-    if let ncExamples, ncExamples < 0 {
-      throw ValidationError("--nc-examples must be 0 or more (got \(ncExamples))")
-    }
-    guard ncMemoryBudget.isFinite && ncMemoryBudget >= 0 && ncMemoryBudget <= 1_048_576 else {
-      throw ValidationError(
-        "--nc-memory-budget must be a number of GiB from 0 to 1048576 (got \(ncMemoryBudget))")
-    }
     if let indices {
       let parsed = try Self.parseIndices(indices)
+      guard parsed.count <= Self.maximumInputs else {
+        throw ValidationError(
+          "--indices: \(parsed.count) indices, more than the \(Self.maximumInputs) inputs a "
+            + "measurement may take")
+      }
       var seen = Set<Int>()
       for k in parsed where !seen.insert(k).inserted {
         throw ValidationError(
@@ -149,6 +153,9 @@ struct Measure: ParsableCommand {
       throw UsageError("--checkpoint: \(checkpoint): \(model.depth) blocks; RA4 needs at least 3")
     }
     let network = model.measurable
+    if let reason = ResidualAlignmentMeasurement.unmeasurableReason(network) {
+      throw UsageError("--checkpoint: \(checkpoint): \(reason)")
+    }
     let width = (1...(model.depth + 1)).map { network.representationSize(at: $0) }.min()!
     guard rank <= width else {
       throw UsageError("--rank \(rank) exceeds the width D = \(width) of \(checkpoint)")
@@ -243,7 +250,9 @@ struct Measure: ParsableCommand {
       checkpoint: checkpoint, seed: seed, inputs: chosen.map { dataset.trainFile.positions[$0] },
       seconds: Self.seconds(start.duration(to: clock.now)), stageSeconds: stages,
       measurement: ra, neuralCollapse: nc, neuralCollapsePrecision: ncPrecision,
-      peakResidentBytes: processPeak, neuralCollapsePeakResidentBytes: ncPeak)
+      peakResidentBytes: processPeak, neuralCollapsePeakResidentBytes: ncPeak,
+      weightDecay: loaded.checkpoint.metadata.weightDecay,
+      weightDecayScope: loaded.checkpoint.metadata.weightDecayScope)
     return json ? try report.json : report.text(blas: BLASEnvironment.current, figures: figures)
   }
 
@@ -269,7 +278,7 @@ struct Measure: ParsableCommand {
   }
 
   static func seconds(_ d: Duration) -> Double {
-    Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    d.secondsValue
   }
 
   /// Refuses an NC request that cannot be met: the first `limit` training examples must hold

@@ -34,6 +34,10 @@ struct MeasureReport: Encodable {
   var peakResidentBytes: Int?
   /// The peak resident memory during the NC stage, where it can be measured.
   var neuralCollapsePeakResidentBytes: Int?
+  /// The training's weight decay λ and its scope as the checkpoint records them (`wd`,
+  /// `wd_scope`); null when it does not (a PyTorch export).
+  var weightDecay: Double?
+  var weightDecayScope: String?
 
   /// Seconds of each stage of `seconds`.
   struct StageSeconds: Equatable {
@@ -79,6 +83,9 @@ struct MeasureReport: Encodable {
       "ujm measure: \(checkpoint), \(inputs.count) inputs (positions "
         + "\(inputs.prefix(10).map(String.init).joined(separator: ","))"
         + "\(inputs.count > 10 ? ",…" : "")), rank \(m.ra2.rank), seed \(seed)",
+      "trained with "
+        + (weightDecay.map { "weight decay \($0) (\(weightDecayScope ?? "scope not recorded"))" }
+          ?? "a weight decay the checkpoint does not record"),
       "spreads are median [min, max] over the inputs",
       "",
       "RA1 (trajectories h₁…h_{L+1} on a line, equispaced):",
@@ -197,6 +204,8 @@ extension MeasureReport {
     case checkpoint, seed, inputs, seconds, blocks, ra1, ra2, ra3, ra4, svd, nc
     case stageSeconds = "stage_seconds"
     case peakResidentBytes = "peak_resident_bytes"
+    case weightDecay = "weight_decay"
+    case weightDecayScope = "weight_decay_scope"
   }
 
   func encode(to encoder: any Encoder) throws {
@@ -208,6 +217,8 @@ extension MeasureReport {
     try c.encode(seconds, forKey: .seconds)
     try c.encode(stageSeconds, forKey: .stageSeconds)
     try c.encode(peakResidentBytes, forKey: .peakResidentBytes)
+    try c.encode(weightDecay, forKey: .weightDecay)
+    try c.encode(weightDecayScope, forKey: .weightDecayScope)
     try c.encode(
       m.blocks.map {
         BlockJSON(

@@ -106,7 +106,7 @@ struct RSVDCommand: ParsableCommand {
     }
     let elapsed = start.duration(to: clock.now)
     let seconds =
-      Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+      elapsed.secondsValue
     let error = result.error!
     if let vectors {
       try writeVectors(result.decomposition, to: vectors)

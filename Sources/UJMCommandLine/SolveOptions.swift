@@ -25,6 +25,9 @@ struct SolveOptions {
   static let smallestLambda = 1e-300
   /// The largest λ accepted: above it λ/2·‖J‖² overflows at the default starting point.
   static let largestLambda = 1e100
+  /// The largest iteration budget accepted: 10,000,000 (a history of about 320 MB; the
+  /// default is 100,000).
+  static let maximumIterations = 10_000_000
 
   /// The checks that need no file: each names the option and says what is wrong.
   static func validate(
@@ -50,8 +53,10 @@ struct SolveOptions {
       throw UsageError(
         "--gradient-tolerance must be a positive finite number (got \(gradientTolerance))")
     }
-    guard maxIterations >= 0 else {
-      throw UsageError("--max-iterations must be at least 0 (got \(maxIterations))")
+    guard (0...maximumIterations).contains(maxIterations) else {
+      throw UsageError(
+        "--max-iterations must be in 0...\(maximumIterations) (got \(maxIterations)): the "
+          + "report keeps one row of history per iteration")
     }
     if let step {
       guard algorithm == .gdFixed else {
@@ -113,9 +118,10 @@ struct SolveOptions {
   static func checkMemory(depth: Int, dimension d: Int) throws(UsageError) {
     let (dd, o1) = d.multipliedReportingOverflow(by: d)
     let (ld, o2) = dd.multipliedReportingOverflow(by: depth)
-    let (bytes, o3) = (ld + d).multipliedReportingOverflow(by: 8 * parameterCopies)
+    let (parameters, o4) = ld.addingReportingOverflow(d)
+    let (bytes, o3) = parameters.multipliedReportingOverflow(by: 8 * parameterCopies)
     let available = Double(ProcessInfo.processInfo.physicalMemory)
-    let needed = (o1 || o2 || o3) ? Double.infinity : Double(bytes)
+    let needed = (o1 || o2 || o3 || o4) ? Double.infinity : Double(bytes)
     if needed > available * 0.8 {
       let count = Double(d) * Double(d) * Double(depth) + Double(d)
       throw UsageError(

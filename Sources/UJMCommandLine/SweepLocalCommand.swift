@@ -9,8 +9,10 @@ struct SweepLocalCommand: ParsableCommand {
     discussion: """
       Each run is `ujm sweep run SPEC --dir DIR --index i` in its own process with \
       OPENBLAS_NUM_THREADS = the spec's resources.threads (default: cores / K), its output in \
-      DIR/logs/local_<i>.out. Failed runs are left alone unless --retry-failed, which runs only \
-      them; runs that another process holds are skipped.
+      DIR/logs/local_<i>.out (appended to). Failed runs are left alone unless --retry-failed, \
+      which runs only them; runs that another process holds are skipped and reported as held, \
+      not failed. SIGINT, SIGTERM and SIGHUP are forwarded to the running runs, which stop and \
+      stay resumable; the exit status is then 128 + the signal.
       """)
 
   @OptionGroup var sweep: SweepSelection
@@ -29,8 +31,12 @@ struct SweepLocalCommand: ParsableCommand {
   }
 
   func run() throws {
+    // Ctrl-C, kill or a hang-up reach every running run, which stops its step and stays
+    // resumable; nothing more starts.
+    ChildProcesses.shared.forwardTerminationSignals()
     var failed = 0
     try reportingUsageErrors(command: "sweep local") { failed = try execute() }
+    if let signal = ChildProcesses.shared.interruption { throw ExitCode(128 + signal) }
     if failed > 0 { throw ExitCode(1) }
   }
 
@@ -56,6 +62,16 @@ struct SweepLocalCommand: ParsableCommand {
       result = try executor.run(indices) { printError($0.line(jobs: jobs)) }
     } catch {
       throw UsageError("--dir \(plan.directory): \(error)")
+    }
+    if let signal = ChildProcesses.shared.interruption {
+      printError(
+        "ujm sweep local: interrupted by signal \(signal): the runs that were running stopped "
+          + "and resume where they stopped on the next sweep local")
+    }
+    if result.progress.held > 0 {
+      printError(
+        "ujm sweep local: \(result.progress.held) run(s) held by another process (another sweep "
+          + "on this directory); not counted as failed")
     }
     for index in result.failed {
       let dir = SweepRunDirectory(path: plan.runs[index].directory)

@@ -38,10 +38,38 @@ struct SweepSelection: ParsableArguments {
   /// The sweep directory: `--dir`, or `sweeps/<name>`.
   func directory(_ spec: SweepSpec) -> String { dir ?? "sweeps/\(spec.name)" }
 
-  /// The plan of the spec in its directory.
+  /// The plan of the spec in its directory. Every run's `train` and `measure` arguments are
+  /// checked by those commands' own parsers and `validate()` before anything runs, so a
+  /// combination that one key alone cannot reveal (`type: 4b` with `drop_path: 0.3`, `blocks` on
+  /// a convolutional type) is refused here, naming the run, not in a child process hours later.
   func plan() throws -> SweepPlan {
     let s = try load()
-    return SweepPlan(spec: s, directory: directory(s))
+    // The default directory sweeps/<name> must stay under sweeps/ (a spec named "...yaml" has
+    // the name "..").
+    if dir == nil, s.name.isEmpty || s.name == "." || s.name == ".." || s.name.contains("/") {
+      throw UsageError(
+        "\(spec): the name '\(s.name)' cannot name a directory under sweeps/; give --dir")
+    }
+    let plan = SweepPlan(spec: s, directory: directory(s))
+    for run in plan.runs {
+      func check(_ name: String, _ command: ParsableCommand.Type, _ arguments: [String]) throws {
+        do {
+          _ = try command.parse(Array(arguments.dropFirst()))
+        } catch {
+          let which = run.settingsText.isEmpty ? "" : " (\(run.settingsText))"
+          throw UsageError(
+            "\(spec): run \(run.index)\(which): \(name) \(command.message(for: error))")
+        }
+      }
+      try check(
+        "train", Train.self, RunExecutor.trainArguments(run, snapshots: s.snapshots, resume: false))
+      if let options = s.measure {
+        try check(
+          "measure", Measure.self,
+          RunExecutor.measureArguments(checkpoint: "checkpoint", options: options))
+      }
+    }
+    return plan
   }
 
   /// `path` made absolute against the working directory.

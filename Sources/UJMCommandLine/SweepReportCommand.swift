@@ -39,13 +39,31 @@ struct SweepReportCommand: ParsableCommand {
         throw UsageError(
           "--x \(chosen): not an axis of the sweep (\(axes.map(\.key).joined(separator: ", ")))")
       }
+      if chosen == SweepReport.seedAxis {
+        throw UsageError(
+          x == nil
+            ? "--figures \(figures): the sweep's only axis is seed, which the figures average "
+              + "over; nothing to draw"
+            : "--x seed: the figures average over seeds, so seed cannot be their x axis; "
+              + "choose another axis")
+      }
       let names =
         metrics.map { $0.split(separator: ",").map(String.init) } ?? SweepFigures.defaultMetrics
+      let known = RunResults.metricKeys + RunResults.measurementNames
+      if let unknown = names.first(where: { !known.contains($0) }) {
+        throw UsageError(
+          "--metrics \(unknown): not a metric of a run (\(known.joined(separator: ", ")))")
+      }
       do {
         written = try SweepFigures.write(
           report: report, spec: plan.spec, x: axis, metrics: names, to: figures)
       } catch {
         throw UsageError("--figures \(figures): \(error)")
+      }
+      if written.isEmpty {
+        throw UsageError(
+          "--figures \(figures): no run has a value of \(names.joined(separator: ", ")) yet; "
+            + "nothing to draw")
       }
     }
     if json { return try jsonLine(report) }

@@ -10,7 +10,9 @@ struct SweepRunCommand: ParsableCommand {
       Runs `ujm train … --output RUNDIR --json [--resume]`, then `ujm measure` on the snapshots \
       and the final checkpoint, each as a child process of this same ujm executable, and writes \
       RUNDIR/complete.json last. Exit status: 0 complete (or already complete), 1 a step failed \
-      (RUNDIR/failed.json has its last log line), 75 another process holds the run's lock.
+      (RUNDIR/failed.json has its last log line), 75 another process holds the run's lock, \
+      128 + N stopped by signal N (SIGINT, SIGTERM, SIGHUP: forwarded to the step, the run left \
+      resumable).
       """)
 
   @OptionGroup var sweep: SweepSelection
@@ -23,6 +25,8 @@ struct SweepRunCommand: ParsableCommand {
   }
 
   func run() throws {
+    // Ctrl-C, kill or a hang-up stop the step running now and leave the run resumable.
+    ChildProcesses.shared.forwardTerminationSignals()
     var outcome: RunOutcome = .skipped
     try reportingUsageErrors(command: "sweep run") { outcome = try execute() }
     if case .failed = outcome { throw ExitCode(1) }
@@ -42,6 +46,9 @@ struct SweepRunCommand: ParsableCommand {
     } catch .lock(let error) {
       printError("ujm sweep run: error: \(error)")
       throw ExitCode(75)
+    } catch .interrupted(let signal) {
+      printError("ujm sweep run: run \(index) \(RunError.interrupted(signal: signal))")
+      throw ExitCode(128 + signal)
     } catch {
       printError("ujm sweep run: error: \(error)")
       throw ExitCode(1)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LinearAlgebra
 import Sweeps
 
 /// `ujm sweep slurm`: writes the sweep's Slurm job-array script and submits it.
@@ -51,17 +52,25 @@ struct SweepSlurmCommand: ParsableCommand {
       time: plan.spec.resources.time, directory: SweepSelection.absolute(plan.directory),
       partition: partition, account: account, ujm: ujmExecutable(),
       spec: SweepSelection.absolute(sweep.spec), variant: sweep.variant)
+    do { try script.validate() } catch { throw UsageError("\(error)") }
     if !dryRun && SlurmSubmission.executable("sbatch") == nil {
       throw UsageError("\(SlurmError.noSbatch)")
     }
+    // sweep.sbatch is replaced only when ujm wrote it.
+    if let existing = try? RegularFile.text(script.path, maximumBytes: 1 << 16),
+      !existing.hasPrefix("#!/bin/bash\n#SBATCH --job-name=")
+    {
+      throw UsageError(
+        "--dir \(plan.directory): \(script.path) exists and was not written by ujm; move it "
+          + "away or choose another --dir")
+    }
     do {
-      try FileManager.default.createDirectory(
-        atPath: script.logDirectory, withIntermediateDirectories: true)
+      try AtomicFile.createDirectory(script.logDirectory)
       try writeAtomically(Data(script.text.utf8), to: script.path)
     } catch let error as UsageError {
       throw UsageError("--dir \(plan.directory): \(error.message)")
     } catch {
-      throw UsageError("--dir \(plan.directory): cannot be written (\(error))")
+      throw UsageError("--dir \(plan.directory): cannot be written (\(reasonText(error)))")
     }
     if dryRun {
       return script.text + "# written to \(script.path) (not submitted: --dry-run)"

@@ -111,24 +111,19 @@ struct Train: ParsableCommand {
         "--\(blocks != nil ? "blocks" : "width") applies to the fully-connected types only; "
           + "--type \(type.rawValue) is convolutional")
     }
-    guard epochs >= 0 else { throw ValidationError("--epochs must be at least 0 (got \(epochs))") }
-    guard batchSize >= 1 else {
-      throw ValidationError("--batch-size must be at least 1 (got \(batchSize))")
-    }
-    guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be positive (got \(lr))") }
-    guard weightDecay.isFinite, weightDecay >= 0 else {
-      throw ValidationError("--weight-decay must be at least 0 (got \(weightDecay))")
-    }
-    guard dropPath.isFinite, dropPath >= 0, dropPath < 1 else {
-      throw ValidationError("--drop-path must be in [0, 1) (got \(dropPath))")
-    }
-    if let maxSteps, maxSteps < 1 {
-      throw ValidationError("--max-steps must be at least 1 (got \(maxSteps))")
-    }
-    if let blocks, blocks < 1 {
-      throw ValidationError("--blocks must be at least 1 (got \(blocks))")
-    }
-    if let width, width < 1 { throw ValidationError("--width must be at least 1 (got \(width))") }
+    // Every range from the library's one table (sweep specs are checked against the same).
+    let rules = TrainingOptions.schema
+    do {
+      try rules["epochs"].check(epochs)
+      try rules["batch-size"].check(batchSize)
+      try rules["lr"].check(lr)
+      try rules["weight-decay"].check(weightDecay)
+      try rules["drop-path"].check(dropPath)
+      if let maxSteps { try rules["max-steps"].check(maxSteps) }
+      if let blocks { try rules["blocks"].check(blocks) }
+      if let width { try rules["width"].check(width) }
+      if let snapshotEvery { try rules["snapshot-every"].check(snapshotEvery) }
+    } catch { throw ValidationError(error.description) }
     if dropPath > 0 && !skips {
       throw ValidationError("--drop-path needs skip connections; --type \(type.rawValue) has none")
     }
@@ -143,9 +138,6 @@ struct Train: ParsableCommand {
           "--width \(a.width), --blocks \(a.blocks), --batch-size \(batchSize)"
         }
       throw ValidationError("\(options): \(error)")
-    }
-    if let snapshotEvery, snapshotEvery < 1 {
-      throw ValidationError("--snapshot-every must be at least 1 (got \(snapshotEvery))")
     }
     _ = try keptEpochs()
     if let allowChange {
@@ -179,17 +171,6 @@ struct Train: ParsableCommand {
     ConvolutionalArchitecture.preset(type.rawValue)
   }
 
-  /// "16 blocks, width 512, skips" or "16 blocks of 64 channels, skips".
-  var shapeDescription: String {
-    let a = architecture
-    let skips = a.skips ? "skips" : "no skips"
-    guard let c = convolutionalArchitecture else {
-      return "\(a.blocks) blocks, width \(a.width), \(skips)"
-    }
-    let stages = c.stages.map { "\($0.blocks) of \($0.channels) channels" }
-    return "convolutional, blocks: " + stages.joined(separator: " then ") + ", \(skips)"
-  }
-
   var outputDirectory: String { output ?? "runs/type\(type.rawValue)" }
 
   func run() throws { try reportingUsageErrors(command: "train", execute) }
@@ -209,216 +190,70 @@ struct Train: ParsableCommand {
     return epochsKept
   }
 
-  /// The command's work; bad input throws `UsageError` (exit 64), a failure while training a
-  /// `RunFailure` (exit 1). The run directory is checked, locked and cleaned before any training.
+  /// The command's work: the library's `TrainingRun` with these options; bad input throws
+  /// `UsageError` (exit 64), a failure while training a `RunFailure` (exit 1).
   func execute() throws {
-    let clock = ContinuousClock()
-    let started = clock.now
-    let kept = try classes.map(parseClasses)
-    let snapshotEpochList = try keptEpochs()
-    let directory = outputDirectory
-    let run = RunDirectory(path: directory)
-    let checkpointPath = (directory as NSString).appendingPathComponent(RunDirectory.checkpointName)
     var configuration = TrainingConfiguration(
       typeName: type.rawValue, architecture: architecture, epochs: epochs, learningRate: lr,
       batchSize: batchSize, weightDecay: weightDecay, seed: seed, dropPath: dropPath,
       maxSteps: maxSteps, weightDecayScope: weightDecayScope)
     configuration.convolutional = convolutionalArchitecture
-    let lock: FileLock
-    do {
-      try run.prepare()
-      lock = try run.lock()
-      let removed = try run.recover()
-      if !removed.isEmpty {
-        printError(
-          "ujm train: removed \(removed.count) file(s) of an interrupted write in \(directory)")
-      }
-    } catch {
-      throw UsageError("--output \(error)")
-    }
-    defer { withExtendedLifetime(lock) {} }
-
-    var resumed: (Checkpoint, TrainingState, RunDirectory.Snapshot)?
-    let existing: RunDirectory.Snapshot?
-    do {
-      existing = try run.latestSnapshot { path in
-        (try? Checkpoint(contentsOf: path))?.metadata.epochs
-      }
-    } catch {
-      throw UsageError("--output \(error)")
-    }
-    var changed: [String] = []
-    if resume {
-      if let snapshot = existing {
-        do {
-          let checkpoint = try Checkpoint(contentsOf: snapshot.checkpointPath)
-          let state = try TrainingState(
-            contentsOf: snapshot.optimizerPath, network: checkpoint.network)
-          try checkResumable(checkpoint, state, kept: kept)
-          resumed = (checkpoint, state, snapshot)
-        } catch {
-          throw UsageError("--resume: \(error)")
-        }
-        changed = try checkHyperparameters(
-          snapshot: snapshot, checkpoint: resumed!.0, requested: configuration, kept: kept)
-      } else {
-        printError(
-          "ujm train: --resume: \(directory) holds no complete snapshot; starting afresh")
-      }
-    } else if let snapshot = existing {
-      throw UsageError(
-        "--output \(directory) already holds a run (\(snapshot.metricsLines.count) epochs); "
-          + "pass --resume to continue it, or choose another --output")
-    }
-
-    let dataset: ImageClassificationData
-    do {
-      let standardisation = resumed?.0.metadata.standardisation
-      dataset = try ImageClassificationData(
-        directory: data, classes: kept, standardisation: standardisation, labels: labels)
-    } catch {
-      throw UsageError("--data: \(error)")
-    }
-    if labels == .coarse && dataset.labels != .coarse {
-      throw UsageError(
-        "--labels coarse: \(data) is not CIFAR-100 (train.bin, test.bin); only CIFAR-100 has "
-          + "coarse labels")
-    }
-    if let recorded = resumed?.0.metadata.labels ?? resumed.map({ _ in .fine }),
-      recorded != labels
-    {
-      throw UsageError(
-        "--labels \(labels.rawValue): the run in \(directory) was trained on \(recorded.rawValue) "
-          + "labels")
-    }
-    if convolutionalArchitecture != nil,
-      ConvolutionalInput(image: dataset.imageShape) == nil
-    {
-      throw UsageError(
-        "--data: \(data): images of \(dataset.train.featureCount) pixels are not square; "
-          + "--type \(type.rawValue) needs square images")
-    }
-
-    // validate() sized the run for Fashion-MNIST before any data was read; now that the data
-    // is in memory, size the network for what it is (CIFAR: 3,072 inputs) before allocating it.
-    if convolutionalArchitecture == nil {
-      let a = architecture
-      let resources = TrainingResources(
-        architecture: a, inputSize: dataset.train.featureCount, classCount: dataset.classes.count,
-        batchSize: batchSize, examples: dataset.train.count + dataset.test.count)
-      do { try resources.check(blocks: a.blocks) } catch {
-        throw UsageError(
-          "--width \(a.width), --blocks \(a.blocks), --batch-size \(batchSize) on \(data): \(error)"
-        )
-      }
-    }
-
-    if let (checkpoint, state, snapshot) = resumed {
-      do {
-        try Trainer.checkResumable(
-          network: checkpoint.network, state: state, data: dataset, configuration: configuration,
-          path: snapshot.optimizerPath)
-      } catch { throw UsageError("--resume: \(error)") }
-    }
-    let trainer =
-      if let (checkpoint, state, _) = resumed {
-        Trainer(
-          configuration: configuration, data: dataset, network: checkpoint.network, state: state)
-      } else {
-        Trainer(configuration: configuration, data: dataset)
-      }
-    let hyperparameters = TrainingHyperparameters(configuration, classes: dataset.classes)
-    var metricsLines = resumed?.2.metricsLines ?? []
-    try checkFreeSpace(run, trainer)
-
-    let blas = BLASEnvironment.current
-    if !json {
-      printError(
-        "training type \(type.rawValue) (\(shapeDescription)) on \(dataset.train.count) examples, "
-          + "\(dataset.classes.count) classes; seed \(seed); weight decay \(weightDecay) "
-          + "(\(weightDecayScope.rawValue)); BLAS \(blas.core) × \(blas.threads) threads"
-          + (resumed != nil ? "; resuming after step \(trainer.state.step)" : "")
-          + (changed.isEmpty ? "" : "; changed on purpose: " + changed.joined(separator: ", ")))
-    }
-    if resumed != nil && trainer.isFinished {
-      printError(
-        "ujm train: nothing to do: \(directory) is complete (epoch \(trainer.state.epoch) of "
-          + "\(epochs)\(maxSteps.map { ", step limit \($0)" } ?? ""))")
-    }
-
-    let trace = ProcessInfo.processInfo.environment["UJM_SNAPSHOT_TRACE"] != nil
-    func commit() throws {
-      let epoch = trainer.state.epoch
-      let kept =
-        epoch > 0 && trainer.state.stepInEpoch == 0
-        && ((snapshotEvery.map { epoch % $0 == 0 } ?? false) || snapshotEpochList.contains(epoch))
-      let keep = kept ? "checkpoint-epoch\(epoch).safetensors" : nil
-      do {
-        try run.commit(
-          epoch: epoch, step: trainer.state.step, checkpoint: trainer.checkpoint.file,
-          optimizer: trainer.state.file, metricsLines: metricsLines,
-          hyperparameters: hyperparameters, keepAs: keep,
-          trace: { phase in
-            if trace { printError("snapshot step \(trainer.state.step): \(phase)") }
-          })
-      } catch {
-        throw RunFailure("--output \(error)")
-      }
-    }
-
-    var trainingSeconds = 0.0
-    var trainedSamples = 0.0
-    var last: EpochMetrics?
+    let request = TrainingRequest(
+      configuration: configuration, classes: try classes.map(parseClasses), labels: labels,
+      data: data, directory: outputDirectory, resume: resume,
+      allowedChanges: Set(allowChange.map(allowedChanges) ?? []), snapshotEvery: snapshotEvery,
+      snapshotEpochs: try keptEpochs())
+    let clock = ContinuousClock()
+    var lastDraw = clock.now
     let progressBar = standardErrorIsTerminal && !json
-    if resumed == nil { try commit() }  // the initial snapshot: the run is resumable from step 0
-    while !trainer.isFinished {
-      var lastDraw = clock.now
-      let outcome = trainer.trainEpoch { p in
-        if progressBar {
-          guard clock.now - lastDraw > .milliseconds(200) || p.stepInEpoch == p.stepsPerEpoch
-          else { return }
+    let blas = BLASEnvironment.current
+    let summary: TrainSummary
+    do {
+      summary = try TrainingRun(request).run(
+        traceSnapshots: ProcessInfo.processInfo.environment["UJM_SNAPSHOT_TRACE"] != nil
+      ) { event in
+        switch event {
+        case .note(let text):
+          printError("ujm train: \(text)")
+        case .started(let examples, let classCount, let resumedAfter, let changed):
+          guard !json else { return }
+          printError(
+            "training type \(type.rawValue) (\(request.shapeDescription)) on \(examples) examples, "
+              + "\(classCount) classes; seed \(seed); weight decay \(weightDecay) "
+              + "(\(weightDecayScope.rawValue)); BLAS \(blas.core) × \(blas.threads) threads"
+              + (resumedAfter.map { "; resuming after step \($0)" } ?? "")
+              + (changed.isEmpty ? "" : "; changed on purpose: " + changed.joined(separator: ", ")))
+        case .step(let p):
+          if progressBar {
+            guard clock.now - lastDraw > .milliseconds(200) || p.stepInEpoch == p.stepsPerEpoch
+            else { return }
+            lastDraw = clock.now
+            drawProgress(p)
+          } else if !json, clock.now - lastDraw > .seconds(10) {
+            lastDraw = clock.now
+            printError(progressLine(p))
+          }
+        case .epoch(let metrics):
           lastDraw = clock.now
-          drawProgress(p)
-        } else if !json, clock.now - lastDraw > .seconds(10) {
-          lastDraw = clock.now
-          printError(progressLine(p))
-        }
-      }
-      switch outcome {
-      case .diverged(let epoch, let step, let loss):
-        if progressBar { printError("") }
-        throw RunFailure(
-          "training diverged at epoch \(epoch), step \(step) (loss \(loss.isNaN ? "NaN" : "\(loss)")); "
-            + "the last good snapshot is kept in \(directory)")
-      case .completed(let metrics):
-        metricsLines.append(try jsonLine(metrics))
-        try commit()
-        trainingSeconds += metrics.seconds
-        trainedSamples += metrics.samplesPerSecond * metrics.seconds
-        last = metrics
-        if progressBar { printError("") }
-        if !json {
+          if progressBar { printError("") }
+          guard !json else { return }
           printError(
             "epoch \(metrics.epoch)/\(epochs): train loss \(fixed(metrics.trainLoss, 4)) acc "
               + "\(percent(metrics.trainAccuracy)); test loss \(fixed(metrics.testLoss, 4)) acc "
               + "\(percent(metrics.testAccuracy)); lr \(fixed(metrics.lr, 5)); "
               + "\(fixed(metrics.seconds, 1)) s, \(Int(metrics.samplesPerSecond.rounded())) samples/s"
           )
+        case .snapshotPhase(let step, let phase):
+          printError("snapshot step \(step): \(phase)")
         }
       }
+    } catch {
+      if progressBar { printError("") }
+      switch error {
+      case .usage(let message): throw UsageError(message)
+      case .failure(let message): throw RunFailure(message)
+      }
     }
-    let test: Evaluation
-    if let last {
-      test = Evaluation(loss: last.testLoss, accuracy: last.testAccuracy, count: dataset.test.count)
-    } else {
-      test = trainer.evaluateTest()
-    }
-    let summary = TrainSummary(
-      type: type.rawValue, epochs: trainer.state.epoch, steps: trainer.state.step,
-      seconds: (clock.now - started).secondsValue,
-      samplesPerSecond: trainingSeconds > 0 ? trainedSamples / trainingSeconds : 0,
-      testAccuracy: test.accuracy, testLoss: test.loss, checkpoint: checkpointPath,
-      weightDecayScope: weightDecayScope.rawValue, changedHyperparameters: changed)
     if json {
       print(try jsonLine(summary))
     } else {
@@ -427,103 +262,7 @@ struct Train: ParsableCommand {
           + "\(fixed(summary.seconds, 1)) s (\(Int(summary.samplesPerSecond.rounded())) samples/s "
           + "in training steps; BLAS \(blas.core) × \(blas.threads) threads); test accuracy "
           + "\(percent(summary.testAccuracy)), loss \(fixed(summary.testLoss, 4)); seed \(seed)\n"
-          + "checkpoint: \(checkpointPath)")
-    }
-  }
-
-  /// Refuses a resumed run whose recorded hyper-parameters differ from the options, unless
-  /// `--allow-change` names every difference; returns the changes allowed.
-  private func checkHyperparameters(
-    snapshot: RunDirectory.Snapshot, checkpoint: Checkpoint, requested: TrainingConfiguration,
-    kept: [Int]?
-  ) throws -> [String] {
-    let classes =
-      checkpoint.metadata.classes ?? Array(0..<ImageClassificationData.fullClassCount)
-    let wanted = TrainingHyperparameters(requested, classes: kept ?? classes)
-    var differences: [(name: String, recorded: String, requested: String)]
-    if let recorded = snapshot.hyperparameters {
-      differences = recorded.differences(from: wanted)
-    } else {
-      // A directory of an older ujm: the checkpoint's metadata records some of them.
-      var recorded = wanted
-      let m = checkpoint.metadata
-      if let s = m.seed { recorded.seed = s }
-      if let w = m.weightDecay { recorded.weightDecay = w }
-      if let p = m.dropPath { recorded.dropPath = p }
-      if let scope = m.weightDecayScope { recorded.weightDecayScope = scope }
-      differences = recorded.differences(from: wanted)
-    }
-    let allowed = Set(allowChange.map(allowedChanges) ?? [])
-    let refused = differences.filter { !allowed.contains($0.name) }
-    if let first = refused.first {
-      throw UsageError(
-        "--\(first.name): the run in \(outputDirectory) was trained with \(first.recorded), the "
-          + "options ask for \(first.requested)"
-          + (refused.count > 1
-            ? " (also differ: \(refused.dropFirst().map { "--" + $0.name }.joined(separator: ", ")))"
-            : "")
-          + "; pass the recorded value, or --allow-change \(refused.map(\.name).joined(separator: ",")) "
-          + "if the change is intended")
-    }
-    return differences.map { "\($0.name) \($0.recorded) → \($0.requested)" }
-  }
-
-  /// Refuses to start when the directory's file system cannot hold two snapshots.
-  private func checkFreeSpace(_ run: RunDirectory, _ trainer: Trainer) throws {
-    let snapshotBytes = trainer.checkpoint.file.encoded.count + trainer.state.file.encoded.count
-    let needed = 2 * snapshotBytes + (1 << 20)
-    if let free = run.freeBytes, free < needed {
-      throw UsageError(
-        "--output \(outputDirectory): \(free / (1 << 20)) MiB free, a snapshot needs "
-          + "\(needed / (1 << 20)) MiB (two snapshots exist for a moment)")
-    }
-  }
-
-  /// The resumed run must be the same architecture and classes as the options ask for.
-  private func checkResumable(_ checkpoint: Checkpoint, _ state: TrainingState, kept: [Int]?)
-    throws(CheckpointError)
-  {
-    let a = architecture
-    let path = outputDirectory
-    switch checkpoint.network {
-    case .fullyConnected(let m):
-      if convolutionalArchitecture != nil || m.depth != a.blocks || m.width != a.width
-        || m.skips != a.skips
-      {
-        throw .badMetadata(
-          path: path, key: "arch",
-          value: "checkpoint has \(m.depth) fully-connected blocks of width \(m.width)"
-            + " (skips \(m.skips)); the options ask for \(shapeDescription)")
-      }
-    case .convolutional(let m):
-      let stages = ConvolutionalArchitecture.Stage.self
-      var found = [ConvolutionalArchitecture.Stage]()
-      for b in m.blocks {
-        if let last = found.last, last.channels == b.outChannels, b.shortcut == nil {
-          found[found.count - 1].blocks += 1
-        } else {
-          found.append(stages.init(blocks: 1, channels: b.outChannels))
-        }
-      }
-      if convolutionalArchitecture != ConvolutionalArchitecture(stages: found, skips: m.skips) {
-        throw .badMetadata(
-          path: path, key: "arch",
-          value:
-            "checkpoint has convolutional blocks \(found.map { "\($0.blocks)×\($0.channels)" })"
-            + " (skips \(m.skips)); the options ask for \(shapeDescription)")
-      }
-    }
-    // Without --classes the run keeps every class of its data (10 or 100): the class count is
-    // checked against the data once it is read (Trainer.checkResumable).
-    if let kept, let classes = checkpoint.metadata.classes, classes != kept {
-      throw .badMetadata(
-        path: path, key: "classes",
-        value: classes.map(String.init).joined(separator: ",") + " (differs from --classes)")
-    }
-    if let steps = checkpoint.metadata.steps, steps != state.step {
-      throw .badMetadata(
-        path: path, key: "steps",
-        value: "checkpoint at step \(steps), optimizer state at step \(state.step)")
+          + "checkpoint: \(summary.checkpoint)")
     }
   }
 
@@ -542,37 +281,6 @@ struct Train: ParsableCommand {
       + "\(String(format: "%.4f", p.loss)) acc \(percent(p.accuracy)) "
       + "\(Int(p.samplesPerSecond.rounded())) samples/s"
     FileHandle.standardError.write(Data(line.utf8))
-  }
-}
-
-/// `ujm train --json`.
-struct TrainSummary: Codable {
-  var type: String
-  var epochs: Int
-  var steps: Int
-  var seconds: Double
-  var samplesPerSecond: Double
-  var testAccuracy: Double
-  var testLoss: Double
-  var checkpoint: String
-  var weightDecayScope: String
-  /// Hyper-parameters changed on purpose at a resume (`--allow-change`), as "name old → new".
-  var changedHyperparameters: [String]
-
-  enum CodingKeys: String, CodingKey {
-    case type, epochs, steps, seconds, checkpoint
-    case weightDecayScope = "weight_decay_scope"
-    case changedHyperparameters = "changed_hyperparameters"
-    case samplesPerSecond = "samples_per_second"
-    case testAccuracy = "test_accuracy"
-    case testLoss = "test_loss"
-  }
-}
-
-extension Duration {
-  var secondsValue: Double {
-    let c = components
-    return Double(c.seconds) + Double(c.attoseconds) * 1e-18
   }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LinearAlgebra
+import Sweeps
 
 /// A bad argument or input file: printed as one line naming it, then exit 64 (EX_USAGE).
 struct UsageError: Error, CustomStringConvertible {
@@ -75,6 +76,8 @@ extension UJMCommand {
   public static func runMain(_ arguments: [String] = Array(CommandLine.arguments.dropFirst()))
     -> Never
   {
+    // A ujm that a sweep started: default signal actions, and gone when its parent is.
+    ChildProcesses.adoptParent()
     do {
       var command = try parseAsRoot(arguments)
       try command.run()

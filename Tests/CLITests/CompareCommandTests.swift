@@ -11,7 +11,9 @@ import Testing
 /// and a random 3-block, width-16 binary checkpoint for it, its classifier bias set so that the
 /// training examples 0 (class 0) and 1 (class 1) lie on opposite sides of the boundary.
 /// `classes` > 2 gives a checkpoint with that many outputs instead.
-private func compareFixture(classes: Int = 2, deadBranches: Bool = false) throws
+private func compareFixture(
+  classes: Int = 2, deadBranches: Bool = false, logitShift: Float = 0
+) throws
   -> (data: String, checkpoint: String)
 {
   let directory = temporaryDirectory("compare")
@@ -24,16 +26,16 @@ private func compareFixture(classes: Int = 2, deadBranches: Bool = false) throws
     for i in model.blocks.indices { model.blocks[i].fc2 = Matrix<Float>(rows: 16, columns: 16) }
   }
   let (mean, std): (Float, Float) = (0.4, 0.3)
-  if classes == 2 {
-    let data = try ImageClassificationData(
-      directory: directory, classes: [0, 1], standardisation: (mean, std))
-    let network = EvaluationNetwork(model)
-    let z = (0..<2).map { n in
-      network.margin(data.train.features[(n * 16)..<((n + 1) * 16)].map(Double.init))
-    }
-    // Shift logit 1 so that the two margins straddle 0 (z₀ < 0 < z₁ or the reverse).
-    model.clsBias[1] -= Float((z[0] + z[1]) / 2)
+  // Shift the last logit so that the margins z = logit[C−1] − logit[0] of the training
+  // examples 0 (class 0) and C − 1 (class C − 1) straddle 0; `logitShift` then moves it on.
+  let data = try ImageClassificationData(
+    directory: directory, classes: Array(0..<max(2, classes)), standardisation: (mean, std))
+  let last = max(2, classes) - 1
+  let network = EvaluationNetwork(model).binary(negative: 0, positive: last)
+  let z = [0, last].map { n in
+    network.margin(data.train.features[(n * 16)..<((n + 1) * 16)].map(Double.init))
   }
+  model.clsBias[last] -= Float((z[0] + z[1]) / 2) - logitShift
   let path = (directory as NSString).appendingPathComponent("checkpoint.safetensors")
   try Checkpoint(
     model: model,
@@ -41,6 +43,32 @@ private func compareFixture(classes: Int = 2, deadBranches: Bool = false) throws
       inputMean: mean, inputStd: std, classes: Array(0..<max(2, classes)))
   ).write(to: path)
   return (directory, path)
+}
+
+/// A run directory of a compare fixture: the final checkpoint (epoch 3, weight decay 1e-2) and
+/// the snapshots of epochs 1 (every fc2 halved), 3 (the final one again) and 2 (fc2 × 0.75).
+private func snapshotFixture() throws -> (data: String, run: String) {
+  let (data, path) = try compareFixture()
+  let run = (data as NSString).appendingPathComponent("run")
+  try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+  let final = try Checkpoint(contentsOf: path)
+  var model = final.network.fullyConnected!
+  var metadata = final.metadata
+  metadata.epochs = 3
+  metadata.weightDecay = 1e-2
+  try Checkpoint(model: model, metadata: metadata).write(
+    to: (run as NSString).appendingPathComponent("checkpoint.safetensors"))
+  try Checkpoint(model: model, metadata: metadata).write(
+    to: (run as NSString).appendingPathComponent("checkpoint-epoch3.safetensors"))
+  for (epoch, factor) in [(1, Float(0.5)), (2, Float(0.75))] {
+    for i in model.blocks.indices {
+      model.blocks[i].fc2 = final.network.fullyConnected!.blocks[i].fc2.scaled(by: factor)
+    }
+    metadata.epochs = epoch
+    try Checkpoint(model: model, metadata: metadata).write(
+      to: (run as NSString).appendingPathComponent("checkpoint-epoch\(epoch).safetensors"))
+  }
+  return (data, run)
 }
 
 /// Runs `ujm <command> …` in-process: its output, or the exit code and message of its error.
@@ -96,17 +124,23 @@ struct CompareCommandTests {
     #expect(t > 0 && t < 1)
     #expect(abs(pairs[0]["z_at_t"] as! Double) <= 1e-10)
     let predictions = object["predictions"] as! [[String: Any]]
-    #expect(predictions.count == 10)
+    #expect(predictions.count == 12)
     for p in predictions {
-      for key in ["name", "theory", "where", "measured", "tolerance", "holds", "note"] {
+      for key in [
+        "name", "theory", "where", "measured", "ci", "null", "tolerance", "holds", "verdict",
+        "note", "per_block",
+      ] {
         #expect(p[key] != nil, "\(p["name"] ?? "?") lacks \(key)")
       }
     }
-    #expect(predictions[0]["per_block"] != nil)
+    #expect(predictions[0]["per_block"] is [Any])
+    let balance = predictions.first { $0["name"] as? String == "balance@boundary" }!
+    #expect(balance["holds"] is NSNull)
+    #expect((balance["verdict"] as! String).hasPrefix("not identifiable"))
     let fit = object["ujm_fit"] as! [String: Any]
     for key in [
-      "lambda_effective", "s_star", "t_star", "predicted_classifier_norm",
-      "measured_classifier_norm", "predicted_margin", "measured_margin", "note",
+      "lambda_effective", "s_star", "t_star", "w_dx_norm", "dx_norm", "weight_decay",
+      "lambda_over_weight_decay", "predicted_margin", "measured_margin", "note",
     ] {
       #expect(fit.keys.contains(key), "ujm_fit lacks \(key)")
     }
@@ -126,7 +160,10 @@ struct CompareCommandTests {
     let rows = object["predictions"] as! [[String: Any]]
     let rankOne = rows.first { $0["name"] as? String == "rank_one@boundary" }!
     #expect((rankOne["measured"] as! [String: Any])["median"] is NSNull)
-    #expect(rankOne["holds"] as? Bool == false)
+    #expect(rankOne["ci"] as? [NSNull] == [NSNull(), NSNull()])
+    // Not a verdict: there is nothing to judge.
+    #expect(rankOne["holds"] is NSNull)
+    #expect((rankOne["verdict"] as! String).hasPrefix("not applicable: no live block"))
     let fit = object["ujm_fit"] as! [String: Any]
     #expect(fit["lambda_effective"] is NSNull)
   }
@@ -159,8 +196,20 @@ struct CompareCommandTests {
     let (data3, checkpoint3) = try compareFixture(classes: 3)
     let garbage = (data as NSString).appendingPathComponent("garbage.safetensors")
     try Data("not a checkpoint at all".utf8).write(to: URL(fileURLWithPath: garbage))
+    let notADirectory = (data as NSString).appendingPathComponent("train-labels-idx1-ubyte")
     let cases: [([String], String)] = [
-      (["--checkpoint", checkpoint3, "--data", data3], "ujm train --classes"),
+      (["--checkpoint", checkpoint3, "--data", data3], "--classes"),
+      (["--checkpoint", checkpoint3, "--data", data3, "--classes", "0,7"], "--classes"),
+      (["--checkpoint", checkpoint3, "--data", data3, "--classes", "1,1"], "--classes"),
+      (["--checkpoint", checkpoint3, "--data", data3, "--classes", "0"], "--classes"),
+      (
+        [
+          "--checkpoint", checkpoint3, "--data", data3, "--classes", "0,2", "--pair-indices", "0:1",
+        ],
+        "--classes"
+      ),
+      (["--checkpoint", checkpoint, "--export", notADirectory], "--export"),
+      (["--checkpoint", checkpoint, "--figures", notADirectory], "--figures"),
       (["--checkpoint", checkpoint, "--pair-indices", "0:2"], "one input of each class"),
       (["--checkpoint", checkpoint, "--pair-indices", "0:64"], "out of range"),
       (["--checkpoint", checkpoint, "--pairs", "0"], "--pairs"),
@@ -177,6 +226,172 @@ struct CompareCommandTests {
       #expect(result.code == 64, "\(arguments)")
       #expect(result.message.contains(mentions), "\(arguments): \(result.message)")
       #expect(!result.message.contains("\n"), "\(arguments)")
+    }
+  }
+
+  @Test func noPairReachingTheBoundaryExits1AndSaysSo() throws {
+    // Every logit[1] raised by 1e4: every margin positive, no sign change on any segment.
+    let (data, checkpoint) = try compareFixture(logitShift: 1e4)
+    let result = run([
+      "compare", "--checkpoint", checkpoint, "--data", data, "--pair-indices", "0:1,2:3",
+    ])
+    print("no boundary: exit \(result.code), \(result.message)")
+    #expect(result.code == 1)
+    #expect(result.message.contains("no pair reaches the decision boundary"))
+    #expect(!result.message.contains("live"))
+  }
+
+  @Test func classesPicksTwoOfAMultiClassCheckpoint() throws {
+    let (data, checkpoint) = try compareFixture(classes: 3)
+    let result = run([
+      "compare", "--checkpoint", checkpoint, "--data", data, "--classes", "0,2",
+      "--pair-indices", "0:2", "--rank", "3", "--json",
+    ])
+    #expect(result.code == 0, "\(result.message)")
+    let object = try JSONSerialization.jsonObject(with: Data(result.output!.utf8)) as! [String: Any]
+    #expect(object["classes"] as? [Int] == [0, 2])
+    let pairs = object["pairs"] as! [[String: Any]]
+    #expect(pairs.count == 1 && pairs[0]["a"] as? Int == 0 && pairs[0]["b"] as? Int == 2)
+    #expect(abs(pairs[0]["z_at_t"] as! Double) <= 1e-10)
+    // dominant_class is class 1's label when its logit beats both at x_mid, null otherwise.
+    let dominant = pairs[0]["dominant_class"]
+    print("--classes 0,2: dominant class at x_mid \(dominant ?? "absent")")
+    #expect(dominant is NSNull || dominant as? Int == 1)
+    // The reversed order swaps y: the same boundary point, measured from the other side.
+    let reversed = run([
+      "compare", "--checkpoint", checkpoint, "--data", data, "--classes", "2,0",
+      "--pair-indices", "0:2", "--rank", "3", "--json",
+    ])
+    #expect(reversed.code == 0, "\(reversed.message)")
+    let other =
+      try JSONSerialization.jsonObject(with: Data(reversed.output!.utf8)) as! [String: Any]
+    #expect(other["classes"] as? [Int] == [2, 0])
+  }
+
+  @Test func textSaysWhichRequirementFailed() throws {
+    let (data, checkpoint) = try compareFixture()
+    let result = run([
+      "compare", "--checkpoint", checkpoint, "--data", data, "--pair-indices",
+      "0:1,2:3,4:5,6:7", "--rank", "3",
+    ])
+    #expect(result.code == 0, "\(result.message)")
+    let text = result.output ?? ""
+    #expect(text.contains("95% CI ["))
+    #expect(text.contains("null median"))
+    #expect(text.contains("balance@boundary") && text.contains("not identifiable"))
+    #expect(text.contains("does not hold: interval"))
+  }
+
+  @Test func snapshotsCompareEveryKeptCheckpointOnTheSamePairs() throws {
+    let (data, runDirectory) = try snapshotFixture()
+    let figures = temporaryDirectory("compare-snapshot-figures")
+    let result = run([
+      "compare", "--checkpoint", runDirectory, "--data", data, "--pair-indices", "0:1", "--rank",
+      "3",
+      "--snapshots", "--figures", figures, "--json",
+    ])
+    #expect(result.code == 0, "\(result.message)")
+    let object = try JSONSerialization.jsonObject(with: Data(result.output!.utf8)) as! [String: Any]
+    let snapshots = object["snapshots"] as! [[String: Any]]
+    // Epochs 1, 2 and the final 3, which is listed once although epoch 3 was also kept.
+    #expect(snapshots.map { $0["epoch"] as? Int } == [1, 2, 3])
+    // The README's schema holds with the snapshots filled in, too.
+    let problem = mismatch(object, parseSchema(try documentedSchemas()["compare"] ?? ""))
+    #expect(problem == nil, "\(problem ?? "")")
+    let last = snapshots[2]["predictions"] as! [[String: Any]]
+    let top = object["predictions"] as! [[String: Any]]
+    #expect(
+      last.map { ($0["measured"] as! [String: Any])["median"] as? Double }
+        == top.map { ($0["measured"] as! [String: Any])["median"] as? Double })
+    // Halving fc2 halves every J_i, so σ₁ differs between the epochs.
+    let sigma = snapshots.map { s in
+      ((s["predictions"] as! [[String: Any]])[1]["per_block"] as! [[String: Any]])[0]
+    }
+    print("σ₁ of block 1 over the snapshots: \(sigma.map { $0["measured"]! })")
+    let fit = object["ujm_fit"] as! [String: Any]
+    #expect(fit["weight_decay"] as? Double == 1e-2)
+    let svgs = try FileManager.default.contentsOfDirectory(atPath: figures)
+    #expect(svgs.contains("rows-over-training.svg"))
+    // Without a run directory --snapshots has nothing to read.
+    let file = (runDirectory as NSString).appendingPathComponent("checkpoint.safetensors")
+    let bad = run([
+      "compare", "--checkpoint", file, "--data", data, "--pair-indices", "0:1", "--snapshots",
+    ])
+    #expect(bad.code == 64 && bad.message.contains("--snapshots"))
+  }
+
+  @Test func rescaledCheckpointFilesGiveTheSameVerdicts() throws {
+    // Issue 22's reparametrisation h → c·h written into checkpoint files (bn0's γ, β × c; every
+    // bn1 and bnf running mean × c, running variance c²v + (c²−1)ε; every fc2 × c): the same
+    // function, so every number of every verdict row and of the fit within 1e-6 (the variances
+    // are rounded to Float32 once), and balance divided by c².
+    let (data, path) = try compareFixture()
+    let original = try Checkpoint(contentsOf: path)
+    let arguments = ["--data", data, "--pair-indices", "0:1,2:3,4:5,6:7", "--rank", "3", "--json"]
+    func rows(_ file: String) throws -> ([String: [String: Any]], [String: Any]) {
+      let result = run(["compare", "--checkpoint", file] + arguments)
+      #expect(result.code == 0, "\(result.message)")
+      let object =
+        try JSONSerialization.jsonObject(with: Data(result.output!.utf8)) as! [String: Any]
+      let predictions = object["predictions"] as! [[String: Any]]
+      return (
+        Dictionary(uniqueKeysWithValues: predictions.map { ($0["name"] as! String, $0) }),
+        object["ujm_fit"] as! [String: Any]
+      )
+    }
+    /// Every number in a JSON value, in a fixed order (the values passed hold no booleans).
+    func numbers(_ value: Any?) -> [Double] {
+      switch value {
+      case let d as [String: Any]: return d.keys.sorted().flatMap { numbers(d[$0]) }
+      case let a as [Any]: return a.flatMap(numbers)
+      case let n as NSNumber:
+        return [n.doubleValue]
+      default: return []
+      }
+    }
+    let (base, baseFit) = try rows(path)
+    for c: Float in [0.25, 4] {
+      var model = original.network.fullyConnected!
+      let epsilon = Double(BatchNorm<Float>.epsilon)
+      func moved(_ bn: BatchNorm<Float>) -> BatchNorm<Float> {
+        var bn = bn
+        bn.runningMean = bn.runningMean.map { $0 * c }
+        bn.runningVariance = bn.runningVariance.map {
+          Float(Double(c * c) * Double($0) + (Double(c * c) - 1) * epsilon)
+        }
+        return bn
+      }
+      model.bn0.weight = model.bn0.weight.map { $0 * c }
+      model.bn0.bias = model.bn0.bias.map { $0 * c }
+      for i in model.blocks.indices {
+        model.blocks[i].bn1 = moved(model.blocks[i].bn1)
+        model.blocks[i].fc2 = model.blocks[i].fc2.scaled(by: c)
+      }
+      model.bnf = moved(model.bnf)
+      let file = (data as NSString).appendingPathComponent("rescaled-\(c).safetensors")
+      try Checkpoint(model: model, metadata: original.metadata).write(to: file)
+      let (moved, movedFit) = try rows(file)
+      var worst = 0.0
+      for (name, row) in base where name != "balance@boundary" {
+        let keys = ["measured", "ci", "null", "per_block"]
+        let (x, y) = (numbers(keys.map { row[$0] }), numbers(keys.map { moved[name]![$0] }))
+        #expect(x.count == y.count && x.count >= 4, "\(name)")
+        for (u, v) in zip(x, y) { worst = max(worst, abs(u - v) / max(1, abs(u))) }
+        #expect(row["holds"] as? Bool == moved[name]!["holds"] as? Bool, "\(name)")
+      }
+      for key in ["w_dx_norm", "dx_norm", "target_sigma1", "measured_margin", "predicted_margin"] {
+        let (u, v) = (numbers(baseFit[key]), numbers(movedFit[key]))
+        for (p, q) in zip(u, v) { worst = max(worst, abs(p - q) / max(1, abs(p))) }
+      }
+      let balance = { (r: [String: [String: Any]]) in
+        (r["balance@boundary"]!["measured"] as! [String: Any])["median"] as! Double
+      }
+      let ratio = balance(moved) / balance(base)
+      print(
+        "checkpoint files, h → \(c)·h: largest change of a verdict or fit number \(worst) "
+          + "(tolerance 1e-6); balance × \(ratio) (1/c² = \(1 / (c * c)))")
+      #expect(worst <= 1e-6)
+      #expect(abs(ratio * Double(c * c) - 1) <= 1e-4)
     }
   }
 }

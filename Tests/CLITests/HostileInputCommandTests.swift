@@ -20,6 +20,9 @@ private func run(_ arguments: [String]) -> (code: Int32, message: String) {
       case let verify as Verify: _ = try verify.outcome()
       case let rsvd as RSVDCommand: _ = try rsvd.report()
       case let measure as Measure: _ = try measure.execute()
+      case let compare as Compare: _ = try compare.execute()
+      case let plan as SweepPlanCommand: _ = try plan.execute()
+      case let status as SweepStatusCommand: _ = try status.execute()
       default: try command.run()
       }
     } catch let error as UsageError {
@@ -214,5 +217,152 @@ struct HostileInputCommandTests {
       contentsOf: (output as NSString).appendingPathComponent("checkpoint.safetensors"))
     #expect(checkpoint.model.inputSize == 3072)
     #expect(checkpoint.metadata.standardisation?.channels == 3)
+  }
+
+  @Test func integerOptionsAtInt64MaxExit64InsteadOfTrapping() {
+    let max = "9223372036854775807"
+    expectRefused(
+      ["measure", "--checkpoint", "/nonexistent", "--inputs", max], naming: ["--inputs", max])
+    expectRefused(["measure", "--checkpoint", "/nonexistent", "--rank", max], naming: ["--rank"])
+    expectRefused(
+      ["solve", "--lambda", "0.1", "--L", "2", "--D", max], naming: ["--D \(max)", "parameters"])
+    expectRefused(
+      ["solve", "--lambda", "0.1", "--L", max, "--D", "2"], naming: ["--L \(max)", "parameters"])
+    expectRefused(
+      ["solve", "--lambda", "0.1", "--L", "2", "--D", "2", "--max-iterations", max],
+      naming: ["--max-iterations", "history"])
+  }
+
+  @Test func trainIntoADirectoryOfForeignFilesExits64NamingThemAndReplacesNothing() throws {
+    let data = temporaryDirectory("hostile-foreign-data")
+    writeSyntheticImageData(to: data, train: 48, test: 12, side: 4, classes: 3)
+    let common = ["train", "--epochs", "1", "--data", data] + tiny
+    // A PyTorch export and another tool's metrics: no manifest, no optimizer state beside them.
+    let output = temporaryDirectory("hostile-foreign")
+    let foreign = [
+      "checkpoint.safetensors": "a PyTorch export", "metrics.jsonl": "{\"epoch\": 7}\n",
+    ]
+    for (name, text) in foreign {
+      try text.write(
+        toFile: (output as NSString).appendingPathComponent(name), atomically: true,
+        encoding: .utf8)
+    }
+    for extra in [[], ["--resume"]] {
+      expectRefused(
+        common + ["--output", output] + extra,
+        naming: ["--output \(output)", "did not write", "checkpoint.safetensors", "metrics.jsonl"])
+    }
+    for (name, text) in foreign {
+      let kept = try String(
+        contentsOfFile: (output as NSString).appendingPathComponent(name), encoding: .utf8)
+      #expect(kept == text, "\(name) kept")
+    }
+    // Any file ujm does not write counts, not only the names it would replace.
+    let notes = temporaryDirectory("hostile-foreign-notes")
+    try "mine".write(
+      toFile: (notes as NSString).appendingPathComponent("notes.txt"), atomically: true,
+      encoding: .utf8)
+    expectRefused(common + ["--output", notes], naming: ["notes.txt"])
+
+    // A sweep's run directory (its lock and log already there) is ujm's own: training goes on,
+    // and a second train without --resume is refused as a run already there, not as foreign.
+    let sweepRun = temporaryDirectory("hostile-foreign-sweep")
+    for name in ["sweep.lock", "log.txt"] {
+      _ = FileManager.default.createFile(
+        atPath: (sweepRun as NSString).appendingPathComponent(name), contents: Data())
+    }
+    let first = run(common + ["--output", sweepRun, "--json"])
+    #expect(first.code == 0, "\(first.message)")
+    expectRefused(common + ["--output", sweepRun], naming: ["already holds a run", "--resume"])
+  }
+
+  @Test func convolutionalCheckpointWithNaNOrNegativeVarianceExits64NamingTheTensor() throws {
+    let data = temporaryDirectory("hostile-conv-data")
+    writeSyntheticCIFAR(to: data, train: 20, test: 10)
+    var rng = testGenerator(31)
+    let model = ConvolutionalNetwork<Float>(
+      architecture: ConvolutionalArchitecture(stages: [.init(blocks: 1, channels: 4)], skips: true),
+      image: ConvolutionalInput(channels: 3, side: 32, padding: 0), classCount: 10, using: &rng)
+    for (name, value, culprit) in [
+      ("blocks.0.conv1.weight", Float.nan, "not finite"),
+      ("blocks.0.bn2.running_var", Float(-1), "a variance ≥ 0"),
+    ] {
+      var file = Checkpoint(network: .convolutional(model), metadata: .init()).file
+      let tensor = try #require(file.tensors[name])
+      guard case .f32(var values) = tensor.values else { return }
+      values[0] = value
+      file.tensors[name] = StoredTensor(shape: tensor.shape, values: .f32(values))
+      let path = (temporaryDirectory("hostile-conv") as NSString).appendingPathComponent(
+        "checkpoint.safetensors")
+      _ = FileManager.default.createFile(atPath: path, contents: Data(file.encoded))
+      for command in ["evaluate", "compare"] {
+        expectRefused(
+          [command, "--checkpoint", path, "--data", data], naming: ["--checkpoint", name, culprit])
+      }
+    }
+  }
+
+  @Test func cifarFileThatIsAFIFOOrADeviceExits64WithoutBlocking() throws {
+    for kind in ["fifo", "device"] {
+      let data = temporaryDirectory("hostile-cifar-\(kind)")
+      writeSyntheticCIFAR(to: data, train: 20, test: 10)
+      let culprit = (data as NSString).appendingPathComponent("data_batch_3.bin")
+      try FileManager.default.removeItem(atPath: culprit)
+      if kind == "fifo" {
+        try #require(mkfifo(culprit, 0o644) == 0)
+      } else {
+        try FileManager.default.createSymbolicLink(
+          atPath: culprit, withDestinationPath: "/dev/zero")
+      }
+      // Should the reader block on the FIFO, this writer unblocks it after 20 s: the test then
+      // fails on the time taken instead of hanging.
+      DispatchQueue.global().asyncAfter(deadline: .now() + 20) {
+        let fd = open(culprit, O_WRONLY | O_NONBLOCK)
+        if fd >= 0 { close(fd) }
+      }
+      let started = ContinuousClock.now
+      expectRefused(
+        ["train", "--epochs", "1", "--data", data, "--output", temporaryDirectory("r")] + tiny,
+        naming: ["--data", culprit, kind == "fifo" ? "a FIFO" : "a character device"])
+      #expect(ContinuousClock.now - started < .seconds(20))
+    }
+  }
+
+  @Test func sweepSpecThatIsAnAliasBombOrAFIFOExits64NamingTheLine() throws {
+    let dir = temporaryDirectory("hostile-spec")
+    let bomb = (dir as NSString).appendingPathComponent("bomb.yaml")
+    var yaml = "a: &a [" + Array(repeating: "x", count: 10).joined(separator: ", ") + "]\n"
+    for (previous, name) in zip("abcdefgh", "bcdefghi") {
+      yaml +=
+        "\(name): &\(name) [" + Array(repeating: "*\(previous)", count: 10).joined(separator: ", ")
+        + "]\n"
+    }
+    yaml += "base: {epochs: 1}\naxes: {seed: *i}\n"
+    try yaml.write(toFile: bomb, atomically: true, encoding: .utf8)
+    expectRefused(["sweep", "plan", bomb], naming: [bomb, "line", "100000 nodes"])
+    let fifo = (dir as NSString).appendingPathComponent("fifo.yaml")
+    try #require(mkfifo(fifo, 0o644) == 0)
+    expectRefused(["sweep", "status", fifo], naming: [fifo, "a FIFO"])
+  }
+
+  @Test func measureOnAConvNetWithNoTwoBlocksOfOneDimensionExits64InsteadOfTrapping() throws {
+    let data = temporaryDirectory("hostile-downsample-data")
+    writeSyntheticCIFAR(to: data, train: 20, test: 10)
+    var rng = testGenerator(32)
+    // Three stages of one block: the second and third blocks downsample, so no two blocks keep
+    // one dimension and RA2 has no pair.
+    let model = ConvolutionalNetwork<Float>(
+      architecture: ConvolutionalArchitecture(
+        stages: [
+          .init(blocks: 1, channels: 4), .init(blocks: 1, channels: 8),
+          .init(blocks: 1, channels: 16),
+        ], skips: true),
+      image: ConvolutionalInput(channels: 3, side: 32, padding: 0), classCount: 10, using: &rng)
+    let path = (temporaryDirectory("hostile-downsample") as NSString).appendingPathComponent(
+      "checkpoint.safetensors")
+    try Checkpoint(network: .convolutional(model), metadata: .init()).write(to: path)
+    expectRefused(
+      ["measure", "--checkpoint", path, "--data", data, "--rank", "2", "--inputs", "10"],
+      naming: ["--checkpoint", "no two blocks keep the same dimension"])
   }
 }

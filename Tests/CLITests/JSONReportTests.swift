@@ -1,4 +1,5 @@
 import ArgumentParser
+import Empirical
 import Foundation
 import LinearAlgebra
 import Testing

@@ -26,6 +26,7 @@ private func usageError(_ arguments: [String]) -> String? {
     case let c as SweepSlurmCommand: _ = try c.execute()
     case let c as SweepReportCommand: _ = try c.execute()
     case let c as SweepStatusCommand: _ = try c.execute()
+    case let c as SweepLocalCommand: _ = try c.execute()
     default: return nil
     }
     return nil
@@ -118,7 +119,96 @@ struct SweepCommandTests {
     #expect(script.contains("#SBATCH --output=\(dir)/logs/%A_%a.out"))
     #expect(
       script.contains(
-        " sweep run \(path) --dir \(dir) --variant small --index $SLURM_ARRAY_TASK_ID"))
+        " sweep run \(path) --dir \(dir) --variant small --index \"$SLURM_ARRAY_TASK_ID\""))
     #expect(FileManager.default.fileExists(atPath: dir + "/logs"))
+  }
+
+  @Test func slurmRefusesANewlineInTheSpecNameOrDirWithoutWritingAScript() throws {
+    let dir = (temporaryDirectory("sweep-newline") as NSString).appendingPathComponent("sw")
+    let path = specFile(good, name: "dry")
+    let hostileDir = dir + "\ntouch /tmp/ujm-pwned"
+    let message = try #require(
+      usageError(["sweep", "slurm", path, "--dir", hostileDir, "--dry-run"]))
+    print("sweep slurm: \(message)")
+    #expect(message.hasPrefix("--dir ") && message.contains("control character"))
+    #expect(!message.contains("\n"))
+    #expect(exitCode(["sweep", "slurm", path, "--dir", hostileDir, "--dry-run"]) == 64)
+    #expect(!FileManager.default.fileExists(atPath: hostileDir + "/sweep.sbatch"))
+
+    let named = specFile(good, name: "x\necho pwned")
+    let byName = try #require(usageError(["sweep", "slurm", named, "--dir", dir, "--dry-run"]))
+    print("sweep slurm: \(byName)")
+    #expect(byName.contains("the spec's name") && byName.contains("control character"))
+    #expect(!FileManager.default.fileExists(atPath: dir + "/sweep.sbatch"))
+  }
+
+  @Test func defaultDirectoryOfASpecNamedDotDotIsRefusedNotTheWorkingDirectory() throws {
+    let path = specFile(good, name: "..")  // "...yaml": its name is ".."
+    let message = try #require(usageError(["sweep", "plan", path]))
+    print("sweep plan: \(message)")
+    #expect(message.contains("cannot name a directory under sweeps/") && message.contains("--dir"))
+    #expect(exitCode(["sweep", "plan", path]) == 64)
+  }
+
+  @Test func sweepErrorsOnAnUnwritableDirAreOneSentenceWithoutNSErrorText() throws {
+    let path = specFile(good, name: "unwritable")
+    let file = (temporaryDirectory("sweep-file") as NSString).appendingPathComponent("plain")
+    try "not a directory".write(toFile: file, atomically: true, encoding: .utf8)
+    let under = file + "/sweep"
+    let messages = [
+      try #require(usageError(["sweep", "slurm", path, "--dir", under, "--dry-run"])),
+      try #require(usageError(["sweep", "local", path, "--dir", under])),
+      try #require(
+        usageError([
+          "sweep", "report",
+          specFile("base: {epochs: 1}\naxes: {lr: [0.1, 0.2]}\n", name: "lr"), "--dir", under,
+          "--figures", under,
+        ])),
+    ]
+    for message in messages {
+      print("sweep: \(message)")
+      #expect(!message.contains("\n"))
+      for dump in ["Error Domain", "NSCocoaErrorDomain", "UserInfo", "NSFilePath", "NSUnderlying"] {
+        #expect(!message.contains(dump), "NSError text in: \(message)")
+      }
+      #expect(message.contains(under) || message.contains(file))
+    }
+  }
+
+  @Test func reportFiguresRefuseAnUnknownMetricSeedAsXAndNothingToDraw() throws {
+    let path = specFile(
+      "base: {type: 4a, blocks: 3, width: 16, epochs: 1}\naxes:\n  lr: [0.1, 0.2]\n  seed: [0, 1]\n",
+      name: "figures")
+    let dir = (temporaryDirectory("sweep-figures") as NSString).appendingPathComponent("sw")
+    let figures = (temporaryDirectory("sweep-figures-out") as NSString).appendingPathComponent("f")
+    let metric = try #require(
+      usageError(["sweep", "report", path, "--dir", dir, "--figures", figures, "--metrics", "acc"]))
+    #expect(metric.hasPrefix("--metrics acc") && metric.contains("test_accuracy"))
+    let seed = try #require(
+      usageError(["sweep", "report", path, "--dir", dir, "--figures", figures, "--x", "seed"]))
+    #expect(seed.hasPrefix("--x seed"))
+    let nothing = try #require(
+      usageError(["sweep", "report", path, "--dir", dir, "--figures", figures]))
+    print("sweep report: \(nothing)")
+    #expect(nothing.contains("nothing to draw"))
+    #expect(exitCode(["sweep", "report", path, "--dir", dir, "--figures", figures]) == 64)
+    let onlySeeds = try #require(
+      usageError(["sweep", "report", specFile(good, name: "seeds"), "--figures", figures]))
+    #expect(onlySeeds.contains("only axis is seed"))
+  }
+
+  @Test func slurmDoesNotReplaceASweepSbatchItDidNotWrite() throws {
+    let path = specFile(good, name: "foreign")
+    let dir = (temporaryDirectory("sweep-foreign") as NSString).appendingPathComponent("sw")
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let mine = (dir as NSString).appendingPathComponent("sweep.sbatch")
+    try "#!/bin/sh\necho my own job\n".write(toFile: mine, atomically: true, encoding: .utf8)
+    let message = try #require(usageError(["sweep", "slurm", path, "--dir", dir, "--dry-run"]))
+    #expect(message.contains("not written by ujm"))
+    #expect(try String(contentsOfFile: mine, encoding: .utf8) == "#!/bin/sh\necho my own job\n")
+    // ujm's own script is rewritten.
+    try FileManager.default.removeItem(atPath: mine)
+    #expect(usageError(["sweep", "slurm", path, "--dir", dir, "--dry-run"]) == nil)
+    #expect(usageError(["sweep", "slurm", path, "--dir", dir, "--dry-run"]) == nil)
   }
 }

@@ -109,3 +109,136 @@ enum SyntheticNetworks {
     }
   }
 }
+
+extension SyntheticNetworks {
+  /// A network built to satisfy Theorem 3.3 with a direction that depends on the pair: D = n₀ =
+  /// 2m, u_A = (u, 0) and u_B = (0, u) with u > 0 entrywise. The stem h₁ = ReLU(x + 50) zeroes
+  /// the half of h where x is −100, every branch is F_i(h) = s_i·(u_Au_Aᵀ + u_Bu_Bᵀ)·ReLU(h), and
+  /// w = t·(u_A + u_B) through the final ReLU. On inputs of kind A (second half −100, `pairs`)
+  /// h stays in the first half, J_i = s_i·u_Au_Aᵀ and w = t·u_A; on kind B the same with u_B.
+  /// So every Theorem 3.3 row holds on each pair, and pairs of different kinds are unrelated:
+  /// the pair-mismatch nulls are 0.
+  static func regions(
+    half m: Int = 4, s: Double = 0.5, sigma1: [Double]? = nil, blocks l: Int = 3
+  ) -> (network: EvaluationNetwork, u: [Double]) {
+    var rng = testGenerator(17)
+    let u = (Gaussian.sample(m, standardDeviation: 1, using: &rng) as [Double])
+      .map { abs($0) + 0.1 }.normalized
+    let d = 2 * m
+    let uA = u + [Double](repeating: 0, count: m)
+    let uB = [Double](repeating: 0, count: m) + u
+    let t = (s * (1 + s)).squareRoot()
+    let one = [Double](repeating: 1, count: d)
+    let zero = [Double](repeating: 0, count: d)
+    var projection = Matrix.outer(uA, uA)
+    projection.add(Matrix.outer(uB, uB))
+    let branches = (0..<(sigma1?.count ?? l)).map { i in
+      ResidualBranch(
+        w1: projection, scale1: one, shift1: zero,
+        w2: Matrix<Double>.identity(d).scaled(by: sigma1?[i] ?? s), scale2: one, shift2: zero)
+    }
+    var classifier = Matrix<Double>(rows: 2, columns: d)
+    for k in 0..<d {
+      classifier[0, k] = -t / 2 * (uA[k] + uB[k])
+      classifier[1, k] = t / 2 * (uA[k] + uB[k])
+    }
+    var network = EvaluationNetwork(
+      stem: .identity(d), stemScale: one, stemShift: [Double](repeating: 50, count: d),
+      branches: branches, skips: true, finalScale: one, finalShift: zero,
+      classifier: classifier, classifierBias: [0, 0])
+    let z0 = network.margin(
+      [Double](repeating: 0, count: m) + [Double](repeating: -100, count: m))
+    network.classifierBias = [0, -z0]
+    return (network, u)
+  }
+
+  /// `count` pairs of the `regions` network, kinds A and B alternating: x_a = c − α·u,
+  /// x_b = c + β·u in the live half (c ⟂ u), −100 in the other. `offAxis` adds that multiple of a
+  /// unit vector ⟂ u to x_b − x_a (then δ is not along u).
+  static func regionPairs(_ u: [Double], count: Int, offAxis: Double = 0) -> [InputPair] {
+    var rng = testGenerator(22)
+    let m = u.count
+    let dead = [Double](repeating: -100, count: m)
+    return (0..<count).map { k in
+      var c: [Double] = Gaussian.sample(m, standardDeviation: 1, using: &rng)
+      c.add(u, scaledBy: -c.dot(u))
+      var side: [Double] = Gaussian.sample(m, standardDeviation: 1, using: &rng)
+      side.add(u, scaledBy: -side.dot(u))
+      side = side.normalized
+      let alpha = 0.5 + Double(k) * 0.2
+      let beta = 1.5 - Double(k) * 0.1
+      var xa = c
+      xa.add(u, scaledBy: -alpha)
+      var xb = c
+      xb.add(u, scaledBy: beta)
+      xb.add(side, scaledBy: offAxis)
+      return k % 2 == 0
+        ? InputPair(a: 2 * k, b: 2 * k + 1, xa: xa + dead, xb: xb + dead)
+        : InputPair(a: 2 * k, b: 2 * k + 1, xa: dead + xa, xb: dead + xb)
+    }
+  }
+
+  /// The same function after h → c·h, on the evaluation network: s₀, t₀ × c; every branch's
+  /// first BatchNorm scale ÷ c (running mean × c, variance c²v + (c²−1)ε leaves t unchanged) and
+  /// W2 × c; the final BatchNorm's scale ÷ c.
+  static func rescaled(_ network: EvaluationNetwork, by c: Double) -> EvaluationNetwork {
+    var out = network
+    out.stemScale = network.stemScale.map { $0 * c }
+    out.stemShift = network.stemShift.map { $0 * c }
+    out.branches = network.branches.map { b in
+      ResidualBranch(
+        w1: b.w1, scale1: b.scale1.map { $0 / c }, shift1: b.shift1, w2: b.w2.scaled(by: c),
+        scale2: b.scale2, shift2: b.shift2, branchScale: b.branchScale)
+    }
+    out.finalScale = network.finalScale.map { $0 / c }
+    return out
+  }
+
+  /// The same function after h → c·h, on the checkpoint's parameters (issue 22's recipe): bn0's
+  /// γ and β × c; every bn1 and bnf running mean × c and running variance c²v + (c²−1)ε; every
+  /// fc2 × c. In Float32: exact for c a power of 2 except the variances (one rounding each).
+  static func rescaled(_ model: ResidualNetwork<Float>, by c: Float) -> ResidualNetwork<Float> {
+    var out = model
+    let epsilon = Double(BatchNorm<Float>.epsilon)
+    func moved(_ bn: BatchNorm<Float>) -> BatchNorm<Float> {
+      var bn = bn
+      bn.runningMean = bn.runningMean.map { $0 * c }
+      bn.runningVariance = bn.runningVariance.map {
+        Float(Double(c * c) * Double($0) + (Double(c * c) - 1) * epsilon)
+      }
+      return bn
+    }
+    out.bn0.weight = model.bn0.weight.map { $0 * c }
+    out.bn0.bias = model.bn0.bias.map { $0 * c }
+    for i in out.blocks.indices {
+      out.blocks[i].bn1 = moved(model.blocks[i].bn1)
+      out.blocks[i].fc2 = model.blocks[i].fc2.scaled(by: c)
+    }
+    out.bnf = moved(model.bnf)
+    return out
+  }
+
+  /// A randomly initialised binary model (PyTorch's initialisation) whose BatchNorms have
+  /// trained-looking statistics: γ, β, running means and variances drawn away from 1 and 0.
+  static func randomModel(width d: Int = 16, blocks l: Int = 3) -> ResidualNetwork<Float> {
+    var rng = testGenerator(18)
+    var model = ResidualNetwork<Float>(
+      architecture: Architecture(blocks: l, width: d, skips: true), inputSize: d, classCount: 2,
+      using: &rng)
+    func perturb(_ bn: inout BatchNorm<Float>) {
+      for k in 0..<bn.features {
+        bn.weight[k] = Float(0.5 + Double(rng.next() % 1000) / 1000)
+        bn.bias[k] = Float(Double(rng.next() % 1000) / 1000 - 0.5) * 0.2
+        bn.runningMean[k] = Float(Double(rng.next() % 1000) / 1000 - 0.5) * 0.2
+        bn.runningVariance[k] = Float(0.5 + Double(rng.next() % 1000) / 1000)
+      }
+    }
+    perturb(&model.bn0)
+    for i in model.blocks.indices {
+      perturb(&model.blocks[i].bn1)
+      perturb(&model.blocks[i].bn2)
+    }
+    perturb(&model.bnf)
+    return model
+  }
+}

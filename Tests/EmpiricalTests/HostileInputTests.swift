@@ -61,6 +61,32 @@ struct HostileInputTests {
     #expect(throws: SafeTensorsError.self) { try SafeTensorsFile(decoding: wide, path: "w") }
   }
 
+  @Test func safetensorsHeaderGivingAKeyTwiceIsRefusedAsTheReferenceDoes() throws {
+    func file(_ json: String) -> [UInt8] {
+      var header = Array(json.utf8)
+      while header.count % 8 != 0 { header.append(0x20) }
+      let n = UInt64(header.count)
+      return (0..<8).map { UInt8(truncatingIfNeeded: n >> (8 * UInt64($0))) } + header
+        + [UInt8](repeating: 0, count: 8)
+    }
+    let entry = "{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}"
+    let other = "{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}"
+    // Accepted: two tensors, and one key repeated in different objects.
+    #expect(throws: Never.self) {
+      _ = try SafeTensorsFile(decoding: file("{\"w\":\(entry),\"v\":\(other)}"), path: "ok")
+    }
+    for (json, key) in [
+      ("{\"w\":\(entry),\"w\":\(other)}", "w"),
+      ("{\"w\":\(entry),\"\\u0077\":\(other)}", "w"),
+      ("{\"w\":\(entry),\"__metadata__\":{\"a\":\"1\",\"a\":\"2\"}}", "a"),
+    ] {
+      #expect(
+        throws: SafeTensorsError.badHeader(
+          path: "dup", reason: "the header gives the key '\(key)' twice in one object")
+      ) { _ = try SafeTensorsFile(decoding: file(json), path: "dup") }
+    }
+  }
+
   @Test func idxDimensionsNearUInt32MaxAreRefused() {
     let bytes: [UInt8] = [0, 0, 8, 3] + [UInt8](repeating: 0xFF, count: 12) + [1, 2, 3]
     #expect {
@@ -132,7 +158,7 @@ struct HostileInputTests {
   @Test(arguments: [
     ("input_std", "0"), ("input_std", "nan"), ("input_mean", "inf"), ("epochs", "-3"),
     ("steps", "-1"), ("wd", "-0.5"), ("drop_path", "1"), ("classes", "1,1"),
-    ("input_std", "0.3,0.3"),
+    ("input_std", "0.3,0.3"), ("input_std", "1e-45"), ("input_std", "1e-40"),
   ])
   func checkpointMetadataOutOfRangeIsRefusedNamingTheKey(key: String, value: String) throws {
     let good = Checkpoint(
@@ -248,6 +274,30 @@ struct HostileInputTests {
     print(DataFileError.constantImages(path: images, channel: nil, value: 0))
   }
 
+  @Test func constantImagesWhoseMeanRoundsAreStillAnErrorAboutTheData() throws {
+    // 24 pixels of 11: the mean 24·(11/255)/24 rounds away from 11/255, so the variance came
+    // out about 1e-33 and the check "σ > 0" passed.
+    let directory = temporaryDirectory("constant-data")
+    let dir = directory as NSString
+    let labels = idxBytes(dimensions: [6], values: [0, 1, 2, 0, 1, 2])
+    for prefix in ["train", "t10k"] {
+      _ = FileManager.default.createFile(
+        atPath: dir.appendingPathComponent("\(prefix)-images-idx3-ubyte"),
+        contents: Data(idxBytes(dimensions: [6, 2, 2], values: [UInt8](repeating: 11, count: 24))))
+      _ = FileManager.default.createFile(
+        atPath: dir.appendingPathComponent("\(prefix)-labels-idx1-ubyte"), contents: Data(labels))
+    }
+    #expect {
+      try ImageClassificationData(directory: directory, classes: [0, 1, 2])
+    } throws: { error in
+      print(error)
+      guard case .constantImages(_, let channel, let value) = error as? DataFileError else {
+        return false
+      }
+      return channel == nil && abs(value - 11) < 1e-3
+    }
+  }
+
   @Test func emptyTrainingFileIsAnErrorAboutTheData() throws {
     let directory = temporaryDirectory("empty-data")
     writeSyntheticImageData(to: directory, train: 6, test: 3)
@@ -307,5 +357,91 @@ struct HostileInputTests {
       examples: 70_000)
     print("Type 1: \(type1.parameters!) parameters, \(type1.bytes! >> 20) MiB estimated")
     #expect(type1.parameters! > 8_000_000 && type1.bytes! < 1 << 30)
+  }
+}
+
+/// A tiny convolutional network: a 1-channel 8×8 stem, one stage of two blocks.
+private func convolutionalModel() -> ConvolutionalNetwork<Float> {
+  var rng = testGenerator(22)
+  return ConvolutionalNetwork<Float>(
+    architecture: ConvolutionalArchitecture(stages: [.init(blocks: 2, channels: 3)], skips: true),
+    image: ConvolutionalInput(channels: 1, side: 8, padding: 0), classCount: 2, using: &rng)
+}
+
+/// The bytes of `file` with entry `index` of the F32 tensor `name` replaced by `value`.
+private func corrupted(_ file: SafeTensorsFile, _ name: String, at index: Int, _ value: Float)
+  throws -> [UInt8]
+{
+  var file = file
+  let tensor = try #require(file.tensors[name])
+  guard case .f32(var values) = tensor.values else {
+    throw CheckpointError.missingTensor(path: "", name: name)
+  }
+  values[index] = value
+  file.tensors[name] = StoredTensor(shape: tensor.shape, values: .f32(values))
+  return file.encoded
+}
+
+@Suite("Hostile convolutional checkpoints: the same checks as the fully-connected ones")
+struct ConvolutionalHostileInputTests {
+  let file = Checkpoint(network: .convolutional(convolutionalModel()), metadata: .init()).file
+
+  @Test func cleanCheckpointLoads() throws {
+    let read = try Checkpoint(file: file, path: "ok")
+    #expect(read.network.convolutional != nil)
+  }
+
+  @Test(arguments: [
+    "conv0.weight", "blocks.1.conv2.weight", "blocks.0.bn1.weight", "bnf.running_mean",
+    "cls.weight", "cls.bias",
+  ])
+  func nonFiniteEntryIsRefusedNamingTheTensor(name: String) throws {
+    for value in [Float.nan, .infinity, -.infinity] {
+      let bytes = try corrupted(file, name, at: 1, value)
+      #expect {
+        try Checkpoint(decoding: bytes, path: "conv.safetensors")
+      } throws: { error in
+        guard case .nonFinite(let path, let named, let index, _) = error as? CheckpointError
+        else { return false }
+        return path == "conv.safetensors" && named == name && index == 1
+      }
+    }
+  }
+
+  @Test func negativeRunningVarianceIsRefusedNamingTheTensor() throws {
+    let bytes = try corrupted(file, "blocks.1.bn2.running_var", at: 2, -0.5)
+    #expect(
+      throws: CheckpointError.wrongValue(
+        path: "v", name: "blocks.1.bn2.running_var", index: 2, value: -0.5,
+        expected: "a variance ≥ 0")
+    ) { try Checkpoint(decoding: bytes, path: "v") }
+  }
+
+  @Test func inputStdThatSendsPixelsToInfinityIsRefused() throws {
+    var f = file
+    f.metadata["input_mean"] = "0.5"
+    f.metadata["input_std"] = "1e-45"
+    #expect {
+      try Checkpoint(decoding: f.encoded, path: "std")
+    } throws: { error in
+      print(error)
+      guard case .metadataOutOfRange(_, let key, _, _) = error as? CheckpointError else {
+        return false
+      }
+      return key == "input_std"
+    }
+  }
+
+  @Test func stemWithNoOutputChannelSaysWhatDiffers() throws {
+    var f = file
+    f.tensors["conv0.weight"] = StoredTensor(shape: [0, 1, 3, 3], values: .f32([]))
+    #expect {
+      try Checkpoint(decoding: f.encoded, path: "stem")
+    } throws: { error in
+      print(error)
+      guard case .wrongShape(_, let name, let expected, let found) = error as? CheckpointError
+      else { return false }
+      return name == "conv0.weight" && expected != found && found == [0, 1, 3, 3]
+    }
   }
 }

@@ -57,3 +57,43 @@ struct RunLockTests {
     #expect(throws: RunLockError.self) { _ = try RunLock.acquire(at: p) }
   }
 }
+
+@Suite("Run lock: a lock file that is not a regular file is refused, without blocking or writing")
+struct RunLockHostileFileTests {
+  func directory() -> String {
+    let dir = (NSTemporaryDirectory() as NSString).appendingPathComponent(
+      "ujm-lock-\(UUID().uuidString)")
+    try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+  }
+
+  @Test func fifoAsSweepLockIsRefusedWithoutBlocking() throws {
+    let p = (directory() as NSString).appendingPathComponent("sweep.lock")
+    try #require(mkfifo(p, 0o644) == 0)
+    let started = ContinuousClock.now
+    // Should a call block opening the FIFO for reading, this writer unblocks it after 20 s, so
+    // the test fails on the time taken instead of hanging.
+    DispatchQueue.global().asyncAfter(deadline: .now() + 20) {
+      let fd = open(p, O_WRONLY | O_NONBLOCK)
+      if fd >= 0 { close(fd) }
+    }
+    #expect(throws: RunLockError.unusable(path: p, reason: "is a FIFO, not a regular file")) {
+      _ = try RunLock.acquire(at: p)
+    }
+    #expect(!RunLock.isHeld(at: p))
+    #expect(RunLock.owner(at: p) == nil)
+    #expect(ContinuousClock.now - started < .seconds(20), "blocked on the FIFO")
+  }
+
+  @Test func symbolicLinkAsSweepLockIsRefusedAndItsTargetKept() throws {
+    let dir = directory()
+    let victim = (dir as NSString).appendingPathComponent("precious.txt")
+    try "do not truncate me\n".write(toFile: victim, atomically: true, encoding: .utf8)
+    let p = (dir as NSString).appendingPathComponent("sweep.lock")
+    try FileManager.default.createSymbolicLink(atPath: p, withDestinationPath: victim)
+    #expect(
+      throws: RunLockError.unusable(path: p, reason: "is a symbolic link, not a regular file")
+    ) { _ = try RunLock.acquire(at: p) }
+    #expect(try String(contentsOfFile: victim, encoding: .utf8) == "do not truncate me\n")
+  }
+}

@@ -155,3 +155,95 @@ struct SpecParsingTests {
     }
   }
 }
+
+/// `line(i)` for i in 0..<count, joined: a spec built line by line.
+private func lines(_ count: Int, _ line: (Int) -> String) -> String {
+  (0..<count).map(line).joined(separator: "\n")
+}
+
+@Suite("Spec parser: no spec can hang it, exhaust memory or crash it; every error one line")
+struct SpecBoundsTests {
+  /// Parses `yaml` within `seconds`; returns the error it throws.
+  private func refusal(_ yaml: String, seconds: Double = 10) -> SpecError? {
+    let started = ContinuousClock.now
+    let e = error(of: yaml)
+    #expect(ContinuousClock.now - started < .seconds(seconds), "took too long")
+    if let e { print("refused: \(e)") }
+    return e
+  }
+
+  @Test func aliasBombIsRefusedAfterReadingItsFewLines() throws {
+    // Nine levels of ten aliases each: 10^9 scalars once expanded, in 12 lines.
+    let names = Array("abcdefghi")
+    var yaml = "x: &a [" + Array(repeating: "\"lol\"", count: 10).joined(separator: ", ") + "]\n"
+    for (i, n) in names.dropFirst().enumerated() {
+      yaml +=
+        "\(n)\(n): &\(n) ["
+        + Array(repeating: "*\(names[i])", count: 10)
+        .joined(separator: ", ") + "]\n"
+    }
+    yaml += "base: {epochs: 1}\naxes:\n  seed: *i\n"
+    let e = try #require(refusal(yaml))
+    #expect(e.problem.contains("expands to more than \(SpecBounds.maximumNodes) nodes"))
+    #expect(e.line != nil)
+  }
+
+  @Test func aFewAliasesWithinTheBoundAreAccepted() throws {
+    let yaml = "base: &b {epochs: 1}\naxes:\n  seed: &s [0, 1]\nsmall:\n  axes: {seed: *s}\n"
+    #expect(refusal(yaml) == nil)
+  }
+
+  @Test func deepNestingIsRefusedInsteadOfOverflowingTheStack() throws {
+    func nested(_ depth: Int) -> String {
+      "base: {epochs: 1}\naxes:\n  seed: " + String(repeating: "[", count: depth)
+        + String(repeating: "]", count: depth) + "\n"
+    }
+    // Past the spec's bound: refused by ujm's own check.
+    let e = try #require(refusal(nested(200)))
+    #expect(e.line == 3 && e.problem.contains("nested more than \(SpecBounds.maximumDepth) levels"))
+    // Far past it: libyaml refuses first (its own nesting limit); either way one line, no crash.
+    let deep = try #require(refusal(nested(200_000)))
+    #expect(deep.line == 3 && !deep.description.contains("\n"))
+  }
+
+  @Test func complexAndAliasKeysAreRefusedWithTheirLine() throws {
+    let sequenceKey = "base: {epochs: 1}\naxes: {seed: [0]}\n? [a, b]\n: 1\n"
+    let e1 = try #require(refusal(sequenceKey))
+    #expect(e1.line == 3 && e1.problem.contains("plain word"))
+    let aliasKey = "base: &k {epochs: 1}\naxes: {seed: [0]}\nx: {*k : 1}\n"
+    let e2 = try #require(refusal(aliasKey))
+    #expect(e2.line == 3 && e2.problem.contains("alias as a mapping key"))
+  }
+
+  @Test func byteOrderMarkIsSkippedAsPyYAMLDoes() throws {
+    let spec = try SweepSpec(yaml: "\u{FEFF}base: {epochs: 1}\naxes: {seed: [0, 1]}\n", name: "t")
+    #expect(spec.axes == [Axis("seed", ["0", "1"])])
+  }
+
+  @Test func yamlSyntaxErrorIsOneShortLineWithItsLineNumber() throws {
+    let long = String(repeating: "x", count: 500_000)
+    let yaml = "base: {epochs: 1}\naxes: {seed: [0]}\nnote: \"\(long)\n  - : ]\n"
+    let e = try #require(refusal(yaml))
+    let text = e.description
+    #expect(!text.contains("\n"))
+    #expect(text.count <= 301)
+    #expect(e.line != nil && text.hasPrefix("line "))
+    let twice = try #require(
+      refusal("base: {epochs: 1}\naxes: {seed: [0]}\n\(long): 1\n\(long): 2\n"))
+    #expect(!twice.description.contains("\n") && twice.description.count <= 301)
+  }
+
+  @Test func planOfTooManyRunsIsRefusedBeforeItIsBuiltNamingTheAxes() throws {
+    // 100 × 100 × 100 × 100 = 10^8 runs in about 1.3 KB.
+    let values = "[" + (1...100).map(String.init).joined(separator: ", ") + "]"
+    let yaml =
+      "base: {epochs: 1}\naxes:\n  seed: \(values)\n  width: \(values)\n  blocks: \(values)\n"
+      + "  batch_size: \(values)\n"
+    let e = try #require(refusal(yaml, seconds: 5))
+    #expect(e.key == "axes")
+    #expect(
+      e.problem.contains("seed (100) × width (100) × blocks (100) × batch_size (100)")
+        && e.problem.contains("100000000 runs")
+        && e.problem.contains("\(SweepPlan.maximumRuns)"))
+  }
+}

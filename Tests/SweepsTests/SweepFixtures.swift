@@ -16,7 +16,7 @@ let builtUJM: String? = {
 /// A sweep of tiny runs on synthetic data (3 blocks of width 8, 16 pixels, 3 classes).
 func tinySweep(
   _ label: String, axes: String = "seed: [0, 1]", epochs: Int = 2, train: Int = 96,
-  data: String? = nil
+  data: String? = nil, classes: String? = "0,1,2"
 ) -> (plan: SweepPlan, directory: String, specPath: String) {
   let root = temporaryDirectory("sweep-\(label)")
   let dataDir = (root as NSString).appendingPathComponent("data")
@@ -29,7 +29,7 @@ func tinySweep(
       width: 8
       epochs: \(epochs)
       batch_size: 16
-      classes: "0,1,2"
+      \(classes.map { "classes: \"\($0)\"" } ?? "")
       data: \(data ?? dataDir)
     axes:
       \(axes)

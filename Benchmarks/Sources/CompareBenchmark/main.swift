@@ -2,7 +2,10 @@
 // the whole comparison, and the share of its time in the residual Jacobians and their top-rank
 // SVDs (3 points per pair — x_mid, x_a, x_b — times L blocks), re-timed on the same points in
 // the same run. The baseline is that Jacobian+SVD stage: compare's time is printed as a ratio
-// to it, with the boundary search (forward passes only) as a second ratio.
+// to it, with the boundary search (forward passes only) as a second ratio. Issue 22: the cost of
+// the intervals, nulls and new rows (the prediction table with its 2,000-resample bootstraps, and
+// the exact ‖J_i‖_F and A_iᵀw at x_mid), re-timed on the same measurements, as a ratio of
+// compare to compare without them (issue 22 asks for at most 1.5).
 //
 // Usage: swift run -c release CompareBenchmark CHECKPOINT.safetensors [DATA_DIR] [pairs] [rank]
 //        (defaults: /usr/share/datasets/fashion-mnist, 10 pairs, rank 10)
@@ -90,6 +93,19 @@ let jacobians = try seconds {
 let search = seconds {
   for p in pairs { _ = PairMeasurement.boundaryPoint(network: network, pair: p) }
 }
+// Issue 22's additions, alone: the rows (bootstraps, nulls, stationarity, symmetry, growth) and
+// the boundary extras (‖J_i‖_F from the compressed Jacobians, g_i = A_{i−1}ᵀw).
+let rowsOnly = seconds {
+  _ = PredictionTable.rows(
+    pairs: comparison.pairs, live: comparison.liveBlocks, skips: network.skips, seed: 0)
+}
+let extras = seconds {
+  for b in comparison.pairs.compactMap(\.boundary) {
+    _ = BoundaryJacobians(
+      trajectory: b.trajectory, jacobians: b.jacobians, decompositions: b.decompositions,
+      classifierJacobian: b.classifierJacobian, skips: network.skips)
+  }
+}
 let measured = comparison.pairs.filter { $0.boundary != nil }.count
 print("pairs with a boundary point: \(measured) of \(pairCount)")
 print("compare, total: \(format(total)) s (\(format(total / Double(pairCount))) s per pair)")
@@ -102,3 +118,7 @@ print(
 print(
   "ratios: compare / (Jacobians + SVDs) = \(format(total / jacobians, 2)), "
     + "compare / boundary search = \(format(total / search, 1))")
+print(
+  "issue 22's intervals, nulls and new rows: table \(format(rowsOnly)) s + ‖J‖_F and Aᵀw "
+    + "\(format(extras)) s — compare / (compare without them) = "
+    + "\(format(total / (total - rowsOnly - extras), 3)) (issue 22: at most 1.5)")

@@ -46,59 +46,27 @@ extension Checkpoint {
     from tensors: [String: StoredTensor], path: String, skips: Bool, parametersOnly: Bool,
     like reference: ConvolutionalNetwork<Float>?
   ) throws(CheckpointError) -> ConvolutionalNetwork<Float> {
-    var used = Set<String>()
-    func tensor(_ name: String) throws(CheckpointError) -> StoredTensor {
-      guard let t = tensors[name] else { throw .missingTensor(path: path, name: name) }
-      used.insert(name)
-      return t
-    }
-    func floats(_ name: String, _ shape: [Int]) throws(CheckpointError) -> [Float] {
-      let t = try tensor(name)
-      guard case .f32(let values) = t.values else {
-        throw .wrongDType(path: path, name: name, expected: "F32")
-      }
-      guard t.shape == shape else {
-        throw .wrongShape(path: path, name: name, expected: shape, found: t.shape)
-      }
-      return values
-    }
-    func norm(_ prefix: String, _ d: Int) throws(CheckpointError) -> BatchNorm<Float> {
-      var n = BatchNorm<Float>(features: d)
-      n.weight = try floats(prefix + ".weight", [d])
-      n.bias = try floats(prefix + ".bias", [d])
-      if parametersOnly { return n }
-      n.runningMean = try floats(prefix + ".running_mean", [d])
-      n.runningVariance = try floats(prefix + ".running_var", [d])
-      let name = prefix + ".num_batches_tracked"
-      let t = try tensor(name)
-      guard case .i64(let count) = t.values else {
-        throw .wrongDType(path: path, name: name, expected: "I64")
-      }
-      guard t.shape == [] else {
-        throw .wrongShape(path: path, name: name, expected: [], found: t.shape)
-      }
-      n.batchesTracked = count[0]
-      return n
-    }
+    var reader = StateDictReader(tensors, path: path, parametersOnly: parametersOnly)
     /// A convolution whose output channels come from the tensor (input channels given).
     func conv(_ name: String, inChannels: Int, kernel: Int, stride: Int, padding: Int)
       throws(CheckpointError) -> Convolution<Float>
     {
-      let t = try tensor(name)
+      let t = try reader.tensor(name)
       guard t.shape.count == 4, t.shape[1] == inChannels, t.shape[2] == kernel,
         t.shape[3] == kernel, t.shape[0] >= 1
       else {
+        // The expected shape differs from the found one where it is wrong (≥ 1 output channel).
         throw .wrongShape(
-          path: path, name: name, expected: [t.shape.first ?? 64, inChannels, kernel, kernel],
-          found: t.shape)
+          path: path, name: name,
+          expected: [max(t.shape.first ?? 64, 1), inChannels, kernel, kernel], found: t.shape)
       }
       var c = Convolution<Float>(
         inChannels: inChannels, outChannels: t.shape[0], kernel: kernel, stride: stride,
         padding: padding)
-      c.setPyTorchWeights(try floats(name, t.shape))
+      c.setPyTorchWeights(try reader.floats(name, t.shape))
       return c
     }
-    let stem = try tensor("conv0.weight")
+    let stem = try reader.tensor("conv0.weight")
     guard stem.shape.count == 4, stem.shape[1] >= 1 else {
       throw .wrongShape(
         path: path, name: "conv0.weight", expected: [64, 1, 3, 3], found: stem.shape)
@@ -107,22 +75,22 @@ extension Checkpoint {
     let conv0 = try conv(
       "conv0.weight", inChannels: inputChannels, kernel: 3, stride: 2, padding: 1)
     var channels = conv0.outChannels
-    let bn0 = try norm("bn0", channels)
+    let bn0 = try reader.norm("bn0", channels)
     var depth = 0
-    while tensors["blocks.\(depth).conv1.weight"] != nil { depth += 1 }
+    while reader.has("blocks.\(depth).conv1.weight") { depth += 1 }
     if let reference, reference.depth != depth {
       throw .missingTensor(path: path, name: "blocks.\(depth).conv1.weight")
     }
     var blocks = [ConvolutionalBlock<Float>]()
     for i in 0..<depth {
       let p = "blocks.\(i)"
-      let downsamples = tensors["\(p).shortcut.weight"] != nil
-      let bn1 = try norm("\(p).bn1", channels)
+      let downsamples = reader.has("\(p).shortcut.weight")
+      let bn1 = try reader.norm("\(p).bn1", channels)
       let conv1 = try conv(
         "\(p).conv1.weight", inChannels: channels, kernel: 3, stride: downsamples ? 2 : 1,
         padding: 1)
       let out = conv1.outChannels
-      let bn2 = try norm("\(p).bn2", out)
+      let bn2 = try reader.norm("\(p).bn2", out)
       let conv2 = try conv("\(p).conv2.weight", inChannels: out, kernel: 3, stride: 1, padding: 1)
       guard conv2.outChannels == out else {
         throw .wrongShape(
@@ -146,19 +114,19 @@ extension Checkpoint {
         ConvolutionalBlock(bn1: bn1, conv1: conv1, bn2: bn2, conv2: conv2, shortcut: shortcut))
       channels = out
     }
-    let bnf = try norm("bnf", channels)
-    let head = try tensor("cls.weight")
+    let bnf = try reader.norm("bnf", channels)
+    let head = try reader.tensor("cls.weight")
     guard head.shape.count == 2, head.shape[1] == channels, head.shape[0] >= 1 else {
       throw .wrongShape(
         path: path, name: "cls.weight", expected: [10, channels], found: head.shape)
     }
     let c = head.shape[0]
-    let cls = Matrix(rows: channels, columns: c, storage: try floats("cls.weight", [c, channels]))
-      .transposed
-    let clsBias = try floats("cls.bias", [c])
-    if let extra = tensors.keys.sorted().first(where: { !used.contains($0) }) {
-      throw .unexpectedTensor(path: path, name: extra)
-    }
+    let cls = Matrix(
+      rows: channels, columns: c, storage: try reader.floats("cls.weight", [c, channels])
+    )
+    .transposed
+    let clsBias = try reader.floats("cls.bias", [c])
+    try reader.finish()
     let image =
       reference?.image
       ?? (inputChannels == 1

@@ -177,6 +177,17 @@ public struct CheckpointMetadata: Sendable, Equatable {
         inputMeans.count == inputStds.count, "input_std",
         "as many values as input_mean (\(inputMeans.count))")
     }
+    if let inputStds {
+      // Every standardised pixel (p − μ)/σ, p ∈ [0, 1], must be a finite Float32: σ = 1e-45
+      // passes "σ > 0" but sends every pixel to ±∞.
+      let means = inputMeans ?? Array(repeating: 0, count: inputStds.count)
+      let finite = zip(means, inputStds).allSatisfy { mu, sigma in
+        (max(abs(mu), abs(1 - mu)) / sigma).isFinite && sigma >= Float.leastNormalMagnitude
+      }
+      try require(
+        finite, "input_std",
+        "values that keep every standardised pixel (p − μ)/σ, p in [0, 1], finite in Float32")
+    }
     if let classes {
       try require(
         classes.allSatisfy { $0 >= 0 } && Set(classes).count == classes.count, "classes",
@@ -333,86 +344,39 @@ public struct Checkpoint: Sendable, Equatable {
     from tensors: [String: StoredTensor], path: String, skips: Bool, parametersOnly: Bool = false,
     like reference: ResidualNetwork<Float>? = nil
   ) throws(CheckpointError) -> ResidualNetwork<Float> {
-    var used = Set<String>()
-    func tensor(_ name: String) throws(CheckpointError) -> StoredTensor {
-      guard let t = tensors[name] else { throw .missingTensor(path: path, name: name) }
-      used.insert(name)
-      return t
-    }
-    func floats(_ name: String, _ shape: [Int]) throws(CheckpointError) -> [Float] {
-      let t = try tensor(name)
-      guard case .f32(let values) = t.values else {
-        throw .wrongDType(path: path, name: name, expected: "F32")
-      }
-      guard t.shape == shape else {
-        throw .wrongShape(path: path, name: name, expected: shape, found: t.shape)
-      }
-      if let k = values.firstIndex(where: { !$0.isFinite }) {
-        throw .nonFinite(path: path, name: name, index: k, value: values[k])
-      }
-      return values
-    }
-    func matrix(_ name: String, _ rows: Int, _ columns: Int) throws(CheckpointError)
-      -> Matrix<Float>
-    {
-      let v = try floats(name, [rows, columns])
-      return Matrix(rows: columns, columns: rows, storage: v).transposed
-    }
-    func norm(_ prefix: String, _ d: Int) throws(CheckpointError) -> BatchNorm<Float> {
-      var n = BatchNorm<Float>(features: d)
-      n.weight = try floats(prefix + ".weight", [d])
-      n.bias = try floats(prefix + ".bias", [d])
-      if parametersOnly { return n }
-      n.runningMean = try floats(prefix + ".running_mean", [d])
-      n.runningVariance = try floats(prefix + ".running_var", [d])
-      if let k = n.runningVariance.firstIndex(where: { $0 < 0 }) {
-        throw .wrongValue(
-          path: path, name: prefix + ".running_var", index: k, value: n.runningVariance[k],
-          expected: "a variance ≥ 0")
-      }
-      let name = prefix + ".num_batches_tracked"
-      let t = try tensor(name)
-      guard case .i64(let count) = t.values else {
-        throw .wrongDType(path: path, name: name, expected: "I64")
-      }
-      guard t.shape == [] else {
-        throw .wrongShape(path: path, name: name, expected: [], found: t.shape)
-      }
-      n.batchesTracked = count[0]
-      return n
-    }
-    let stem = try tensor("fc0.weight")
+    var reader = StateDictReader(tensors, path: path, parametersOnly: parametersOnly)
+    let stem = try reader.tensor("fc0.weight")
     guard stem.shape.count == 2, stem.shape.allSatisfy({ $0 >= 1 }) else {
       throw .wrongShape(path: path, name: "fc0.weight", expected: [512, 784], found: stem.shape)
     }
     let (d, inputSize) = (stem.shape[0], stem.shape[1])
-    let head = try tensor("cls.weight")
+    let head = try reader.tensor("cls.weight")
     guard head.shape.count == 2, head.shape[1] == d, head.shape[0] >= 1 else {
       throw .wrongShape(path: path, name: "cls.weight", expected: [10, d], found: head.shape)
     }
     let c = head.shape[0]
     var depth = 0
-    while tensors["blocks.\(depth).fc1.weight"] != nil { depth += 1 }
+    while reader.has("blocks.\(depth).fc1.weight") { depth += 1 }
     if let reference {
       guard reference.depth == depth else {
         throw .missingTensor(path: path, name: "blocks.\(depth).fc1.weight")
       }
     }
-    let fc0 = try matrix("fc0.weight", d, inputSize)
-    let bn0 = try norm("bn0", d)
+    let fc0 = try reader.matrix("fc0.weight", d, inputSize)
+    let bn0 = try reader.norm("bn0", d)
     var blocks: [ResidualBlock<Float>] = []
     for i in 0..<depth {
       blocks.append(
         ResidualBlock(
-          bn1: try norm("blocks.\(i).bn1", d), fc1: try matrix("blocks.\(i).fc1.weight", d, d),
-          bn2: try norm("blocks.\(i).bn2", d), fc2: try matrix("blocks.\(i).fc2.weight", d, d)))
+          bn1: try reader.norm("blocks.\(i).bn1", d),
+          fc1: try reader.matrix("blocks.\(i).fc1.weight", d, d),
+          bn2: try reader.norm("blocks.\(i).bn2", d),
+          fc2: try reader.matrix("blocks.\(i).fc2.weight", d, d)))
     }
-    let bnf = try norm("bnf", d)
-    let cls = try matrix("cls.weight", c, d)
-    let clsBias = try floats("cls.bias", [c])
-    if let extra = tensors.keys.sorted().first(where: { !used.contains($0) }) {
-      throw .unexpectedTensor(path: path, name: extra)
-    }
+    let bnf = try reader.norm("bnf", d)
+    let cls = try reader.matrix("cls.weight", c, d)
+    let clsBias = try reader.floats("cls.bias", [c])
+    try reader.finish()
     return ResidualNetwork(
       fc0: fc0, bn0: bn0, blocks: blocks, bnf: bnf, cls: cls, clsBias: clsBias, skips: skips)
   }

@@ -81,18 +81,20 @@ public struct SafeTensorsFile: Sendable, Equatable {
     self.metadata = metadata
   }
 
-  /// Reads and validates the file at `path`.
+  /// The most bytes a checkpoint file may hold: 4 GiB (a network of a billion Float32
+  /// parameters; the paper's largest is a few million).
+  public static let maximumFileBytes = 1 << 32
+
+  /// Reads and validates the regular file at `path` (a FIFO or a device is refused unread).
   public init(contentsOf path: String) throws(SafeTensorsError) {
-    let data: Data
+    let bytes: [UInt8]
     do {
-      data = try Data(contentsOf: URL(fileURLWithPath: path))
+      bytes = try RegularFile.read(
+        path, maximumBytes: Self.maximumFileBytes, what: "a safetensors checkpoint")
     } catch {
-      let reason =
-        FileManager.default.fileExists(atPath: path)
-        ? reasonText(error) : "no such file"
-      throw .unreadable(path: path, reason: reason)
+      throw .unreadable(path: path, reason: error.reason)
     }
-    try self.init(decoding: [UInt8](data), path: path)
+    try self.init(decoding: bytes, path: path)
   }
 
   /// Parses and validates safetensors bytes; `path` only names the source in errors.
@@ -117,6 +119,11 @@ public struct SafeTensorsFile: Sendable, Equatable {
     }
     guard let header = json as? [String: Any] else {
       throw .badHeader(path: path, reason: "the header is not a JSON object")
+    }
+    // JSONSerialization keeps one of two equal keys silently; the reference reader refuses.
+    if let key = JSONKeys.firstDuplicate(in: bytes[8..<dataStart]) {
+      throw .badHeader(
+        path: path, reason: "the header gives the key '\(key)' twice in one object")
     }
     var metadata: [String: String] = [:]
     if let rawMetadata = header["__metadata__"] {
@@ -286,5 +293,80 @@ public struct SafeTensorsFile: Sendable, Equatable {
     } catch {
       throw .writeFailed(path: path, reason: error.reason)
     }
+  }
+}
+
+/// The keys of JSON objects, to find one given twice in the same object (which
+/// `JSONSerialization` accepts, keeping one of them, and the safetensors reference refuses).
+enum JSONKeys {
+  /// The first key that an object of `bytes` (valid JSON) gives twice, compared after
+  /// unescaping (`"a"` and `"\u0061"` are the same key); nil when there is none.
+  static func firstDuplicate(in bytes: ArraySlice<UInt8>) -> String? {
+    // One entry per open container: the keys seen so far (nil for an array), and whether the
+    // next string in an object is a key.
+    var stack: [(keys: Set<String>?, expectingKey: Bool)] = []
+    var i = bytes.startIndex
+    while i < bytes.endIndex {
+      let byte = bytes[i]
+      switch byte {
+      case UInt8(ascii: "{"):
+        stack.append((Set(), true))
+      case UInt8(ascii: "["):
+        stack.append((nil, false))
+      case UInt8(ascii: "}"), UInt8(ascii: "]"):
+        _ = stack.popLast()
+      case UInt8(ascii: ","):
+        if stack.last?.keys != nil { stack[stack.count - 1].expectingKey = true }
+      case UInt8(ascii: "\""):
+        let (text, end) = string(bytes, from: i)
+        i = end
+        if let top = stack.last, let keys = top.keys, top.expectingKey {
+          if keys.contains(text) { return text }
+          stack[stack.count - 1].keys!.insert(text)
+          stack[stack.count - 1].expectingKey = false
+        }
+        continue
+      default:
+        break
+      }
+      i += 1
+    }
+    return nil
+  }
+
+  /// The string whose opening quote is at `start`, unescaped, and the index after its closing
+  /// quote.
+  private static func string(_ bytes: ArraySlice<UInt8>, from start: Int) -> (String, Int) {
+    var units: [UInt16] = []
+    var raw: [UInt8] = []
+    func flush() {
+      units.append(contentsOf: String(decoding: raw, as: UTF8.self).utf16)
+      raw.removeAll()
+    }
+    var i = start + 1
+    while i < bytes.endIndex && bytes[i] != UInt8(ascii: "\"") {
+      guard bytes[i] == UInt8(ascii: "\\"), i + 1 < bytes.endIndex else {
+        raw.append(bytes[i])
+        i += 1
+        continue
+      }
+      let escape = bytes[i + 1]
+      i += 2
+      switch escape {
+      case UInt8(ascii: "u"):
+        flush()
+        let hex = bytes[i..<min(i + 4, bytes.endIndex)]
+        units.append(UInt16(String(decoding: hex, as: UTF8.self), radix: 16) ?? 0xFFFD)
+        i += 4
+      case UInt8(ascii: "b"): raw.append(0x08)
+      case UInt8(ascii: "f"): raw.append(0x0C)
+      case UInt8(ascii: "n"): raw.append(0x0A)
+      case UInt8(ascii: "r"): raw.append(0x0D)
+      case UInt8(ascii: "t"): raw.append(0x09)
+      default: raw.append(escape)  // \" \\ \/
+      }
+    }
+    flush()
+    return (String(decoding: units, as: UTF16.self), i + 1)
   }
 }

@@ -58,9 +58,14 @@ public struct CIFARFile: Sendable, Equatable {
     }
   }
 
-  /// Reads a CIFAR binary file (plain, or gzip-compressed).
+  /// The most records one file may hold: 60,000 (the largest file of either data set,
+  /// CIFAR-100's `train.bin`, holds 50,000), so that decompression stops there.
+  public static let maximumRecords = 60_000
+
+  /// Reads a CIFAR binary file (plain, or gzip-compressed); at most `maximumRecords` records.
   public init(contentsOf path: String, kind: Kind) throws(DataFileError) {
-    let bytes = try readPossiblyCompressedFile(atPath: path)
+    let bytes = try readPossiblyCompressedFile(
+      atPath: path, maximumBytes: Self.maximumRecords * kind.recordSize)
     try self.init(decoding: bytes, kind: kind, path: path)
   }
 

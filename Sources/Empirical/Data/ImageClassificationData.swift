@@ -152,6 +152,7 @@ public struct ImageClassificationData: Sendable {
   /// Loads the data set in `directory` (IDX, CIFAR-10 or CIFAR-100, detected from the files).
   ///
   /// - Parameters:
+  ///   - directory: the folder holding the data set's training and test files.
   ///   - classes: the original labels to keep, relabelled 0…C−1 in this order (nil: all).
   ///   - standardisation: μ_c and σ_c to use instead of the training set's (e.g. from a
   ///     checkpoint); one pair, or one per channel.
@@ -254,7 +255,9 @@ public struct ImageClassificationData: Sendable {
         variance += Double(histogram[v]) * d * d
       }
       variance /= n
-      guard variance > 0 else {
+      // Constant images are told by the histogram, not by the variance: rounding in the mean
+      // leaves a variance of about 1e-33 for a channel whose every pixel is alike.
+      guard histogram.lazy.filter({ $0 > 0 }).count > 1, variance > 0 else {
         throw .constantImages(
           path: split.imagesPath, channel: shape.channels > 1 ? c : nil, value: Float(mean * 255))
       }

@@ -138,6 +138,26 @@ public struct ResidualAlignmentMeasurement: Sendable {
     min(width, max(20, rank, classes + 1))
   }
 
+  /// Why `network` cannot be measured, or nil when it can: RA4 needs at least 3 blocks, and
+  /// RA2 two square blocks of the same dimension (a network whose every block downsamples has
+  /// none).
+  public static func unmeasurableReason<N: MeasurableResidualNetwork>(_ network: N) -> String? {
+    let l = network.depth
+    guard l >= 3 else { return "\(l) blocks; RA4 needs at least 3" }
+    var squares = [Int: Int]()
+    for i in 0..<l {
+      let (rows, columns) = (
+        network.representationSize(at: i + 2), network.representationSize(at: i + 1)
+      )
+      if rows == columns { squares[rows, default: 0] += 1 }
+    }
+    guard squares.values.contains(where: { $0 >= 2 }) else {
+      return "no two blocks keep the same dimension (every block changes it, e.g. downsamples); "
+        + "RA2 compares pairs of such blocks"
+    }
+    return nil
+  }
+
   /// Measures RA1–RA4 of `network` on `inputs` (vectors of size n₀) with RA2 subspaces of
   /// size `rank`; all randomness (test matrices, RA2 baselines, RA4 bootstrap) from `generator`.
   ///

@@ -196,6 +196,47 @@ public struct RunDirectory: Sendable {
     }
   }
 
+  /// Files that ujm's other commands keep in a run directory: a sweep's lock, log and the
+  /// reports of its steps (`sweep run` trains into its run directories).
+  public static let companionNames: Set<String> = [
+    "sweep.lock", "log.txt", "train.json", "measure.json", "failed.json", "complete.json",
+  ]
+
+  /// Whether `name` is a file `train` writes: the manifest, the plain names, a snapshot's own
+  /// files, a kept epoch's checkpoint, the lock or a temporary file.
+  public static func isTrainingFile(_ name: String) -> Bool {
+    [manifestName, checkpointName, optimizerName, metricsName, lockName].contains(name)
+      || name.hasPrefix(".snapshot-") || name.contains(AtomicFile.temporaryMarker)
+      || (name.hasPrefix("checkpoint-epoch") && name.hasSuffix(".safetensors"))
+  }
+
+  /// The files in the directory that ujm did not write, sorted: every name that is neither a
+  /// training file nor a companion, and — when the directory has no manifest of ujm's, so that
+  /// nothing says ujm wrote them — the training files too (a PyTorch export saved as
+  /// `checkpoint.safetensors`, say). `legacyAllowed` accepts a directory of an older ujm,
+  /// which wrote `checkpoint.safetensors` and `optimizer.safetensors` without a manifest (for
+  /// `--resume`).
+  public func foreignFiles(legacyAllowed: Bool = false) throws(RunDirectoryError) -> [String] {
+    let names: [String]
+    do {
+      names = try FileManager.default.contentsOfDirectory(atPath: path)
+    } catch {
+      throw .unusable(path: path, reason: "cannot be listed (\(reasonText(error)))")
+    }
+    let hasManifest = try manifest() != nil
+    let legacy =
+      legacyAllowed && !hasManifest && names.contains(Self.checkpointName)
+      && names.contains(Self.optimizerName)
+    return names.filter { name in
+      if Self.companionNames.contains(name) { return false }
+      if name.hasPrefix("measure-epoch") && name.hasSuffix(".json") { return false }
+      guard Self.isTrainingFile(name) else { return true }
+      return
+        !(hasManifest || legacy || name == Self.lockName
+        || name.contains(AtomicFile.temporaryMarker))
+    }.sorted()
+  }
+
   /// Bytes free on the directory's file system.
   public var freeBytes: Int? {
     guard let attributes = try? FileManager.default.attributesOfFileSystem(forPath: path),
@@ -209,8 +250,11 @@ public struct RunDirectory: Sendable {
     let manifestPath = file(Self.manifestName)
     guard FileManager.default.fileExists(atPath: manifestPath) else { return nil }
     do {
-      let data = try Data(contentsOf: URL(fileURLWithPath: manifestPath))
-      return try JSONDecoder().decode(Manifest.self, from: data)
+      let bytes = try RegularFile.read(
+        manifestPath, maximumBytes: 1 << 20, what: "a snapshot manifest")
+      return try JSONDecoder().decode(Manifest.self, from: Data(bytes))
+    } catch let error as InputFileError {
+      throw .corrupt(path: manifestPath, reason: error.reason)
     } catch {
       throw .corrupt(
         path: manifestPath, reason: "is not a snapshot manifest (\(reasonText(error)))")
@@ -250,10 +294,10 @@ public struct RunDirectory: Sendable {
 
   private func readLines(_ path: String) throws(RunDirectoryError) -> [String] {
     do {
-      let text = try String(contentsOfFile: path, encoding: .utf8)
+      let text = try RegularFile.text(path, maximumBytes: 1 << 30, what: "a metrics file")
       return text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
     } catch {
-      throw .corrupt(path: path, reason: "cannot be read (\(reasonText(error)))")
+      throw .corrupt(path: path, reason: "cannot be read (\(error.reason))")
     }
   }
 
