@@ -39,7 +39,7 @@ public struct MulticlassSolveRun: Sendable {
     for start in problem.starts {
       let began = clock.now
       let result = minimizer.minimize(model, from: start, until: test)
-      let seconds = (clock.now - began).seconds
+      let seconds = (clock.now - began).secondsValue
       total += seconds
       results.append(result)
       starts.append(
@@ -114,13 +114,6 @@ func perturbedParameters(
     start = end
   }
   return out
-}
-
-extension Duration {
-  /// The duration in seconds.
-  var seconds: Double {
-    Double(components.seconds) + Double(components.attoseconds) * 1e-18
-  }
 }
 
 /// Everything `ujm solve --classes` reports, with the field names of its JSON output.
