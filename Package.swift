@@ -18,6 +18,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
     .package(url: "https://github.com/attaswift/BigInt", from: "6.0.0"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    // Property-based tests with shrinking (Tests/UJMTests/Properties); test targets only.
+    .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     // `swift package generate-documentation --target T` (scripts/docs); no target depends on it.
     .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
   ],
@@ -93,6 +95,7 @@ let package = Package(
       name: "UJMTests",
       dependencies: [
         "UJM", "LinearAlgebra", "TestSupport",
+        .product(name: "PropertyBased", package: "swift-property-based"),
       ]
     ),
     .testTarget(
@@ -109,7 +112,10 @@ let package = Package(
     ),
     .testTarget(
       name: "CLITests",
-      dependencies: ["UJMCommandLine", "UJM", "Empirical", "TestSupport"]
+      dependencies: [
+        "UJMCommandLine", "UJM", "Empirical", "TestSupport",
+        .product(name: "PropertyBased", package: "swift-property-based"),
+      ]
     ),
   ]
 )

@@ -34,10 +34,43 @@ public struct SolveReport: Sendable, Codable, Equatable {
   public var perturb: Double
   public var checks: [CheckResult]
   public var blas: BLASEnvironment
+  /// The Hessian's extreme eigenvalues at the optimum (`--hessian`), else null.
+  public var hessian: HessianSpectrum? = nil
 
   /// Converged and every check passed.
   public var succeeded: Bool { stop_reason == "converged" && checks.allSatisfy(\.passed) }
 
   /// The report as indented JSON (sorted keys, non-finite numbers as `null`).
   public func jsonData() throws -> Data { try ReportJSON.encode(self, pretty: true) }
+
+  enum CodingKeys: String, CodingKey {
+    case L, lambda, D, label, seed, algorithm, dx_norm, objective, reduced, gap, gradient_norm
+    case iterations, evaluations, restarts, polish_iterations, stop_reason, seconds, perturb
+    case checks, blas, hessian
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(L, forKey: .L)
+    try c.encode(lambda, forKey: .lambda)
+    try c.encode(D, forKey: .D)
+    try c.encode(label, forKey: .label)
+    try c.encode(seed, forKey: .seed)
+    try c.encode(algorithm, forKey: .algorithm)
+    try c.encode(dx_norm, forKey: .dx_norm)
+    try c.encode(objective, forKey: .objective)
+    try c.encode(reduced, forKey: .reduced)
+    try c.encode(gap, forKey: .gap)
+    try c.encode(gradient_norm, forKey: .gradient_norm)
+    try c.encode(iterations, forKey: .iterations)
+    try c.encode(evaluations, forKey: .evaluations)
+    try c.encode(restarts, forKey: .restarts)
+    try c.encode(polish_iterations, forKey: .polish_iterations)
+    try c.encode(stop_reason, forKey: .stop_reason)
+    try c.encode(seconds, forKey: .seconds)
+    try c.encode(perturb, forKey: .perturb)
+    try c.encode(checks, forKey: .checks)
+    try c.encode(blas, forKey: .blas)
+    try c.encode(hessian, forKey: .hessian)  // null when not asked for
+  }
 }

@@ -31,11 +31,15 @@ public struct UJMSolveRun: Sendable {
   public var step: Double
   public var perturbation: Double
   public var tolerances: Theorem33Tolerances
+  /// Compute the Hessian's extreme eigenvalues at the returned point (`HessianSpectrum`).
+  public var hessian: Bool
 
   public init(
     problem: DefaultProblem, algorithm: SolverAlgorithm, test: ConvergenceTest, step: Double = 0.5,
-    perturbation: Double = 0, tolerances: Theorem33Tolerances = Theorem33Tolerances()
+    perturbation: Double = 0, tolerances: Theorem33Tolerances = Theorem33Tolerances(),
+    hessian: Bool = false
   ) {
+    self.hessian = hessian
     self.problem = problem
     self.algorithm = algorithm
     self.test = test
@@ -70,7 +74,7 @@ public struct UJMSolveRun: Sendable {
     tolerances.gradient = test.gradientTolerance
     let verifier = Theorem33Verifier(model: model, reduced: reduced, tolerances: tolerances)
     let checks = try verifier.checks(at: point, objective: objective, gradientNorm: gradientNorm)
-    let report = SolveReport(
+    var report = SolveReport(
       L: model.depth, lambda: model.lambda, D: model.dimension, label: Int(model.label),
       seed: problem.seed, algorithm: algorithm.rawValue, dx_norm: model.dx.euclideanNorm,
       objective: objective,
@@ -82,6 +86,13 @@ public struct UJMSolveRun: Sendable {
       polish_iterations: result.polishIterations,
       stop_reason: result.stopReason.name, seconds: seconds, perturb: perturbation,
       checks: checks, blas: .current)
+    if hessian {
+      var spectrum = try HessianSpectrum.compute(
+        model, at: model.flatten(point), seed: problem.seed)
+      spectrum.reduced_eigenvalues = problem.reduced.normalizedHessianEigenvalues(
+        s: reduced.s, t: reduced.t)
+      report.hessian = spectrum
+    }
     return (report, result)
   }
 }

@@ -24,8 +24,41 @@ struct Solve: ParsableCommand {
     help: "Width D (default 64; with --dx, D is the file's length).")
   var dimension: Int?
 
-  @Option(name: .customLong("label"), parsing: .unconditional, help: "The label y: 1 or -1.")
-  var label: Int = 1
+  @Option(
+    name: .customLong("label"), parsing: .unconditional, help: "The label y: 1 or -1 (default 1).")
+  var label: Int?
+
+  @Option(
+    name: .customLong("classes"), parsing: .unconditional,
+    help:
+      "Solve the multi-class model with C classes (2…1000) instead of Definition 3.2's binary one."
+  )
+  var classes: Int?
+
+  @Option(
+    name: .customLong("examples-per-class"), parsing: .unconditional,
+    help: "With --classes: inputs per class N (1…10000, default 1).")
+  var examplesPerClass: Int?
+
+  @Option(
+    name: .customLong("starts"), parsing: .unconditional,
+    help: "With --classes: seeded starting points, the best is returned (1…100, default 4).")
+  var starts: Int?
+
+  @Option(
+    name: .customLong("inputs"),
+    help: "Multi-class inputs: an N×D .npy (float64/float32, one input a row); sets D and N.")
+  var inputsFile: String?
+
+  @Option(
+    name: .customLong("labels"),
+    help: "With --inputs: N integer labels 0…C−1 (.npy); sets C unless --classes is given.")
+  var labelsFile: String?
+
+  @Flag(
+    name: .customLong("hessian"),
+    help: "Also report the extreme eigenvalues of ∇²F at the returned point (exact products).")
+  var hessian = false
 
   @Option(name: .customLong("dx"), help: "Read Δx from a .npy (float64/float32, 1-D) or text file.")
   var dxFile: String?
@@ -60,10 +93,18 @@ struct Solve: ParsableCommand {
   @Option(name: .customLong("output"), help: "Also write the JSON report to this file, atomically.")
   var output: String?
 
+  @Option(
+    name: .customLong("save-optimum"),
+    help: "Write the returned point to this .npy (float64, 1-D: J₁…J_L column-major, then w or W).")
+  var saveOptimum: String?
+
   func validate() throws {
     do {
+      try MulticlassSolveOptions.validate(
+        classes: classes, examplesPerClass: examplesPerClass, starts: starts, label: label,
+        dxFile: dxFile, inputsFile: inputsFile, labelsFile: labelsFile, dimension: dimension)
       try SolveOptions.validate(
-        depth: depth, lambda: lambda, dimension: dimension, label: label,
+        depth: depth, lambda: lambda, dimension: dimension, label: label ?? 1,
         algorithm: algorithm, gradientTolerance: gradientTolerance,
         maxIterations: maxIterations, step: step, perturb: perturb)
     } catch {
@@ -74,21 +115,32 @@ struct Solve: ParsableCommand {
   func run() throws {
     var succeeded = false
     try reportingUsageErrors(command: "solve") {
+      if classes != nil || inputsFile != nil {
+        succeeded = try runMulticlass()
+        return
+      }
       let options = try SolveOptions(
-        depth: depth, lambda: lambda, dimension: dimension, label: label, dxFile: dxFile,
+        depth: depth, lambda: lambda, dimension: dimension, label: label ?? 1, dxFile: dxFile,
         algorithm: algorithm, gradientTolerance: gradientTolerance,
         maxIterations: maxIterations, step: step, seed: seedOption.seed, perturb: perturb)
+      if hessian {
+        let d = options.dimension
+        try SolveMemory.check(
+          parameters: options.depth * d * d + d, workspace: 0, hessian: true,
+          options: "--hessian with --L \(options.depth) and D = \(d)")
+      }
       let run = UJMSolveRun(
         problem: options.problem(), algorithm: options.algorithm,
         test: ConvergenceTest(
           gradientTolerance: options.gradientTolerance, maxIterations: options.maxIterations),
-        step: options.step, perturbation: options.perturb)
+        step: options.step, perturbation: options.perturb, hessian: hessian)
       if options.isLarge {
         printError(
           "ujm solve: minimising over \(options.depth) Jacobians of \(options.dimension)² entries "
             + "with \(options.algorithm.rawValue)…")
       }
-      let (report, _) = try run.run()
+      let (report, result) = try run.run()
+      try save(result.optimum)
       let data = try report.jsonData()
       if let output {
         if report.objective.isFinite {
@@ -105,5 +157,69 @@ struct Solve: ParsableCommand {
       succeeded = report.succeeded
     }
     if !succeeded { throw ExitCode(1) }
+  }
+
+  /// `--save-optimum FILE`: the point as a 1-D float64 .npy, written atomically.
+  private func save(_ x: [Double]) throws {
+    guard let saveOptimum else { return }
+    try writeAtomically(NumPyArray(vector: x).npyData, to: saveOptimum, option: "--save-optimum")
+  }
+
+  /// `--classes C` or `--inputs/--labels`: the multi-class model, from its default instance or
+  /// from the files; returns the verdict.
+  private func runMulticlass() throws -> Bool {
+    var files: (inputs: Matrix<Double>, labels: [Int], classes: Int)? = nil
+    if let inputsFile, let labelsFile {
+      files = try MulticlassInputFiles.read(
+        inputs: inputsFile, labels: labelsFile, classes: classes)
+    }
+    let options = try SolveOptions(
+      depth: depth, lambda: lambda, dimension: files?.inputs.rows ?? dimension, label: 1,
+      dxFile: nil, algorithm: algorithm, gradientTolerance: gradientTolerance,
+      maxIterations: maxIterations, step: step, seed: seedOption.seed, perturb: perturb)
+    let startCount = starts ?? MulticlassProblem.defaultStarts
+    let d = options.dimension
+    let (c, n) =
+      files.map { ($0.classes, $0.labels.count) }
+      ?? ((classes ?? 2), (classes ?? 2) * (examplesPerClass ?? 1))
+    let (parameters, o1) = (options.depth * d).multipliedReportingOverflow(by: d)
+    let (workspace, o2) = ((options.depth + 1) * d).multipliedReportingOverflow(by: n)
+    try SolveMemory.check(
+      parameters: o1 ? Int.max : parameters + c * d, workspace: o2 ? Int.max : workspace,
+      hessian: hessian,
+      options: "--classes \(c) with \(n) inputs, --L \(options.depth) and D = \(d)"
+        + (hessian ? " and --hessian" : ""))
+    let problem =
+      if let files {
+        MulticlassProblem(
+          inputs: files.inputs, labels: files.labels, classes: files.classes,
+          depth: options.depth, lambda: options.lambda, seed: options.seed, starts: startCount)
+      } else {
+        MulticlassProblem(
+          classes: classes ?? 2, examplesPerClass: examplesPerClass ?? 1,
+          dimension: options.dimension, depth: options.depth, lambda: options.lambda,
+          seed: options.seed, starts: startCount)
+      }
+    let run = MulticlassSolveRun(
+      problem: problem, algorithm: options.algorithm,
+      test: ConvergenceTest(
+        gradientTolerance: options.gradientTolerance, maxIterations: options.maxIterations),
+      step: options.step, perturbation: options.perturb, hessian: hessian)
+    let (report, optimum) = try run.run()
+    try save(optimum)
+    let data = try report.jsonData()
+    if let output {
+      if report.objective.isFinite {
+        try writeAtomically(data, to: output)
+      } else {
+        printError("ujm solve: the objective is not finite; \(output) was not written")
+      }
+    }
+    if jsonOption.json {
+      print(String(decoding: data, as: UTF8.self))
+    } else {
+      print(MulticlassReportFormatter.text(report))
+    }
+    return report.succeeded
   }
 }

@@ -27,6 +27,7 @@ enum SolveReportFormatter {
     }
     lines.append("Theorem 3.3 checks:")
     for c in r.checks { lines.append("  " + c.summary) }
+    if let h = r.hessian { lines.append(contentsOf: HessianFormatter.lines(h)) }
     let passed = r.checks.filter(\.passed).count
     lines.append("\(passed) of \(r.checks.count) checks passed")
     lines.append("BLAS: \(r.blas.core), \(r.blas.threads) thread(s)")

@@ -15,7 +15,9 @@ struct Verify: ParsableCommand {
       check passes (every counterexample is detected), 1 otherwise, 64 for a usage error.
       """)
 
-  @Option(name: .customLong("theorem"), help: "3.1, 3.3 or all.")
+  @Option(
+    name: .customLong("theorem"),
+    help: "3.1, 3.3, multiclass (beyond the paper: rank ≤ C−1) or all.")
   var theorem: TheoremChoice = .all
 
   @Option(
@@ -83,6 +85,8 @@ struct Verify: ParsableCommand {
 enum TheoremChoice: String, ExpressibleByArgument, CaseIterable {
   case theorem31 = "3.1"
   case theorem33 = "3.3"
+  /// Beyond the paper: the multi-class UJM's rank bound.
+  case multiclass
   case all
 
   /// The theorem's number, or nil for all.
@@ -136,6 +140,11 @@ enum VerifyReportFormatter {
           pad(format(c.tolerance, exact: c.kind == .exact), 10, right: true), pad(verdict, 13),
           c.note,
         ].joined(separator: " "))
+      if let shrunk = c.counterexample {
+        lines.append(
+          "  shrunk: smallest detected run --cases \(shrunk.cases) --up-to \(shrunk.up_to): "
+            + shrunk.note)
+      }
     }
     let good = checks.filter { counterexamples ? $0.detected == true : $0.passed }.count
     lines.append("")

@@ -73,7 +73,7 @@ struct JSONReportTests {
     #expect(throws: ExitCode(1)) { try command.run() }
     let solve = try #require(command as? Solve)
     let options = try SolveOptions(
-      depth: solve.depth, lambda: solve.lambda, dimension: solve.dimension, label: solve.label,
+      depth: solve.depth, lambda: solve.lambda, dimension: solve.dimension, label: solve.label ?? 1,
       dxFile: nil, algorithm: solve.algorithm, gradientTolerance: solve.gradientTolerance,
       maxIterations: solve.maxIterations, step: solve.step, seed: 0, perturb: solve.perturb)
     let (report, _) = try UJMSolveRun(

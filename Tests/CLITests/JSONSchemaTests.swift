@@ -157,7 +157,14 @@ struct JSONSchemaTests {
       "--blocks", "1", "--width", "8", "--batch-size", "16", "--classes", "0,1", "--data", data,
     ]
     let runs: [(String, [String])] = [
-      ("solve", ["solve", "--L", "2", "--lambda", "0.1", "--D", "4", "--json"]),
+      ("solve", ["solve", "--L", "2", "--lambda", "0.1", "--D", "4", "--json", "--hessian"]),
+      (
+        "solve-multiclass",
+        [
+          "solve", "--classes", "3", "--L", "2", "--lambda", "0.1", "--D", "4", "--starts", "2",
+          "--json", "--hessian",
+        ]
+      ),
       ("verify", ["verify", "--theorem", "3.1", "--up-to", "5", "--cases", "5", "--json"]),
       ("rsvd", ["rsvd", "--input", matrix, "--rank", "3", "--json"]),
       ("train", ["train", "--epochs", "1", "--output", "run", "--json"] + tiny),

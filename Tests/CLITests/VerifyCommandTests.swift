@@ -100,7 +100,7 @@ struct VerifyCommandTests {
       let line = try #require(lines.first { $0.hasPrefix(step.name + " ") })
       #expect(line.contains(" pass "), "\(line)")
     }
-    #expect(lines.last == "11 of 11 checks passed")
+    #expect(lines.last == "12 of 12 checks passed")
   }
 
   @Test func passingRunExitsZeroAndDetectedCounterexamplesExitZero() throws {

@@ -34,6 +34,48 @@ public struct ProofStep: Sendable {
     var generator = ExecutableProofs.generator(for: name, seed: configuration.seed)
     return .counterexample(counterexamples(configuration, &generator))
   }
+
+  /// `verifyCounterexample`, then, when it is detected, shrinking: the smallest `cases`, then
+  /// the smallest `upTo`, on which it is still detected, by bisection.
+  ///
+  /// A run with fewer cases draws a prefix of the same seeded sequence of instances (and a
+  /// smaller `upTo` a shorter stream), so detection is monotone in both and bisection finds the
+  /// smallest; where a verifier is not monotone the result is still a detected run, maybe not
+  /// the smallest. Each verifier draws its instances in order of size (D, L, k cycling up from
+  /// the smallest), so the shrunk run's last instance is the first one that breaks.
+  public func shrinkCounterexample(_ configuration: ProofConfiguration) -> ProofCheck {
+    var check = verifyCounterexample(configuration)
+    guard check.detected == true else {
+      check.shrunk = false
+      return check
+    }
+    func detected(cases: Int, upTo: Int) -> Bool {
+      verifyCounterexample(
+        ProofConfiguration(upTo: upTo, cases: cases, seed: configuration.seed)
+      ).detected == true
+    }
+    var lo = 1
+    var hi = configuration.cases
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if detected(cases: mid, upTo: configuration.upTo) { hi = mid } else { lo = mid + 1 }
+    }
+    let cases = hi
+    lo = 1
+    hi = configuration.upTo
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if detected(cases: cases, upTo: mid) { hi = mid } else { lo = mid + 1 }
+    }
+    let shrunk = ProofConfiguration(upTo: hi, cases: cases, seed: configuration.seed)
+    let there = verifyCounterexample(shrunk)
+    check.shrunk = true
+    check.counterexample = ShrunkCounterexample(
+      cases: cases, up_to: hi, seed: configuration.seed, note: there.note,
+      command: "ujm verify --theorem \(theorem) --cases \(cases) --up-to \(hi) "
+        + "--seed \(configuration.seed) --counterexamples")
+    return check
+  }
 }
 
 /// The executable proofs of Theorem 3.1 (appendix A) and of every step of the proof of
@@ -45,7 +87,7 @@ public struct ProofStep: Sendable {
 /// `ProofConfiguration.upTo` (K) bounds k in Theorem 3.1's checks (the typo check at most 1000).
 public enum ExecutableProofs {
   /// Every step, in the paper's order.
-  public static let steps: [ProofStep] = theorem31 + theorem33
+  public static let steps: [ProofStep] = theorem31 + theorem33 + multiclass
 
   /// The ids of the steps of theorem `theorem` ("3.1" or "3.3"), or of all when nil.
   public static func steps(theorem: String?) -> [ProofStep] {
@@ -56,6 +98,8 @@ public enum ExecutableProofs {
   ///
   /// `progress` is called before each check with its position, the count and its id (the CLI
   /// prints it on stderr; large `--up-to` runs take minutes).
+  /// In counterexample mode each detected counterexample is also shrunk
+  /// (`ProofStep.shrinkCounterexample`).
   public static func run(
     theorem: String?, configuration: ProofConfiguration, counterexamples: Bool = false,
     progress: (_ index: Int, _ count: Int, _ name: String) -> Void = { _, _, _ in }
@@ -63,9 +107,23 @@ public enum ExecutableProofs {
     let selected = steps(theorem: theorem)
     return selected.enumerated().map { index, step in
       progress(index, selected.count, step.name)
-      return counterexamples ? step.verifyCounterexample(configuration) : step.verify(configuration)
+      return counterexamples
+        ? step.shrinkCounterexample(configuration) : step.verify(configuration)
     }
   }
+
+  /// Beyond the paper: the multi-class UJM's rank bound (N/10 cases, at least 1).
+  static let multiclass: [ProofStep] = [
+    ProofStep(
+      MulticlassRankBoundCheck.name, theorem: "multiclass",
+      claim: { c, g in MulticlassRankBoundCheck.verify(cases: fraction(c.cases, 10), using: &g) },
+      counterexamples: { c, g in
+        [
+          MulticlassRankBoundCheck.verify(
+            cases: fraction(c.cases, 10), loss: .squaredError, using: &g)
+        ]
+      })
+  ]
 
   /// A generator for step `name`: the seed mixed with a stable (FNV-1a) hash of the id.
   static func generator(for name: String, seed: UInt64) -> SeededGenerator {

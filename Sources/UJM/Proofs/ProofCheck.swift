@@ -39,6 +39,11 @@ public struct ProofCheck: Sendable, Equatable, Codable {
   public var note: String
   /// Counterexample mode only: true when the verifier failed on the counterexample.
   public var detected: Bool?
+  /// Counterexample mode only: true when `counterexample` holds the smallest run found by
+  /// shrinking on which the counterexample is still detected.
+  public var shrunk: Bool?
+  /// Counterexample mode only: that smallest run (`ProofStep.shrinkCounterexample`).
+  public var counterexample: ShrunkCounterexample?
 
   /// A check that passes when `measured` is finite and at most `tolerance`.
   public init(
@@ -85,6 +90,21 @@ public struct ProofCheck: Sendable, Equatable, Codable {
     }.joined(separator: "; ")
     return out
   }
+}
+
+/// The smallest `ujm verify --counterexamples` run, found by shrinking, on which a step's
+/// counterexample is still detected: its case count and depth, its seed, what the verifier
+/// reported there, and the command that replays it.
+public struct ShrunkCounterexample: Sendable, Equatable, Codable {
+  /// The smallest `--cases` found.
+  public var cases: Int
+  /// The smallest `--up-to` found.
+  public var up_to: Int
+  public var seed: UInt64
+  /// The verifier's note on that run (it names the instances it drew).
+  public var note: String
+  /// `ujm verify --theorem … --cases … --up-to … --seed … --counterexamples`.
+  public var command: String
 }
 
 /// The sizes of a `ujm verify` run and its seed.

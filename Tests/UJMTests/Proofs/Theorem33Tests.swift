@@ -168,7 +168,7 @@ struct ExecutableProofsTests {
       ExecutableProofs.steps.map(\.name) == [
         "thm3.1.product", "thm3.1.implication", "thm3.1.typo", "thm3.3.trace",
         "thm3.3.power-set", "thm3.3.miranda-thompson", "thm3.3.alignment", "thm3.3.zeroing",
-        "thm3.3.am-gm", "thm3.3.jensen", "thm3.3.conclusion",
+        "thm3.3.am-gm", "thm3.3.jensen", "thm3.3.conclusion", "multiclass.rank-bound",
       ])
     #expect(ExecutableProofs.steps(theorem: "3.1").count == 3)
   }
