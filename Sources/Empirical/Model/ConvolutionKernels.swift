@@ -96,12 +96,28 @@ final class LoweringScratch<Scalar: BLASScalar>: @unchecked Sendable {
   }
 }
 
+/// im2col of `images` images split by images across `parallelism` (each image's columns are
+/// its own: the serial result).
+func im2col<Scalar: BLASScalar>(
+  _ x: UnsafePointer<Scalar>, _ conv: Convolution<Scalar>, side: Int, images: Int,
+  into cols: UnsafeMutablePointer<Scalar>, parallelism: Parallelism
+) {
+  let out = conv.outputSide(side)
+  let (inStride, colStride) = (side * side * conv.inChannels, conv.patchSize * out * out)
+  parallelism.forEachRange(images) { r in
+    im2col(
+      x + r.lowerBound * inStride, conv, side: side, images: r.count,
+      into: cols + r.lowerBound * colStride)
+  }
+}
+
 /// y ← α·conv(x) + β·y for `images` NHWC images: per chunk, im2col and one gemm
 /// (C_out × P) = weight (C_out × K) · cols (K × P).
 func convolutionForward<Scalar: BLASScalar>(
   _ conv: Convolution<Scalar>, _ x: UnsafePointer<Scalar>, side: Int, images: Int,
   into y: UnsafeMutablePointer<Scalar>, alpha: Scalar = 1, beta: Scalar = 0,
-  scratch: LoweringScratch<Scalar>
+  scratch: LoweringScratch<Scalar>, parallelism: Parallelism = .serial,
+  profile: PassProfile? = nil
 ) {
   let out = conv.outputSide(side)
   let chunk = scratch.imagesPerChunk(conv, side: side)
@@ -111,36 +127,54 @@ func convolutionForward<Scalar: BLASScalar>(
     var first = 0
     while first < images {
       let n = Swift.min(chunk, images - first)
-      im2col(x + first * inStride, conv, side: side, images: n, into: cols)
-      gemm(
-        false, false, m: conv.outChannels, n: n * out * out, k: conv.patchSize, alpha: alpha,
-        w.baseAddress!, lda: conv.outChannels, cols, ldb: conv.patchSize, beta: beta,
-        y + first * outStride, ldc: conv.outChannels)
+      profile.time(.im2col) {
+        im2col(
+          x + first * inStride, conv, side: side, images: n, into: cols, parallelism: parallelism)
+      }
+      let flops = 2 * Double(conv.outChannels * conv.patchSize * n * out * out)
+      profile.time(.convolutionForwardGEMM, flops: flops) {
+        gemm(
+          false, false, m: conv.outChannels, n: n * out * out, k: conv.patchSize, alpha: alpha,
+          w.baseAddress!, lda: conv.outChannels, cols, ldb: conv.patchSize, beta: beta,
+          y + first * outStride, ldc: conv.outChannels)
+      }
       first += n
     }
   }
 }
 
 /// dx ← convᵀ(dy) (+ dx when `accumulate`): the gradient of the input, per chunk
-/// cols = weightᵀ·dy, then `col2imAdding`.
+/// cols = weightᵀ·dy, then `col2imAdding` (split by images: the serial result).
 func convolutionBackwardData<Scalar: BLASScalar>(
   _ conv: Convolution<Scalar>, _ dy: UnsafePointer<Scalar>, side: Int, images: Int,
-  into dx: UnsafeMutablePointer<Scalar>, accumulate: Bool, scratch: LoweringScratch<Scalar>
+  into dx: UnsafeMutablePointer<Scalar>, accumulate: Bool, scratch: LoweringScratch<Scalar>,
+  parallelism: Parallelism = .serial, profile: PassProfile? = nil
 ) {
   let out = conv.outputSide(side)
   let chunk = scratch.imagesPerChunk(conv, side: side)
   let (inStride, outStride) = (side * side * conv.inChannels, out * out * conv.outChannels)
-  if !accumulate { dx.update(repeating: 0, count: images * inStride) }
+  let colStride = conv.patchSize * out * out
   let cols = scratch.buffer.pointer
   conv.weight.storage.withUnsafeBufferPointer { w in
     var first = 0
     while first < images {
       let n = Swift.min(chunk, images - first)
-      gemm(
-        true, false, m: conv.patchSize, n: n * out * out, k: conv.outChannels, w.baseAddress!,
-        lda: conv.outChannels, dy + first * outStride, ldb: conv.outChannels, cols,
-        ldc: conv.patchSize)
-      col2imAdding(cols, conv, side: side, images: n, into: dx + first * inStride)
+      let flops = 2 * Double(conv.outChannels * conv.patchSize * n * out * out)
+      profile.time(.convolutionDataGEMM, flops: flops) {
+        gemm(
+          true, false, m: conv.patchSize, n: n * out * out, k: conv.outChannels, w.baseAddress!,
+          lda: conv.outChannels, dy + first * outStride, ldb: conv.outChannels, cols,
+          ldc: conv.patchSize)
+      }
+      let target = dx + first * inStride
+      profile.time(.col2im) {
+        parallelism.forEachRange(n) { r in
+          let images = target + r.lowerBound * inStride
+          if !accumulate { images.update(repeating: 0, count: r.count * inStride) }
+          col2imAdding(
+            cols + r.lowerBound * colStride, conv, side: side, images: r.count, into: images)
+        }
+      }
       first += n
     }
   }
@@ -150,7 +184,8 @@ func convolutionBackwardData<Scalar: BLASScalar>(
 func convolutionBackwardWeights<Scalar: BLASScalar>(
   _ conv: Convolution<Scalar>, _ x: UnsafePointer<Scalar>, _ dy: UnsafePointer<Scalar>,
   side: Int, images: Int, into weightGradient: UnsafeMutablePointer<Scalar>,
-  scratch: LoweringScratch<Scalar>
+  scratch: LoweringScratch<Scalar>, parallelism: Parallelism = .serial,
+  profile: PassProfile? = nil
 ) {
   let out = conv.outputSide(side)
   let chunk = scratch.imagesPerChunk(conv, side: side)
@@ -159,11 +194,17 @@ func convolutionBackwardWeights<Scalar: BLASScalar>(
   var first = 0
   while first < images {
     let n = Swift.min(chunk, images - first)
-    im2col(x + first * inStride, conv, side: side, images: n, into: cols)
-    gemm(
-      false, true, m: conv.outChannels, n: conv.patchSize, k: n * out * out,
-      dy + first * outStride, lda: conv.outChannels, cols, ldb: conv.patchSize,
-      beta: first == 0 ? 0 : 1, weightGradient, ldc: conv.outChannels)
+    profile.time(.im2col) {
+      im2col(
+        x + first * inStride, conv, side: side, images: n, into: cols, parallelism: parallelism)
+    }
+    let flops = 2 * Double(conv.outChannels * conv.patchSize * n * out * out)
+    profile.time(.convolutionWeightGEMM, flops: flops) {
+      gemm(
+        false, true, m: conv.outChannels, n: conv.patchSize, k: n * out * out,
+        dy + first * outStride, lda: conv.outChannels, cols, ldb: conv.patchSize,
+        beta: first == 0 ? 0 : 1, weightGradient, ldc: conv.outChannels)
+    }
     first += n
   }
 }

@@ -151,6 +151,13 @@ public final class Trainer {
     labels = Array(repeating: 0, count: configuration.batchSize)
   }
 
+  /// Per-pass times and FLOPs of the training steps since it was set (nil: not profiled).
+  /// Setting it starts profiling; the totals accumulate until `reset()`.
+  public var passProfile: PassProfile? {
+    get { workspace.profile }
+    set { workspace.profile = newValue }
+  }
+
   /// Checks that a saved `model` and `state` can continue on `data` with `configuration`: the
   /// images must have the size `fc0.weight` takes, and the saved `step_in_epoch` must lie within
   /// an epoch of this data and batch size. `path` names the run in the error.
@@ -260,10 +267,13 @@ public final class Trainer {
         return .diverged(epoch: state.epoch + 1, step: state.step + 1, loss: loss)
       }
       workspace.backward(network)
-      workspace.updateRunningStatistics(&network)
-      optimizer.update(
-        &network, gradients: workspace.anyGradients, momentumBuffers: &state.momentum,
-        learningRate: learningRate)
+      let profile = workspace.profile
+      profile.time(.runningStatistics) { workspace.updateRunningStatistics(&network) }
+      profile.time(.update) {
+        optimizer.update(
+          &network, gradients: workspace.anyGradients, momentumBuffers: &state.momentum,
+          learningRate: learningRate)
+      }
       trainingTime += clock.now - start
       state.step += 1
       state.stepInEpoch = s + 1

@@ -18,6 +18,8 @@ protocol TrainingWorkspace: AnyObject {
   func updateRunningStatistics(_ network: inout AnyResidualNetwork)
   /// The gradients of the last backward pass.
   var anyGradients: AnyResidualNetwork { get }
+  /// Per-pass times of the steps that follow, when set.
+  var profile: PassProfile? { get set }
 }
 
 extension AnyResidualNetwork {
