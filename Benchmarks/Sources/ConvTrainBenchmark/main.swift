@@ -36,6 +36,9 @@ let rounds = Int(option("--rounds", default: "3"))!
 let threadCounts = option("--threads", default: "1,2").split(separator: ",").map { Int($0)! }
 let python = CommandLine.arguments.contains("--pytorch") ? option("--pytorch", default: "") : nil
 let withCeiling = CommandLine.arguments.contains("--ceiling")
+// --baseline: also time, in the same rounds, the passes between the sgemm calls on one core
+// (OpenBLAS's threads only: the code before issue 21).
+let withBaseline = CommandLine.arguments.contains("--baseline")
 let batchSize = 128
 guard let convolutional = ConvolutionalArchitecture.preset(type) else {
   fail("--type must be 2, 3, 5a or 5b")
@@ -69,13 +72,14 @@ struct Round {
 /// (minor page faults, user seconds, system seconds) of this process so far.
 func usage() -> (faults: Int, user: Double, system: Double) {
   var u = rusage()
-  getrusage(RUSAGE_SELF, &u)
+  getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
   func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
   return (u.ru_minflt, seconds(u.ru_utime), seconds(u.ru_stime))
 }
 
 /// `warmupSteps + timedSteps` steps of a fresh trainer at `threads` BLAS threads.
-func trainRound(threads: Int) -> Round {
+@MainActor
+func trainRound(threads: Int, serialPasses: Bool = false) -> Round {
   BLASEnvironment.setThreads(threads)
   var configuration = TrainingConfiguration(
     typeName: type,
@@ -87,6 +91,7 @@ func trainRound(threads: Int) -> Round {
     withCeiling
     ? ConvolutionalGEMMCeiling(model: trainer.network.convolutional!, batchSize: batchSize) : nil
   var round = Round()
+  if serialPasses { trainer.passThreads = 1 }
   trainer.passProfile = round.profile
   var previous = 0.0
   var before = usage()
@@ -115,6 +120,7 @@ func trainRound(threads: Int) -> Round {
 }
 
 /// The PyTorch peer's samples/s at `threads` threads, or nil (with its output on stderr).
+@MainActor
 func peerRound(python: String, threads: Int) -> Double? {
   let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .appendingPathComponent("../../Scripts/conv_train_peer.py").standardized.path
@@ -143,6 +149,7 @@ var ujm: [Int: [Double]] = [:]
 var peer: [Int: [Double]] = [:]
 var profiles: [Int: [PassProfile]] = [:]
 var ceilings: [Int: [Double]] = [:]
+var baseline: [Int: [Double]] = [:]
 for r in 1...rounds {
   for t in threadCounts {
     let load = loadAverage()
@@ -170,6 +177,19 @@ for r in 1...rounds {
       }
     }
     print(line + "  [load average \(load)]")
+    if withBaseline && t > 1 {
+      let load = loadAverage()
+      let round = trainRound(threads: t, serialPasses: true)
+      let rate = Double(batchSize) / median(round.stepSeconds)
+      baseline[t, default: []].append(rate)
+      print(
+        String(
+          format:
+            "round %d, %d threads, OpenBLAS threads only: ujm %.1f samples/s (CPU %.2f s/step, %.0f%% system, %.0f page faults/step)",
+          r, t, rate, round.cpuSecondsPerStep,
+          100 * round.systemSecondsPerStep / Swift.max(round.cpuSecondsPerStep, 1e-9),
+          round.faultsPerStep) + "  [load average \(load)]")
+    }
   }
 }
 
@@ -183,6 +203,10 @@ for t in threadCounts {
   if let p = peer[t], !p.isEmpty {
     line += String(
       format: ", PyTorch %.1f samples/s: ujm/PyTorch = %.2f×", median(p), m / median(p))
+  }
+  if let b = baseline[t] {
+    line += String(
+      format: "; OpenBLAS threads only %.1f: pool/OpenBLAS-only = %.2f×", median(b), m / median(b))
   }
   if let c = ceilings[t] {
     line += String(format: ", %.0f%% of the GEMM-only ceiling", 100 * m / median(c))

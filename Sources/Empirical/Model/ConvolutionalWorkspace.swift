@@ -46,11 +46,14 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
   var gradients: ConvolutionalNetwork<Scalar>
   /// How the elementwise and reduction passes split across cores (the serial result at any
   /// split); the BLAS thread count when the workspace was made.
-  let parallelism: Parallelism
+  var parallelism: Parallelism
   /// Per-pass times of the passes that follow, when set.
   var profile: PassProfile?
 
-  init(model: ConvolutionalNetwork<Scalar>, capacity: Int, keepsActivations: Bool = true) {
+  init(
+    model: ConvolutionalNetwork<Scalar>, capacity: Int, keepsActivations: Bool = true,
+    parallelism: Parallelism = .matchingBLAS
+  ) {
     self.capacity = capacity
     image = model.image
     depth = model.depth
@@ -108,7 +111,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
     statistics = stats
     dropped = Array(repeating: false, count: depth)
     gradients = model.zeroed
-    parallelism = .matchingBLAS
+    self.parallelism = parallelism
   }
 
   /// Copies `count` examples (CHW features, n₀ each) into the padded NHWC input buffer.

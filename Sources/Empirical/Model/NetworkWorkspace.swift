@@ -38,7 +38,7 @@ final class NetworkWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
   /// Gradients of the last backward pass (running statistics unused).
   var gradients: ResidualNetwork<Scalar>
   /// How the BatchNorm passes split across cores (the serial result at any split).
-  let parallelism: Parallelism
+  var parallelism: Parallelism
   /// Per-pass times of the passes that follow, when set.
   var profile: PassProfile?
 

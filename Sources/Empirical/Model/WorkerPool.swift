@@ -112,7 +112,12 @@ final class WorkerPool: @unchecked Sendable {
 /// one BLAS thread uses one core throughout) and the pool that runs them.
 struct Parallelism: Sendable {
   let parts: Int
-  var pool: WorkerPool { WorkerPool.shared }
+  let pool: WorkerPool
+
+  init(parts: Int, pool: WorkerPool = .shared) {
+    self.parts = parts
+    self.pool = pool
+  }
 
   static var serial: Parallelism { Parallelism(parts: 1) }
 

@@ -158,6 +158,14 @@ public final class Trainer {
     set { workspace.profile = newValue }
   }
 
+  /// The number of parts the passes between the matrix products (BatchNorm, ReLU,
+  /// im2col/col2im, pooling, copies) split into on the shared worker pool: the BLAS thread count
+  /// by default, 1 for OpenBLAS's threads only. Results do not depend on it.
+  public var passThreads: Int {
+    get { workspace.parallelism.parts }
+    set { workspace.parallelism = Parallelism(parts: Swift.max(1, newValue)) }
+  }
+
   /// Checks that a saved `model` and `state` can continue on `data` with `configuration`: the
   /// images must have the size `fc0.weight` takes, and the saved `step_in_epoch` must lie within
   /// an epoch of this data and batch size. `path` names the run in the error.

@@ -20,6 +20,8 @@ protocol TrainingWorkspace: AnyObject {
   var anyGradients: AnyResidualNetwork { get }
   /// Per-pass times of the steps that follow, when set.
   var profile: PassProfile? { get set }
+  /// How the passes between the matrix products split across cores.
+  var parallelism: Parallelism { get set }
 }
 
 extension AnyResidualNetwork {
