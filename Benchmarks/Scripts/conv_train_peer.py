@@ -4,8 +4,9 @@ The PyTorch peer of ConvTrainBenchmark (issue 21): the same network (torch_conv_
 ConvResNet, Type 5a by default, every Fashion-MNIST class), batch 128, train-mode BatchNorm,
 SGD with lr 0.1, momentum 0.9 and weight decay 5e-4, Float32, channels-last, T intra-op
 threads. Times only the training steps (forward, loss, backward, update) after W warm-up
-steps and prints one line `samples_per_second=<median over the N timed steps>` last, which
-ConvTrainBenchmark --pytorch reads.
+steps and prints `cpu_seconds_per_step=<median process CPU time of a timed step>` and, last,
+`samples_per_second=<batch / median wall time of a timed step>`, which ConvTrainBenchmark
+--pytorch reads.
 """
 import argparse
 import os
@@ -40,18 +41,20 @@ y = torch.from_numpy(labels)
 model = ConvResNet(a.type, classes=10).to(memory_format=torch.channels_last).train()
 opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
 order = torch.randperm(len(y))
-times = []
+times, cpu = [], []
 for step in range(a.warmup + a.steps):
     idx = order[step * a.batch:(step + 1) * a.batch]
     xb, yb = x[idx].contiguous(memory_format=torch.channels_last), y[idx]
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     opt.zero_grad(set_to_none=True)
     loss = nn.functional.cross_entropy(model(xb), yb)
     loss.backward()
     opt.step()
-    elapsed = time.perf_counter() - start
+    elapsed, elapsed_cpu = time.perf_counter() - start, time.process_time() - start_cpu
     if step >= a.warmup:
         times.append(elapsed)
+        cpu.append(elapsed_cpu)
 print(f'torch {torch.__version__}, {torch.get_num_threads()} threads, '
       f'{torch.backends.cpu.get_cpu_capability()}, steps {[round(t, 3) for t in times]}')
+print(f'cpu_seconds_per_step={float(np.median(cpu)):.4f}')
 print(f'samples_per_second={a.batch / float(np.median(times)):.3f}')

@@ -40,6 +40,10 @@ let withCeiling = CommandLine.arguments.contains("--ceiling")
 // (OpenBLAS's threads only: the code before issue 21).
 let withBaseline = CommandLine.arguments.contains("--baseline")
 let batchSize = 128
+// --lowering N: at most N scalars of lowered patches per chunk (ConvolutionLowering).
+if let capacity = Int(option("--lowering", default: "")) {
+  ConvolutionLowering.chunkCapacity = capacity
+}
 guard let convolutional = ConvolutionalArchitecture.preset(type) else {
   fail("--type must be 2, 3, 5a or 5b")
 }
@@ -119,9 +123,10 @@ func trainRound(threads: Int, serialPasses: Bool = false) -> Round {
   return round
 }
 
-/// The PyTorch peer's samples/s at `threads` threads, or nil (with its output on stderr).
+/// The PyTorch peer's samples/s and CPU seconds per step at `threads` threads, or nil (with
+/// its output on stderr).
 @MainActor
-func peerRound(python: String, threads: Int) -> Double? {
+func peerRound(python: String, threads: Int) -> (rate: Double, cpu: Double)? {
   let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .appendingPathComponent("../../Scripts/conv_train_peer.py").standardized.path
   let process = Process()
@@ -136,13 +141,18 @@ func peerRound(python: String, threads: Int) -> Double? {
   let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
   process.waitUntilExit()
   FileHandle.standardError.write(Data(output.utf8))
-  guard
-    let line = output.split(separator: "\n").last(where: { $0.hasPrefix("samples_per_second=") })
-  else { return nil }
-  return Double(line.dropFirst("samples_per_second=".count))
+  func value(_ key: String) -> Double? {
+    output.split(separator: "\n").last(where: { $0.hasPrefix(key + "=") })
+      .flatMap { Double($0.dropFirst(key.count + 1)) }
+  }
+  guard let rate = value("samples_per_second"), let cpu = value("cpu_seconds_per_step") else {
+    return nil
+  }
+  return (rate, cpu)
 }
 
 print("ConvTrainBenchmark — Type \(type), batch \(batchSize), Fashion-MNIST padded to 32×32")
+print("lowered patches per chunk: at most \(ConvolutionLowering.chunkCapacity) scalars")
 print("BLAS: \(BLASEnvironment.current.core); \(rounds) interleaved rounds of \(warmupSteps)")
 print("warm-up + \(timedSteps) timed steps at each of \(threadCounts) threads")
 var ujm: [Int: [Double]] = [:]
@@ -150,6 +160,8 @@ var peer: [Int: [Double]] = [:]
 var profiles: [Int: [PassProfile]] = [:]
 var ceilings: [Int: [Double]] = [:]
 var baseline: [Int: [Double]] = [:]
+var peerCPU: [Int: [Double]] = [:]
+var ujmCPU: [Int: [Double]] = [:]
 for r in 1...rounds {
   for t in threadCounts {
     let load = loadAverage()
@@ -169,9 +181,11 @@ for r in 1...rounds {
       line += String(format: " (GEMM-only ceiling %.1f)", g)
     }
     if let python {
-      if let rate = peerRound(python: python, threads: t) {
+      if let (rate, cpu) = peerRound(python: python, threads: t) {
         peer[t, default: []].append(rate)
-        line += String(format: ", PyTorch %.1f samples/s", rate)
+        peerCPU[t, default: []].append(cpu)
+        ujmCPU[t, default: []].append(round.cpuSecondsPerStep)
+        line += String(format: ", PyTorch %.1f samples/s (CPU %.2f s/step)", rate, cpu)
       } else {
         line += ", PyTorch failed"
       }
@@ -202,7 +216,8 @@ for t in threadCounts {
     100 * (rates.max()! - rates.min()!) / m)
   if let p = peer[t], !p.isEmpty {
     line += String(
-      format: ", PyTorch %.1f samples/s: ujm/PyTorch = %.2f×", median(p), m / median(p))
+      format: ", PyTorch %.1f samples/s: ujm/PyTorch = %.2f× (by CPU time per step %.2f×)",
+      median(p), m / median(p), median(peerCPU[t]!) / median(ujmCPU[t]!))
   }
   if let b = baseline[t] {
     line += String(

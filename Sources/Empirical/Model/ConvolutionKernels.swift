@@ -69,10 +69,18 @@ func col2imAdding<Scalar: BLASScalar>(
   }
 }
 
+/// The largest number of scalars one chunk of lowered patches may take in the workspaces made
+/// from now on (8M: 32 MiB in Float32, the default). Smaller chunks keep the patches in cache
+/// between im2col and the sgemm that reads them; the result does not depend on it except through
+/// the order in which ∂W sums its chunks. A tuning knob for benchmarks.
+public enum ConvolutionLowering {
+  nonisolated(unsafe) public static var chunkCapacity = 1 << 23
+}
+
 /// Scratch space for the lowered patches of a chunk of images.
 final class LoweringScratch<Scalar: BLASScalar>: @unchecked Sendable {
-  /// The largest number of scalars a chunk's patches may take (8M: 32 MiB in Float32).
-  static var defaultCapacity: Int { 1 << 23 }
+  /// The largest number of scalars a chunk's patches may take (`ConvolutionLowering`).
+  static var defaultCapacity: Int { ConvolutionLowering.chunkCapacity }
   let buffer: ScalarBuffer<Scalar>
 
   init(capacity: Int = defaultCapacity) { buffer = ScalarBuffer(count: capacity) }
