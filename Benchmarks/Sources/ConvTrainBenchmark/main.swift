@@ -95,7 +95,7 @@ func trainRound(threads: Int, serialPasses: Bool = false) -> Round {
     withCeiling
     ? ConvolutionalGEMMCeiling(model: trainer.network.convolutional!, batchSize: batchSize) : nil
   var round = Round()
-  if serialPasses { trainer.passThreads = 1 }
+  if serialPasses { trainer.openBLASThreadsOnly = true }
   trainer.passProfile = round.profile
   var previous = 0.0
   var before = usage()

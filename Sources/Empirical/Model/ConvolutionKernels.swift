@@ -216,3 +216,150 @@ func convolutionBackwardWeights<Scalar: BLASScalar>(
     first += n
   }
 }
+
+// MARK: - Image-parallel convolutions (issue 21)
+//
+// Each part of the worker pool lowers and multiplies its own images with a single-threaded
+// sgemm on patches that stay in cache (`ConvolutionLowering.partChunkCapacity`), instead of
+// OpenBLAS's threads splitting every product of a large chunk: no hand-off between threads
+// inside a pass, and im2col/col2im run on every core. Forward and ∂input compute each output
+// column from its own image only, and every part takes whole chunks of a fixed size, so every
+// sgemm call has the same shape and data at any split (OpenBLAS's small-matrix kernels make a
+// column's rounding depend on the call's shape). ∂W sums over the images:
+// it is summed in a fixed number of image groups (each group's chunks in order, then the groups
+// in order), so that it does not depend on the number of threads either.
+
+extension ConvolutionLowering {
+  /// At most this many scalars of lowered patches per chunk of one part (1 MiB in Float32: one
+  /// 64-channel 16×16 image), at least one image.
+  nonisolated(unsafe) public static var partChunkCapacity = 1 << 18
+  /// The image groups ∂W is summed over.
+  static var weightGroups: Int { 8 }
+}
+
+/// Per-part lowering scratch and the ∂W group partials of the image-parallel convolutions.
+final class ImageParallelScratch<Scalar: BLASScalar>: @unchecked Sendable {
+  private var parts: [LoweringScratch<Scalar>] = []
+  private let capacity: Int
+  /// `ConvolutionLowering.weightGroups` partial ∂W of the largest weight matrix.
+  let partials: ScalarBuffer<Scalar>
+  let largestWeights: Int
+
+  /// Room for the convolutions `convs` at input sides `sides`, chunks of at most
+  /// `chunkCapacity` scalars of patches (at least one image).
+  init(
+    for convs: [Convolution<Scalar>], sides: [Int],
+    chunkCapacity: Int = ConvolutionLowering.partChunkCapacity
+  ) {
+    var perImage = 1
+    var weights = 1
+    for (conv, side) in zip(convs, sides) {
+      perImage = Swift.max(perImage, conv.patchSize * conv.outputSide(side) * conv.outputSide(side))
+      weights = Swift.max(weights, conv.outChannels * conv.patchSize)
+    }
+    capacity = Swift.max(perImage, chunkCapacity)
+    largestWeights = weights
+    partials = ScalarBuffer(count: ConvolutionLowering.weightGroups * weights)
+  }
+
+  /// One scratch per part (made on first use).
+  func scratches(_ count: Int) -> [LoweringScratch<Scalar>] {
+    while parts.count < count { parts.append(LoweringScratch(capacity: capacity)) }
+    return parts
+  }
+}
+
+/// `body` with OpenBLAS on one thread when `active` (the parts are the threads), then the
+/// previous thread count again.
+private func withSingleThreadedBLAS(_ active: Bool, _ body: () -> Void) {
+  guard active else { return body() }
+  let threads = BLASEnvironment.current.threads
+  BLASEnvironment.setThreads(1)
+  body()
+  BLASEnvironment.setThreads(threads)
+}
+
+/// y ← α·conv(x) + β·y, each part of `parallelism` on its own images.
+func imageParallelForward<Scalar: BLASScalar>(
+  _ conv: Convolution<Scalar>, _ x: UnsafePointer<Scalar>, side: Int, images: Int,
+  into y: UnsafeMutablePointer<Scalar>, alpha: Scalar = 1, beta: Scalar = 0,
+  scratch: ImageParallelScratch<Scalar>, parallelism: Parallelism
+) {
+  let out = conv.outputSide(side)
+  let (inStride, outStride) = (side * side * conv.inChannels, out * out * conv.outChannels)
+  let chunk = scratch.scratches(1)[0].imagesPerChunk(conv, side: side)
+  let chunks = (images + chunk - 1) / chunk
+  let parts = Swift.max(1, Swift.min(parallelism.parts, chunks))
+  let scratches = scratch.scratches(parts)
+  withSingleThreadedBLAS(true) {
+    parallelism.pool.run(parts: parts) { p in
+      // Whole chunks per part: every sgemm has the same shape and data at any split.
+      let lower = Swift.min(images, chunks * p / parts * chunk)
+      let upper = Swift.min(images, chunks * (p + 1) / parts * chunk)
+      guard lower < upper else { return }
+      convolutionForward(
+        conv, x + lower * inStride, side: side, images: upper - lower,
+        into: y + lower * outStride, alpha: alpha, beta: beta, scratch: scratches[p])
+    }
+  }
+}
+
+/// dx ← convᵀ(dy) (+ dx when `accumulate`), each part on its own images.
+func imageParallelBackwardData<Scalar: BLASScalar>(
+  _ conv: Convolution<Scalar>, _ dy: UnsafePointer<Scalar>, side: Int, images: Int,
+  into dx: UnsafeMutablePointer<Scalar>, accumulate: Bool, scratch: ImageParallelScratch<Scalar>,
+  parallelism: Parallelism
+) {
+  let out = conv.outputSide(side)
+  let (inStride, outStride) = (side * side * conv.inChannels, out * out * conv.outChannels)
+  let chunk = scratch.scratches(1)[0].imagesPerChunk(conv, side: side)
+  let chunks = (images + chunk - 1) / chunk
+  let parts = Swift.max(1, Swift.min(parallelism.parts, chunks))
+  let scratches = scratch.scratches(parts)
+  withSingleThreadedBLAS(true) {
+    parallelism.pool.run(parts: parts) { p in
+      // Whole chunks per part: every sgemm has the same shape and data at any split.
+      let lower = Swift.min(images, chunks * p / parts * chunk)
+      let upper = Swift.min(images, chunks * (p + 1) / parts * chunk)
+      guard lower < upper else { return }
+      convolutionBackwardData(
+        conv, dy + lower * outStride, side: side, images: upper - lower,
+        into: dx + lower * inStride, accumulate: accumulate, scratch: scratches[p])
+    }
+  }
+}
+
+/// ∂W ← Σ over the images of dy·colsᵀ (overwrites `weightGradient`): per image group (each on
+/// one part, its chunks in order), then the groups summed in order, split by entries.
+func imageParallelBackwardWeights<Scalar: BLASScalar>(
+  _ conv: Convolution<Scalar>, _ x: UnsafePointer<Scalar>, _ dy: UnsafePointer<Scalar>,
+  side: Int, images: Int, into weightGradient: UnsafeMutablePointer<Scalar>,
+  scratch: ImageParallelScratch<Scalar>, parallelism: Parallelism
+) {
+  let out = conv.outputSide(side)
+  let (inStride, outStride) = (side * side * conv.inChannels, out * out * conv.outChannels)
+  let groups = Swift.max(1, Swift.min(ConvolutionLowering.weightGroups, images))
+  let parts = Swift.max(1, Swift.min(parallelism.parts, groups))
+  let scratches = scratch.scratches(parts)
+  let count = conv.outChannels * conv.patchSize
+  precondition(count <= scratch.largestWeights, "the scratch was made for smaller convolutions")
+  let partials = scratch.partials.pointer
+  withSingleThreadedBLAS(true) {
+    parallelism.pool.run(parts: parts) { p in
+      for g in (groups * p / parts)..<(groups * (p + 1) / parts) {
+        let (lower, upper) = (images * g / groups, images * (g + 1) / groups)
+        convolutionBackwardWeights(
+          conv, x + lower * inStride, dy + lower * outStride, side: side, images: upper - lower,
+          into: partials + g * count, scratch: scratches[p])
+      }
+    }
+  }
+  parallelism.forEachRange(count, granule: 16, minimumPerPart: 1 << 12) { r in
+    let target = weightGradient + r.lowerBound
+    target.update(from: partials + r.lowerBound, count: r.count)
+    for g in 1..<groups {
+      let source = partials + g * count + r.lowerBound
+      for k in 0..<r.count { target[k] += source[k] }
+    }
+  }
+}

@@ -40,6 +40,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
   let scratchA: ScalarBuffer<Scalar>
   let scratchB: ScalarBuffer<Scalar>
   let lowering: LoweringScratch<Scalar>
+  let imageParallelScratch: ImageParallelScratch<Scalar>
   /// Batch statistics: BN₀, then per block BN1, BN2, then BN_f.
   let statistics: [BatchStatistics<Scalar>]
   private(set) var dropped: [Bool]
@@ -52,7 +53,8 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
 
   init(
     model: ConvolutionalNetwork<Scalar>, capacity: Int, keepsActivations: Bool = true,
-    parallelism: Parallelism = .matchingBLAS
+    parallelism: Parallelism = .matchingBLAS,
+    chunkCapacity: Int = ConvolutionLowering.partChunkCapacity
   ) {
     self.capacity = capacity
     image = model.image
@@ -102,6 +104,8 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
     }
     lowering = LoweringScratch(
       capacity: LoweringScratch.capacity(for: convs, sides: sides, images: n))
+    imageParallelScratch = ImageParallelScratch(
+      for: convs, sides: sides, chunkCapacity: chunkCapacity)
     var stats = [BatchStatistics<Scalar>(features: shapes[0].channels)]
     for i in 0..<depth {
       stats.append(BatchStatistics(features: shapes[i].channels))
@@ -170,7 +174,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
     precondition(training ? keepsActivations : true, "training needs every activation")
     let n = count
     for i in 0..<depth { dropped[i] = drop?[i] ?? false }
-    convolutionForward(
+    forwardConvolution(
       model.conv0, input.pointer, side: image.paddedSide, images: n, into: z0.pointer,
       scratch: lowering, parallelism: parallelism, profile: profile)
     normReLU(
@@ -190,7 +194,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
         normReLU(
           block.bn1, 1 + 2 * i, h, into: a1[i].pointer, channels: cin,
           columns: columns(i), training: training)
-        convolutionForward(
+        forwardConvolution(
           block.conv1, a1[i].pointer, side: side, images: n, into: z1[i].pointer,
           scratch: lowering, parallelism: parallelism, profile: profile)
         normReLU(
@@ -198,7 +202,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
           columns: columns(i + 1), training: training)
         var beta: Scalar = 0
         if let shortcut = block.shortcut {
-          convolutionForward(
+          forwardConvolution(
             shortcut, a1[i].pointer, side: side, images: n, into: next, scratch: lowering,
             parallelism: parallelism, profile: profile)
           beta = 1
@@ -207,7 +211,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
           beta = 1
         }
         let scale = training || !model.droppable(i) ? 1 : Scalar(1 - model.dropPath)
-        convolutionForward(
+        forwardConvolution(
           block.conv2, a2[i].pointer, side: sideOut, images: n, into: next, alpha: scale,
           beta: beta, scratch: lowering, parallelism: parallelism, profile: profile)
       }
@@ -349,7 +353,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       weightGradient(
         block.conv2, a2[i].pointer, dh.pointer, side: sideOut, images: n,
         into: \.blocks[i].conv2.weight.mutableStorage)
-      convolutionBackwardData(
+      backwardConvolutionData(
         block.conv2, dh.pointer, side: sideOut, images: n, into: scratchA.pointer,
         accumulate: false, scratch: lowering, parallelism: parallelism,
         profile: profile)
@@ -360,7 +364,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       weightGradient(
         block.conv1, a1[i].pointer, scratchB.pointer, side: side, images: n,
         into: \.blocks[i].conv1.weight.mutableStorage)
-      convolutionBackwardData(
+      backwardConvolutionData(
         block.conv1, scratchB.pointer, side: side, images: n, into: scratchA.pointer,
         accumulate: false, scratch: lowering, parallelism: parallelism,
         profile: profile)
@@ -368,7 +372,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
         weightGradient(
           shortcut, a1[i].pointer, dh.pointer, side: side, images: n,
           into: \.blocks[i].shortcut!.weight.mutableStorage)
-        convolutionBackwardData(
+        backwardConvolutionData(
           shortcut, dh.pointer, side: side, images: n, into: scratchA.pointer, accumulate: true,
           scratch: lowering, parallelism: parallelism, profile: profile)
       }
@@ -388,15 +392,71 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       into: \.conv0.weight.mutableStorage)
   }
 
+  /// y ← α·conv(x) + β·y: image-parallel on the pool, or (`pooledConvolutions` off) the
+  /// lowered chunks of `lowering` with OpenBLAS's threads.
+  private func forwardConvolution(
+    _ conv: Convolution<Scalar>, _ x: UnsafePointer<Scalar>, side: Int, images: Int,
+    into y: UnsafeMutablePointer<Scalar>, alpha: Scalar = 1, beta: Scalar = 0,
+    scratch: LoweringScratch<Scalar>, parallelism: Parallelism, profile: PassProfile?
+  ) {
+    guard parallelism.pooledConvolutions else {
+      return convolutionForward(
+        conv, x, side: side, images: images, into: y, alpha: alpha, beta: beta, scratch: scratch,
+        parallelism: parallelism, profile: profile)
+    }
+    let out = conv.outputSide(side)
+    profile.time(
+      .convolutionForwardGEMM,
+      flops: 2 * Double(conv.outChannels * conv.patchSize * images * out * out)
+    ) {
+      imageParallelForward(
+        conv, x, side: side, images: images, into: y, alpha: alpha, beta: beta,
+        scratch: imageParallelScratch, parallelism: parallelism)
+    }
+  }
+
+  /// dx ← convᵀ(dy) (+ dx when `accumulate`), as `forwardConvolution`.
+  private func backwardConvolutionData(
+    _ conv: Convolution<Scalar>, _ dy: UnsafePointer<Scalar>, side: Int, images: Int,
+    into dx: UnsafeMutablePointer<Scalar>, accumulate: Bool, scratch: LoweringScratch<Scalar>,
+    parallelism: Parallelism, profile: PassProfile?
+  ) {
+    guard parallelism.pooledConvolutions else {
+      return convolutionBackwardData(
+        conv, dy, side: side, images: images, into: dx, accumulate: accumulate,
+        scratch: scratch, parallelism: parallelism, profile: profile)
+    }
+    let out = conv.outputSide(side)
+    profile.time(
+      .convolutionDataGEMM,
+      flops: 2 * Double(conv.outChannels * conv.patchSize * images * out * out)
+    ) {
+      imageParallelBackwardData(
+        conv, dy, side: side, images: images, into: dx, accumulate: accumulate,
+        scratch: imageParallelScratch, parallelism: parallelism)
+    }
+  }
+
   /// ∂W of `conv` into the gradient at `path` (no copy: the array is written in place).
   private func weightGradient(
     _ conv: Convolution<Scalar>, _ x: UnsafePointer<Scalar>, _ dy: UnsafePointer<Scalar>,
     side: Int, images: Int, into path: WritableKeyPath<ConvolutionalNetwork<Scalar>, [Scalar]>
   ) {
     gradients[keyPath: path].withUnsafeMutableBufferPointer { g in
-      convolutionBackwardWeights(
-        conv, x, dy, side: side, images: images, into: g.baseAddress!, scratch: lowering,
-        parallelism: parallelism, profile: profile)
+      guard parallelism.pooledConvolutions else {
+        return convolutionBackwardWeights(
+          conv, x, dy, side: side, images: images, into: g.baseAddress!, scratch: lowering,
+          parallelism: parallelism, profile: profile)
+      }
+      let out = conv.outputSide(side)
+      profile.time(
+        .convolutionWeightGEMM,
+        flops: 2 * Double(conv.outChannels * conv.patchSize * images * out * out)
+      ) {
+        imageParallelBackwardWeights(
+          conv, x, dy, side: side, images: images, into: g.baseAddress!,
+          scratch: imageParallelScratch, parallelism: parallelism)
+      }
     }
   }
 

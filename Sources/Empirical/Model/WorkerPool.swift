@@ -113,10 +113,14 @@ final class WorkerPool: @unchecked Sendable {
 struct Parallelism: Sendable {
   let parts: Int
   let pool: WorkerPool
+  /// Whether the convolutions run image-parallel on the pool with single-threaded sgemm
+  /// calls; otherwise OpenBLAS's threads split each product of a large chunk (before issue 21).
+  let pooledConvolutions: Bool
 
-  init(parts: Int, pool: WorkerPool = .shared) {
+  init(parts: Int, pool: WorkerPool = .shared, pooledConvolutions: Bool = true) {
     self.parts = parts
     self.pool = pool
+    self.pooledConvolutions = pooledConvolutions
   }
 
   static var serial: Parallelism { Parallelism(parts: 1) }

@@ -166,6 +166,17 @@ public final class Trainer {
     set { workspace.parallelism = Parallelism(parts: Swift.max(1, newValue)) }
   }
 
+  /// Whether only OpenBLAS's threads split the work (the passes between the products on one
+  /// core, each convolution's products over large chunks of images): the code before issue 21,
+  /// for comparison. Off by default.
+  public var openBLASThreadsOnly: Bool {
+    get { !workspace.parallelism.pooledConvolutions }
+    set {
+      workspace.parallelism =
+        newValue ? Parallelism(parts: 1, pooledConvolutions: false) : .matchingBLAS
+    }
+  }
+
   /// Checks that a saved `model` and `state` can continue on `data` with `configuration`: the
   /// images must have the size `fc0.weight` takes, and the saved `step_in_epoch` must lie within
   /// an epoch of this data and batch size. `path` names the run in the error.
