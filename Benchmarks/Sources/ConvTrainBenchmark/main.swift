@@ -229,7 +229,8 @@ for t in threadCounts {
   print(line)
 }
 
-print("\nper-pass profile, seconds per step (median round by total), GFLOP/s for sgemm passes:")
+print("\nper-pass profile, seconds per step (median round by total), GFLOP/s for sgemm passes;")
+print("the convolutions run image-parallel on the pool: their rows include im2col and col2im:")
 var header = "pass".padding(toLength: 32, withPad: " ", startingAt: 0)
 for t in threadCounts { header += "  \(t) thr s/step   GFLOP/s" }
 print(header)

@@ -55,18 +55,21 @@ final class WorkerPool: @unchecked Sendable {
 
   init(workers: Int) {
     self.workers = workers
-    for _ in 0..<workers {
-      let thread = Thread { [unowned self] in self.workerLoop() }
+    for index in 0..<workers {
+      let thread = Thread { [unowned self] in self.workerLoop(index) }
       thread.name = "ujm-worker"
       thread.start()
     }
   }
 
-  private func workerLoop() {
+  /// Worker `index` takes parts of jobs of more than index + 1 parts (the caller takes part in
+  /// every job), and spins after a job only if it took part in it.
+  private func workerLoop(_ index: Int) {
     var seen = 0
+    var spinLimit = 0
     while true {
       var spins = 0
-      while generation.load(ordering: .acquiring) == seen && spins < 2_000 {
+      while generation.load(ordering: .acquiring) == seen && spins < spinLimit {
         spins += 1
         if spins % 64 == 0 { sched_yield() }
       }
@@ -75,7 +78,12 @@ final class WorkerPool: @unchecked Sendable {
       seen = generation.load(ordering: .acquiring)
       let current = job
       condition.unlock()
-      current?.work()
+      if let current, index + 1 < current.parts {
+        current.work()
+        spinLimit = 2_000
+      } else {
+        spinLimit = 0
+      }
     }
   }
 
