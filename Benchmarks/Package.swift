@@ -10,7 +10,7 @@ let benchmarks = [
   "TrainBenchmark",  // issue 5: training samples/s against the GEMM-only ceiling
   "RSVDBenchmark",  // issue 6: Algorithm 971 against LAPACK's dense SVD
   "JacobianBenchmark",  // issue 6: residual Jacobians and their top-30 SVDs against dgemm's rate
-  "ConvTrainBenchmark",  // issue 12: conv training samples/s against its lowered-GEMM ceiling
+  "ConvTrainBenchmark",  // issues 12, 21: conv training samples/s, per-pass profile, PyTorch peer
   "ConvJacobianBenchmark",  // issue 12: matrix-free conv Jacobians + Algorithm 971; accuracy
   // issue 12: measure's Neural Collapse against the D×D path it replaced
   "NeuralCollapseBenchmark",

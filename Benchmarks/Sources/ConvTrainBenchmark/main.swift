@@ -1,9 +1,12 @@
-// Type 2 (16 blocks, 64 channels at 16×16) training speed at batch 128 as a fraction of the
-// GEMM-only ceiling measured in the same run: the same step's lowered sgemm calls (same shapes,
-// same chunks of images) back to back, without im2col/col2im, BatchNorm, ReLU or the update.
-// Interleaved (one ceiling step after every training step) so that load elsewhere hits both.
+// Convolutional training speed (issue 21): samples/s of one Type (5a by default) at batch 128
+// on Fashion-MNIST padded to 32×32, at each thread count, in interleaved rounds; per-pass
+// profile (time and sgemm GFLOP/s of forward, backward and update per layer kind); with
+// --pytorch, the PyTorch peer (Benchmarks/Scripts/conv_train_peer.py) run in the same rounds,
+// one process per round and thread count, and ujm's ratio to it. With --ceiling, the step's
+// lowered sgemm calls back to back (the GEMM-only ceiling of issue 12) after every step.
 //
-// Usage: swift run -c release ConvTrainBenchmark [--data DIR] [--type 2] [--steps N] [--warmup N]
+// Usage: swift run -c release ConvTrainBenchmark [--data DIR] [--type 5a] [--steps N]
+//          [--warmup N] [--rounds R] [--threads 1,2] [--pytorch PYTHON] [--ceiling]
 
 import Empirical
 import Foundation
@@ -20,57 +23,236 @@ func median(_ xs: [Double]) -> Double {
   return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }
 
-let directory = option("--data", default: "/usr/share/datasets/fashion-mnist")
-let type = option("--type", default: "2")
-let timedSteps = Int(option("--steps", default: "5"))!
-let warmupSteps = Int(option("--warmup", default: "1"))!
-let batchSize = 128
-guard let convolutional = ConvolutionalArchitecture.preset(type) else {
-  FileHandle.standardError.write(Data("error: --type must be 2, 3, 5a or 5b\n".utf8))
+func fail(_ message: String) -> Never {
+  FileHandle.standardError.write(Data("error: \(message)\n".utf8))
   exit(64)
 }
-let blas = BLASEnvironment.current
-let data: ImageClassificationData
+
+let directory = option("--data", default: "/usr/share/datasets/fashion-mnist")
+let type = option("--type", default: "5a")
+let timedSteps = Int(option("--steps", default: "5"))!
+let warmupSteps = Int(option("--warmup", default: "1"))!
+let rounds = Int(option("--rounds", default: "3"))!
+let threadCounts = option("--threads", default: "1,2").split(separator: ",").map { Int($0)! }
+let python = CommandLine.arguments.contains("--pytorch") ? option("--pytorch", default: "") : nil
+let withCeiling = CommandLine.arguments.contains("--ceiling")
+// --baseline: also time, in the same rounds, the passes between the sgemm calls on one core
+// (OpenBLAS's threads only: the code before issue 21).
+let withBaseline = CommandLine.arguments.contains("--baseline")
+let batchSize = 128
+// --lowering N: at most N scalars of lowered patches per chunk (ConvolutionLowering).
+if let capacity = Int(option("--lowering", default: "")) {
+  ConvolutionLowering.chunkCapacity = capacity
+}
+guard let convolutional = ConvolutionalArchitecture.preset(type) else {
+  fail("--type must be 2, 3, 5a or 5b")
+}
+var data: ImageClassificationData
 do {
   data = try ImageClassificationData(directory: directory)
 } catch {
-  FileHandle.standardError.write(Data("error: --data: \(error)\n".utf8))
-  exit(64)
+  fail("--data: \(error)")
 }
-var configuration = TrainingConfiguration(
-  typeName: type, architecture: Architecture(blocks: convolutional.blocks, width: 0, skips: true),
-  epochs: 1, batchSize: batchSize, maxSteps: warmupSteps + timedSteps)
-configuration.convolutional = convolutional
-let trainer = Trainer(configuration: configuration, data: data)
-let ceiling = ConvolutionalGEMMCeiling(model: trainer.network.convolutional!, batchSize: batchSize)
-var previous = 0.0
-var stepSeconds: [Double] = []
-var gemmSeconds: [Double] = []
-_ = trainer.trainEpoch { p in
-  let total = Double(p.stepInEpoch * batchSize) / p.samplesPerSecond
-  if p.stepInEpoch > warmupSteps {
-    stepSeconds.append(total - previous)
-    gemmSeconds.append(ceiling.step())
+// trainEpoch evaluates the test split after its steps: keep one batch of it.
+data.test = LabeledExamples(
+  features: Array(data.test.features.prefix(batchSize * data.test.featureCount)),
+  labels: Array(data.test.labels.prefix(batchSize)), featureCount: data.test.featureCount)
+
+func loadAverage() -> String {
+  (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))
+    .map { $0.split(separator: " ").prefix(3).joined(separator: " ") } ?? "?"
+}
+
+struct Round {
+  var stepSeconds: [Double] = []
+  var gemmSeconds: [Double] = []
+  var profile = PassProfile()
+  /// Minor page faults and CPU seconds (user + system) of the process per timed step.
+  var faultsPerStep = 0.0
+  var cpuSecondsPerStep = 0.0
+  var systemSecondsPerStep = 0.0
+}
+
+/// (minor page faults, user seconds, system seconds) of this process so far.
+func usage() -> (faults: Int, user: Double, system: Double) {
+  var u = rusage()
+  getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
+  func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
+  return (u.ru_minflt, seconds(u.ru_utime), seconds(u.ru_stime))
+}
+
+/// `warmupSteps + timedSteps` steps of a fresh trainer at `threads` BLAS threads.
+@MainActor
+func trainRound(threads: Int, serialPasses: Bool = false) -> Round {
+  BLASEnvironment.setThreads(threads)
+  var configuration = TrainingConfiguration(
+    typeName: type,
+    architecture: Architecture(blocks: convolutional.blocks, width: 0, skips: true),
+    epochs: 1, batchSize: batchSize, maxSteps: warmupSteps + timedSteps)
+  configuration.convolutional = convolutional
+  let trainer = Trainer(configuration: configuration, data: data)
+  let ceiling =
+    withCeiling
+    ? ConvolutionalGEMMCeiling(model: trainer.network.convolutional!, batchSize: batchSize) : nil
+  var round = Round()
+  if serialPasses { trainer.openBLASThreadsOnly = true }
+  trainer.passProfile = round.profile
+  var previous = 0.0
+  var before = usage()
+  _ = trainer.trainEpoch { p in
+    let total = Double(p.stepInEpoch * batchSize) / p.samplesPerSecond
+    if p.stepInEpoch == warmupSteps {
+      round.profile.reset()
+      before = usage()
+    }
+    if p.stepInEpoch > warmupSteps {
+      round.stepSeconds.append(total - previous)
+      if let ceiling { round.gemmSeconds.append(ceiling.step()) }
+    }
+    previous = total
+    // The epoch's closing evaluation (one test batch) stays out of the profile.
+    if p.stepInEpoch == warmupSteps + timedSteps {
+      trainer.passProfile = nil
+      let after = usage()
+      let n = Double(timedSteps)
+      round.faultsPerStep = Double(after.faults - before.faults) / n
+      round.cpuSecondsPerStep = (after.user + after.system - before.user - before.system) / n
+      round.systemSecondsPerStep = (after.system - before.system) / n
+    }
   }
-  previous = total
-  FileHandle.standardError.write(Data("step \(p.stepInEpoch)\n".utf8))
+  return round
 }
-let (g, s) = (median(gemmSeconds), median(stepSeconds))
-func rate(_ seconds: Double) -> Double { Double(batchSize) / seconds }
+
+/// The PyTorch peer's samples/s and CPU seconds per step at `threads` threads, or nil (with
+/// its output on stderr).
+@MainActor
+func peerRound(python: String, threads: Int) -> (rate: Double, cpu: Double)? {
+  let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("../../Scripts/conv_train_peer.py").standardized.path
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: python)
+  process.arguments = [
+    script, "--data", directory, "--type", type, "--threads", "\(threads)", "--steps",
+    "\(timedSteps)", "--warmup", "\(warmupSteps)",
+  ]
+  let pipe = Pipe()
+  process.standardOutput = pipe
+  do { try process.run() } catch { return nil }
+  let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+  process.waitUntilExit()
+  FileHandle.standardError.write(Data(output.utf8))
+  func value(_ key: String) -> Double? {
+    output.split(separator: "\n").last(where: { $0.hasPrefix(key + "=") })
+      .flatMap { Double($0.dropFirst(key.count + 1)) }
+  }
+  guard let rate = value("samples_per_second"), let cpu = value("cpu_seconds_per_step") else {
+    return nil
+  }
+  return (rate, cpu)
+}
+
 print("ConvTrainBenchmark — Type \(type), batch \(batchSize), Fashion-MNIST padded to 32×32")
-print("BLAS: \(blas.core), \(blas.threads) threads")
-print(
-  String(
-    format: "GEMM-only ceiling: median %.0f ms/step (%.1f GFLOP, %.1f GFLOP/s) = %.1f samples/s",
-    g * 1e3, ceiling.flops / 1e9, ceiling.flops / g / 1e9, rate(g)))
-print(
-  String(
-    format: "training: median %.0f ms/step = %.1f samples/s over %d steps = %.1f%% of the ceiling",
-    s * 1e3, rate(s), timedSteps, 100 * g / s))
-print(
-  String(
-    format: "best steps: training %.0f ms, GEMM-only %.0f ms: %.1f%%", stepSeconds.min()! * 1e3,
-    gemmSeconds.min()! * 1e3, 100 * gemmSeconds.min()! / stepSeconds.min()!))
+print("lowered patches per chunk: at most \(ConvolutionLowering.chunkCapacity) scalars")
+print("BLAS: \(BLASEnvironment.current.core); \(rounds) interleaved rounds of \(warmupSteps)")
+print("warm-up + \(timedSteps) timed steps at each of \(threadCounts) threads")
+var ujm: [Int: [Double]] = [:]
+var peer: [Int: [Double]] = [:]
+var profiles: [Int: [PassProfile]] = [:]
+var ceilings: [Int: [Double]] = [:]
+var baseline: [Int: [Double]] = [:]
+var peerCPU: [Int: [Double]] = [:]
+var ujmCPU: [Int: [Double]] = [:]
+for r in 1...rounds {
+  for t in threadCounts {
+    let load = loadAverage()
+    let round = trainRound(threads: t)
+    let rate = Double(batchSize) / median(round.stepSeconds)
+    ujm[t, default: []].append(rate)
+    profiles[t, default: []].append(round.profile)
+    var line = String(
+      format:
+        "round %d, %d threads: ujm %.1f samples/s (CPU %.2f s/step, %.0f%% system, %.0f page faults/step)",
+      r, t, rate, round.cpuSecondsPerStep,
+      100 * round.systemSecondsPerStep / Swift.max(round.cpuSecondsPerStep, 1e-9),
+      round.faultsPerStep)
+    if withCeiling {
+      let g = Double(batchSize) / median(round.gemmSeconds)
+      ceilings[t, default: []].append(g)
+      line += String(format: " (GEMM-only ceiling %.1f)", g)
+    }
+    if let python {
+      if let (rate, cpu) = peerRound(python: python, threads: t) {
+        peer[t, default: []].append(rate)
+        peerCPU[t, default: []].append(cpu)
+        ujmCPU[t, default: []].append(round.cpuSecondsPerStep)
+        line += String(format: ", PyTorch %.1f samples/s (CPU %.2f s/step)", rate, cpu)
+      } else {
+        line += ", PyTorch failed"
+      }
+    }
+    print(line + "  [load average \(load)]")
+    if withBaseline && t > 1 {
+      let load = loadAverage()
+      let round = trainRound(threads: t, serialPasses: true)
+      let rate = Double(batchSize) / median(round.stepSeconds)
+      baseline[t, default: []].append(rate)
+      print(
+        String(
+          format:
+            "round %d, %d threads, OpenBLAS threads only: ujm %.1f samples/s (CPU %.2f s/step, %.0f%% system, %.0f page faults/step)",
+          r, t, rate, round.cpuSecondsPerStep,
+          100 * round.systemSecondsPerStep / Swift.max(round.cpuSecondsPerStep, 1e-9),
+          round.faultsPerStep) + "  [load average \(load)]")
+    }
+  }
+}
+
+print("\nmedian of \(rounds) rounds (spread = (max − min)/median):")
+for t in threadCounts {
+  let rates = ujm[t]!
+  let m = median(rates)
+  var line = String(
+    format: "%d threads: ujm %.1f samples/s (spread %.0f%%)", t, m,
+    100 * (rates.max()! - rates.min()!) / m)
+  if let p = peer[t], !p.isEmpty {
+    line += String(
+      format: ", PyTorch %.1f samples/s: ujm/PyTorch = %.2f× (by CPU time per step %.2f×)",
+      median(p), m / median(p), median(peerCPU[t]!) / median(ujmCPU[t]!))
+  }
+  if let b = baseline[t] {
+    line += String(
+      format: "; OpenBLAS threads only %.1f: pool/OpenBLAS-only = %.2f×", median(b), m / median(b))
+  }
+  if let c = ceilings[t] {
+    line += String(format: ", %.0f%% of the GEMM-only ceiling", 100 * m / median(c))
+  }
+  print(line)
+}
+
+print("\nper-pass profile, seconds per step (median round by total), GFLOP/s for sgemm passes;")
+print("the convolutions run image-parallel on the pool: their rows include im2col and col2im:")
+var header = "pass".padding(toLength: 32, withPad: " ", startingAt: 0)
+for t in threadCounts { header += "  \(t) thr s/step   GFLOP/s" }
+print(header)
+let chosen = threadCounts.map { t -> PassProfile in
+  let ps = profiles[t]!.sorted { $0.seconds.values.reduce(0, +) < $1.seconds.values.reduce(0, +) }
+  return ps[ps.count / 2]
+}
+for pass in TrainingPass.allCases {
+  var line = pass.rawValue.padding(toLength: 32, withPad: " ", startingAt: 0)
+  for p in chosen {
+    let s = (p.seconds[pass] ?? 0) / Double(timedSteps)
+    let f = (p.flops[pass] ?? 0) / Double(timedSteps)
+    line += String(format: "  %12.4f", s)
+    line += f > 0 ? String(format: "  %8.1f", f / s / 1e9) : "          "
+  }
+  print(line)
+}
+var total = "total (profiled)".padding(toLength: 32, withPad: " ", startingAt: 0)
+for p in chosen {
+  total += String(format: "  %12.4f          ", p.seconds.values.reduce(0, +) / Double(timedSteps))
+}
+print(total)
 print(
   String(
     format: "peak resident memory (VmHWM): %.0f MB",

@@ -69,10 +69,18 @@ func col2imAdding<Scalar: BLASScalar>(
   }
 }
 
+/// The largest number of scalars one chunk of lowered patches may take in the workspaces made
+/// from now on (8M: 32 MiB in Float32, the default). Smaller chunks keep the patches in cache
+/// between im2col and the sgemm that reads them; the result does not depend on it except through
+/// the order in which ∂W sums its chunks. A tuning knob for benchmarks.
+public enum ConvolutionLowering {
+  nonisolated(unsafe) public static var chunkCapacity = 1 << 23
+}
+
 /// Scratch space for the lowered patches of a chunk of images.
 final class LoweringScratch<Scalar: BLASScalar>: @unchecked Sendable {
-  /// The largest number of scalars a chunk's patches may take (8M: 32 MiB in Float32).
-  static var defaultCapacity: Int { 1 << 23 }
+  /// The largest number of scalars a chunk's patches may take (`ConvolutionLowering`).
+  static var defaultCapacity: Int { ConvolutionLowering.chunkCapacity }
   let buffer: ScalarBuffer<Scalar>
 
   init(capacity: Int = defaultCapacity) { buffer = ScalarBuffer(count: capacity) }
@@ -96,12 +104,28 @@ final class LoweringScratch<Scalar: BLASScalar>: @unchecked Sendable {
   }
 }
 
+/// im2col of `images` images split by images across `parallelism` (each image's columns are
+/// its own: the serial result).
+func im2col<Scalar: BLASScalar>(
+  _ x: UnsafePointer<Scalar>, _ conv: Convolution<Scalar>, side: Int, images: Int,
+  into cols: UnsafeMutablePointer<Scalar>, parallelism: Parallelism
+) {
+  let out = conv.outputSide(side)
+  let (inStride, colStride) = (side * side * conv.inChannels, conv.patchSize * out * out)
+  parallelism.forEachRange(images) { r in
+    im2col(
+      x + r.lowerBound * inStride, conv, side: side, images: r.count,
+      into: cols + r.lowerBound * colStride)
+  }
+}
+
 /// y ← α·conv(x) + β·y for `images` NHWC images: per chunk, im2col and one gemm
 /// (C_out × P) = weight (C_out × K) · cols (K × P).
 func convolutionForward<Scalar: BLASScalar>(
   _ conv: Convolution<Scalar>, _ x: UnsafePointer<Scalar>, side: Int, images: Int,
   into y: UnsafeMutablePointer<Scalar>, alpha: Scalar = 1, beta: Scalar = 0,
-  scratch: LoweringScratch<Scalar>
+  scratch: LoweringScratch<Scalar>, parallelism: Parallelism = .serial,
+  profile: PassProfile? = nil
 ) {
   let out = conv.outputSide(side)
   let chunk = scratch.imagesPerChunk(conv, side: side)
@@ -111,36 +135,54 @@ func convolutionForward<Scalar: BLASScalar>(
     var first = 0
     while first < images {
       let n = Swift.min(chunk, images - first)
-      im2col(x + first * inStride, conv, side: side, images: n, into: cols)
-      gemm(
-        false, false, m: conv.outChannels, n: n * out * out, k: conv.patchSize, alpha: alpha,
-        w.baseAddress!, lda: conv.outChannels, cols, ldb: conv.patchSize, beta: beta,
-        y + first * outStride, ldc: conv.outChannels)
+      profile.time(.im2col) {
+        im2col(
+          x + first * inStride, conv, side: side, images: n, into: cols, parallelism: parallelism)
+      }
+      let flops = 2 * Double(conv.outChannels * conv.patchSize * n * out * out)
+      profile.time(.convolutionForwardGEMM, flops: flops) {
+        gemm(
+          false, false, m: conv.outChannels, n: n * out * out, k: conv.patchSize, alpha: alpha,
+          w.baseAddress!, lda: conv.outChannels, cols, ldb: conv.patchSize, beta: beta,
+          y + first * outStride, ldc: conv.outChannels)
+      }
       first += n
     }
   }
 }
 
 /// dx ← convᵀ(dy) (+ dx when `accumulate`): the gradient of the input, per chunk
-/// cols = weightᵀ·dy, then `col2imAdding`.
+/// cols = weightᵀ·dy, then `col2imAdding` (split by images: the serial result).
 func convolutionBackwardData<Scalar: BLASScalar>(
   _ conv: Convolution<Scalar>, _ dy: UnsafePointer<Scalar>, side: Int, images: Int,
-  into dx: UnsafeMutablePointer<Scalar>, accumulate: Bool, scratch: LoweringScratch<Scalar>
+  into dx: UnsafeMutablePointer<Scalar>, accumulate: Bool, scratch: LoweringScratch<Scalar>,
+  parallelism: Parallelism = .serial, profile: PassProfile? = nil
 ) {
   let out = conv.outputSide(side)
   let chunk = scratch.imagesPerChunk(conv, side: side)
   let (inStride, outStride) = (side * side * conv.inChannels, out * out * conv.outChannels)
-  if !accumulate { dx.update(repeating: 0, count: images * inStride) }
+  let colStride = conv.patchSize * out * out
   let cols = scratch.buffer.pointer
   conv.weight.storage.withUnsafeBufferPointer { w in
     var first = 0
     while first < images {
       let n = Swift.min(chunk, images - first)
-      gemm(
-        true, false, m: conv.patchSize, n: n * out * out, k: conv.outChannels, w.baseAddress!,
-        lda: conv.outChannels, dy + first * outStride, ldb: conv.outChannels, cols,
-        ldc: conv.patchSize)
-      col2imAdding(cols, conv, side: side, images: n, into: dx + first * inStride)
+      let flops = 2 * Double(conv.outChannels * conv.patchSize * n * out * out)
+      profile.time(.convolutionDataGEMM, flops: flops) {
+        gemm(
+          true, false, m: conv.patchSize, n: n * out * out, k: conv.outChannels, w.baseAddress!,
+          lda: conv.outChannels, dy + first * outStride, ldb: conv.outChannels, cols,
+          ldc: conv.patchSize)
+      }
+      let target = dx + first * inStride
+      profile.time(.col2im) {
+        parallelism.forEachRange(n) { r in
+          let images = target + r.lowerBound * inStride
+          if !accumulate { images.update(repeating: 0, count: r.count * inStride) }
+          col2imAdding(
+            cols + r.lowerBound * colStride, conv, side: side, images: r.count, into: images)
+        }
+      }
       first += n
     }
   }
@@ -150,7 +192,8 @@ func convolutionBackwardData<Scalar: BLASScalar>(
 func convolutionBackwardWeights<Scalar: BLASScalar>(
   _ conv: Convolution<Scalar>, _ x: UnsafePointer<Scalar>, _ dy: UnsafePointer<Scalar>,
   side: Int, images: Int, into weightGradient: UnsafeMutablePointer<Scalar>,
-  scratch: LoweringScratch<Scalar>
+  scratch: LoweringScratch<Scalar>, parallelism: Parallelism = .serial,
+  profile: PassProfile? = nil
 ) {
   let out = conv.outputSide(side)
   let chunk = scratch.imagesPerChunk(conv, side: side)
@@ -159,11 +202,164 @@ func convolutionBackwardWeights<Scalar: BLASScalar>(
   var first = 0
   while first < images {
     let n = Swift.min(chunk, images - first)
-    im2col(x + first * inStride, conv, side: side, images: n, into: cols)
-    gemm(
-      false, true, m: conv.outChannels, n: conv.patchSize, k: n * out * out,
-      dy + first * outStride, lda: conv.outChannels, cols, ldb: conv.patchSize,
-      beta: first == 0 ? 0 : 1, weightGradient, ldc: conv.outChannels)
+    profile.time(.im2col) {
+      im2col(
+        x + first * inStride, conv, side: side, images: n, into: cols, parallelism: parallelism)
+    }
+    let flops = 2 * Double(conv.outChannels * conv.patchSize * n * out * out)
+    profile.time(.convolutionWeightGEMM, flops: flops) {
+      gemm(
+        false, true, m: conv.outChannels, n: conv.patchSize, k: n * out * out,
+        dy + first * outStride, lda: conv.outChannels, cols, ldb: conv.patchSize,
+        beta: first == 0 ? 0 : 1, weightGradient, ldc: conv.outChannels)
+    }
     first += n
+  }
+}
+
+// MARK: - Image-parallel convolutions (issue 21)
+//
+// Each part of the worker pool lowers and multiplies its own images with a single-threaded
+// sgemm on patches that stay in cache (`ConvolutionLowering.partChunkCapacity`), instead of
+// OpenBLAS's threads splitting every product of a large chunk: no hand-off between threads
+// inside a pass, and im2col/col2im run on every core. Forward and ∂input compute each output
+// column from its own image only, and every part takes whole chunks of a fixed size, so every
+// sgemm call has the same shape and data at any split (OpenBLAS's small-matrix kernels make a
+// column's rounding depend on the call's shape). ∂W sums over the images:
+// it is summed in a fixed number of image groups (each group's chunks in order, then the groups
+// in order), so that it does not depend on the number of threads either.
+
+extension ConvolutionLowering {
+  /// At most this many scalars of lowered patches per chunk of one part (1 MiB in Float32: one
+  /// 64-channel 16×16 image), at least one image.
+  nonisolated(unsafe) public static var partChunkCapacity = 1 << 18
+  /// The image groups ∂W is summed over.
+  static var weightGroups: Int { 8 }
+}
+
+/// Per-part lowering scratch and the ∂W group partials of the image-parallel convolutions.
+final class ImageParallelScratch<Scalar: BLASScalar>: @unchecked Sendable {
+  private var parts: [LoweringScratch<Scalar>] = []
+  private let capacity: Int
+  /// `ConvolutionLowering.weightGroups` partial ∂W of the largest weight matrix.
+  let partials: ScalarBuffer<Scalar>
+  let largestWeights: Int
+
+  /// Room for the convolutions `convs` at input sides `sides`, chunks of at most
+  /// `chunkCapacity` scalars of patches (at least one image).
+  init(
+    for convs: [Convolution<Scalar>], sides: [Int],
+    chunkCapacity: Int = ConvolutionLowering.partChunkCapacity
+  ) {
+    var perImage = 1
+    var weights = 1
+    for (conv, side) in zip(convs, sides) {
+      perImage = Swift.max(perImage, conv.patchSize * conv.outputSide(side) * conv.outputSide(side))
+      weights = Swift.max(weights, conv.outChannels * conv.patchSize)
+    }
+    capacity = Swift.max(perImage, chunkCapacity)
+    largestWeights = weights
+    partials = ScalarBuffer(count: ConvolutionLowering.weightGroups * weights)
+  }
+
+  /// One scratch per part (made on first use).
+  func scratches(_ count: Int) -> [LoweringScratch<Scalar>] {
+    while parts.count < count { parts.append(LoweringScratch(capacity: capacity)) }
+    return parts
+  }
+}
+
+/// `body` with OpenBLAS on one thread when `active` (the parts are the threads), then the
+/// previous thread count again.
+private func withSingleThreadedBLAS(_ active: Bool, _ body: () -> Void) {
+  guard active else { return body() }
+  let threads = BLASEnvironment.current.threads
+  BLASEnvironment.setThreads(1)
+  body()
+  BLASEnvironment.setThreads(threads)
+}
+
+/// y ← α·conv(x) + β·y, each part of `parallelism` on its own images.
+func imageParallelForward<Scalar: BLASScalar>(
+  _ conv: Convolution<Scalar>, _ x: UnsafePointer<Scalar>, side: Int, images: Int,
+  into y: UnsafeMutablePointer<Scalar>, alpha: Scalar = 1, beta: Scalar = 0,
+  scratch: ImageParallelScratch<Scalar>, parallelism: Parallelism
+) {
+  let out = conv.outputSide(side)
+  let (inStride, outStride) = (side * side * conv.inChannels, out * out * conv.outChannels)
+  let chunk = scratch.scratches(1)[0].imagesPerChunk(conv, side: side)
+  let chunks = (images + chunk - 1) / chunk
+  let parts = Swift.max(1, Swift.min(parallelism.parts, chunks))
+  let scratches = scratch.scratches(parts)
+  withSingleThreadedBLAS(true) {
+    parallelism.pool.run(parts: parts) { p in
+      // Whole chunks per part: every sgemm has the same shape and data at any split.
+      let lower = Swift.min(images, chunks * p / parts * chunk)
+      let upper = Swift.min(images, chunks * (p + 1) / parts * chunk)
+      guard lower < upper else { return }
+      convolutionForward(
+        conv, x + lower * inStride, side: side, images: upper - lower,
+        into: y + lower * outStride, alpha: alpha, beta: beta, scratch: scratches[p])
+    }
+  }
+}
+
+/// dx ← convᵀ(dy) (+ dx when `accumulate`), each part on its own images.
+func imageParallelBackwardData<Scalar: BLASScalar>(
+  _ conv: Convolution<Scalar>, _ dy: UnsafePointer<Scalar>, side: Int, images: Int,
+  into dx: UnsafeMutablePointer<Scalar>, accumulate: Bool, scratch: ImageParallelScratch<Scalar>,
+  parallelism: Parallelism
+) {
+  let out = conv.outputSide(side)
+  let (inStride, outStride) = (side * side * conv.inChannels, out * out * conv.outChannels)
+  let chunk = scratch.scratches(1)[0].imagesPerChunk(conv, side: side)
+  let chunks = (images + chunk - 1) / chunk
+  let parts = Swift.max(1, Swift.min(parallelism.parts, chunks))
+  let scratches = scratch.scratches(parts)
+  withSingleThreadedBLAS(true) {
+    parallelism.pool.run(parts: parts) { p in
+      // Whole chunks per part: every sgemm has the same shape and data at any split.
+      let lower = Swift.min(images, chunks * p / parts * chunk)
+      let upper = Swift.min(images, chunks * (p + 1) / parts * chunk)
+      guard lower < upper else { return }
+      convolutionBackwardData(
+        conv, dy + lower * outStride, side: side, images: upper - lower,
+        into: dx + lower * inStride, accumulate: accumulate, scratch: scratches[p])
+    }
+  }
+}
+
+/// ∂W ← Σ over the images of dy·colsᵀ (overwrites `weightGradient`): per image group (each on
+/// one part, its chunks in order), then the groups summed in order, split by entries.
+func imageParallelBackwardWeights<Scalar: BLASScalar>(
+  _ conv: Convolution<Scalar>, _ x: UnsafePointer<Scalar>, _ dy: UnsafePointer<Scalar>,
+  side: Int, images: Int, into weightGradient: UnsafeMutablePointer<Scalar>,
+  scratch: ImageParallelScratch<Scalar>, parallelism: Parallelism
+) {
+  let out = conv.outputSide(side)
+  let (inStride, outStride) = (side * side * conv.inChannels, out * out * conv.outChannels)
+  let groups = Swift.max(1, Swift.min(ConvolutionLowering.weightGroups, images))
+  let parts = Swift.max(1, Swift.min(parallelism.parts, groups))
+  let scratches = scratch.scratches(parts)
+  let count = conv.outChannels * conv.patchSize
+  precondition(count <= scratch.largestWeights, "the scratch was made for smaller convolutions")
+  let partials = scratch.partials.pointer
+  withSingleThreadedBLAS(true) {
+    parallelism.pool.run(parts: parts) { p in
+      for g in (groups * p / parts)..<(groups * (p + 1) / parts) {
+        let (lower, upper) = (images * g / groups, images * (g + 1) / groups)
+        convolutionBackwardWeights(
+          conv, x + lower * inStride, dy + lower * outStride, side: side, images: upper - lower,
+          into: partials + g * count, scratch: scratches[p])
+      }
+    }
+  }
+  parallelism.forEachRange(count, granule: 16, minimumPerPart: 1 << 12) { r in
+    let target = weightGradient + r.lowerBound
+    target.update(from: partials + r.lowerBound, count: r.count)
+    for g in 1..<groups {
+      let source = partials + g * count + r.lowerBound
+      for k in 0..<r.count { target[k] += source[k] }
+    }
   }
 }

@@ -40,12 +40,22 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
   let scratchA: ScalarBuffer<Scalar>
   let scratchB: ScalarBuffer<Scalar>
   let lowering: LoweringScratch<Scalar>
+  let imageParallelScratch: ImageParallelScratch<Scalar>
   /// Batch statistics: BN₀, then per block BN1, BN2, then BN_f.
   let statistics: [BatchStatistics<Scalar>]
   private(set) var dropped: [Bool]
   var gradients: ConvolutionalNetwork<Scalar>
+  /// How the elementwise and reduction passes split across cores (the serial result at any
+  /// split); the BLAS thread count when the workspace was made.
+  var parallelism: Parallelism
+  /// Per-pass times of the passes that follow, when set.
+  var profile: PassProfile?
 
-  init(model: ConvolutionalNetwork<Scalar>, capacity: Int, keepsActivations: Bool = true) {
+  init(
+    model: ConvolutionalNetwork<Scalar>, capacity: Int, keepsActivations: Bool = true,
+    parallelism: Parallelism = .matchingBLAS,
+    chunkCapacity: Int = ConvolutionLowering.partChunkCapacity
+  ) {
     self.capacity = capacity
     image = model.image
     depth = model.depth
@@ -94,6 +104,8 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
     }
     lowering = LoweringScratch(
       capacity: LoweringScratch.capacity(for: convs, sides: sides, images: n))
+    imageParallelScratch = ImageParallelScratch(
+      for: convs, sides: sides, chunkCapacity: chunkCapacity)
     var stats = [BatchStatistics<Scalar>(features: shapes[0].channels)]
     for i in 0..<depth {
       stats.append(BatchStatistics(features: shapes[i].channels))
@@ -103,6 +115,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
     statistics = stats
     dropped = Array(repeating: false, count: depth)
     gradients = model.zeroed
+    self.parallelism = parallelism
   }
 
   /// Copies `count` examples (CHW features, n₀ each) into the padded NHWC input buffer.
@@ -110,14 +123,25 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
     _ features: UnsafePointer<Source>, count: Int, as: Source.Type = Source.self
   ) {
     precondition(count >= 1 && count <= capacity, "batch of \(count) exceeds \(capacity)")
-    for b in 0..<count { loadImage(features + b * image.featureCount, at: b) }
+    let featureCount = image.featureCount
+    profile.time(.input) {
+      parallelism.forEachRange(count, minimumPerPart: 8) { r in
+        for b in r { self.loadImage(features + b * featureCount, at: b) }
+      }
+    }
     self.count = count
   }
 
   /// Gathers examples `indices` of `features` (n₀ each) into the input buffer.
   func gatherInput(_ features: UnsafePointer<Float>, indices: ArraySlice<Int>) {
     precondition(indices.count >= 1 && indices.count <= capacity, "batch exceeds capacity")
-    for (b, n) in indices.enumerated() { loadImage(features + n * image.featureCount, at: b) }
+    let featureCount = image.featureCount
+    let start = indices.startIndex
+    profile.time(.input) {
+      parallelism.forEachRange(indices.count, minimumPerPart: 8) { r in
+        for b in r { self.loadImage(features + indices[start + b] * featureCount, at: b) }
+      }
+    }
     count = indices.count
   }
 
@@ -150,9 +174,9 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
     precondition(training ? keepsActivations : true, "training needs every activation")
     let n = count
     for i in 0..<depth { dropped[i] = drop?[i] ?? false }
-    convolutionForward(
+    forwardConvolution(
       model.conv0, input.pointer, side: image.paddedSide, images: n, into: z0.pointer,
-      scratch: lowering)
+      scratch: lowering, parallelism: parallelism, profile: profile)
     normReLU(
       model.bn0, 0, z0.pointer, into: hidden[0].pointer, channels: shapes[0].channels,
       columns: columns(0), training: training)
@@ -165,30 +189,31 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       let (cout, sideOut) = shapes[i + 1]
       let outSize = cout * sideOut * sideOut * n
       if dropped[i] {
-        next.update(from: h, count: outSize)
+        copy(h, into: next, count: outSize)
       } else {
         normReLU(
           block.bn1, 1 + 2 * i, h, into: a1[i].pointer, channels: cin,
           columns: columns(i), training: training)
-        convolutionForward(
+        forwardConvolution(
           block.conv1, a1[i].pointer, side: side, images: n, into: z1[i].pointer,
-          scratch: lowering)
+          scratch: lowering, parallelism: parallelism, profile: profile)
         normReLU(
           block.bn2, 2 + 2 * i, z1[i].pointer, into: a2[i].pointer, channels: cout,
           columns: columns(i + 1), training: training)
         var beta: Scalar = 0
         if let shortcut = block.shortcut {
-          convolutionForward(
-            shortcut, a1[i].pointer, side: side, images: n, into: next, scratch: lowering)
+          forwardConvolution(
+            shortcut, a1[i].pointer, side: side, images: n, into: next, scratch: lowering,
+            parallelism: parallelism, profile: profile)
           beta = 1
         } else if model.skips {
-          next.update(from: h, count: outSize)
+          copy(h, into: next, count: outSize)
           beta = 1
         }
         let scale = training || !model.droppable(i) ? 1 : Scalar(1 - model.dropPath)
-        convolutionForward(
+        forwardConvolution(
           block.conv2, a2[i].pointer, side: sideOut, images: n, into: next, alpha: scale,
-          beta: beta, scratch: lowering)
+          beta: beta, scratch: lowering, parallelism: parallelism, profile: profile)
       }
       visit(i + 2, next, cout * sideOut * sideOut)
     }
@@ -199,22 +224,40 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
     // Global average pooling: pooled[c, n] = Σ_pixels af[c, pixel, n] / S².
     let pixels = sf * sf
     let inverse = 1 / Scalar(pixels)
-    for b in 0..<n {
-      let out = pooled.pointer + b * cf
-      out.update(repeating: 0, count: cf)
-      let source = af.pointer + b * pixels * cf
-      for q in 0..<pixels {
-        for c in 0..<cf { out[c] += source[q * cf + c] }
+    let (pooled, af) = (self.pooled.pointer, self.af.pointer)
+    profile.time(.head) {
+      parallelism.forEachRange(n, minimumPerPart: 8) { r in
+        for b in r {
+          let out = pooled + b * cf
+          out.update(repeating: 0, count: cf)
+          let source = af + b * pixels * cf
+          for q in 0..<pixels {
+            for c in 0..<cf { out[c] += source[q * cf + c] }
+          }
+          for c in 0..<cf { out[c] *= inverse }
+        }
       }
-      for c in 0..<cf { out[c] *= inverse }
     }
-    visit(depth + 2, pooled.pointer, cf)
+    visit(depth + 2, pooled, cf)
     let c = classCount
-    for b in 0..<n { (logits.pointer + b * c).update(from: model.clsBias, count: c) }
-    model.cls.storage.withUnsafeBufferPointer { w in
-      gemm(
-        false, false, m: c, n: n, k: cf, w.baseAddress!, lda: c, pooled.pointer, ldb: cf,
-        beta: 1, logits.pointer, ldc: c)
+    profile.time(.head) {
+      for b in 0..<n { (logits.pointer + b * c).update(from: model.clsBias, count: c) }
+      model.cls.storage.withUnsafeBufferPointer { w in
+        gemm(
+          false, false, m: c, n: n, k: cf, w.baseAddress!, lda: c, pooled, ldb: cf,
+          beta: 1, logits.pointer, ldc: c)
+      }
+    }
+  }
+
+  /// to ← from (`count` scalars), split across the cores (the residual copy).
+  private func copy(
+    _ from: UnsafePointer<Scalar>, into to: UnsafeMutablePointer<Scalar>, count: Int
+  ) {
+    profile.time(.residual) {
+      parallelism.forEachRange(count, granule: 16, minimumPerPart: 1 << 14) { r in
+        (to + r.lowerBound).update(from: from + r.lowerBound, count: r.count)
+      }
     }
   }
 
@@ -225,18 +268,23 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
     if training {
       norm.weight.withUnsafeBufferPointer { w in
         norm.bias.withUnsafeBufferPointer { b in
-          batchNormReLUTraining(
-            x, into: a, features: channels, count: columns, weight: w.baseAddress!,
-            bias: b.baseAddress!, stats: statistics[index])
+          profile.time(.batchNormReLUForward) {
+            batchNormReLUTraining(
+              x, into: a, features: channels, count: columns, weight: w.baseAddress!,
+              bias: b.baseAddress!, stats: statistics[index], parallelism: parallelism)
+          }
         }
       }
     } else {
       let (scale, shift) = norm.evaluationScaleAndShift
       scale.withUnsafeBufferPointer { s in
         shift.withUnsafeBufferPointer { t in
-          affineReLU(
-            x, into: a, features: channels, count: columns, scale: s.baseAddress!,
-            shift: t.baseAddress!)
+          let (s, t) = (s.baseAddress!, t.baseAddress!)
+          parallelism.forEachRange(columns, minimumPerPart: 64) { r in
+            affineReLU(
+              x + r.lowerBound * channels, into: a + r.lowerBound * channels,
+              features: channels, count: r.count, scale: s, shift: t)
+          }
         }
       }
     }
@@ -245,9 +293,11 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
   /// Mean cross-entropy and correct predictions of the last forward pass; with
   /// `withGradient`, also ∂loss/∂logits for `backward`.
   func loss(labels: UnsafePointer<Int32>, withGradient: Bool) -> (loss: Double, correct: Int) {
-    crossEntropy(
-      logits: logits.pointer, labels: labels, classes: classCount, count: count,
-      gradient: withGradient ? logitsGradient.pointer : nil)
+    profile.time(.head) {
+      crossEntropy(
+        logits: logits.pointer, labels: labels, classes: classCount, count: count,
+        gradient: withGradient ? logitsGradient.pointer : nil)
+    }
   }
 
   /// Backpropagation of the last training forward pass and `loss(…, withGradient: true)` into
@@ -258,6 +308,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
     let c = classCount
     let (cf, sf) = shapes[depth]
     let dLogits = logitsGradient.pointer
+    let headStart = profile == nil ? nil : ContinuousClock.now
     gradients.cls.mutableStorage.withUnsafeMutableBufferPointer { g in
       gemm(
         false, true, m: c, n: cf, k: n, dLogits, lda: c, pooled.pointer, ldb: cf, g.baseAddress!,
@@ -275,13 +326,17 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
     // The pooling's adjoint: every pixel gets ∂pooled/S².
     let pixels = sf * sf
     let inverse = 1 / Scalar(pixels)
-    for b in 0..<n {
-      let g = scratchA.pointer + b * cf
-      let target = scratchB.pointer + b * pixels * cf
-      for q in 0..<pixels {
-        for ch in 0..<cf { target[q * cf + ch] = g[ch] * inverse }
+    let (source, spread) = (scratchA.pointer, scratchB.pointer)
+    parallelism.forEachRange(n, minimumPerPart: 8) { r in
+      for b in r {
+        let g = source + b * cf
+        let target = spread + b * pixels * cf
+        for q in 0..<pixels {
+          for ch in 0..<cf { target[q * cf + ch] = g[ch] * inverse }
+        }
       }
     }
+    if let profile, let headStart { profile.add(.head, since: headStart) }
     var dh = gradientA
     var other = gradientB
     normReLUBackward(
@@ -298,9 +353,10 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       weightGradient(
         block.conv2, a2[i].pointer, dh.pointer, side: sideOut, images: n,
         into: \.blocks[i].conv2.weight.mutableStorage)
-      convolutionBackwardData(
+      backwardConvolutionData(
         block.conv2, dh.pointer, side: sideOut, images: n, into: scratchA.pointer,
-        accumulate: false, scratch: lowering)
+        accumulate: false, scratch: lowering, parallelism: parallelism,
+        profile: profile)
       normReLUBackward(
         block.bn2, 2 + 2 * i, x: z1[i].pointer, a: a2[i].pointer, da: scratchA.pointer,
         dx: scratchB.pointer, channels: cout, columns: columns(i + 1), accumulate: false,
@@ -308,16 +364,17 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       weightGradient(
         block.conv1, a1[i].pointer, scratchB.pointer, side: side, images: n,
         into: \.blocks[i].conv1.weight.mutableStorage)
-      convolutionBackwardData(
+      backwardConvolutionData(
         block.conv1, scratchB.pointer, side: side, images: n, into: scratchA.pointer,
-        accumulate: false, scratch: lowering)
+        accumulate: false, scratch: lowering, parallelism: parallelism,
+        profile: profile)
       if let shortcut = block.shortcut {
         weightGradient(
           shortcut, a1[i].pointer, dh.pointer, side: side, images: n,
           into: \.blocks[i].shortcut!.weight.mutableStorage)
-        convolutionBackwardData(
+        backwardConvolutionData(
           shortcut, dh.pointer, side: side, images: n, into: scratchA.pointer, accumulate: true,
-          scratch: lowering)
+          scratch: lowering, parallelism: parallelism, profile: profile)
       }
       let identity = model.skips && block.shortcut == nil
       let target = identity ? dh : other
@@ -335,14 +392,71 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       into: \.conv0.weight.mutableStorage)
   }
 
+  /// y ← α·conv(x) + β·y: image-parallel on the pool, or (`pooledConvolutions` off) the
+  /// lowered chunks of `lowering` with OpenBLAS's threads.
+  private func forwardConvolution(
+    _ conv: Convolution<Scalar>, _ x: UnsafePointer<Scalar>, side: Int, images: Int,
+    into y: UnsafeMutablePointer<Scalar>, alpha: Scalar = 1, beta: Scalar = 0,
+    scratch: LoweringScratch<Scalar>, parallelism: Parallelism, profile: PassProfile?
+  ) {
+    guard parallelism.pooledConvolutions else {
+      return convolutionForward(
+        conv, x, side: side, images: images, into: y, alpha: alpha, beta: beta, scratch: scratch,
+        parallelism: parallelism, profile: profile)
+    }
+    let out = conv.outputSide(side)
+    profile.time(
+      .convolutionForwardGEMM,
+      flops: 2 * Double(conv.outChannels * conv.patchSize * images * out * out)
+    ) {
+      imageParallelForward(
+        conv, x, side: side, images: images, into: y, alpha: alpha, beta: beta,
+        scratch: imageParallelScratch, parallelism: parallelism)
+    }
+  }
+
+  /// dx ← convᵀ(dy) (+ dx when `accumulate`), as `forwardConvolution`.
+  private func backwardConvolutionData(
+    _ conv: Convolution<Scalar>, _ dy: UnsafePointer<Scalar>, side: Int, images: Int,
+    into dx: UnsafeMutablePointer<Scalar>, accumulate: Bool, scratch: LoweringScratch<Scalar>,
+    parallelism: Parallelism, profile: PassProfile?
+  ) {
+    guard parallelism.pooledConvolutions else {
+      return convolutionBackwardData(
+        conv, dy, side: side, images: images, into: dx, accumulate: accumulate,
+        scratch: scratch, parallelism: parallelism, profile: profile)
+    }
+    let out = conv.outputSide(side)
+    profile.time(
+      .convolutionDataGEMM,
+      flops: 2 * Double(conv.outChannels * conv.patchSize * images * out * out)
+    ) {
+      imageParallelBackwardData(
+        conv, dy, side: side, images: images, into: dx, accumulate: accumulate,
+        scratch: imageParallelScratch, parallelism: parallelism)
+    }
+  }
+
   /// ∂W of `conv` into the gradient at `path` (no copy: the array is written in place).
   private func weightGradient(
     _ conv: Convolution<Scalar>, _ x: UnsafePointer<Scalar>, _ dy: UnsafePointer<Scalar>,
     side: Int, images: Int, into path: WritableKeyPath<ConvolutionalNetwork<Scalar>, [Scalar]>
   ) {
     gradients[keyPath: path].withUnsafeMutableBufferPointer { g in
-      convolutionBackwardWeights(
-        conv, x, dy, side: side, images: images, into: g.baseAddress!, scratch: lowering)
+      guard parallelism.pooledConvolutions else {
+        return convolutionBackwardWeights(
+          conv, x, dy, side: side, images: images, into: g.baseAddress!, scratch: lowering,
+          parallelism: parallelism, profile: profile)
+      }
+      let out = conv.outputSide(side)
+      profile.time(
+        .convolutionWeightGEMM,
+        flops: 2 * Double(conv.outChannels * conv.patchSize * images * out * out)
+      ) {
+        imageParallelBackwardWeights(
+          conv, x, dy, side: side, images: images, into: g.baseAddress!,
+          scratch: imageParallelScratch, parallelism: parallelism)
+      }
     }
   }
 
@@ -365,10 +479,13 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       norm.weight.withUnsafeBufferPointer { w in
         g.weight.withUnsafeMutableBufferPointer { gw in
           g.bias.withUnsafeMutableBufferPointer { gb in
-            batchNormReLUBackward(
-              x: x, a: a, da: da, dx: dx, accumulate: accumulate, features: channels,
-              count: columns, weight: w.baseAddress!, stats: statistics[index],
-              weightGradient: gw.baseAddress!, biasGradient: gb.baseAddress!)
+            profile.time(.batchNormReLUBackward) {
+              batchNormReLUBackward(
+                x: x, a: a, da: da, dx: dx, accumulate: accumulate, features: channels,
+                count: columns, weight: w.baseAddress!, stats: statistics[index],
+                weightGradient: gw.baseAddress!, biasGradient: gb.baseAddress!,
+                parallelism: parallelism)
+            }
           }
         }
       }

@@ -97,54 +97,79 @@ func store8<S: KernelScalar>(_ v: SIMD8<S>, _ p: UnsafeMutablePointer<S>, _ i: I
 
 /// a = ReLU(BN(x)) with the batch's statistics (training mode), which go into `stats`:
 /// μ_d = Σ_b x_{d,b}/B, σ²_d = Σ_b (x_{d,b} − μ_d)²/B, a = max(γ(x − μ)/√(σ² + ε) + β, 0).
+///
+/// With `parallelism`, the statistics are split by features (each feature's sums in the serial
+/// order) and the normalisation by columns: the result does not depend on the split.
 func batchNormReLUTraining<Scalar: KernelScalar>(
   _ x: UnsafePointer<Scalar>, into a: UnsafeMutablePointer<Scalar>, features: Int, count: Int,
-  weight: UnsafePointer<Scalar>, bias: UnsafePointer<Scalar>, stats: BatchStatistics<Scalar>
+  weight: UnsafePointer<Scalar>, bias: UnsafePointer<Scalar>, stats: BatchStatistics<Scalar>,
+  parallelism: Parallelism = .serial
 ) {
   let d = features
-  let vectorEnd = d - d % 8
   let mean = stats.mean.pointer
   let variance = stats.variance.pointer
   let inverseStd = stats.inverseStd.pointer
   let scale = stats.scratchA.pointer
   let shift = stats.scratchB.pointer
-  mean.update(repeating: 0, count: d)
-  variance.update(repeating: 0, count: d)
+  parallelism.forEachRange(d, granule: 8, minimumPerPart: 16) { features in
+    batchStatistics(
+      x, features: features, stride: d, count: count, weight: weight, bias: bias, mean: mean,
+      variance: variance, inverseStd: inverseStd, scale: scale, shift: shift)
+  }
+  parallelism.forEachRange(count, minimumPerPart: 64) { columns in
+    affineReLU(
+      x + columns.lowerBound * d, into: a + columns.lowerBound * d, features: d,
+      count: columns.count, scale: scale, shift: shift)
+  }
+}
+
+/// The batch statistics of features `features` (of `stride` per column) over `count` columns,
+/// and the affine map y = s·x + t they define with γ and β. The sums run over the columns in
+/// order, eight features to a vector.
+private func batchStatistics<Scalar: KernelScalar>(
+  _ x: UnsafePointer<Scalar>, features: Range<Int>, stride d: Int, count: Int,
+  weight: UnsafePointer<Scalar>, bias: UnsafePointer<Scalar>, mean: UnsafeMutablePointer<Scalar>,
+  variance: UnsafeMutablePointer<Scalar>, inverseStd: UnsafeMutablePointer<Scalar>,
+  scale: UnsafeMutablePointer<Scalar>, shift: UnsafeMutablePointer<Scalar>
+) {
+  let (lower, upper) = (features.lowerBound, features.upperBound)
+  let vectorEnd = lower + (upper - lower) - (upper - lower) % 8
+  (mean + lower).update(repeating: 0, count: upper - lower)
+  (variance + lower).update(repeating: 0, count: upper - lower)
   for b in 0..<count {
     let column = x + b * d
-    var f = 0
+    var f = lower
     while f < vectorEnd {
       store8(load8(mean, f) + load8(column, f), mean, f)
       f += 8
     }
-    while f < d {
+    while f < upper {
       mean[f] += column[f]
       f += 1
     }
   }
   let inverseCount = 1 / Scalar(count)
-  for f in 0..<d { mean[f] *= inverseCount }
+  for f in features { mean[f] *= inverseCount }
   for b in 0..<count {
     let column = x + b * d
-    var f = 0
+    var f = lower
     while f < vectorEnd {
       let t = load8(column, f) - load8(mean, f)
       store8(load8(variance, f) + t * t, variance, f)
       f += 8
     }
-    while f < d {
+    while f < upper {
       let t = column[f] - mean[f]
       variance[f] += t * t
       f += 1
     }
   }
-  for f in 0..<d {
+  for f in features {
     variance[f] *= inverseCount
     inverseStd[f] = 1 / (variance[f] + BatchNorm<Scalar>.epsilon).squareRoot()
     scale[f] = weight[f] * inverseStd[f]
     shift[f] = bias[f] - mean[f] * scale[f]
   }
-  affineReLU(x, into: a, features: d, count: count, scale: scale, shift: shift)
 }
 
 /// a = max(s·x + t, 0) per feature (evaluation-mode BatchNorm followed by ReLU).
@@ -173,67 +198,76 @@ func affineReLU<Scalar: KernelScalar>(
 /// Backward through a = ReLU(BN(x)) in training mode. With dy = da·[a > 0] and x̂ the normalised
 /// input: ∂γ = Σ_b dy·x̂, ∂β = Σ_b dy, ∂x = γ/√(σ²+ε)·(dy − ∂β/B − x̂·∂γ/B). `dx` is overwritten,
 /// or accumulated into when `accumulate` (the skip connection's gradient is already there).
+///
+/// With `parallelism`, the sums are split by features and ∂x by columns (the serial result).
 func batchNormReLUBackward<Scalar: KernelScalar>(
   x: UnsafePointer<Scalar>, a: UnsafePointer<Scalar>, da: UnsafePointer<Scalar>,
   dx: UnsafeMutablePointer<Scalar>, accumulate: Bool, features d: Int, count: Int,
   weight: UnsafePointer<Scalar>, stats: BatchStatistics<Scalar>,
-  weightGradient: UnsafeMutablePointer<Scalar>, biasGradient: UnsafeMutablePointer<Scalar>
+  weightGradient: UnsafeMutablePointer<Scalar>, biasGradient: UnsafeMutablePointer<Scalar>,
+  parallelism: Parallelism = .serial
 ) {
-  let vectorEnd = d - d % 8
   let mean = stats.mean.pointer
   let inverseStd = stats.inverseStd.pointer
   let sumDy = biasGradient
   let sumDyCentred = stats.scratchA.pointer
-  sumDy.update(repeating: 0, count: d)
-  sumDyCentred.update(repeating: 0, count: d)
-  for b in 0..<count {
-    let xc = x + b * d
-    let ac = a + b * d
-    let dac = da + b * d
-    var f = 0
-    while f < vectorEnd {
-      let dy = Scalar.gated(load8(dac, f), by: load8(ac, f))
-      store8(load8(sumDy, f) + dy, sumDy, f)
-      store8(load8(sumDyCentred, f) + dy * (load8(xc, f) - load8(mean, f)), sumDyCentred, f)
-      f += 8
-    }
-    while f < d {
-      let dy = ac[f] > 0 ? dac[f] : 0
-      sumDy[f] += dy
-      sumDyCentred[f] += dy * (xc[f] - mean[f])
-      f += 1
-    }
-  }
-  let inverseCount = 1 / Scalar(count)
   // dx = k·dy − k·(∂β + x̂·∂γ)/B = k·dy + u·x + v per feature, with
   // k = γ·invstd, u = −k·invstd·∂γ/B, v = −k·∂β/B − u·μ.
   let k = stats.scratchB.pointer
   let u = stats.scratchC.pointer
   let v = stats.scratchA.pointer
-  for f in 0..<d {
-    let dGamma = sumDyCentred[f] * inverseStd[f]
-    weightGradient[f] = dGamma
-    k[f] = weight[f] * inverseStd[f]
-    u[f] = -k[f] * inverseStd[f] * dGamma * inverseCount
-    v[f] = -k[f] * sumDy[f] * inverseCount - u[f] * mean[f]
-  }
-  for b in 0..<count {
-    let xc = x + b * d
-    let ac = a + b * d
-    let dac = da + b * d
-    let out = dx + b * d
-    var f = 0
-    while f < vectorEnd {
-      let dy = Scalar.gated(load8(dac, f), by: load8(ac, f))
-      let r = load8(k, f) * dy + load8(u, f) * load8(xc, f) + load8(v, f)
-      store8(accumulate ? load8(out, f) + r : r, out, f)
-      f += 8
+  parallelism.forEachRange(d, granule: 8, minimumPerPart: 16) { features in
+    let (lower, upper) = (features.lowerBound, features.upperBound)
+    let vectorEnd = lower + (upper - lower) - (upper - lower) % 8
+    (sumDy + lower).update(repeating: 0, count: upper - lower)
+    (sumDyCentred + lower).update(repeating: 0, count: upper - lower)
+    for b in 0..<count {
+      let xc = x + b * d
+      let ac = a + b * d
+      let dac = da + b * d
+      var f = lower
+      while f < vectorEnd {
+        let dy = Scalar.gated(load8(dac, f), by: load8(ac, f))
+        store8(load8(sumDy, f) + dy, sumDy, f)
+        store8(load8(sumDyCentred, f) + dy * (load8(xc, f) - load8(mean, f)), sumDyCentred, f)
+        f += 8
+      }
+      while f < upper {
+        let dy = ac[f] > 0 ? dac[f] : 0
+        sumDy[f] += dy
+        sumDyCentred[f] += dy * (xc[f] - mean[f])
+        f += 1
+      }
     }
-    while f < d {
-      let dy = ac[f] > 0 ? dac[f] : 0
-      let r = k[f] * dy + u[f] * xc[f] + v[f]
-      out[f] = accumulate ? out[f] + r : r
-      f += 1
+    let inverseCount = 1 / Scalar(count)
+    for f in features {
+      let dGamma = sumDyCentred[f] * inverseStd[f]
+      weightGradient[f] = dGamma
+      k[f] = weight[f] * inverseStd[f]
+      u[f] = -k[f] * inverseStd[f] * dGamma * inverseCount
+      v[f] = -k[f] * sumDy[f] * inverseCount - u[f] * mean[f]
+    }
+  }
+  let vectorEnd = d - d % 8
+  parallelism.forEachRange(count, minimumPerPart: 64) { columns in
+    for b in columns {
+      let xc = x + b * d
+      let ac = a + b * d
+      let dac = da + b * d
+      let out = dx + b * d
+      var f = 0
+      while f < vectorEnd {
+        let dy = Scalar.gated(load8(dac, f), by: load8(ac, f))
+        let r = load8(k, f) * dy + load8(u, f) * load8(xc, f) + load8(v, f)
+        store8(accumulate ? load8(out, f) + r : r, out, f)
+        f += 8
+      }
+      while f < d {
+        let dy = ac[f] > 0 ? dac[f] : 0
+        let r = k[f] * dy + u[f] * xc[f] + v[f]
+        out[f] = accumulate ? out[f] + r : r
+        f += 1
+      }
     }
   }
 }

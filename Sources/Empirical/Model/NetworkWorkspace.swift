@@ -37,6 +37,10 @@ final class NetworkWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
   private(set) var dropped: [Bool]
   /// Gradients of the last backward pass (running statistics unused).
   var gradients: ResidualNetwork<Scalar>
+  /// How the BatchNorm passes split across cores (the serial result at any split).
+  var parallelism: Parallelism
+  /// Per-pass times of the passes that follow, when set.
+  var profile: PassProfile?
 
   init(model: ResidualNetwork<Scalar>, capacity: Int) {
     width = model.width
@@ -60,6 +64,7 @@ final class NetworkWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
     statistics = (0..<(2 * depth + 2)).map { _ in BatchStatistics(features: model.width) }
     dropped = Array(repeating: false, count: depth)
     gradients = model.zeroed
+    parallelism = .matchingBLAS
   }
 
   /// Copies `count` examples (n₀ features each, contiguous) into the input buffer.
@@ -138,9 +143,11 @@ final class NetworkWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
     if training {
       norm.weight.withUnsafeBufferPointer { w in
         norm.bias.withUnsafeBufferPointer { b in
-          batchNormReLUTraining(
-            x, into: a, features: width, count: count, weight: w.baseAddress!,
-            bias: b.baseAddress!, stats: stats)
+          profile.time(.batchNormReLUForward) {
+            batchNormReLUTraining(
+              x, into: a, features: width, count: count, weight: w.baseAddress!,
+              bias: b.baseAddress!, stats: stats, parallelism: parallelism)
+          }
         }
       }
     } else {
@@ -254,10 +261,13 @@ final class NetworkWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       norm.weight.withUnsafeBufferPointer { w in
         g.weight.withUnsafeMutableBufferPointer { gw in
           g.bias.withUnsafeMutableBufferPointer { gb in
-            batchNormReLUBackward(
-              x: x, a: a, da: da, dx: dx, accumulate: accumulate, features: width, count: count,
-              weight: w.baseAddress!, stats: statistics[index], weightGradient: gw.baseAddress!,
-              biasGradient: gb.baseAddress!)
+            profile.time(.batchNormReLUBackward) {
+              batchNormReLUBackward(
+                x: x, a: a, da: da, dx: dx, accumulate: accumulate, features: width,
+                count: count, weight: w.baseAddress!, stats: statistics[index],
+                weightGradient: gw.baseAddress!, biasGradient: gb.baseAddress!,
+                parallelism: parallelism)
+            }
           }
         }
       }

@@ -151,6 +151,32 @@ public final class Trainer {
     labels = Array(repeating: 0, count: configuration.batchSize)
   }
 
+  /// Per-pass times and FLOPs of the training steps since it was set (nil: not profiled).
+  /// Setting it starts profiling; the totals accumulate until `reset()`.
+  public var passProfile: PassProfile? {
+    get { workspace.profile }
+    set { workspace.profile = newValue }
+  }
+
+  /// The number of parts the passes between the matrix products (BatchNorm, ReLU,
+  /// im2col/col2im, pooling, copies) split into on the shared worker pool: the BLAS thread count
+  /// by default, 1 for OpenBLAS's threads only. Results do not depend on it.
+  public var passThreads: Int {
+    get { workspace.parallelism.parts }
+    set { workspace.parallelism = Parallelism(parts: Swift.max(1, newValue)) }
+  }
+
+  /// Whether only OpenBLAS's threads split the work (the passes between the products on one
+  /// core, each convolution's products over large chunks of images): the code before issue 21,
+  /// for comparison. Off by default.
+  public var openBLASThreadsOnly: Bool {
+    get { !workspace.parallelism.pooledConvolutions }
+    set {
+      workspace.parallelism =
+        newValue ? Parallelism(parts: 1, pooledConvolutions: false) : .matchingBLAS
+    }
+  }
+
   /// Checks that a saved `model` and `state` can continue on `data` with `configuration`: the
   /// images must have the size `fc0.weight` takes, and the saved `step_in_epoch` must lie within
   /// an epoch of this data and batch size. `path` names the run in the error.
@@ -260,10 +286,13 @@ public final class Trainer {
         return .diverged(epoch: state.epoch + 1, step: state.step + 1, loss: loss)
       }
       workspace.backward(network)
-      workspace.updateRunningStatistics(&network)
-      optimizer.update(
-        &network, gradients: workspace.anyGradients, momentumBuffers: &state.momentum,
-        learningRate: learningRate)
+      let profile = workspace.profile
+      profile.time(.runningStatistics) { workspace.updateRunningStatistics(&network) }
+      profile.time(.update) {
+        optimizer.update(
+          &network, gradients: workspace.anyGradients, momentumBuffers: &state.momentum,
+          learningRate: learningRate)
+      }
       trainingTime += clock.now - start
       state.step += 1
       state.stepInEpoch = s + 1

@@ -18,6 +18,10 @@ protocol TrainingWorkspace: AnyObject {
   func updateRunningStatistics(_ network: inout AnyResidualNetwork)
   /// The gradients of the last backward pass.
   var anyGradients: AnyResidualNetwork { get }
+  /// Per-pass times of the steps that follow, when set.
+  var profile: PassProfile? { get set }
+  /// How the passes between the matrix products split across cores.
+  var parallelism: Parallelism { get set }
 }
 
 extension AnyResidualNetwork {
