@@ -78,6 +78,7 @@ struct Solve: ParsableCommand {
         depth: depth, lambda: lambda, dimension: dimension, label: label, dxFile: dxFile,
         algorithm: algorithm, gradientTolerance: gradientTolerance,
         maxIterations: maxIterations, step: step, seed: seedOption.seed, perturb: perturb)
+      if let output { try checkOutput(output) }
       let run = UJMSolveRun(
         problem: options.problem(), algorithm: options.algorithm,
         test: ConvergenceTest(
