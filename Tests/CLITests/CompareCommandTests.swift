@@ -191,6 +191,32 @@ struct CompareCommandTests {
     #expect(solve.code == 0)
   }
 
+  @Test func compareExportAndFiguresRefuseAUsersFiles() throws {
+    let (data, checkpoint) = try compareFixture()
+    let export = temporaryDirectory("compare-user-export")
+    let figures = temporaryDirectory("compare-user-figures")
+    let arguments = [
+      "compare", "--checkpoint", checkpoint, "--data", data, "--pair-indices", "0:1",
+      "--rank", "3", "--export", export, "--figures", figures,
+    ]
+    let json = (export as NSString).appendingPathComponent("pair-0-1.json")
+    try "precious".write(toFile: json, atomically: false, encoding: .utf8)
+    let exported = run(arguments)
+    #expect(exported.code == 64 && exported.message.contains("--export \(json)"))
+    #expect(try String(contentsOfFile: json, encoding: .utf8) == "precious")
+    try FileManager.default.removeItem(atPath: json)
+    let svg = (figures as NSString).appendingPathComponent("predictions.svg")
+    try "precious".write(toFile: svg, atomically: false, encoding: .utf8)
+    let drawn = run(arguments)
+    #expect(drawn.code == 64 && drawn.message.contains("--figures \(svg)"))
+    #expect(try String(contentsOfFile: svg, encoding: .utf8) == "precious")
+    try FileManager.default.removeItem(atPath: svg)
+    // Its own export and figures, re-run.
+    #expect(run(arguments).code == 0)
+    let again = run(arguments)
+    #expect(again.code == 0, "\(again.message)")
+  }
+
   @Test func badInputExits64NamingTheCulprit() throws {
     let (data, checkpoint) = try compareFixture()
     let (data3, checkpoint3) = try compareFixture(classes: 3)

@@ -146,6 +146,29 @@ struct MeasureCommandTests {
       ])
   }
 
+  @Test func measureFiguresRefuseAUsersFigureBeforeAnyWork() throws {
+    let figures = temporaryDirectory("measure-user-figures")
+    let user = (figures as NSString).appendingPathComponent("figure2-alignment.svg")
+    try "precious".write(toFile: user, atomically: false, encoding: .utf8)
+    // Checked first: the missing checkpoint is never reached.
+    let refused = measure([
+      "--checkpoint", "/nonexistent/checkpoint.safetensors", "--data", figures, "--figures",
+      figures,
+    ])
+    #expect(refused.code == 64 && refused.message.hasPrefix("--figures \(user)"))
+    #expect(try String(contentsOfFile: user, encoding: .utf8) == "precious")
+    // Its own figures, re-run.
+    let (data, checkpoint) = try measureFixture()
+    let own = temporaryDirectory("measure-own-figures")
+    let arguments = [
+      "--checkpoint", checkpoint, "--data", data, "--indices", "0,5,7", "--rank", "2",
+      "--nc-examples", "0", "--figures", own,
+    ]
+    #expect(measure(arguments).code == 0)
+    let again = measure(arguments)
+    #expect(again.code == 0, "\(again.message)")
+  }
+
   @Test func indicesArePositionsInTheTrainingFileForAClassSubset() throws {
     // Classes [2, 0] of a file whose labels cycle 0, 1, 2: file position 5 (class 2) is the
     // 4th kept example; before issue 6's fix, "--indices 5" meant kept example 5 (position 8).
