@@ -179,8 +179,10 @@ struct CompareCommandTests {
     #expect(result.code == 0, "\(result.message)")
     #expect(result.output?.contains("rank_one@boundary") == true)
     let files = try FileManager.default.contentsOfDirectory(atPath: export).sorted()
+      .filter { $0 != OutputFile.recordName }  // ujm's record of what it wrote
     #expect(files == ["pair-0-1-dx-a.npy", "pair-0-1-dx-b.npy", "pair-0-1.json"])
     let svgs = try FileManager.default.contentsOfDirectory(atPath: figures).sorted()
+      .filter { $0 != OutputFile.recordName }  // ujm's record of what it wrote
     #expect(svgs == ["predictions.svg", "sigma1-by-depth.svg", "trajectory-around-boundary.svg"])
     let dx = (export as NSString).appendingPathComponent("pair-0-1-dx-b.npy")
     let array = try NumPyArray(contentsOf: URL(fileURLWithPath: dx))
