@@ -62,6 +62,24 @@ struct OutputFileTests {
     }
   }
 
+  @Test func theCommittedFiguresAndCSVsAreRecognisedAsUjms() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .deletingLastPathComponent().deletingLastPathComponent().path
+    let notebooks = (root as NSString).appendingPathComponent("notebooks-text")
+    let files = try FileManager.default.subpathsOfDirectory(atPath: notebooks)
+    let figures = files.filter { $0.hasPrefix("figures/") && $0.hasSuffix(".svg") }
+    let tables = files.filter { $0.hasPrefix("data/") && $0.hasSuffix(".csv") }
+    #expect(!figures.isEmpty && !tables.isEmpty)
+    for figure in figures {
+      #expect(
+        OutputFile.isFigure((notebooks as NSString).appendingPathComponent(figure)), "\(figure)")
+    }
+    for table in tables {
+      let path = (notebooks as NSString).appendingPathComponent(table)
+      #expect(OutputFile.hasHeader(path, prefix: "index,status,", suffix: ",run_dir"), "\(table)")
+    }
+  }
+
   @Test func aLockFileThatIsNotUjmsIsRefusedNotOverwritten() throws {
     let directory = temporaryDirectory("output-file-lock")
     let path = (directory as NSString).appendingPathComponent(".lock")
