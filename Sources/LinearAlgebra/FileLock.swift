@@ -46,6 +46,16 @@ public final class FileLock: @unchecked Sendable {
       close(fd)
       throw .held(path: path, by: owner)
     }
+    // Overwrite only ujm's own lock format (empty, or "<pid> <host>"): a user's file named
+    // like the lock is refused, never truncated.
+    var head = [UInt8](repeating: 0, count: 4096)
+    let count = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, 4096, 0) }
+    guard count >= 0, Self.isLockText(Array(head[..<count])) else {
+      close(fd)
+      throw .unavailable(
+        path: path,
+        reason: "exists and was not written by ujm (not a ujm lock file); remove it")
+    }
     let text = "\(getpid()) \(Self.hostName)\n"
     _ = ftruncate(fd, 0)
     let written = text.withCString { Glibc.write(fd, $0, strlen($0)) }
@@ -83,6 +93,17 @@ public final class FileLock: @unchecked Sendable {
       throw InputFileError(path: path, reason: "is \(kind), not a regular file")
     }
     return fd
+  }
+
+  /// Whether `bytes` are a lock file's contents as ujm writes them: empty, or
+  /// `<pid> <host>` and a newline.
+  static func isLockText(_ bytes: [UInt8]) -> Bool {
+    if bytes.isEmpty { return true }
+    guard bytes.count < 4096, bytes.last == 0x0a else { return false }
+    let parts = String(decoding: bytes.dropLast(), as: UTF8.self).split(
+      separator: " ", omittingEmptySubsequences: false)
+    return parts.count == 2 && Int32(parts[0]) != nil && !parts[1].isEmpty
+      && !parts[1].contains(where: \.isWhitespace)
   }
 
   /// The owner recorded in a lock file, if it can be read.

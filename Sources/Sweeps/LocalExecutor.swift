@@ -76,6 +76,11 @@ public struct LocalExecutor: Sendable {
     _ indices: [Int], interval: Double = 10,
     report: (LocalProgress) -> Void
   ) throws(RunError) -> (progress: LocalProgress, failed: [Int]) {
+    var linkInfo = stat()
+    if lstat(logDirectory, &linkInfo) == 0 && linkInfo.st_mode & S_IFMT == S_IFLNK {
+      throw .cannotWrite(
+        path: logDirectory, reason: "is a symbolic link; ujm does not write through links")
+    }
     do {
       try AtomicFile.createDirectory(logDirectory)
     } catch {
@@ -131,7 +136,19 @@ public struct LocalExecutor: Sendable {
     let path = (logDirectory as NSString).appendingPathComponent("local_\(index).out")
     // Appended to, never truncated: another sweep on the same directory may be writing it, and
     // an earlier attempt's output stays above this one's.
+    // Only a log ujm created (listed in the directory's record) is appended to.
+    do {
+      try OutputFile.check(path)
+    } catch {
+      throw .cannotWrite(path: path, reason: error.reason)
+    }
     let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o644)
+    do {
+      try OutputFile.record(path)
+    } catch {
+      if fd >= 0 { close(fd) }
+      throw .cannotWrite(path: path, reason: error.reason)
+    }
     var info = stat()
     guard fd >= 0, fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
       let reason = fd >= 0 ? "is not a regular file" : String(cString: strerror(errno))

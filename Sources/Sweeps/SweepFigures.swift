@@ -131,7 +131,7 @@ public enum SweepFigures {
       for case (let name, let svg?) in figures {
         let path = (directory as NSString).appendingPathComponent(name)
         do {
-          try AtomicFile.write(Array(svg.utf8), to: path)
+          try OutputFile.write(Array(svg.utf8), to: path, isOurs: OutputFile.isFigure)
         } catch {
           throw .cannotWrite(path: path, reason: reasonText(error))
         }

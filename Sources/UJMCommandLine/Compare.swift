@@ -351,7 +351,8 @@ struct Compare: ParsableCommand {
     }
     for (name, data) in files {
       try writeAtomically(
-        data, to: (directory as NSString).appendingPathComponent(name), option: option)
+        data, to: (directory as NSString).appendingPathComponent(name), option: option,
+        isOurs: name.hasSuffix(".svg") ? OutputFile.isFigure : { _ in false })
     }
   }
 }

@@ -146,6 +146,7 @@ struct Measure: ParsableCommand {
     let clock = ContinuousClock()
     let start = clock.now
     var stages = MeasureReport.StageSeconds()
+    if let figures { try Self.checkFigures(figures) }
     progress.stage("loading \(checkpoint) and the data in \(data)")
     let loaded = try CheckpointWithData(checkpoint: checkpoint, data: data)
     let (model, dataset) = (loaded.checkpoint.network, loaded.dataset)
@@ -356,6 +357,21 @@ struct Measure: ParsableCommand {
     }
   }
 
+  /// Refuses, before any work, a `--figures` directory ujm could not write its figures into.
+  static func checkFigures(_ directory: String) throws {
+    do {
+      try AtomicFile.createDirectory(directory)
+    } catch {
+      throw UsageError("--figures \(directory): cannot be created (\(error))")
+    }
+    for name in [
+      "figure1-trajectories.svg", "figure2-alignment.svg", "figure4-singular-values.svg",
+    ] {
+      let path = (directory as NSString).appendingPathComponent(name)
+      try checkOutput(path, option: "--figures", isOurs: OutputFile.isFigure)
+    }
+  }
+
   private func writeFigures(
     to directory: String, ra: ResidualAlignmentMeasurement, nc: NeuralCollapseMeasurement?,
     labels: [Int], classNames: [String], firstInput: String
@@ -384,7 +400,8 @@ struct Measure: ParsableCommand {
     }
     for (name, svg) in files {
       let path = (directory as NSString).appendingPathComponent(name)
-      try writeAtomically(Data(svg.utf8), to: path, option: "--figures")
+      try writeAtomically(
+        Data(svg.utf8), to: path, option: "--figures", isOurs: OutputFile.isFigure)
     }
   }
 }

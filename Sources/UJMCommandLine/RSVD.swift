@@ -78,6 +78,7 @@ struct RSVDCommand: ParsableCommand {
 
   /// Runs the command and returns what it prints (the report or the JSON object).
   func report() throws -> String {
+    if let vectors { try checkOutput(vectors, option: "--vectors") }
     let a = try loadMatrix()
     guard rank <= min(a.rows, a.columns) else {
       throw UsageError(

@@ -115,6 +115,8 @@ struct Solve: ParsableCommand {
   func run() throws {
     var succeeded = false
     try reportingUsageErrors(command: "solve") {
+      if let output { try checkOutput(output) }
+      if let saveOptimum { try checkOutput(saveOptimum, option: "--save-optimum") }
       if classes != nil || inputsFile != nil {
         succeeded = try runMulticlass()
         return

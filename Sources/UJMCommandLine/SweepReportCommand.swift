@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LinearAlgebra
 import Sweeps
 
 /// `ujm sweep report`: every run's metrics and measurements, aggregated over seeds, with figures.
@@ -30,7 +31,11 @@ struct SweepReportCommand: ParsableCommand {
   func execute() throws -> String {
     let plan = try sweep.plan()
     let report = SweepReport(plan: plan)
-    if let csv { try writeAtomically(Data(report.csv.utf8), to: csv, option: "--csv") }
+    if let csv {
+      try writeAtomically(Data(report.csv.utf8), to: csv, option: "--csv") {
+        OutputFile.hasHeader($0, prefix: "index,status,", suffix: ",run_dir")
+      }
+    }
     var written = [String]()
     if let figures {
       let axes = plan.spec.axes

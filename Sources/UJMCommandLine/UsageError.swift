@@ -63,12 +63,26 @@ func reportingUsageErrors(command: String = "", _ body: () throws -> Void) throw
   }
 }
 
-/// Writes `data` to `path` atomically (`AtomicFile`: never over anything but a regular file,
-/// flushed to disk, permissions kept).
-func writeAtomically(_ data: Data, to path: String, option: String = "--output") throws(UsageError)
-{
+/// Writes `data` to `path` atomically, only where ujm may (`OutputFile`: a new name or a file
+/// ujm wrote, never through a symbolic link, never over a user's file); a refusal names `option`
+/// and the file (exit 64).
+func writeAtomically(
+  _ data: Data, to path: String, option: String = "--output",
+  isOurs: (String) -> Bool = { _ in false }
+) throws(UsageError) {
   do {
-    try AtomicFile.write(data, to: path)
+    try OutputFile.write(data, to: path, isOurs: isOurs)
+  } catch {
+    throw UsageError("\(option) \(error)")
+  }
+}
+
+/// Refuses, before any work, an output ujm may not write (`OutputFile.check`).
+func checkOutput(
+  _ path: String, option: String = "--output", isOurs: (String) -> Bool = { _ in false }
+) throws(UsageError) {
+  do {
+    try OutputFile.check(path, isOurs: isOurs)
   } catch {
     throw UsageError("\(option) \(error)")
   }

@@ -179,8 +179,10 @@ struct CompareCommandTests {
     #expect(result.code == 0, "\(result.message)")
     #expect(result.output?.contains("rank_one@boundary") == true)
     let files = try FileManager.default.contentsOfDirectory(atPath: export).sorted()
+      .filter { $0 != OutputFile.recordName }  // ujm's record of what it wrote
     #expect(files == ["pair-0-1-dx-a.npy", "pair-0-1-dx-b.npy", "pair-0-1.json"])
     let svgs = try FileManager.default.contentsOfDirectory(atPath: figures).sorted()
+      .filter { $0 != OutputFile.recordName }  // ujm's record of what it wrote
     #expect(svgs == ["predictions.svg", "sigma1-by-depth.svg", "trajectory-around-boundary.svg"])
     let dx = (export as NSString).appendingPathComponent("pair-0-1-dx-b.npy")
     let array = try NumPyArray(contentsOf: URL(fileURLWithPath: dx))
@@ -189,6 +191,32 @@ struct CompareCommandTests {
     let solve = run(["solve", "--dx", dx, "--L", "3", "--lambda", "0.01"])
     print("ujm solve --dx \(dx): exit \(solve.code) \(solve.message)")
     #expect(solve.code == 0)
+  }
+
+  @Test func compareExportAndFiguresRefuseAUsersFiles() throws {
+    let (data, checkpoint) = try compareFixture()
+    let export = temporaryDirectory("compare-user-export")
+    let figures = temporaryDirectory("compare-user-figures")
+    let arguments = [
+      "compare", "--checkpoint", checkpoint, "--data", data, "--pair-indices", "0:1",
+      "--rank", "3", "--export", export, "--figures", figures,
+    ]
+    let json = (export as NSString).appendingPathComponent("pair-0-1.json")
+    try "precious".write(toFile: json, atomically: false, encoding: .utf8)
+    let exported = run(arguments)
+    #expect(exported.code == 64 && exported.message.contains("--export \(json)"))
+    #expect(try String(contentsOfFile: json, encoding: .utf8) == "precious")
+    try FileManager.default.removeItem(atPath: json)
+    let svg = (figures as NSString).appendingPathComponent("predictions.svg")
+    try "precious".write(toFile: svg, atomically: false, encoding: .utf8)
+    let drawn = run(arguments)
+    #expect(drawn.code == 64 && drawn.message.contains("--figures \(svg)"))
+    #expect(try String(contentsOfFile: svg, encoding: .utf8) == "precious")
+    try FileManager.default.removeItem(atPath: svg)
+    // Its own export and figures, re-run.
+    #expect(run(arguments).code == 0)
+    let again = run(arguments)
+    #expect(again.code == 0, "\(again.message)")
   }
 
   @Test func badInputExits64NamingTheCulprit() throws {

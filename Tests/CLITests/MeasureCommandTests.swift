@@ -139,11 +139,35 @@ struct MeasureCommandTests {
     ])
     #expect(directory.code == 0, "\(directory.message)")
     let files = try FileManager.default.contentsOfDirectory(atPath: figures).sorted()
+      .filter { $0 != OutputFile.recordName }  // ujm's record of what it wrote
     #expect(
       files == [
         "figure1-trajectories.svg", "figure2-alignment.svg",
         "figure4-singular-values.svg", "figure7-neural-collapse.svg",
       ])
+  }
+
+  @Test func measureFiguresRefuseAUsersFigureBeforeAnyWork() throws {
+    let figures = temporaryDirectory("measure-user-figures")
+    let user = (figures as NSString).appendingPathComponent("figure2-alignment.svg")
+    try "precious".write(toFile: user, atomically: false, encoding: .utf8)
+    // Checked first: the missing checkpoint is never reached.
+    let refused = measure([
+      "--checkpoint", "/nonexistent/checkpoint.safetensors", "--data", figures, "--figures",
+      figures,
+    ])
+    #expect(refused.code == 64 && refused.message.hasPrefix("--figures \(user)"))
+    #expect(try String(contentsOfFile: user, encoding: .utf8) == "precious")
+    // Its own figures, re-run.
+    let (data, checkpoint) = try measureFixture()
+    let own = temporaryDirectory("measure-own-figures")
+    let arguments = [
+      "--checkpoint", checkpoint, "--data", data, "--indices", "0,5,7", "--rank", "2",
+      "--nc-examples", "0", "--figures", own,
+    ]
+    #expect(measure(arguments).code == 0)
+    let again = measure(arguments)
+    #expect(again.code == 0, "\(again.message)")
   }
 
   @Test func indicesArePositionsInTheTrainingFileForAClassSubset() throws {

@@ -104,26 +104,83 @@ struct OutputSafetyTests {
     }
   }
 
-  @Test func solveRefusesToReplaceAFIFOOrADeviceAndWritesThroughALink() throws {
+  @Test func solveOutputRefusesAUsersFileAndASymlink() throws {
     let directory = temporaryDirectory("solve-output")
-    let fifo = (directory as NSString).appendingPathComponent("fifo")
+    func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
+    let fifo = path("fifo")
     #expect(mkfifo(fifo, 0o644) == 0)
-    let device = (directory as NSString).appendingPathComponent("null")
+    let device = path("null")
     try FileManager.default.createSymbolicLink(atPath: device, withDestinationPath: "/dev/null")
     let base = ["solve", "--L", "2", "--lambda", "0.1", "--D", "4", "--output"]
-    // The message (printed on stderr by the command) is checked in AtomicFileTests.
     for target in [fifo, device] {
       #expect(run(base + [target]).code == 64)
     }
     var info = stat()
     #expect(lstat(fifo, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO)
-    let real = (directory as NSString).appendingPathComponent("report.json")
-    FileManager.default.createFile(atPath: real, contents: Data())
-    let link = (directory as NSString).appendingPathComponent("link.json")
-    try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: real)
-    #expect(run(base + [link]).code == 0)
-    let written = try #require(FileManager.default.contents(atPath: real))
+    // A user's file, a link to it and a dangling link are refused, naming the option and file.
+    try "precious".write(toFile: path("mine.txt"), atomically: false, encoding: .utf8)
+    try FileManager.default.createSymbolicLink(
+      atPath: path("link.json"), withDestinationPath: path("mine.txt"))
+    try FileManager.default.createSymbolicLink(
+      atPath: path("dangling"), withDestinationPath: "nonexistent-dir/x")
+    for target in [path("mine.txt"), path("link.json"), path("dangling")] {
+      let (code, line) = run(base + [target])
+      print(line)
+      #expect(code == 64)  // the line, naming --output and the file, is on stderr
+    }
+    #expect(try String(contentsOfFile: path("mine.txt"), encoding: .utf8) == "precious")
+    #expect(!FileManager.default.fileExists(atPath: path("nonexistent-dir")))
+    // Its own output, re-run.
+    #expect(run(base + [path("report.json")]).code == 0)
+    #expect(run(base + [path("report.json")]).code == 0)
+    let written = try #require(FileManager.default.contents(atPath: path("report.json")))
     #expect(try JSONSerialization.jsonObject(with: written) is [String: Any])
+  }
+
+  @Test func rsvdVectorsRefuseAUsersFile() throws {
+    let dir = try rsvdTemporaryDirectory()
+    let file = dir.appendingPathComponent("a.npy")
+    _ = try RSVDCommandTests().writeSpectrumMatrix(to: file)
+    let own = dir.appendingPathComponent("own.npz").path
+    try "precious".write(toFile: own, atomically: false, encoding: .utf8)
+    let arguments = ["rsvd", "--input", file.path, "--rank", "4", "--vectors"]
+    let (code, _) = run(arguments + [own])
+    #expect(code == 64)
+    #expect(try String(contentsOfFile: own, encoding: .utf8) == "precious")
+    let mine = dir.appendingPathComponent("uv.npz").path
+    #expect(run(arguments + [mine]).code == 0)
+    #expect(run(arguments + [mine]).code == 0)
+  }
+
+  @Test func sweepReportCSVRefusesAUsersFileAndRewritesItsOwn() throws {
+    let directory = temporaryDirectory("sweep-report-csv")
+    let spec = (directory as NSString).appendingPathComponent("spec.yaml")
+    try "base: {epochs: 1}\naxes: {lr: [0.1, 0.2]}\n".write(
+      toFile: spec, atomically: false, encoding: .utf8)
+    let dir = (directory as NSString).appendingPathComponent("sw")
+    let user = (directory as NSString).appendingPathComponent("user.csv")
+    try "precious".write(toFile: user, atomically: false, encoding: .utf8)
+    let (code, _) = run(["sweep", "report", spec, "--dir", dir, "--csv", user])
+    #expect(code == 64)
+    #expect(try String(contentsOfFile: user, encoding: .utf8) == "precious")
+    // ujm's own CSV, even one written before the record existed (recognised by its header).
+    let own = (directory as NSString).appendingPathComponent("own.csv")
+    #expect(run(["sweep", "report", spec, "--dir", dir, "--csv", own]).code == 0)
+    let record = (directory as NSString).appendingPathComponent(OutputFile.recordName)
+    try FileManager.default.removeItem(atPath: record)
+    #expect(run(["sweep", "report", spec, "--dir", dir, "--csv", own]).code == 0)
+  }
+
+  @Test func trainRefusesAUsersLockFile() throws {
+    let data = temporaryDirectory("foreign-lock-data")
+    writeSyntheticImageData(to: data, train: 48, test: 12, side: 4, classes: 3)
+    let output = temporaryDirectory("foreign-lock-run")
+    let lock = (output as NSString).appendingPathComponent(".lock")
+    try "precious".write(toFile: lock, atomically: false, encoding: .utf8)
+    let (code, line) = run(["train", "--epochs", "1", "--data", data, "--output", output] + tiny)
+    print(line)
+    #expect(code == 64 && line.contains(lock))
+    #expect(try String(contentsOfFile: lock, encoding: .utf8) == "precious")
   }
 
   @Test func aNegativeClassIsNamedNotMissing() {

@@ -90,6 +90,24 @@ struct SweepReportTests {
     #expect(SweepFigures.position(of: "0.3", axis: "drop_path", values: ["0", "0.3"]) == 0.3)
   }
 
+  @Test func sweepFiguresRefuseAUsersFigureAndRewriteTheirOwn() throws {
+    let plan = try syntheticSweep()
+    let report = SweepReport(plan: plan)
+    let figures = temporaryDirectory("sweep-user-figures")
+    let user = (figures as NSString).appendingPathComponent("ra2_diag_fraction-vs-type.svg")
+    try "precious".write(toFile: user, atomically: false, encoding: .utf8)
+    func draw(_ directory: String) throws(RunError) -> [String] {
+      try SweepFigures.write(
+        report: report, spec: plan.spec, x: plan.spec.axes[0], metrics: ["ra2_diag_fraction"],
+        to: directory)
+    }
+    #expect(throws: RunError.self) { _ = try draw(figures) }
+    #expect(try String(contentsOfFile: user, encoding: .utf8) == "precious")
+    let own = temporaryDirectory("sweep-own-figures")
+    #expect(try !draw(own).isEmpty)
+    #expect(try !draw(own).isEmpty)
+  }
+
   @Test func seedSpreadOfOneValueHasNoSpreadAndSkipsNonFiniteValues() throws {
     let one = try #require(SeedSpread([2]))
     #expect(one.n == 1 && one.mean == 2 && one.std == 0)

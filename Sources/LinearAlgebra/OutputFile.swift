@@ -1,0 +1,144 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The one rule for files ujm writes at a path the user names: a file ujm writes may replace an
+/// existing path only if ujm wrote it.
+///
+/// - A symbolic link at the path is never followed (refused, naming the path); a missing parent
+///   directory is an error (no directory is created through a dangling link).
+/// - An existing regular file is replaced only when ujm wrote it: its name is listed in the
+///   directory's record `recordName` (which `write(_:to:isOurs:)` keeps), or its content
+///   carries ujm's mark (`isOurs`: an SVG figure's preamble, a sweep CSV's header, for files ujm
+///   wrote before the record existed, committed ones included).
+/// - The write itself is `AtomicFile.write`.
+public enum OutputFile {
+  /// The record in a directory of the names ujm wrote there.
+  public static let recordName = ".ujm-outputs"
+  static let recordHeader = "# files ujm wrote in this directory; ujm replaces only these"
+
+  /// Refuses `path` unless ujm may write it (see ``OutputFile``); the error's reason is a
+  /// sentence fragment ("exists and was not written by ujm; remove it or choose another name").
+  public static func check(
+    _ path: String, isOurs: (String) -> Bool = { _ in false }
+  ) throws(AtomicWriteError) {
+    let (directory, name) = split(path)
+    var info = stat()
+    guard stat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+      throw AtomicWriteError(
+        path: path, reason: "its directory \(directory) does not exist or is not a directory")
+    }
+    _ = try recordedNames(in: directory)  // a foreign record is refused before any work
+    guard lstat(path, &info) == 0 else {
+      if errno == ENOENT { return }
+      throw AtomicWriteError(path: path, reason: "cannot be examined (\(errnoText()))")
+    }
+    let kind = info.st_mode & S_IFMT
+    if kind == S_IFLNK {
+      throw AtomicWriteError(
+        path: path, reason: "is a symbolic link; ujm does not write through links, remove it")
+    }
+    guard kind == S_IFREG else {
+      throw AtomicWriteError(
+        path: path, reason: "is \(AtomicFile.kindName(info.st_mode)), not a regular file")
+    }
+    if try recordedNames(in: directory).contains(name) || isOurs(path) { return }
+    throw AtomicWriteError(
+      path: path, reason: "exists and was not written by ujm; remove it or choose another name")
+  }
+
+  /// Checks `path` (`check(_:isOurs:)`), writes `bytes` atomically and records the name.
+  public static func write(
+    _ bytes: some Collection<UInt8>, to path: String, isOurs: (String) -> Bool = { _ in false }
+  ) throws(AtomicWriteError) {
+    try check(path, isOurs: isOurs)
+    try AtomicFile.write(bytes, to: path)
+    try record(path)
+  }
+
+  /// Adds `path`'s name to its directory's record (a no-op when it is there already).
+  public static func record(_ path: String) throws(AtomicWriteError) {
+    let (directory, name) = split(path)
+    guard !name.contains("\n") else { return }
+    var names = try recordedNames(in: directory)
+    if names.contains(name) { return }
+    names.insert(name)
+    let text = ([recordHeader] + names.sorted()).joined(separator: "\n") + "\n"
+    try AtomicFile.write(Array(text.utf8), to: recordPath(directory))
+  }
+
+  /// Whether `path` begins with `prefix` (at most 4 KiB read, links not followed).
+  public static func begins(_ path: String, with prefix: String) -> Bool {
+    let wanted = Array(prefix.utf8)
+    guard let head = readHead(path, count: wanted.count) else { return false }
+    return head == wanted
+  }
+
+  /// Whether `path` looks like an SVG figure ujm drew: its fixed first two lines, an `<svg>`
+  /// element with a width, then a white background rectangle.
+  public static func isFigure(_ path: String) -> Bool {
+    guard let head = readHead(path, count: 4096) else { return false }
+    let lines = String(decoding: head, as: UTF8.self).split(
+      separator: "\n", maxSplits: 2, omittingEmptySubsequences: false)
+    return lines.count == 3
+      && lines[0].hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"")
+      && lines[1] == "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>"
+  }
+
+  /// Whether `path`'s first line starts with `prefix` and ends with `suffix` (a CSV header ujm
+  /// writes).
+  public static func hasHeader(_ path: String, prefix: String, suffix: String) -> Bool {
+    guard let head = readHead(path, count: 1 << 16) else { return false }
+    guard let line = String(decoding: head, as: UTF8.self).split(separator: "\n").first
+    else { return false }
+    return line.hasPrefix(prefix) && line.hasSuffix(suffix)
+  }
+
+  /// The names ujm recorded in `directory`; a record that is not ujm's is refused.
+  static func recordedNames(in directory: String) throws(AtomicWriteError) -> Set<String> {
+    let path = recordPath(directory)
+    var info = stat()
+    guard lstat(path, &info) == 0 else { return [] }
+    guard info.st_mode & S_IFMT == S_IFREG, let data = readHead(path, count: 1 << 22),
+      String(decoding: data, as: UTF8.self).hasPrefix(recordHeader + "\n")
+    else {
+      throw AtomicWriteError(
+        path: path, reason: "exists and was not written by ujm; remove it or choose another name")
+    }
+    let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").dropFirst()
+    return Set(lines.map(String.init))
+  }
+
+  private static func recordPath(_ directory: String) -> String {
+    (directory as NSString).appendingPathComponent(recordName)
+  }
+
+  private static func split(_ path: String) -> (directory: String, name: String) {
+    var trimmed = Substring(path)
+    while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+    guard let slash = trimmed.lastIndex(of: "/") else { return (".", String(trimmed)) }
+    let directory = String(trimmed[..<slash])
+    return (directory.isEmpty ? "/" : directory, String(trimmed[trimmed.index(after: slash)...]))
+  }
+
+  private static func readHead(_ path: String, count: Int) -> [UInt8]? {
+    let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+    var buffer = [UInt8](repeating: 0, count: count)
+    var filled = 0
+    while filled < count {
+      let n = buffer.withUnsafeMutableBytes {
+        Glibc.read(fd, $0.baseAddress! + filled, count - filled)
+      }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { break }
+      filled += n
+    }
+    return Array(buffer[..<filled])
+  }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import LinearAlgebra
+import TestSupport
+import Testing
+
+@Suite("A file ujm writes replaces an existing path only if ujm wrote it")
+struct OutputFileTests {
+  @Test func anOutputRefusesAUsersFileASymlinkAndADanglingLink() throws {
+    let directory = temporaryDirectory("output-file")
+    func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
+    try "precious".write(toFile: path("mine.txt"), atomically: false, encoding: .utf8)
+    #expect(throws: AtomicWriteError.self) {
+      try OutputFile.write(Array("x".utf8), to: path("mine.txt"))
+    }
+    #expect(try String(contentsOfFile: path("mine.txt"), encoding: .utf8) == "precious")
+    try FileManager.default.createSymbolicLink(
+      atPath: path("link"), withDestinationPath: path("mine.txt"))
+    do {
+      try OutputFile.write(Array("x".utf8), to: path("link"))
+      Issue.record("wrote through a link")
+    } catch {
+      #expect(error.description.contains("symbolic link") && error.path == path("link"))
+    }
+    #expect(try String(contentsOfFile: path("mine.txt"), encoding: .utf8) == "precious")
+    try FileManager.default.createSymbolicLink(
+      atPath: path("dangling"), withDestinationPath: "nonexistent-dir/x")
+    #expect(throws: AtomicWriteError.self) {
+      try OutputFile.write(Array("x".utf8), to: path("dangling"))
+    }
+    #expect(!FileManager.default.fileExists(atPath: path("nonexistent-dir")))
+    #expect(throws: AtomicWriteError.self) {
+      try OutputFile.write(Array("x".utf8), to: path("missing/x"))
+    }
+    #expect(!FileManager.default.fileExists(atPath: path("missing")))
+    // A record that is not ujm's is refused, not overwritten.
+    let other = temporaryDirectory("output-file-record")
+    let record = (other as NSString).appendingPathComponent(OutputFile.recordName)
+    try "mine".write(toFile: record, atomically: false, encoding: .utf8)
+    #expect(throws: AtomicWriteError.self) {
+      try OutputFile.write(Array("x".utf8), to: (other as NSString).appendingPathComponent("new"))
+    }
+    #expect(try String(contentsOfFile: record, encoding: .utf8) == "mine")
+  }
+
+  @Test func reRunningOntoItsOwnOutputStillWorks() throws {
+    let directory = temporaryDirectory("output-file-again")
+    let path = (directory as NSString).appendingPathComponent("report.json")
+    try OutputFile.write(Array("1".utf8), to: path)
+    try OutputFile.write(Array("2".utf8), to: path)
+    #expect(try String(contentsOfFile: path, encoding: .utf8) == "2")
+    // A figure ujm drew before the record existed (as committed ones were) is recognised.
+    let figure = (directory as NSString).appendingPathComponent("old").appending(".svg")
+    let svg =
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10.00\" height=\"10.00\">\n"
+      + "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n</svg>\n"
+    try svg.write(toFile: figure, atomically: false, encoding: .utf8)
+    try OutputFile.write(Array(svg.utf8), to: figure, isOurs: OutputFile.isFigure)
+    let user = (directory as NSString).appendingPathComponent("user.svg")
+    try "<svg><!-- mine --></svg>".write(toFile: user, atomically: false, encoding: .utf8)
+    #expect(throws: AtomicWriteError.self) {
+      try OutputFile.write(Array(svg.utf8), to: user, isOurs: OutputFile.isFigure)
+    }
+  }
+
+  @Test func theCommittedFiguresAndCSVsAreRecognisedAsUjms() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .deletingLastPathComponent().deletingLastPathComponent().path
+    let notebooks = (root as NSString).appendingPathComponent("notebooks-text")
+    let files = try FileManager.default.subpathsOfDirectory(atPath: notebooks)
+    let figures = files.filter { $0.hasPrefix("figures/") && $0.hasSuffix(".svg") }
+    let tables = files.filter { $0.hasPrefix("data/") && $0.hasSuffix(".csv") }
+    #expect(!figures.isEmpty && !tables.isEmpty)
+    for figure in figures {
+      #expect(
+        OutputFile.isFigure((notebooks as NSString).appendingPathComponent(figure)), "\(figure)")
+    }
+    for table in tables {
+      let path = (notebooks as NSString).appendingPathComponent(table)
+      #expect(OutputFile.hasHeader(path, prefix: "index,status,", suffix: ",run_dir"), "\(table)")
+    }
+  }
+
+  @Test func aLockFileThatIsNotUjmsIsRefusedNotOverwritten() throws {
+    let directory = temporaryDirectory("output-file-lock")
+    let path = (directory as NSString).appendingPathComponent(".lock")
+    try "precious".write(toFile: path, atomically: false, encoding: .utf8)
+    #expect(throws: FileLock.Failure.self) { _ = try FileLock(path: path) }
+    #expect(try String(contentsOfFile: path, encoding: .utf8) == "precious")
+    // ujm's own lock format (a dead owner's, say) is taken over.
+    try "12345 somehost\n".write(toFile: path, atomically: false, encoding: .utf8)
+    let lock = try FileLock(path: path)
+    #expect(FileLock.owner(at: path)?.pid == getpid())
+    _ = lock
+  }
+}
