@@ -254,8 +254,9 @@ extension SweepSpec {
       let l = value.mark?.line ?? line
       switch key {
       case "threads":
-        guard let t = Int(v), t >= 1 else {
-          throw SpecError(line: l, key: full, problem: "'\(v)' is not an integer ≥ 1")
+        // At most 4096: Slurm's --cpus-per-task and OPENBLAS_NUM_THREADS take it as is.
+        guard let t = Int(v), (1...4096).contains(t) else {
+          throw SpecError(line: l, key: full, problem: "'\(v)' is not an integer in 1…4096")
         }
         out.threads = t
       case "memory":

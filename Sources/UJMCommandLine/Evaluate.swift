@@ -46,6 +46,8 @@ struct Evaluate: ParsableCommand {
     let seconds = (clock.now - start).secondsValue
     let shape = "\(model.shapeDescription), \(model.skips ? "skips" : "no skips")"
     let arch = loaded.checkpoint.metadata.arch ?? shape
+    // The metadata is the checkpoint author's text: no escape sequence of it reaches the terminal.
+    let shownArch = oneLine(arch)
     let blas = BLASEnvironment.current
     let report = EvaluationReport(
       testAccuracy: test.accuracy, testLoss: test.loss, trainAccuracy: train.accuracy,
@@ -59,7 +61,7 @@ struct Evaluate: ParsableCommand {
       ?? "weight decay not recorded"
     if json { return try jsonLine(report) }
     return """
-      \(checkpoint) (\(arch == shape ? "" : arch + "; ")\(shape), \(model.classCount) classes; \
+      \(oneLine(checkpoint)) (\(arch == shape ? "" : shownArch + "; ")\(shape), \(model.classCount) classes; \
       \(decay))
       test:  accuracy \(percent(test.accuracy)), loss \(String(format: "%.4f", test.loss)) \
       (\(test.count) examples)

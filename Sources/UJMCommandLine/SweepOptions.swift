@@ -52,17 +52,25 @@ struct SweepSelection: ParsableArguments {
     }
     let plan = SweepPlan(spec: s, directory: directory(s))
     for run in plan.runs {
-      func check(_ name: String, _ command: ParsableCommand.Type, _ arguments: [String]) throws {
+      let which = run.settingsText.isEmpty ? "" : " (\(run.settingsText))"
+      @discardableResult
+      func check(_ name: String, _ command: ParsableCommand.Type, _ arguments: [String]) throws
+        -> ParsableCommand
+      {
         do {
-          _ = try command.parse(Array(arguments.dropFirst()))
+          return try command.parse(Array(arguments.dropFirst()))
         } catch {
-          let which = run.settingsText.isEmpty ? "" : " (\(run.settingsText))"
           throw UsageError(
             "\(spec): run \(run.index)\(which): \(name) \(command.message(for: error))")
         }
       }
-      try check(
+      let train = try check(
         "train", Train.self, RunExecutor.trainArguments(run, snapshots: s.snapshots, resume: false))
+      if s.measure != nil, let blocks = (train as? Train)?.architecture.blocks, blocks < 3 {
+        throw UsageError(
+          "\(spec): run \(run.index)\(which): measure needs at least 3 blocks (RA4 fits 1/σ₁ "
+            + "over depth); the run trains \(blocks)")
+      }
       if let options = s.measure {
         try check(
           "measure", Measure.self,

@@ -27,21 +27,6 @@ func printError(_ line: String) {
   FileHandle.standardError.write(Data((line + "\n").utf8))
 }
 
-/// `text` on one line: every control character (a newline in a file name, an escape sequence)
-/// written as a Swift escape, `\n` or `\u{1B}`, so that an error stays one line and cannot
-/// move the terminal's cursor.
-func oneLine(_ text: String) -> String {
-  var out = ""
-  for scalar in text.unicodeScalars {
-    if scalar.properties.generalCategory == .control {
-      out += scalar.escaped(asASCII: false)
-    } else {
-      out.unicodeScalars.append(scalar)
-    }
-  }
-  return out
-}
-
 /// Runs `body` and renders every failure as one line `ujm <command>: error: …` on stderr:
 /// a `UsageError` exits 64, a `RunFailure` with its own status, any other error (an I/O error
 /// from Foundation, say) as a sentence without the `NSError` dump, exit 1.

@@ -89,4 +89,19 @@ struct SweepSpecValidationTests {
     let error = try #require(plan([path]).error)
     #expect(error.contains("measure.inputs"))
   }
+
+  @Test func hostilePassCasesThreadsSeedAndTooFewBlocksForMeasure() throws {
+    let threads = specFile(
+      "base: {type: 4a, epochs: 1}\naxes:\n  seed: [0]\nresources: {threads: 9223372036854775807}\n"
+    )
+    #expect(plan([threads]).error?.contains("resources.threads") == true)
+    let seed = specFile("base: {type: 4a, epochs: 1}\naxes:\n  seed: [18446744073709551615]\n")
+    let seeded = plan([seed, "--dir", temporaryDirectory("plan")])
+    #expect(seeded.error == nil, "\(seeded.error ?? "")")
+    let shallow = specFile(
+      "base: {type: 4a, epochs: 1, blocks: 1}\naxes:\n  seed: [0]\nmeasure: {inputs: 4}\n")
+    let error = try #require(plan([shallow]).error)
+    print("blocks 1 with measure → \(error)")
+    #expect(error.contains("run 0") && error.contains("at least 3 blocks"))
+  }
 }

@@ -68,4 +68,11 @@ struct OptionSchemaTests {
       MeasurementOptions.schema.rule(specKey: "nc_memory_budget")?.flag == "--nc-memory-budget")
     #expect(TrainingOptions.schema.rule(specKey: "weight-decay") == nil)
   }
+
+  @Test func seedsTakeEveryUnsigned64BitValueAndNoOther() {
+    let rule = TrainingOptions.schema["seed"]
+    #expect(rule.problem(with: "18446744073709551615") == nil)
+    #expect(rule.problem(with: "18446744073709551616") != nil)
+    #expect(rule.problem(with: "-1") != nil)
+  }
 }

@@ -12,7 +12,7 @@ public enum TrainingOptions {
     OptionRule("weight-decay-scope", .choice(WeightDecayScope.allCases.map(\.rawValue))),
     OptionRule("lr", .number(.above(0))),
     OptionRule("batch-size", .integer(1...1_000_000)),
-    OptionRule("seed", .integer(0...Int.max)),
+    OptionRule("seed", .unsigned64),
     OptionRule("classes", .integerList),
     OptionRule("labels", .choice(CIFARFile.Labels.allCases.map(\.rawValue))),
     OptionRule("drop-path", .number(NumberInterval(lower: 0, upper: 1, upperClosed: false))),
@@ -36,7 +36,7 @@ public enum MeasurementOptions {
     OptionRule("indices", .integerList),
     OptionRule("rank", .integer(1...maximumInputs)),
     OptionRule("iterations", .integer(0...1000)),
-    OptionRule("seed", .integer(0...Int.max)),
+    OptionRule("seed", .unsigned64),
     OptionRule("nc-examples", .integer(0...Int.max)),
     OptionRule(
       "nc-precision", .choice(NeuralCollapseMeasurement.Precision.allCases.map(\.rawValue))),

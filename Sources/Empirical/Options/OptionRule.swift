@@ -7,6 +7,8 @@ public struct OptionRule: Sendable, Equatable {
   public enum Kind: Sendable, Equatable {
     /// An integer in the closed range.
     case integer(ClosedRange<Int>)
+    /// An unsigned 64-bit integer, 0…2⁶⁴−1 (`--seed`).
+    case unsigned64
     /// A finite number in the interval.
     case number(NumberInterval)
     /// One of the listed words.
@@ -39,6 +41,7 @@ public struct OptionRule: Sendable, Equatable {
     case .integer(let range):
       if range.upperBound == Int.max { return "an integer ≥ \(range.lowerBound)" }
       return "an integer in \(range.lowerBound)…\(range.upperBound)"
+    case .unsigned64: return "an integer in 0…18446744073709551615"
     case .number(let interval): return "a number \(interval)"
     case .choice(let words): return "one of \(words.joined(separator: ", "))"
     case .integerList: return "a comma-separated list of non-negative integers"
@@ -52,6 +55,8 @@ public struct OptionRule: Sendable, Equatable {
     switch kind {
     case .integer(let range):
       ok = Int(text).map(range.contains) ?? false
+    case .unsigned64:
+      ok = UInt64(text) != nil
     case .number(let interval):
       ok = Double(text).map(interval.contains) ?? false
     case .choice(let words):

@@ -309,17 +309,7 @@ public struct TrainingRun: Sendable {
 
   /// A file name on one line: a newline or an escape sequence in it written as a Swift escape
   /// (`\n`, `\u{1B}`).
-  static func escapingControlCharacters(_ name: String) -> String {
-    var out = ""
-    for scalar in name.unicodeScalars {
-      if scalar.properties.generalCategory == .control {
-        out += scalar.escaped(asASCII: false)
-      } else {
-        out.unicodeScalars.append(scalar)
-      }
-    }
-    return out
-  }
+  static func escapingControlCharacters(_ name: String) -> String { oneLine(name) }
 
   /// Refuses a resumed run whose recorded hyper-parameters differ from the request, unless
   /// `allowedChanges` names every difference; returns the changes allowed as "name old → new".
