@@ -143,19 +143,9 @@ struct Solve: ParsableCommand {
       }
       let (report, result) = try run.run()
       try save(result.optimum)
-      let data = try report.jsonData()
-      if let output {
-        if report.objective.isFinite {
-          try writeAtomically(data, to: output)
-        } else {
-          printError("ujm solve: the objective is not finite; \(output) was not written")
-        }
-      }
-      if jsonOption.json {
-        print(String(decoding: data, as: UTF8.self))
-      } else {
-        print(SolveReportFormatter.text(report))
-      }
+      try publish(
+        try report.jsonData(), objective: report.objective,
+        text: { SolveReportFormatter.text(report) })
       succeeded = report.succeeded
     }
     if !succeeded { throw ExitCode(1) }
@@ -169,6 +159,19 @@ struct Solve: ParsableCommand {
 
   /// `--classes C` or `--inputs/--labels`: the multi-class model, from its default instance or
   /// from the files; returns the verdict.
+  /// The report's JSON to `--output` (not when the objective is not finite) and the JSON or
+  /// `text` to stdout: the same for the binary and the multi-class model.
+  private func publish(_ data: Data, objective: Double, text: () -> String) throws {
+    if let output {
+      if objective.isFinite {
+        try writeAtomically(data, to: output)
+      } else {
+        printError("ujm solve: the objective is not finite; \(output) was not written")
+      }
+    }
+    print(jsonOption.json ? String(decoding: data, as: UTF8.self) : text())
+  }
+
   private func runMulticlass() throws -> Bool {
     var files: (inputs: Matrix<Double>, labels: [Int], classes: Int)? = nil
     if let inputsFile, let labelsFile {
@@ -209,19 +212,9 @@ struct Solve: ParsableCommand {
       step: options.step, perturbation: options.perturb, hessian: hessian)
     let (report, optimum) = try run.run()
     try save(optimum)
-    let data = try report.jsonData()
-    if let output {
-      if report.objective.isFinite {
-        try writeAtomically(data, to: output)
-      } else {
-        printError("ujm solve: the objective is not finite; \(output) was not written")
-      }
-    }
-    if jsonOption.json {
-      print(String(decoding: data, as: UTF8.self))
-    } else {
-      print(MulticlassReportFormatter.text(report))
-    }
+    try publish(
+      try report.jsonData(), objective: report.objective,
+      text: { MulticlassReportFormatter.text(report) })
     return report.succeeded
   }
 }

@@ -42,7 +42,11 @@ struct SweepSelection: ParsableArguments {
   /// checked by those commands' own parsers and `validate()` before anything runs, so a
   /// combination that one key alone cannot reveal (`type: 4b` with `drop_path: 0.3`, `blocks` on
   /// a convolutional type) is refused here, naming the run, not in a child process hours later.
-  func plan() throws -> SweepPlan {
+  /// `validating` picks the runs so checked: every run for the commands that start a sweep
+  /// (plan, local, slurm), the one run of `sweep run --index` (each of the N tasks of a sweep
+  /// re-reads the spec: checking all N runs in each would cost N² parses), none for the
+  /// commands that only read results (status, report).
+  func plan(validating: (Int) -> Bool = { _ in true }) throws -> SweepPlan {
     let s = try load()
     // The default directory sweeps/<name> must stay under sweeps/ (a spec named "...yaml" has
     // the name "..").
@@ -51,7 +55,7 @@ struct SweepSelection: ParsableArguments {
         "\(spec): the name '\(s.name)' cannot name a directory under sweeps/; give --dir")
     }
     let plan = SweepPlan(spec: s, directory: directory(s))
-    for run in plan.runs {
+    for run in plan.runs where validating(run.index) {
       let which = run.settingsText.isEmpty ? "" : " (\(run.settingsText))"
       @discardableResult
       func check(_ name: String, _ command: ParsableCommand.Type, _ arguments: [String]) throws

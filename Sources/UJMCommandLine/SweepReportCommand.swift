@@ -29,7 +29,7 @@ struct SweepReportCommand: ParsableCommand {
   func run() throws { try reportingUsageErrors(command: "sweep report") { print(try execute()) } }
 
   func execute() throws -> String {
-    let plan = try sweep.plan()
+    let plan = try sweep.plan(validating: { _ in false })
     let report = SweepReport(plan: plan)
     if let csv {
       try writeAtomically(Data(report.csv.utf8), to: csv, option: "--csv") {

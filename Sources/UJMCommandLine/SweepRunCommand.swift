@@ -33,7 +33,7 @@ struct SweepRunCommand: ParsableCommand {
   }
 
   func execute() throws -> RunOutcome {
-    let plan = try sweep.plan()
+    let plan = try sweep.plan(validating: { $0 == index })
     guard let run = plan.run(at: index) else {
       throw UsageError(
         "--index \(index): the sweep has \(plan.runs.count) runs (0–\(plan.runs.count - 1))")

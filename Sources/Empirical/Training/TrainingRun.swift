@@ -223,7 +223,8 @@ public struct TrainingRun: Sendable {
         do {
           metricsLines.append(try ReportJSON.string(metrics))
         } catch {
-          throw .failure("cannot encode the metrics of epoch \(metrics.epoch) as JSON (\(error))")
+          throw .failure(
+            "cannot encode the metrics of epoch \(metrics.epoch) as JSON (\(reasonText(error)))")
         }
         try commit()
         trainingSeconds += metrics.seconds
@@ -300,16 +301,12 @@ public struct TrainingRun: Sendable {
     }
     guard !foreign.isEmpty else { return }
     let shown =
-      foreign.prefix(5).map(Self.escapingControlCharacters).joined(separator: ", ")
+      foreign.prefix(5).map(oneLine).joined(separator: ", ")
       + (foreign.count > 5 ? " and \(foreign.count - 5) more" : "")
     throw .usage(
       "--output \(run.path) holds files that ujm did not write (\(shown)); training there "
         + "could replace them: choose a new or empty directory")
   }
-
-  /// A file name on one line: a newline or an escape sequence in it written as a Swift escape
-  /// (`\n`, `\u{1B}`).
-  static func escapingControlCharacters(_ name: String) -> String { oneLine(name) }
 
   /// Refuses a resumed run whose recorded hyper-parameters differ from the request, unless
   /// `allowedChanges` names every difference; returns the changes allowed as "name old → new".
