@@ -5,12 +5,17 @@ measure --json` reports.
 
     python3 notebooks-text/scripts/recipe_table.py accuracy SCOPE=METRICS.jsonl ...
     python3 notebooks-text/scripts/recipe_table.py measure LABEL=MEASURE.json ...
+    python3 notebooks-text/scripts/recipe_table.py compare LABEL=COMPARE.json ...
 
 accuracy: per run, the test accuracy at epochs 1, 5, 10, 30, 100, 300, 500 (those reached), the
 best epoch, and the difference from Table 1's 90.9% (Type 1 on Fashion-MNIST).
 measure: per report, live blocks (σ₁ not below the dead threshold), RA1 PC1 fraction, RA2
 diagonal fraction against its random baseline, RA3 gap σ_C/σ_(C+1), RA4's slope and R² with
 its 95% bootstrap interval of the slope, NC1 at the classifier's input; medians over inputs.
+compare: per `ujm compare --json` report, one line per prediction row: the theory's value, the
+median over pairs with its 95% bootstrap interval, the null's median (pairs mismatched
+cyclically) where the row has one, and whether the row holds (✓), fails (✗) or is not
+identifiable (–).
 """
 import json
 import sys
@@ -56,8 +61,31 @@ def measure(pairs):
               f"{median(m['ra3']['gap']):7.3f}  {slope:>26}  {r2:>5}  {nc1:>7}")
 
 
+def number(x):
+    return "–" if x is None else f"{x:.3g}"
+
+
+def compare(pairs):
+    for label, path in pairs:
+        m = json.load(open(path))
+        live = m["live_blocks"]
+        fit = m["ujm_fit"]
+        print(f"{label}: {len(m['pairs'])} pairs of classes {m['classes'][0]},{m['classes'][1]}, "
+              f"{len(live)} of {m['blocks']} blocks live; UJM fit: λ_eff {number(fit['lambda_effective'])}"
+              f" (λ_eff/λ {number(fit['lambda_over_weight_decay'])}), margin predicted "
+              f"{number(fit['predicted_margin'])} against {number(fit['measured_margin'])} measured")
+        print(f"  {'row':<31} {'theory':>6}  {'median [95% CI]':>28}  {'null':>8}  holds")
+        for row in m["predictions"]:
+            ci = row.get("ci") or [None, None]
+            null = row.get("null")
+            mark = {True: "✓", False: "✗", None: "–"}[row.get("holds")]
+            cell = f"{number(row['measured']['median'])} [{number(ci[0])}, {number(ci[1])}]"
+            print(f"  {row['name']:<31} {number(row['theory']):>6}  {cell:>28}  "
+                  f"{number(null['median']) if null else '–':>8}  {mark}")
+
+
 if __name__ == "__main__":
-    if len(sys.argv) < 3 or sys.argv[1] not in ("accuracy", "measure"):
+    modes = {"accuracy": accuracy, "measure": measure, "compare": compare}
+    if len(sys.argv) < 3 or sys.argv[1] not in modes:
         sys.exit(__doc__)
-    pairs = [a.split("=", 1) for a in sys.argv[2:]]
-    (accuracy if sys.argv[1] == "accuracy" else measure)(pairs)
+    modes[sys.argv[1]]([a.split("=", 1) for a in sys.argv[2:]])
