@@ -48,11 +48,19 @@ public struct StructuredLBFGS: Minimizer {
   public func minimize(
     _ objective: some Objective, from start: [Double], until test: ConvergenceTest
   ) -> SolveResult {
-    guard let model = objective as? UnconstrainedJacobiansModel else {
-      return LBFGSMinimizer(memory: memory).minimize(objective, from: start, until: test)
-    }
-    precondition(start.count == model.parameterCount, "start has the wrong length")
-    var run = StructuredRun(model: model, start: start, settings: self)
+    objective.structuredMinimum(from: start, settings: self, until: test)
+      ?? LBFGSMinimizer(memory: memory).minimize(objective, from: start, until: test)
+  }
+}
+
+extension UnconstrainedJacobiansModel {
+  /// The structured L-BFGS's run on the UJM (its structure declared by the type: no run-time
+  /// cast of the objective).
+  public func structuredMinimum(
+    from start: [Double], settings: StructuredLBFGS, until test: ConvergenceTest
+  ) -> SolveResult? {
+    precondition(start.count == parameterCount, "start has the wrong length")
+    var run = StructuredRun(model: self, start: start, settings: settings)
     return run.solve(until: test)
   }
 }

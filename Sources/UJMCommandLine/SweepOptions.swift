@@ -70,7 +70,9 @@ struct SweepSelection: ParsableArguments {
       }
       let train = try check(
         "train", Train.self, RunExecutor.trainArguments(run, snapshots: s.snapshots, resume: false))
-      if s.measure != nil, let blocks = (train as? Train)?.architecture.blocks, blocks < 3 {
+      if s.measure != nil, let t = train as? Train,
+        let blocks = try? t.type.architecture(blocks: t.blocks, width: t.width).blocks, blocks < 3
+      {
         throw UsageError(
           "\(spec): run \(run.index)\(which): measure needs at least 3 blocks (RA4 fits 1/σ₁ "
             + "over depth); the run trains \(blocks)")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Empirical
 import Foundation
 import LinearAlgebra
 import Sweeps
@@ -20,6 +21,17 @@ struct RunFailure: Error, CustomStringConvertible {
     self.exitCode = exitCode
   }
   var description: String { message }
+}
+
+extension EmpiricalRunError {
+  /// The command's error for a library run's: bad input is a `UsageError` (exit 64), a failure
+  /// while running a `RunFailure` (exit 1).
+  var commandLineError: any Error {
+    switch self {
+    case .usage(let message): UsageError(message)
+    case .failure(let message): RunFailure(message)
+    }
+  }
 }
 
 /// Writes a line to standard error.
