@@ -36,6 +36,7 @@ struct Measure: ParsableCommand {
   var inputs: Int?
 
   @Option(
+    parsing: .unconditional,
     help: "Comma-separated 0-based positions in the training file (instead of --inputs).")
   var indices: String?
 
@@ -125,8 +126,11 @@ struct Measure: ParsableCommand {
     var out = [Int]()
     for part in parts {
       let t = part.trimmingCharacters(in: .whitespaces)
-      guard let k = Int(t), k >= 0 else {
+      guard let k = Int(t) else {
         throw ValidationError("--indices: '\(t)' is not a non-negative integer")
+      }
+      guard k >= 0 else {
+        throw ValidationError("--indices: index \(k) is out of range (positions start at 0)")
       }
       out.append(k)
     }
