@@ -36,6 +36,7 @@ struct Measure: ParsableCommand {
   var inputs: Int?
 
   @Option(
+    parsing: .unconditional,
     help: "Comma-separated 0-based positions in the training file (instead of --inputs).")
   var indices: String?
 

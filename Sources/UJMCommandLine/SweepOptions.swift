@@ -1,6 +1,11 @@
 import ArgumentParser
 import Foundation
+import LinearAlgebra
 import Sweeps
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// The options every `ujm sweep` subcommand shares: the spec, its directory and its variant.
 struct SweepSelection: ParsableArguments {
@@ -16,10 +21,11 @@ struct SweepSelection: ParsableArguments {
   /// The spec read and checked (the variant applied); bad input throws `UsageError`.
   func load() throws -> SweepSpec {
     var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: spec, isDirectory: &isDirectory),
-      !isDirectory.boolValue
-    else {
+    guard FileManager.default.fileExists(atPath: spec, isDirectory: &isDirectory) else {
       throw UsageError("\(spec): no such file")
+    }
+    if isDirectory.boolValue {
+      throw UsageError("\(spec): is a directory, not a sweep spec (a YAML file)")
     }
     let parsed: SweepSpec
     do {
@@ -54,13 +60,23 @@ struct SweepSelection: ParsableArguments {
       throw UsageError(
         "\(spec): the name '\(s.name)' cannot name a directory under sweeps/; give --dir")
     }
-    let plan = SweepPlan(spec: s, directory: directory(s))
+    let directory = directory(s)
+    var info = stat()
+    if stat(directory, &info) == 0, info.st_mode & S_IFMT != S_IFDIR {
+      throw UsageError(
+        "\(dir == nil ? "the sweep directory" : "--dir") \(directory): is "
+          + "\(AtomicFile.kindName(info.st_mode)), not a directory")
+    }
+    let plan = SweepPlan(spec: s, directory: directory)
     for run in plan.runs where validating(run.index) {
       let which = run.settingsText.isEmpty ? "" : " (\(run.settingsText))"
       @discardableResult
       func check(_ name: String, _ command: ParsableCommand.Type, _ arguments: [String]) throws
         -> ParsableCommand
       {
+        if let refusal = UJMCommand.emptyValueRefusal(arguments) {
+          throw UsageError("\(spec): run \(run.index)\(which): \(name) \(refusal)")
+        }
         do {
           return try command.parse(Array(arguments.dropFirst()))
         } catch {

@@ -71,8 +71,11 @@ extension MeasurementOptions {
     var parsed = [Int]()
     for part in text.split(separator: ",", omittingEmptySubsequences: false) {
       let t = part.trimmingCharacters(in: .whitespaces)
-      guard let k = Int(t), k >= 0 else {
+      guard let k = Int(t) else {
         throw .usage("--indices: '\(t)' is not a non-negative integer")
+      }
+      guard k >= 0 else {
+        throw .usage("--indices: index \(k) is out of range (positions start at 0)")
       }
       parsed.append(k)
     }

@@ -160,6 +160,7 @@ public struct TrainingRun: Sendable {
       } else {
         Trainer(configuration: configuration, data: dataset)
       }
+    try checkBatchStatistics(trainer)
     let hyperparameters = TrainingHyperparameters(configuration, classes: dataset.classes)
     var metricsLines = resumed?.snapshot.metricsLines ?? []
     try checkFreeSpace(run, trainer)
@@ -277,6 +278,36 @@ public struct TrainingRun: Sendable {
       }
     }
     return dataset
+  }
+
+  /// Refuses a batch size under which a training batch gives some BatchNorm layer one value per
+  /// channel: its batch variance σ² = 0 and y = γ·(x − μ)/√(σ² + ε) = β whatever x, so nothing
+  /// is learnt from that batch (PyTorch raises "Expected more than 1 value per channel when
+  /// training"). The last batch of an epoch holds N mod B examples when B does not divide N; it
+  /// is kept, as PyTorch's `DataLoader` keeps it by default (`drop_last=False`), so it is
+  /// checked too.
+  private func checkBatchStatistics(_ trainer: Trainer) throws(TrainingRunError) {
+    let b = request.configuration.batchSize
+    let n = trainer.data.train.count
+    let perExample = trainer.network.batchNormValuesPerExample
+    func smallestBatch(_ b: Int) -> Int { n >= b ? (n % b == 0 ? b : n % b) : n }
+    guard smallestBatch(b) * perExample < 2 else { return }
+    let reason =
+      "which gives BatchNorm one value per channel and so no batch statistics (PyTorch refuses "
+      + "it too)"
+    if n * perExample < 2 {
+      throw .usage("--data \(request.data): 1 training example, \(reason); give at least 2")
+    }
+    if b * perExample < 2 {
+      throw .usage("--batch-size \(b): a batch of 1 example, \(reason); use at least 2")
+    }
+    // The nearest batch size that leaves no batch of one example.
+    let other = (1...).lazy.flatMap { d in [b - d, b + d] }.first { c in
+      c >= 2 && smallestBatch(c) * perExample >= 2
+    }!
+    throw .usage(
+      "--batch-size \(b): the last batch of every epoch holds 1 of the \(n) training examples, "
+        + "\(reason); choose a batch size that leaves more over, e.g. \(other)")
   }
 
   /// Refuses an output directory holding files that ujm did not write: training there would
