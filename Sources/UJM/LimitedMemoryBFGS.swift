@@ -139,6 +139,7 @@ public struct LBFGSMinimizer: Minimizer {
 
   /// The number of curvature pairs kept.
   public var memory: Int
+  /// The storage of the pairs: `.twoLoop` (the default) or `.compact`.
   public var representation: Representation
 
   public init(memory: Int = 5, representation: Representation = .twoLoop) {
