@@ -27,7 +27,8 @@
 /// (`maxBundles`), a dense L-BFGS (`LBFGSMinimizer`) polishes from the materialised point and
 /// `polishIterations` says how many iterations it took.
 ///
-/// For an objective other than the UJM it is the dense `LBFGSMinimizer`.
+/// For an objective other than the UJM it is the dense `LBFGSMinimizer` in the compact
+/// representation.
 public struct StructuredLBFGS: Minimizer {
   /// The number of curvature pairs kept.
   public var memory: Int
@@ -48,8 +49,11 @@ public struct StructuredLBFGS: Minimizer {
   public func minimize(
     _ objective: some Objective, from start: [Double], until test: ConvergenceTest
   ) -> SolveResult {
+    // Any other objective (the multi-class model, a few hundred parameters at the atlas's sizes):
+    // the compact representation, whose three dgemv calls beat the two-loop's 4·m passes there.
     objective.structuredMinimum(from: start, settings: self, until: test)
-      ?? LBFGSMinimizer(memory: memory).minimize(objective, from: start, until: test)
+      ?? LBFGSMinimizer(memory: memory, representation: .compact).minimize(
+        objective, from: start, until: test)
   }
 }
 

@@ -286,7 +286,7 @@ public struct TrainingRun: Sendable {
   /// training"). The last batch of an epoch holds N mod B examples when B does not divide N; it
   /// is kept, as PyTorch's `DataLoader` keeps it by default (`drop_last=False`), so it is
   /// checked too.
-  private func checkBatchStatistics(_ trainer: Trainer) throws(TrainingRunError) {
+  private func checkBatchStatistics(_ trainer: Trainer) throws(EmpiricalRunError) {
     let b = request.configuration.batchSize
     let n = trainer.data.train.count
     let perExample = trainer.network.batchNormValuesPerExample
