@@ -12,10 +12,10 @@ best epoch, and the difference from Table 1's 90.9% (Type 1 on Fashion-MNIST).
 measure: per report, live blocks (σ₁ not below the dead threshold), RA1 PC1 fraction, RA2
 diagonal fraction against its random baseline, RA3 gap σ_C/σ_(C+1), RA4's slope and R² with
 its 95% bootstrap interval of the slope, NC1 at the classifier's input; medians over inputs.
-compare: per `ujm compare --json` report, one line per prediction row: the theory's value, the
-median over pairs with its 95% bootstrap interval, the null's median (pairs mismatched
-cyclically) where the row has one, and whether the row holds (✓), fails (✗) or is not
-identifiable (–).
+compare: for `ujm compare --json` reports side by side, one line per prediction row with the
+theory's value: the median over pairs in each report and whether the row holds (✓: its 95%
+bootstrap interval within tolerance of the theory and excluding the null), fails (✗) or is not
+identifiable (–); under a relational row, the null's median (pairs mismatched cyclically).
 """
 import json
 import sys
@@ -66,22 +66,23 @@ def number(x):
 
 
 def compare(pairs):
-    for label, path in pairs:
-        m = json.load(open(path))
-        live = m["live_blocks"]
+    reports = [(label, json.load(open(path))) for label, path in pairs]
+    for label, m in reports:
         fit = m["ujm_fit"]
         print(f"{label}: {len(m['pairs'])} pairs of classes {m['classes'][0]},{m['classes'][1]}, "
-              f"{len(live)} of {m['blocks']} blocks live; UJM fit: λ_eff {number(fit['lambda_effective'])}"
-              f" (λ_eff/λ {number(fit['lambda_over_weight_decay'])}), margin predicted "
+              f"{len(m['live_blocks'])} of {m['blocks']} blocks live; UJM fit: λ_eff "
+              f"{number(fit['lambda_effective'])}, margin predicted "
               f"{number(fit['predicted_margin'])} against {number(fit['measured_margin'])} measured")
-        print(f"  {'row':<31} {'theory':>6}  {'median [95% CI]':>28}  {'null':>8}  holds")
-        for row in m["predictions"]:
-            ci = row.get("ci") or [None, None]
-            null = row.get("null")
-            mark = {True: "✓", False: "✗", None: "–"}[row.get("holds")]
-            cell = f"{number(row['measured']['median'])} [{number(ci[0])}, {number(ci[1])}]"
-            print(f"  {row['name']:<31} {number(row['theory']):>6}  {cell:>28}  "
-                  f"{number(null['median']) if null else '–':>8}  {mark}")
+    names = [row["name"] for row in reports[0][1]["predictions"]]
+    print(f"{'row (theory)':<36}" + "".join(f"{label:>15}" for label, _ in reports))
+    for name in names:
+        rows = [next(r for r in m["predictions"] if r["name"] == name) for _, m in reports]
+        mark = {True: "✓", False: "✗", None: "–"}
+        print(f"{name + ' (' + number(rows[0]['theory']) + ')':<36}" + "".join(
+            f"{number(r['measured']['median']) + ' ' + mark[r.get('holds')]:>15}" for r in rows))
+        if any(r.get("null") for r in rows):
+            print(f"{'  null':<36}" + "".join(
+                f"{number(r['null']['median']) if r.get('null') else '–':>13}  " for r in rows))
 
 
 if __name__ == "__main__":
