@@ -53,9 +53,10 @@ struct ConvolutionalCommandTests {
     let loaded = try Checkpoint(contentsOf: checkpoint)
     #expect(loaded.network.convolutional?.depth == 8 && loaded.network.skips)
     #expect(run(["evaluate", "--checkpoint", output, "--data", data, "--json"]).code == 0)
+    // Three classes: compare needs --classes (conv compare itself: CompareCommandTests).
     let compare = run(["compare", "--checkpoint", output, "--data", data])
-    print("compare on a conv checkpoint: exit \(compare.code), \(compare.message)")
-    #expect(compare.code == 64)  // the one-line message goes to stderr
+    print("compare on a 3-class conv checkpoint: exit \(compare.code), \(compare.message)")
+    #expect(compare.code == 64 && compare.message.contains("--classes"))
     let text = try measure([
       "--checkpoint", output, "--data", data, "--inputs", "3", "--rank", "2",
       "--nc-examples", "24", "--json",
