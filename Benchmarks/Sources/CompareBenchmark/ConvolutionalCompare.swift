@@ -13,6 +13,12 @@ import Empirical
 import Foundation
 import LinearAlgebra
 
+/// Progress lines, unbuffered on stderr.
+struct StandardError: TextOutputStream {
+  mutating func write(_ string: String) { FileHandle.standardError.write(Data(string.utf8)) }
+}
+nonisolated(unsafe) var standardError = StandardError()
+
 func convolutionalCompareBenchmark(pairs pairCount: Int, rank: Int) throws {
   var rng = SeededGenerator(seed: 22)
   var model = ConvolutionalNetwork<Float>(
@@ -28,7 +34,15 @@ func convolutionalCompareBenchmark(pairs pairCount: Int, rank: Int) throws {
   perturb(&model.bn0)
   for i in model.blocks.indices { perturb(&model.blocks[i].bn1) }
   perturb(&model.bnf)
+  // The bias at the median margin of 2·pairs Gaussian inputs: about half fall on each side.
+  let inputs = (0..<(2 * pairCount + 1)).map { _ -> [Double] in
+    Gaussian.sample(model.inputSize, standardDeviation: 1, using: &rng)
+  }
+  let margins = ConvolutionalEvaluationNetwork(model).margins(
+    Matrix(rows: model.inputSize, columns: inputs.count, storage: inputs.flatMap { $0 }))
+  model.clsBias[1] -= Float(margins.sorted()[margins.count / 2])
   let network = ConvolutionalEvaluationNetwork(model)
+  print("CompareBenchmark --conv: inputs drawn, classifier bias set", to: &standardError)
   var negative = [[Double]]()
   var positive = [[Double]]()
   while negative.count < pairCount || positive.count < pairCount {
@@ -47,8 +61,10 @@ func convolutionalCompareBenchmark(pairs pairCount: Int, rank: Int) throws {
   var comparison: TheoryComparison!
   let total = try seconds {
     comparison = try TheoryComparison.compare(
-      network: network, pairs: pairs, rank: rank, seed: 0)
+      network: network, pairs: pairs, rank: rank, seed: 0
+    ) { done, total in print("compare: pair \(done)/\(total) measured", to: &standardError) }
   }
+  print("conv compare, total: \(format(total)) s", to: &standardError)
   var points = [[[Double]]]()
   for (p, m) in zip(pairs, comparison.pairs) where m.boundary != nil {
     points += [m.boundary!.trajectory, network.trajectory(p.xa), network.trajectory(p.xb)]
