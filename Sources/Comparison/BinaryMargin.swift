@@ -1,28 +1,11 @@
-// Goals, in order of priority: the margin z(x) of a binary network and its gradient with respect
-// to the last representation, exactly as the evaluation-mode forward pass computes them.
+// Goals, in order of priority: the fully-connected conformer of `ComparableResidualNetwork` — the
+// two-class view, the margin's gradient with respect to the last representation exactly as the
+// evaluation-mode forward pass computes it, and the exact ‖J_i‖_F of the compressed Jacobian.
 
 import Empirical
 import LinearAlgebra
 
-extension EvaluationNetwork {
-  /// The margin z(x) = logit₁(x) − logit₀(x) of a binary network (class index 1 is the second
-  /// listed class; y = +1 for it, −1 for the first).
-  ///
-  /// Paper: the UJM's logit y·wᵀ(h_{L+1}) (Definition 3.2, appendix B) is the margin of a
-  /// two-class network expanded around a point on its decision boundary, where z = 0.
-  public func margin(_ x: [Double]) -> Double {
-    precondition(classCount == 2, "the margin is defined for two classes (got \(classCount))")
-    let logits = forward(batch: Matrix(rows: x.count, columns: 1, storage: x))
-    return logits[1, 0] - logits[0, 0]
-  }
-
-  /// z for every column of `inputs` (n₀×b), in one batched forward pass.
-  public func margins(_ inputs: Matrix<Double>) -> [Double] {
-    precondition(classCount == 2, "the margin is defined for two classes (got \(classCount))")
-    let logits = forward(batch: inputs)
-    return (0..<inputs.columns).map { logits[1, $0] - logits[0, $0] }
-  }
-
+extension EvaluationNetwork: ComparableResidualNetwork {
   /// The classifier Jacobian w = ∂z/∂h_{L+1} at the last representation h = h_{L+1}:
   ///
   ///     z = (c₁ − c₀)ᵀ·ReLU(s_f∘h + t_f) + b₁ − b₀
@@ -62,17 +45,11 @@ extension EvaluationNetwork {
     return out
   }
 
-  /// The class other than `classes` (indices) with the largest logit at x, when that logit
-  /// exceeds both of theirs; nil otherwise.
-  public static func dominantOtherClass(
-    _ network: EvaluationNetwork, at x: [Double], classes: (Int, Int)
-  ) -> Int? {
-    let logits = network.forward(batch: Matrix(rows: x.count, columns: 1, storage: x))
-    let pair = Swift.max(logits[classes.0, 0], logits[classes.1, 0])
-    var best: Int? = nil
-    for c in 0..<network.classCount where c != classes.0 && c != classes.1 {
-      if logits[c, 0] > pair && (best == nil || logits[c, 0] > logits[best!, 0]) { best = c }
-    }
-    return best
+  /// ‖J‖_F exact: the Frobenius norm of J's nonzero columns (`ResidualJacobian.compressed`).
+  public func frobeniusNorm<G: RandomNumberGenerator>(
+    of jacobian: ResidualJacobian, triplets: SingularValueDecomposition<Double>,
+    using generator: inout G
+  ) -> FrobeniusNorm {
+    FrobeniusNorm(exact: jacobian.compressed.frobeniusNorm)
   }
 }

@@ -36,14 +36,20 @@ public struct InputPair: Sendable, Equatable {
 public struct BoundaryJacobians: Sendable {
   /// h₁(x_mid), …, h_{L+1}(x_mid).
   public var trajectory: [[Double]]
-  /// J_i = ∂F_i/∂h at h_i(x_mid), i = 1…L.
-  public var jacobians: [ResidualJacobian]
+  /// J_i = ∂F_i/∂h at h_i(x_mid), i = 1…L (dense-compressed for a fully-connected block,
+  /// matrix-free for a convolutional one).
+  public var jacobians: [any LinearOperator<Double> & Sendable]
   /// The top `rank` singular triplets of each J_i.
   public var decompositions: [SingularValueDecomposition<Double>]
   /// w = ∂z/∂h_{L+1} at x_mid.
   public var classifierJacobian: [Double]
-  /// ‖J_i‖_F, exact (the Frobenius norm of J's nonzero columns).
+  /// ‖J_i‖_F: exact for a fully-connected block, estimated for a convolutional one
+  /// (`ComparableResidualNetwork.frobeniusNorm`).
   public var frobeniusNorms: [Double]
+  /// The relative standard error of each ‖J_i‖_F (0 where exact).
+  public var frobeniusErrors: [Double]
+  /// Whether every ‖J_i‖_F is exact.
+  public var frobeniusExact: Bool
   /// g_i = ∂z_lin/∂δ_i = A_{i−1}ᵀw for i = 1…L+1, where z_lin = wᵀ(I + J_L)⋯(I + J₁)δ₁:
   /// g_{L+1} = w, g_i = (I + J_i)ᵀg_{i+1} (J_iᵀg_{i+1} without skips). The UJM's gradient with
   /// respect to J_i is g_{i+1}·δ_iᵀ: A_iᵀw of block i (0-based) is `classifierGradients[i + 1]`.
@@ -58,17 +64,19 @@ public struct BoundaryJacobians: Sendable {
   /// u₁(J_i), the top left singular vector per block (where J_i sends v₁).
   public var topLeftVectors: [[Double]] { decompositions.map { $0.u.column(0) } }
 
-  /// The boundary quantities of one pair; the Frobenius norms and gᵢ are computed here.
+  /// The boundary quantities of one pair, with the networks's ‖J_i‖_F; gᵢ is computed here.
   public init(
-    trajectory: [[Double]], jacobians: [ResidualJacobian],
+    trajectory: [[Double]], jacobians: [any LinearOperator<Double> & Sendable],
     decompositions: [SingularValueDecomposition<Double>], classifierJacobian: [Double],
-    skips: Bool
+    frobeniusNorms: [FrobeniusNorm], skips: Bool
   ) {
     self.trajectory = trajectory
     self.jacobians = jacobians
     self.decompositions = decompositions
     self.classifierJacobian = classifierJacobian
-    frobeniusNorms = jacobians.map(\.compressed.frobeniusNorm)
+    self.frobeniusNorms = frobeniusNorms.map(\.value)
+    frobeniusErrors = frobeniusNorms.map(\.relativeStandardError)
+    frobeniusExact = frobeniusNorms.allSatisfy(\.exact)
     var g = [classifierJacobian]
     for j in jacobians.reversed() {
       var next = j.applyTransposed(g[0])
@@ -131,12 +139,16 @@ public struct PairMeasurement: Sendable {
   /// logits) whose logit exceeds both of the pair's classes at x_mid, if any.
   public var dominantClass: Int? = nil
 
-  /// Measures one pair of `network` (binary, L ≥ 3 blocks) with the top `rank` triplets (≥ 2) of
-  /// every Jacobian; test matrices and RA2 baselines from `generator`.
-  public static func measure<G: RandomNumberGenerator>(
-    network: EvaluationNetwork, pair: InputPair, rank: Int, using generator: inout G
+  /// Measures one pair of `network` (binary, L ≥ 3 blocks, none changing the representation's
+  /// size) with the top `rank` triplets (≥ 2) of every Jacobian from Algorithm 971 with
+  /// `powerIterations` (or the network's exact path); test matrices, RA2 baselines and any
+  /// ‖J_i‖_F estimate from `generator`.
+  public static func measure<N: ComparableResidualNetwork, G: RandomNumberGenerator>(
+    network: N, pair: InputPair, rank: Int,
+    powerIterations: Int = RandomizedSVD.defaultPowerIterations, using generator: inout G
   ) throws(LAPACKError) -> PairMeasurement {
     precondition(network.classCount == 2 && network.depth >= 3, "binary network, L ≥ 3")
+    precondition(network.firstShapeChangingBlock == nil, "a block changes the representation")
     precondition(rank >= 2 && rank <= network.width, "rank \(rank) not in 2...D")
     let za = network.margin(pair.xa)
     let zb = network.margin(pair.xb)
@@ -147,24 +159,28 @@ public struct PairMeasurement: Sendable {
     let xMid = pair.point(at: point.t)
     let trajectory = network.trajectory(xMid)
     let l = network.depth
-    var jacobians = [ResidualJacobian]()
+    var jacobians = [any LinearOperator<Double> & Sendable]()
     var decompositions = [SingularValueDecomposition<Double>]()
+    var norms = [FrobeniusNorm]()
     for i in 0..<l {
-      let j = network.branches[i].jacobian(at: trajectory[i])
-      jacobians.append(j)
-      decompositions.append(
-        try j.topSingularTriplets(rank: rank, errorEstimateIterations: 0, using: &generator)
-          .decomposition)
+      let j = network.residualJacobian(block: i, at: trajectory[i])
+      let triplets = try network.topSingularTriplets(
+        of: j, rank: rank, powerIterations: powerIterations, using: &generator
+      ).decomposition
+      decompositions.append(triplets)
+      norms.append(try network.frobeniusNorm(of: j, triplets: triplets, using: &generator))
+      jacobians.append(network.keptJacobian(j, block: i, at: trajectory[i]))
     }
     let boundary = BoundaryJacobians(
       trajectory: trajectory, jacobians: jacobians, decompositions: decompositions,
-      classifierJacobian: network.classifierJacobian(at: trajectory[l]), skips: network.skips)
+      classifierJacobian: network.classifierJacobian(at: trajectory[l]), frobeniusNorms: norms,
+      skips: network.skips)
     var endpoints = [EndpointMeasurement]()
     for (position, x, label) in [("a", pair.xa, -1.0), ("b", pair.xb, 1.0)] {
       endpoints.append(
         try endpoint(
           network: network, x: x, position: position, label: label, boundary: boundary,
-          zMid: point.z, rank: rank, using: &generator))
+          zMid: point.z, rank: rank, powerIterations: powerIterations, using: &generator))
     }
     return PairMeasurement(
       a: pair.a, b: pair.b, za: za, zb: zb, boundaryPoint: point, boundary: boundary,
@@ -173,7 +189,7 @@ public struct PairMeasurement: Sendable {
 
   /// The boundary point of `pair` (`BoundarySearch`): z on the 65-point grid in one batched
   /// forward pass, then bisection with single evaluations.
-  public static func boundaryPoint(network: EvaluationNetwork, pair: InputPair)
+  public static func boundaryPoint<N: ComparableResidualNetwork>(network: N, pair: InputPair)
     -> BoundarySearch.Point?
   {
     let grid = BoundarySearch.grid
@@ -185,9 +201,9 @@ public struct PairMeasurement: Sendable {
   }
 
   /// δ propagation, the linearised margin and RA1/RA2/RA4 at one endpoint.
-  static func endpoint<G: RandomNumberGenerator>(
-    network: EvaluationNetwork, x: [Double], position: String, label: Double,
-    boundary: BoundaryJacobians, zMid: Double, rank: Int, using generator: inout G
+  static func endpoint<N: ComparableResidualNetwork, G: RandomNumberGenerator>(
+    network: N, x: [Double], position: String, label: Double, boundary: BoundaryJacobians,
+    zMid: Double, rank: Int, powerIterations: Int, using generator: inout G
   ) throws(LAPACKError) -> EndpointMeasurement {
     let l = network.depth
     let trajectory = network.trajectory(x)
@@ -199,14 +215,15 @@ public struct PairMeasurement: Sendable {
     let deltas = LinearPropagation.deltas(
       from: differences[0], through: boundary.jacobians, skips: network.skips)
     let linearised = zMid + boundary.classifierJacobian.dot(deltas[l])
-    var jacobians = [ResidualJacobian]()
+    var jacobians = [N.Jacobian]()
     var decompositions = [SingularValueDecomposition<Double>]()
     for i in 0..<l {
-      let j = network.branches[i].jacobian(at: trajectory[i])
+      let j = network.residualJacobian(block: i, at: trajectory[i])
       jacobians.append(j)
       decompositions.append(
-        try j.topSingularTriplets(rank: rank, errorEstimateIterations: 0, using: &generator)
-          .decomposition)
+        try network.topSingularTriplets(
+          of: j, rank: rank, powerIterations: powerIterations, using: &generator
+        ).decomposition)
     }
     let sigma1 = decompositions.map { $0.singularValues.first ?? 0 }
     let ra2 = try SingularVectorAlignment(
@@ -224,8 +241,8 @@ public struct PairMeasurement: Sendable {
 public enum LinearPropagation {
   /// δ₁ = `delta`, δ_{i+1} = (I + J_i)·δ_i with skips (J_i·δ_i without): the first-order change
   /// of h_{i+1} (Definition 3.2's product (I + J_L)…(I + J_1)·Δx, applied block by block).
-  public static func deltas<Op: LinearOperator<Double>>(
-    from delta: [Double], through jacobians: [Op], skips: Bool
+  public static func deltas(
+    from delta: [Double], through jacobians: [any LinearOperator<Double>], skips: Bool
   ) -> [[Double]] {
     var out = [delta]
     var current = delta

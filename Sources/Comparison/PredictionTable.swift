@@ -173,13 +173,19 @@ public enum PredictionTable {
       let denominator = b.frobeniusNorms[i] * a.euclideanNorm * d.euclideanNorm
       return denominator > 0 ? y * a.dot(b.jacobians[i].apply(d)) / denominator : .nan
     }
+    let errors = boundaries.flatMap { b in blocks.map { b.frobeniusErrors[$0] } }
+    let frobenius =
+      boundaries.allSatisfy(\.frobeniusExact)
+      ? "‖J_i‖_F exact"
+      : "‖J_i‖_F estimated matrix-free by " + FrobeniusNorm.method + ": relative standard "
+        + "error median \(short(median(errors))), largest \(short(errors.max() ?? .nan))"
     rows.append(
       Prediction(
         name: "stationarity@boundary", theory: 1, location: "boundary",
         groups: perEndpoint { p, e in overBlocks { stationarity(p, p, e, $0) } },
         tolerance: tolerance,
         note: "cos_F(J_i, y·(A_iᵀw)δ_iᵀ) = y·(A_iᵀw)ᵀJ_iδ_i/(‖J_i‖_F‖A_iᵀw‖‖δ_i‖) at x_mid, "
-          + "A_i = (I + J_L)⋯(I + J_{i+1}), y = −1 at x_a and +1 at x_b, ‖J_i‖_F exact; median "
+          + "A_i = (I + J_L)⋯(I + J_{i+1}), y = −1 at x_a and +1 at x_b, \(frobenius); median "
           + "over the live blocks per pair and endpoint. Definition 3.2's gradient in J_i "
           + "vanishes only where λJ_i = y·σ(−yz)·(A_iᵀw)δ_iᵀ, so the cosine is 1 at every "
           + "stationary point whatever λ (signed: −1 is anti-aligned). Null: J_i and w of pair p, "

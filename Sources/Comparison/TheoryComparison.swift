@@ -28,26 +28,31 @@ public struct TheoryComparison: Sendable {
   /// Whether the blocks have skip connections.
   public var skips: Bool
 
-  /// Compares `network` (two classes, at least 3 blocks) on `pairs` with the top `rank` (≥ 2)
-  /// triplets per Jacobian. `progress(done, total)` is called after each pair. The randomness
-  /// (test matrices, RA2 baselines, the bootstrap intervals) comes from generators seeded with
+  /// Compares `network` (two classes, at least 3 blocks, none changing the representation's
+  /// size; fully-connected or convolutional) on `pairs` with the top `rank` (≥ 2) triplets per
+  /// Jacobian, from Algorithm 971 with `powerIterations` where the network has no exact path.
+  /// `progress(done, total)` is called after each pair. The randomness (test matrices, RA2
+  /// baselines, ‖J_i‖_F estimates, the bootstrap intervals) comes from generators seeded with
   /// `seed`; the full UJM solve uses `seed` for its starting point. `weightDecay` is the training
   /// λ the fit is set against (nil when the checkpoint records none). `full`, when `network` is
-  /// the two-class view (`EvaluationNetwork.binary`) of a C-class network for the class indices
-  /// `classes` (a, b), lets each pair record a third class whose logit exceeds both at x_mid.
-  public static func compare(
-    network: EvaluationNetwork, pairs: [InputPair], rank: Int, seed: UInt64,
-    weightDecay: Double? = nil, full: (network: EvaluationNetwork, classes: (Int, Int))? = nil,
-    solveIterations: Int = 20_000, progress: (Int, Int) -> Void = { _, _ in }
+  /// the two-class view (`ComparableResidualNetwork.binary`) of a C-class network for the class
+  /// indices `classes` (a, b), lets each pair record a third class whose logit exceeds both at
+  /// x_mid.
+  public static func compare<N: ComparableResidualNetwork>(
+    network: N, pairs: [InputPair], rank: Int, seed: UInt64,
+    powerIterations: Int = RandomizedSVD.defaultPowerIterations, weightDecay: Double? = nil,
+    full: (network: N, classes: (Int, Int))? = nil, solveIterations: Int = 20_000,
+    progress: (Int, Int) -> Void = { _, _ in }
   ) throws(LAPACKError) -> TheoryComparison {
     precondition(!pairs.isEmpty, "need at least one pair")
     var generator = SeededGenerator(seed: seed)
     var measured = [PairMeasurement]()
     for (k, pair) in pairs.enumerated() {
       var m = try PairMeasurement.measure(
-        network: network, pair: pair, rank: rank, using: &generator)
+        network: network, pair: pair, rank: rank, powerIterations: powerIterations,
+        using: &generator)
       if let full, let point = m.boundaryPoint {
-        m.dominantClass = EvaluationNetwork.dominantOtherClass(
+        m.dominantClass = N.dominantOtherClass(
           full.network, at: pair.point(at: point.t), classes: full.classes)
       }
       measured.append(m)

@@ -98,6 +98,11 @@ public struct UJMFit: Sendable, Encodable {
     }
   }
 
+  /// The largest D of a full UJM solve: L dense D×D Jacobians (L·D² parameters; 8·4096² = 134M
+  /// doubles is 1 GiB). A convolutional network's D = 16,384 gets no full solve (its note says
+  /// so); the reduced problem and λ_eff need no Jacobian.
+  public static let fullSolveDimensionLimit = 4096
+
   /// The full solve's ‖∇F‖ tolerance: `ujm solve`'s 1e-9 at λ = 0.01, scaled with λ below
   /// that (min(1e-9, 1e-7·λ)). At λ_eff ≈ 1e-40 the optimum has f* ≈ 1e-40 and gradients of that
   /// size, so 1e-9 would accept any point with a logit above 20 as converged.
@@ -192,7 +197,11 @@ public struct UJMFit: Sendable, Encodable {
     let global = ReducedProblem(depth: depth, lambda: lambda, dxNorm: dxNorm).minimize()
     fit.globalCheck = abs(global.s - s) / s
     notes.append("ReducedProblem's global s* at λ_eff: \(short(global.s))")
-    if var dx, dx.euclideanNorm > 0 {
+    if let dx, dx.count > fullSolveDimensionLimit {
+      notes.append(
+        "full UJM not solved: D = \(dx.count) exceeds \(fullSolveDimensionLimit) (L dense D×D "
+          + "Jacobians)")
+    } else if var dx, dx.euclideanNorm > 0 {
       let factor = dxNorm / dx.euclideanNorm
       dx = dx.map { $0 * factor }
       let problem = DefaultProblem(dx: dx, depth: depth, lambda: lambda, label: 1, seed: seed)

@@ -19,13 +19,15 @@ struct Compare: ParsableCommand {
       mismatched cyclically); a row holds when its interval is within tolerance of the theory \
       and excludes the null's median. A checkpoint with more than two classes needs \
       --classes a,b. --pair-indices are 0-based positions in the training file, one of each \
-      class. Fully-connected checkpoints only.
+      class. Fully-connected (Types 1, 4a, 4b) and convolutional (Types 2, 5a, 5b) checkpoints; \
+      a convolutional network's Jacobians are matrix-free (Algorithm 971 with --iterations) and \
+      its ‖J_i‖_F a seeded Hutch++ estimate whose error the stationarity row states.
       """)
 
   @Option(
     help: ArgumentHelp(
-      "A fully-connected checkpoint.safetensors written by ujm train or by PyTorch, or a run "
-        + "directory."))
+      "A checkpoint.safetensors (fully-connected or convolutional) written by ujm train or by "
+        + "PyTorch, or a run directory."))
   var checkpoint: String
 
   @Option(
@@ -50,6 +52,13 @@ struct Compare: ParsableCommand {
 
   @Option(parsing: .unconditional, help: "Singular triplets per Jacobian (at least 2).")
   var rank: Int = 10
+
+  @Option(
+    parsing: .unconditional,
+    help: ArgumentHelp(
+      "T, Algorithm 971's power iterations for a convolutional network's triplets (the paper's "
+        + "20)."))
+  var iterations: Int = RandomizedSVD.defaultPowerIterations
 
   @Option(help: "Directory with the IDX files.")
   var data: String = defaultDataDirectory
@@ -80,12 +89,12 @@ struct Compare: ParsableCommand {
     guard rank >= 2 else {
       throw ValidationError("--rank must be at least 2 (got \(rank)): rank_one needs σ₂")
     }
+    do { try MeasurementOptions.schema["iterations"].check(iterations) } catch {
+      throw ValidationError(error.description)
+    }
     if let pairIndices { _ = try Self.parsePairs(pairIndices) }
     if let classes { _ = try Self.parseClasses(classes) }
   }
-
-  /// The default of --pairs.
-  static let defaultPairs = 30
 
   /// "3,5" → (3, 5): two different non-negative labels.
   static func parseClasses(_ text: String) throws -> (Int, Int) {
@@ -123,194 +132,50 @@ struct Compare: ParsableCommand {
 
   /// The command's work; returns what it prints. Bad input throws `UsageError` (exit 64).
   func execute() throws -> String {
-    let clock = ContinuousClock()
-    let start = clock.now
-    let seed = seedOption.seed
+    let started = ContinuousClock.now
     // The output directories first: a bad one fails before any work.
     if let export { try Self.prepareDirectory(export, option: "--export") }
     if let figures { try Self.prepareDirectory(figures, option: "--figures") }
-    let snapshotFiles = snapshots ? try Self.snapshotFiles(in: checkpoint) : []
+    let snapshotFiles =
+      snapshots ? try library { try ComparisonRun.snapshotFiles(in: checkpoint) } : nil
     let loaded = try CheckpointWithData(checkpoint: checkpoint, data: data)
-    guard let model = loaded.checkpoint.network.fullyConnected else {
-      throw UsageError(
-        "--checkpoint: \(checkpoint) is a convolutional network; ujm compare takes a "
-          + "fully-connected checkpoint (Types 1, 4a, 4b)")
-    }
-    let dataset = loaded.dataset
-    let (negative, positive) = try Self.classIndices(
-      classes, of: dataset.classes, checkpoint: checkpoint)
-    guard model.depth >= 3 else {
-      throw UsageError("--checkpoint: \(checkpoint): \(model.depth) blocks; RA4 needs at least 3")
-    }
-    guard rank <= model.width else {
-      throw UsageError("--rank \(rank) exceeds the width D = \(model.width) of \(checkpoint)")
-    }
-    let full = EvaluationNetwork(model)
-    let network = full.binary(negative: negative, positive: positive)
-    let train = dataset.train
-    let d0 = train.featureCount
-    func input(_ n: Int) -> [Double] { train.features[(n * d0)..<((n + 1) * d0)].map(Double.init) }
-    // 0 for the first class (y = −1), 1 for the second, −1 for any other.
-    let originalLabels = train.labels.map(Int.init)
-    let labels = originalLabels.map { $0 == negative ? 0 : $0 == positive ? 1 : -1 }
-    let chosen: [(a: Int, b: Int)]  // kept-example positions, a of class 0
-    if let pairIndices {
-      chosen = try Self.parsePairs(pairIndices).map { p, q in
-        let (n, m) = try (Self.kept(p, dataset), Self.kept(q, dataset))
-        for (position, k) in [(p, n), (q, m)] where labels[k] < 0 {
-          throw UsageError(
-            "--pair-indices: index \(position) is an example of class "
-              + "\(dataset.classes[originalLabels[k]]), not one of the compared classes "
-              + "\(dataset.classes[negative]),\(dataset.classes[positive]) (--classes)")
+    let request = ComparisonRequest(
+      checkpoint: checkpoint, pairs: pairs, pairIndices: try pairIndices.map(Self.parsePairs),
+      classes: try classes.map(Self.parseClasses), rank: rank, powerIterations: iterations,
+      seed: seedOption.seed, snapshotFiles: snapshotFiles)
+    let run = try library {
+      try ComparisonRun.run(
+        request, checkpoint: loaded.checkpoint, dataset: loaded.dataset, started: started
+      ) { event in
+        switch event {
+        case .pair(let done, let total, let seconds):
+          printError("ujm compare: pair \(done)/\(total), \(String(format: "%.1f", seconds)) s")
+        case .snapshot(let done, let total, let epoch, let seconds):
+          printError(
+            "ujm compare: snapshot \(done)/\(total) (epoch \(epoch)), "
+              + String(format: "%.1f", seconds) + " s")
         }
-        guard labels[n] != labels[m] else {
-          throw UsageError(
-            "--pair-indices: \(p):\(q): both are examples of class \(dataset.classes[labels[n]]); "
-              + "a pair needs one input of each class")
-        }
-        return labels[n] == 0 ? (n, m) : (m, n)
       }
-    } else {
-      let count = pairs ?? Self.defaultPairs
-      var generator = SeededGenerator(seed: seed)
-      // Correct: the full network's prediction is the label (on a binary checkpoint, the sign
-      // of z).
-      let isCorrect = { (n: Int) -> Bool in
-        let logits = full.forward(batch: Matrix(rows: d0, columns: 1, storage: input(n)))
-        return EvaluationNetwork.predictions(logits)[0] == originalLabels[n]
-      }
-      guard
-        let drawn = PairSelection.draw(
-          count: count, labels: labels, isCorrect: isCorrect, using: &generator)
-      else {
-        throw UsageError(
-          "--pairs \(count): a class has fewer than \(count) correctly classified training inputs")
-      }
-      chosen = drawn
-    }
-    let file = dataset.trainFile.positions
-    let inputPairs = chosen.map {
-      InputPair(a: file[$0.a], b: file[$0.b], xa: input($0.a), xb: input($0.b))
-    }
-    let comparison: TheoryComparison
-    do {
-      comparison = try TheoryComparison.compare(
-        network: network, pairs: inputPairs, rank: rank, seed: seed,
-        weightDecay: loaded.checkpoint.metadata.weightDecay,
-        full: model.classCount > 2 ? (full, (negative, positive)) : nil
-      ) { done, total in
-        let elapsed = Measure.seconds(start.duration(to: clock.now))
-        printError("ujm compare: pair \(done)/\(total), \(String(format: "%.1f", elapsed)) s")
-      }
-    } catch {
-      throw UsageError("--checkpoint: \(checkpoint): \(error)")
-    }
-    guard comparison.reachedBoundary else {
-      let margins = comparison.pairs.map {
-        "\($0.a):\($0.b) z " + String(format: "%.4g, %.4g", $0.za, $0.zb)
-      }
-      throw RunFailure(
-        "no pair reaches the decision boundary: z = logit[\(dataset.classes[positive])] − "
-          + "logit[\(dataset.classes[negative])] has no sign change on the segment of any of the "
-          + "\(comparison.pairs.count) pair(s) (\(margins.joined(separator: "; ")))")
-    }
-    var snapshotRows: [SnapshotRows]? = nil
-    if snapshots {
-      let finalEpoch = loaded.checkpoint.metadata.epochs
-      var rows = [SnapshotRows]()
-      for (k, file) in snapshotFiles.enumerated() where file.epoch != finalEpoch {
-        let path = (checkpoint as NSString).appendingPathComponent(file.name)
-        let snapshot = try Self.snapshotNetwork(path, like: model)
-        do {
-          let c = try TheoryComparison.compare(
-            network: snapshot.binary(negative: negative, positive: positive), pairs: inputPairs,
-            rank: rank, seed: seed, weightDecay: loaded.checkpoint.metadata.weightDecay,
-            full: model.classCount > 2 ? (snapshot, (negative, positive)) : nil)
-          rows.append(SnapshotRows(epoch: file.epoch, predictions: c.predictions))
-        } catch {
-          throw UsageError("--snapshots: \(path): \(error)")
-        }
-        let elapsed = Measure.seconds(start.duration(to: clock.now))
-        printError(
-          "ujm compare: snapshot \(k + 1)/\(snapshotFiles.count) (epoch \(file.epoch)), "
-            + String(format: "%.1f", elapsed) + " s")
-      }
-      rows.append(SnapshotRows(epoch: finalEpoch, predictions: comparison.predictions))
-      snapshotRows = rows
     }
     if let export {
-      try writeFiles(try ComparisonExport.files(comparison), to: export, option: "--export")
+      try writeFiles(try run.exportFiles(), to: export, option: "--export")
     }
     if let figures {
-      var svgs: [(name: String, svg: String)]
-      do { svgs = try ComparisonFigures.all(comparison) } catch {
-        throw UsageError("--figures: \(error)")
-      }
-      if let snapshotRows {
-        svgs.append(("rows-over-training.svg", ComparisonFigures.overTraining(snapshotRows)))
-      }
+      let svgs: [(name: String, svg: String)]
+      do { svgs = try run.figures() } catch { throw UsageError("--figures: \(error)") }
       try writeFiles(svgs.map { ($0.name, Data($0.svg.utf8)) }, to: figures, option: "--figures")
     }
-    let report = ComparisonReport(
-      checkpoint: checkpoint, classes: [dataset.classes[negative], dataset.classes[positive]],
-      blocks: model.depth, width: model.width, seed: seed, rank: rank,
-      seconds: Measure.seconds(start.duration(to: clock.now)), blas: .current,
-      comparison: comparison, checkpointClasses: dataset.classes, snapshots: snapshotRows)
-    return jsonOption.json ? try jsonLine(report) : report.text
+    return jsonOption.json ? try jsonLine(run.report) : run.report.text
   }
 
-  /// The logit indices (first: y = −1, second: y = +1) of `--classes a,b` among the
-  /// checkpoint's `labels`; without the flag, 0 and 1 of a binary checkpoint.
-  static func classIndices(_ classes: String?, of labels: [Int], checkpoint: String) throws
-    -> (Int, Int)
-  {
-    guard let classes else {
-      guard labels.count == 2 else {
-        throw UsageError(
-          "--classes: \(checkpoint) has \(labels.count) classes \(labels); name the two to "
-            + "compare with --classes a,b")
+  /// The library's refusals as the command's: bad input exits 64, no boundary exits 1.
+  private func library<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as ComparisonRunError {
+      switch error {
+      case .usage(let message): throw UsageError(message)
+      case .noBoundary(let message): throw RunFailure(message)
       }
-      return (0, 1)
     }
-    let (a, b) = try parseClasses(classes)
-    guard let i = labels.firstIndex(of: a), let j = labels.firstIndex(of: b) else {
-      throw UsageError(
-        "--classes \(classes): \(checkpoint) has the classes \(labels); name two of them")
-    }
-    return (i, j)
-  }
-
-  /// The kept snapshots of the run directory `directory`, by epoch (`--snapshots`).
-  static func snapshotFiles(in directory: String) throws -> [(epoch: Int, name: String)] {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory),
-      isDirectory.boolValue
-    else {
-      throw UsageError(
-        "--snapshots: \(directory) is not a run directory; --checkpoint must name the directory "
-          + "that holds checkpoint-epoch<E>.safetensors")
-    }
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-    return SnapshotRows.snapshotFiles(names)
-  }
-
-  /// The evaluation network of the snapshot at `path`, which must have the final checkpoint's
-  /// shape.
-  static func snapshotNetwork(_ path: String, like model: ResidualNetwork<Float>) throws
-    -> EvaluationNetwork
-  {
-    let snapshot: Checkpoint
-    do { snapshot = try Checkpoint(contentsOf: path) } catch {
-      throw UsageError("--snapshots: \(error)")
-    }
-    guard let m = snapshot.network.fullyConnected, m.architecture == model.architecture,
-      m.inputSize == model.inputSize, m.classCount == model.classCount
-    else {
-      throw UsageError(
-        "--snapshots: \(path) is not the final checkpoint's network (architecture, inputs or "
-          + "classes differ)")
-    }
-    return EvaluationNetwork(m)
   }
 
   /// Creates `directory` if needed and checks that it is a writable directory.
@@ -323,22 +188,6 @@ struct Compare: ParsableCommand {
     guard FileManager.default.isWritableFile(atPath: directory) else {
       throw UsageError("\(option) \(directory): not writable")
     }
-  }
-
-  /// The kept-example position of training-file position `p`, or a `UsageError` naming it.
-  static func kept(_ p: Int, _ dataset: ImageClassificationData) throws -> Int {
-    let file = dataset.trainFile
-    guard p < file.fileCount else {
-      throw UsageError(
-        "--pair-indices: index \(p) is out of range 0..<\(file.fileCount) (the training file "
-          + "has \(file.fileCount) examples)")
-    }
-    guard let n = file.keptIndex(ofFilePosition: p) else {
-      throw UsageError(
-        "--pair-indices: index \(p) is an example of class \(file.fileLabels[p]), which is not "
-          + "among the checkpoint's classes \(dataset.classes)")
-    }
-    return n
   }
 
   /// Writes `files` into `directory` (created if missing), each atomically (`AtomicFile`: only

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Comparison
 import Empirical
 import Foundation
 import LinearAlgebra
@@ -69,6 +70,66 @@ private func snapshotFixture() throws -> (data: String, run: String) {
       to: (run as NSString).appendingPathComponent("checkpoint-epoch\(epoch).safetensors"))
   }
   return (data, run)
+}
+
+/// A data directory of 2 classes (8×8 grey images; labels alternate over 64 training examples)
+/// and a random convolutional checkpoint for it: Type 5a's shape with 3 blocks of 4 channels at
+/// 4×4 (D = 64; `downsampling`: then 2 blocks of 8 channels at 2×2, Type 3's shape), trained-
+/// looking BatchNorm statistics, the bias set so that the training inputs split about evenly.
+/// `pytorch`: the file as torch_conv_checkpoint.py's `save_file` writes it — its metadata
+/// (`arch`, input_mean, input_std, classes, steps, batch, seed) only, no `skips`, `epochs` or
+/// `wd`.
+private func convolutionalFixture(pytorch: Bool = false, downsampling: Bool = false) throws
+  -> (data: String, checkpoint: String)
+{
+  let directory = temporaryDirectory(pytorch ? "compare-conv-pt" : "compare-conv")
+  writeSyntheticImageData(to: directory, train: 64, test: 20, side: 8, classes: 2)
+  var rng = testGenerator(92)
+  var stages = [ConvolutionalArchitecture.Stage(blocks: 3, channels: 4)]
+  if downsampling { stages.append(ConvolutionalArchitecture.Stage(blocks: 2, channels: 8)) }
+  var model = ConvolutionalNetwork<Float>(
+    architecture: ConvolutionalArchitecture(stages: stages, skips: true),
+    image: ConvolutionalInput(channels: 1, side: 8, padding: 0), classCount: 2, using: &rng)
+  func perturb(_ bn: inout BatchNorm<Float>) {
+    for k in 0..<bn.features {
+      bn.weight[k] = Float(0.5 + Double(rng.next() % 1000) / 1000)
+      bn.runningMean[k] = Float(Double(rng.next() % 1000) / 1000 - 0.5) * 0.2
+      bn.runningVariance[k] = Float(0.5 + Double(rng.next() % 1000) / 1000)
+    }
+  }
+  perturb(&model.bn0)
+  for i in model.blocks.indices { perturb(&model.blocks[i].bn1) }
+  perturb(&model.bnf)
+  let (mean, std): (Float, Float) = (0.4, 0.3)
+  let data = try ImageClassificationData(
+    directory: directory, classes: [0, 1], standardisation: (mean, std))
+  let network = ConvolutionalEvaluationNetwork(model)
+  var z = [Double]()
+  for n in 0..<data.train.count {
+    z.append(network.margin(data.train.features[(n * 64)..<((n + 1) * 64)].map(Double.init)))
+  }
+  z.sort()
+  model.clsBias[1] -= Float(z[z.count / 2])
+  let path = (directory as NSString).appendingPathComponent("checkpoint.safetensors")
+  let metadata = CheckpointMetadata(
+    arch: "type 5a", inputMean: mean, inputStd: std, classes: [0, 1], epochs: 2,
+    weightDecay: 5e-4, skips: true)
+  try Checkpoint(network: .convolutional(model), metadata: metadata).write(to: path)
+  if pytorch {
+    var file = try SafeTensorsFile(contentsOf: path)
+    let written: [String: String] = file.metadata
+    var torch = [String: String]()
+    torch["arch"] = "pytorch conv resnet type 5a, 3 blocks of 4 channels at 4x4, skips"
+    torch["input_mean"] = written["input_mean"]
+    torch["input_std"] = written["input_std"]
+    torch["classes"] = "0,1"
+    torch["steps"] = "2"
+    torch["batch"] = "16"
+    torch["seed"] = "0"
+    file.metadata = torch
+    _ = FileManager.default.createFile(atPath: path, contents: Data(file.encoded))
+  }
+  return (directory, path)
 }
 
 /// Runs `ujm <command> …` in-process: its output, or the exit code and message of its error.
@@ -348,14 +409,15 @@ struct CompareCommandTests {
     #expect(bad.code == 64 && bad.message.contains("--snapshots"))
   }
 
-  @Test func rescaledCheckpointFilesGiveTheSameVerdicts() throws {
-    // Issue 22's reparametrisation h → c·h written into checkpoint files (bn0's γ, β × c; every
-    // bn1 and bnf running mean × c, running variance c²v + (c²−1)ε; every fc2 × c): the same
-    // function, so every number of every verdict row and of the fit within 1e-6 (the variances
-    // are rounded to Float32 once), and balance divided by c².
-    let (data, path) = try compareFixture()
+  /// Issue 22's reparametrisation h → c·h written into checkpoint files
+  /// (`RepresentationRescaling`): the same function, so every number of every verdict row and
+  /// of the fit within 1e-6 (the variances are rounded to Float32 once), and balance divided by
+  /// c².
+  private func expectRescaledFilesGiveTheSameVerdicts(data: String, path: String, pairs: String)
+    throws
+  {
     let original = try Checkpoint(contentsOf: path)
-    let arguments = ["--data", data, "--pair-indices", "0:1,2:3,4:5,6:7", "--rank", "3", "--json"]
+    let arguments = ["--data", data, "--pair-indices", pairs, "--rank", "3", "--json"]
     func rows(_ file: String) throws -> ([String: [String: Any]], [String: Any]) {
       let result = run(["compare", "--checkpoint", file] + arguments)
       #expect(result.code == 0, "\(result.message)")
@@ -379,25 +441,9 @@ struct CompareCommandTests {
     }
     let (base, baseFit) = try rows(path)
     for c: Float in [0.25, 4] {
-      var model = original.network.fullyConnected!
-      let epsilon = Double(BatchNorm<Float>.epsilon)
-      func moved(_ bn: BatchNorm<Float>) -> BatchNorm<Float> {
-        var bn = bn
-        bn.runningMean = bn.runningMean.map { $0 * c }
-        bn.runningVariance = bn.runningVariance.map {
-          Float(Double(c * c) * Double($0) + (Double(c * c) - 1) * epsilon)
-        }
-        return bn
-      }
-      model.bn0.weight = model.bn0.weight.map { $0 * c }
-      model.bn0.bias = model.bn0.bias.map { $0 * c }
-      for i in model.blocks.indices {
-        model.blocks[i].bn1 = moved(model.blocks[i].bn1)
-        model.blocks[i].fc2 = model.blocks[i].fc2.scaled(by: c)
-      }
-      model.bnf = moved(model.bnf)
       let file = (data as NSString).appendingPathComponent("rescaled-\(c).safetensors")
-      try Checkpoint(model: model, metadata: original.metadata).write(to: file)
+      let network = RepresentationRescaling.rescaled(original.network, by: c)
+      try Checkpoint(network: network, metadata: original.metadata).write(to: file)
       let (moved, movedFit) = try rows(file)
       var worst = 0.0
       for (name, row) in base where name != "balance@boundary" {
@@ -411,15 +457,72 @@ struct CompareCommandTests {
         let (u, v) = (numbers(baseFit[key]), numbers(movedFit[key]))
         for (p, q) in zip(u, v) { worst = max(worst, abs(p - q) / max(1, abs(p))) }
       }
-      let balance = { (r: [String: [String: Any]]) in
+      let balance = { (r: [String: [String: Any]]) -> Double in
         (r["balance@boundary"]!["measured"] as! [String: Any])["median"] as! Double
       }
       let ratio = balance(moved) / balance(base)
+      let shape = original.network.shapeDescription
       print(
-        "checkpoint files, h → \(c)·h: largest change of a verdict or fit number \(worst) "
-          + "(tolerance 1e-6); balance × \(ratio) (1/c² = \(1 / (c * c)))")
+        "\(shape) checkpoint files, h → \(c)·h: largest change of a verdict or fit number "
+          + "\(worst) (tolerance 1e-6); balance × \(ratio) (1/c² = \(1 / (c * c)))")
       #expect(worst <= 1e-6)
       #expect(abs(ratio * Double(c * c) - 1) <= 1e-4)
     }
+  }
+
+  @Test func rescaledCheckpointFilesGiveTheSameVerdicts() throws {
+    let (data, path) = try compareFixture()
+    try expectRescaledFilesGiveTheSameVerdicts(data: data, path: path, pairs: "0:1,2:3,4:5,6:7")
+  }
+
+  @Test func rescaledConvolutionalCheckpointFilesGiveTheSameVerdicts() throws {
+    let (data, path) = try convolutionalFixture()
+    try expectRescaledFilesGiveTheSameVerdicts(data: data, path: path, pairs: "0:1,2:3,4:5,6:7")
+  }
+
+  @Test(arguments: [false, true])
+  func convolutionalCheckpointCompares(pytorch: Bool) throws {
+    // Written by ujm (weight decay recorded) or as PyTorch writes it (none): rows, intervals and
+    // the matrix-free ‖J_i‖_F, the same bits for the same seed.
+    let (data, checkpoint) = try convolutionalFixture(pytorch: pytorch)
+    let arguments = [
+      "compare", "--checkpoint", checkpoint, "--data", data, "--pairs", "4", "--rank", "3",
+      "--iterations", "10", "--json",
+    ]
+    let result = run(arguments)
+    #expect(result.code == 0, "\(result.message)")
+    let output = try #require(result.output)
+    let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as! [String: Any]
+    #expect(object["width"] as? Int == 64 && object["blocks"] as? Int == 3)
+    let rows = object["predictions"] as! [[String: Any]]
+    #expect(rows.count == 12)
+    let stationarity = try #require(
+      rows.first { $0["name"] as? String == "stationarity@boundary" })
+    let note = stationarity["note"] as! String
+    print("conv (\(pytorch ? "PyTorch" : "ujm") file) stationarity note: \(note)")
+    #expect(note.contains("Hutch++") && note.contains("relative standard error median"))
+    let measured = stationarity["measured"] as! [String: Any]
+    #expect(measured["median"] is Double)
+    let fit = object["ujm_fit"] as! [String: Any]
+    if pytorch {
+      #expect(fit["weight_decay"] is NSNull)
+    } else {
+      #expect(fit["weight_decay"] as? Double == 5e-4)
+    }
+    // Same seed, same bits (all but the seconds).
+    let again = try #require(run(arguments).output)
+    func withoutSeconds(_ text: String) -> String {
+      text.replacingOccurrences(
+        of: "\"seconds\":[-0-9.e+]+", with: "", options: .regularExpression)
+    }
+    #expect(withoutSeconds(again) == withoutSeconds(output))
+  }
+
+  @Test func convolutionalBlockThatChangesShapeExits64NamingIt() throws {
+    let (data, checkpoint) = try convolutionalFixture(downsampling: true)
+    let result = run(["compare", "--checkpoint", checkpoint, "--data", data, "--pairs", "2"])
+    print("compare on a downsampling conv checkpoint: exit \(result.code), \(result.message)")
+    #expect(result.code == 64 && result.message.contains("--checkpoint"))
+    #expect(result.message.contains("block 4 changes the representation's size"))
   }
 }

@@ -53,8 +53,9 @@ struct ConvolutionalCommandTests {
     let loaded = try Checkpoint(contentsOf: checkpoint)
     #expect(loaded.network.convolutional?.depth == 8 && loaded.network.skips)
     #expect(run(["evaluate", "--checkpoint", output, "--data", data, "--json"]).code == 0)
+    // Three classes: compare needs --classes (conv compare itself: CompareCommandTests).
     let compare = run(["compare", "--checkpoint", output, "--data", data])
-    print("compare on a conv checkpoint: exit \(compare.code), \(compare.message)")
+    print("compare on a 3-class conv checkpoint without --classes: exit \(compare.code)")
     #expect(compare.code == 64)  // the one-line message goes to stderr
     let text = try measure([
       "--checkpoint", output, "--data", data, "--inputs", "3", "--rank", "2",

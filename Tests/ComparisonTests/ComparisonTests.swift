@@ -362,15 +362,15 @@ struct InvarianceTests {
     c.predictions.first { $0.name == "balance@boundary" }!.measured.median
   }
 
-  @Test func checkpointRescalingLeavesEveryVerdict() throws {
-    // Issue 22's recipe on the Float32 parameters of a model with trained-looking BatchNorms.
-    let model = SyntheticNetworks.randomModel()
-    let network = EvaluationNetwork(model)
-    let pairs = SyntheticNetworks.pairs(network, count: 6)
+  /// Compares `network` and each of its rescaled `copies` (c, copy) on the same pairs: every
+  /// verdict number within 1e-6, balance × 1/c².
+  private func expectEveryVerdictUnchanged<N: ComparableResidualNetwork>(
+    _ network: N, copies: [(c: Float, network: N)], pairs: [InputPair], kind: String
+  ) throws {
     let base = try TheoryComparison.compare(
       network: network, pairs: pairs, rank: 3, seed: 7, solveIterations: 200)
-    for c: Float in [0.25, 4] {
-      let copy = EvaluationNetwork(SyntheticNetworks.rescaled(model, by: c))
+    #expect(base.reachedBoundary && !base.liveBlocks.isEmpty)
+    for (c, copy) in copies {
       // The function is the same: the same margins on the test inputs.
       let zError = pairs.map { abs(copy.margin($0.xa) - network.margin($0.xa)) }.max()!
       let moved = try TheoryComparison.compare(
@@ -378,11 +378,36 @@ struct InvarianceTests {
       let worst = difference(base, moved)
       let ratio = balance(moved) / balance(base)
       print(
-        "checkpoint h → \(c)·h: largest change of any verdict number \(worst) (tolerance "
-          + "1e-6); |Δz| \(zError); balance × \(ratio) (1/c² = \(1 / Double(c * c)))")
+        "\(kind) checkpoint h → \(c)·h: largest change of any verdict number \(worst) "
+          + "(tolerance 1e-6); |Δz| \(zError); balance × \(ratio) (1/c² = \(1 / Double(c * c)))")
       #expect(worst <= 1e-6)
       #expect(abs(ratio * Double(c * c) - 1) <= 1e-5)
     }
+  }
+
+  @Test func checkpointRescalingLeavesEveryVerdict() throws {
+    // Issue 22's recipe on the Float32 parameters of a model with trained-looking BatchNorms.
+    let model = SyntheticNetworks.randomModel()
+    let network = EvaluationNetwork(model)
+    try expectEveryVerdictUnchanged(
+      network,
+      copies: [Float(0.25), 4].map {
+        ($0, EvaluationNetwork(RepresentationRescaling.rescaled(model, by: $0)))
+      },
+      pairs: SyntheticNetworks.pairs(network, count: 6), kind: "fully-connected")
+  }
+
+  @Test func convolutionalCheckpointRescalingLeavesEveryVerdict() throws {
+    // The same recipe with conv2 in place of fc2; ‖J_i‖_F is the seeded estimate here, drawn
+    // with the same seed for both networks.
+    let model = SyntheticNetworks.randomConvolutionalModel()
+    let network = ConvolutionalEvaluationNetwork(model)
+    try expectEveryVerdictUnchanged(
+      network,
+      copies: [Float(0.25), 4].map {
+        ($0, ConvolutionalEvaluationNetwork(RepresentationRescaling.rescaled(model, by: $0)))
+      },
+      pairs: SyntheticNetworks.pairs(network, count: 6), kind: "convolutional")
   }
 
   @Test func exactRescalingLeavesEveryVerdictOfTheTheoryNetwork() throws {
@@ -519,6 +544,77 @@ struct RowPieceTests {
     for (j, norm) in zip(b.jacobians, b.frobeniusNorms) {
       #expect(abs(j.materialized().frobeniusNorm - norm) <= 1e-12 * max(1, norm))
     }
+  }
+
+  @Test func convolutionalExpansionPredictsTheMarginToSecondOrder() throws {
+    // w (through BN_f, the ReLU mask and the average pool), the matrix-free J_i and the
+    // propagation together: ẑ − z(x_mid) = wᵀδ_{L+1} against z(x) − z(x_mid) for x = x_mid + εv.
+    // A wrong w (e.g. without 1/S²) or J misses by O(1), a right one by O(ε).
+    let network = ConvolutionalEvaluationNetwork(SyntheticNetworks.randomConvolutionalModel())
+    let pair = SyntheticNetworks.pairs(network, count: 1)[0]
+    var rng = testGenerator(43)
+    let m = try PairMeasurement.measure(network: network, pair: pair, rank: 3, using: &rng)
+    let point = try #require(m.boundaryPoint)
+    let b = try #require(m.boundary)
+    let xMid = pair.point(at: point.t)
+    let v: [Double] = Gaussian.sample(xMid.count, standardDeviation: 1, using: &rng)
+    for epsilon in [1e-4, 1e-6] {
+      var x = xMid
+      x.add(v, scaledBy: epsilon)
+      var delta = network.trajectory(x)[0]
+      delta.add(b.trajectory[0], scaledBy: -1)
+      let deltas = LinearPropagation.deltas(from: delta, through: b.jacobians, skips: true)
+      let predicted = b.classifierJacobian.dot(deltas.last!)
+      let actual = network.margin(x) - point.z
+      let error = abs(predicted - actual) / abs(actual)
+      print("conv margin at x_mid + \(epsilon)·v: |wᵀδ − Δz|/|Δz| = \(error) (tolerance 1e-3)")
+      #expect(error <= 1e-3)
+    }
+    // The adjoint: g_iᵀδ = wᵀ(I + J_L)⋯(I + J_i)δ.
+    let delta: [Double] = Gaussian.sample(network.width, standardDeviation: 1, using: &rng)
+    let direct = b.classifierJacobian.dot(
+      LinearPropagation.deltas(from: delta, through: b.jacobians, skips: true).last!)
+    let adjoint = b.classifierGradients[0].dot(delta)
+    print("conv g₁ᵀδ against wᵀ∏(I + J_i)δ: \(adjoint) vs \(direct) (relative 1e-12)")
+    #expect(abs(adjoint - direct) <= 1e-12 * max(1, abs(direct)))
+  }
+
+  @Test func frobeniusEstimateIsWithinItsStatedErrorAndExactOnRankK() throws {
+    // On the matrix-free conv Jacobians (D = 64, small enough to materialise): the estimate
+    // against the dense ‖J‖_F, within 4 of its stated standard errors; on a matrix of rank k
+    // deflated by its own top-k right vectors, exact (the remainder is 0).
+    let network = ConvolutionalEvaluationNetwork(SyntheticNetworks.randomConvolutionalModel())
+    let pair = SyntheticNetworks.pairs(network, count: 1)[0]
+    var rng = testGenerator(44)
+    let h = network.trajectory(pair.xa)
+    var worst = 0.0
+    for i in 0..<network.depth {
+      let j = network.residualJacobian(block: i, at: h[i])
+      let triplets = try network.topSingularTriplets(
+        of: j, rank: 3, powerIterations: 20, using: &rng
+      ).decomposition
+      let estimate = try network.frobeniusNorm(of: j, triplets: triplets, using: &rng)
+      let exact = j.materialized().frobeniusNorm
+      let error = abs(estimate.value - exact) / exact
+      print(
+        "block \(i + 1): ‖J‖_F \(exact), estimate \(estimate.value), relative error \(error), "
+          + "stated standard error \(estimate.relativeStandardError) (tolerance 4×)")
+      #expect(!estimate.exact && estimate.relativeStandardError > 0)
+      #expect(error <= 4 * estimate.relativeStandardError)
+      worst = max(worst, error)
+    }
+    #expect(worst > 0)  // an estimate, not the exact value
+    let u = try Gaussian.matrix(rows: 40, columns: 2, as: Double.self, using: &rng)
+      .orthonormalized()
+    let w = try Gaussian.matrix(rows: 30, columns: 2, as: Double.self, using: &rng)
+      .orthonormalized()
+    let a = w.multiplied(
+      by: u.multiplied(by: Matrix(rows: 2, columns: 2, storage: [3, 0, 0, 1])),
+      transposingOther: true)
+    let rankTwo = try FrobeniusNorm.estimate(a, rightVectors: u, using: &rng)
+    print("rank 2 deflated by its right vectors: \(rankTwo.value) vs √10 (1e-12)")
+    #expect(abs(rankTwo.value - 10.0.squareRoot()) <= 1e-12)
+    #expect(rankTwo.relativeStandardError <= 1e-12)
   }
 
   @Test func twoClassViewHasTheMarginOfTheTwoLogits() throws {

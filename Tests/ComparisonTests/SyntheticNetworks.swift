@@ -93,8 +93,8 @@ enum SyntheticNetworks {
   }
 
   /// `count` pairs of inputs on opposite sides of `network`'s boundary, from Gaussian draws.
-  static func pairs(
-    _ network: EvaluationNetwork, count: Int, scale: Double = 1, seed: UInt64 = 14
+  static func pairs<N: ComparableResidualNetwork>(
+    _ network: N, count: Int, scale: Double = 1, seed: UInt64 = 14
   ) -> [InputPair] {
     var rng = testGenerator(seed)
     var negative = [[Double]]()
@@ -194,28 +194,35 @@ extension SyntheticNetworks {
     return out
   }
 
-  /// The same function after h → c·h, on the checkpoint's parameters (issue 22's recipe): bn0's
-  /// γ and β × c; every bn1 and bnf running mean × c and running variance c²v + (c²−1)ε; every
-  /// fc2 × c. In Float32: exact for c a power of 2 except the variances (one rounding each).
-  static func rescaled(_ model: ResidualNetwork<Float>, by c: Float) -> ResidualNetwork<Float> {
-    var out = model
-    let epsilon = Double(BatchNorm<Float>.epsilon)
-    func moved(_ bn: BatchNorm<Float>) -> BatchNorm<Float> {
-      var bn = bn
-      bn.runningMean = bn.runningMean.map { $0 * c }
-      bn.runningVariance = bn.runningVariance.map {
-        Float(Double(c * c) * Double($0) + (Double(c * c) - 1) * epsilon)
-      }
-      return bn
+  /// Trained-looking statistics: γ, β, running means and variances drawn away from 1 and 0.
+  static func perturb(_ bn: inout BatchNorm<Float>, using rng: inout some RandomNumberGenerator) {
+    for k in 0..<bn.features {
+      bn.weight[k] = Float(0.5 + Double(rng.next() % 1000) / 1000)
+      bn.bias[k] = Float(Double(rng.next() % 1000) / 1000 - 0.5) * 0.2
+      bn.runningMean[k] = Float(Double(rng.next() % 1000) / 1000 - 0.5) * 0.2
+      bn.runningVariance[k] = Float(0.5 + Double(rng.next() % 1000) / 1000)
     }
-    out.bn0.weight = model.bn0.weight.map { $0 * c }
-    out.bn0.bias = model.bn0.bias.map { $0 * c }
-    for i in out.blocks.indices {
-      out.blocks[i].bn1 = moved(model.blocks[i].bn1)
-      out.blocks[i].fc2 = model.blocks[i].fc2.scaled(by: c)
+  }
+
+  /// A randomly initialised binary convolutional network (Type 5a's shape, smaller: `blocks`
+  /// blocks of `channels` channels on side×side grey images, stem stride 2, so D =
+  /// channels·(side/2)²) with trained-looking BatchNorm statistics.
+  static func randomConvolutionalModel(
+    blocks l: Int = 3, channels: Int = 4, side: Int = 8, skips: Bool = true
+  ) -> ConvolutionalNetwork<Float> {
+    var rng = testGenerator(19)
+    var model = ConvolutionalNetwork<Float>(
+      architecture: ConvolutionalArchitecture(
+        stages: [.init(blocks: l, channels: channels)], skips: skips),
+      image: ConvolutionalInput(channels: 1, side: side, padding: 0), classCount: 2,
+      using: &rng)
+    perturb(&model.bn0, using: &rng)
+    for i in model.blocks.indices {
+      perturb(&model.blocks[i].bn1, using: &rng)
+      perturb(&model.blocks[i].bn2, using: &rng)
     }
-    out.bnf = moved(model.bnf)
-    return out
+    perturb(&model.bnf, using: &rng)
+    return model
   }
 
   /// A randomly initialised binary model (PyTorch's initialisation) whose BatchNorms have
@@ -225,20 +232,12 @@ extension SyntheticNetworks {
     var model = ResidualNetwork<Float>(
       architecture: Architecture(blocks: l, width: d, skips: true), inputSize: d, classCount: 2,
       using: &rng)
-    func perturb(_ bn: inout BatchNorm<Float>) {
-      for k in 0..<bn.features {
-        bn.weight[k] = Float(0.5 + Double(rng.next() % 1000) / 1000)
-        bn.bias[k] = Float(Double(rng.next() % 1000) / 1000 - 0.5) * 0.2
-        bn.runningMean[k] = Float(Double(rng.next() % 1000) / 1000 - 0.5) * 0.2
-        bn.runningVariance[k] = Float(0.5 + Double(rng.next() % 1000) / 1000)
-      }
-    }
-    perturb(&model.bn0)
+    perturb(&model.bn0, using: &rng)
     for i in model.blocks.indices {
-      perturb(&model.blocks[i].bn1)
-      perturb(&model.blocks[i].bn2)
+      perturb(&model.blocks[i].bn1, using: &rng)
+      perturb(&model.blocks[i].bn2, using: &rng)
     }
-    perturb(&model.bnf)
+    perturb(&model.bnf, using: &rng)
     return model
   }
 }
