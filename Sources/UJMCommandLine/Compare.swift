@@ -111,6 +111,10 @@ struct Compare: ParsableCommand {
         throw ValidationError(
           "--pair-indices: '\(part)' is not a pair a:b of non-negative integers")
       }
+      guard !out.contains(where: { Set([$0.0, $0.1]) == Set([a, b]) }) else {
+        throw ValidationError(
+          "--pair-indices: the pair \(a):\(b) is given twice; each pair must be distinct")
+      }
       out.append((a, b))
     }
     return out
@@ -315,10 +319,9 @@ struct Compare: ParsableCommand {
   /// Creates `directory` if needed and checks that it is a writable directory.
   static func prepareDirectory(_ directory: String, option: String) throws {
     do {
-      try FileManager.default.createDirectory(
-        atPath: directory, withIntermediateDirectories: true)
+      try AtomicFile.createDirectory(directory)
     } catch {
-      throw UsageError("\(option) \(directory): cannot be created (\(error.localizedDescription))")
+      throw UsageError("\(option) \(directory): cannot be created (\(error.reason))")
     }
     guard FileManager.default.isWritableFile(atPath: directory) else {
       throw UsageError("\(option) \(directory): not writable")

@@ -13,6 +13,13 @@ struct SweepSelection: ParsableArguments {
   @Option(help: "A variant of the spec (e.g. small: fewer epochs, seeds, examples).")
   var variant: String?
 
+  /// An empty `--dir` would be the working directory: refused, naming it.
+  func validate() throws {
+    if dir?.isEmpty == true {
+      throw ValidationError("--dir: the directory name is empty; give a directory")
+    }
+  }
+
   /// The spec read and checked (the variant applied); bad input throws `UsageError`.
   func load() throws -> SweepSpec {
     var isDirectory: ObjCBool = false
@@ -55,7 +62,16 @@ struct SweepSelection: ParsableArguments {
         "\(spec): the name '\(s.name)' cannot name a directory under sweeps/; give --dir")
     }
     let plan = SweepPlan(spec: s, directory: directory(s))
+    // Every run's arguments through two parsers takes about a millisecond a run: a large sweep
+    // says how far it is on stderr after 3 s, then every 5 s.
+    let clock = ContinuousClock()
+    let started = clock.now
+    var lastReport = started
     for run in plan.runs where validating(run.index) {
+      if run.index % 100 == 0, clock.now - lastReport >= .seconds(lastReport == started ? 3 : 5) {
+        lastReport = clock.now
+        printError("ujm sweep: checked \(run.index) of \(plan.runs.count) runs' arguments…")
+      }
       let which = run.settingsText.isEmpty ? "" : " (\(run.settingsText))"
       @discardableResult
       func check(_ name: String, _ command: ParsableCommand.Type, _ arguments: [String]) throws
@@ -70,6 +86,9 @@ struct SweepSelection: ParsableArguments {
       }
       let train = try check(
         "train", Train.self, RunExecutor.trainArguments(run, snapshots: s.snapshots, resume: false))
+      if let reason = run.snapshotRefusal(s.snapshots) {
+        throw UsageError("\(spec): run \(run.index)\(which): \(reason)")
+      }
       if s.measure != nil, let blocks = (train as? Train)?.architecture.blocks, blocks < 3 {
         throw UsageError(
           "\(spec): run \(run.index)\(which): measure needs at least 3 blocks (RA4 fits 1/σ₁ "
