@@ -67,6 +67,7 @@ struct SweepSelection: ParsableArguments {
     let clock = ContinuousClock()
     let started = clock.now
     var lastReport = started
+    var measureChecked = false
     for run in plan.runs where validating(run.index) {
       if run.index % 100 == 0, clock.now - lastReport >= .seconds(lastReport == started ? 3 : 5) {
         lastReport = clock.now
@@ -94,10 +95,12 @@ struct SweepSelection: ParsableArguments {
           "\(spec): run \(run.index)\(which): measure needs at least 3 blocks (RA4 fits 1/σ₁ "
             + "over depth); the run trains \(blocks)")
       }
-      if let options = s.measure {
+      // The measuring arguments are the same for every run (the spec's `measure:`): parsed once.
+      if let options = s.measure, !measureChecked {
         try check(
           "measure", Measure.self,
           RunExecutor.measureArguments(checkpoint: "checkpoint", options: options))
+        measureChecked = true
       }
     }
     return plan
