@@ -43,4 +43,24 @@ struct SbatchSubmissionTests {
     let sbatch = try standIn("echo '4242;cluster'")
     #expect(try SlurmSubmission.submit("/x/sweep.sbatch", timeout: 30, sbatch: sbatch) == "4242")
   }
+
+  /// Issue 19 defect 17: what sbatch prints is quoted on one line with control characters
+  /// escaped (a newline, an ANSI escape), in a rejection and in an unreadable job id.
+  @Test func sbatchOutputIsQuotedOnOneLineWithEscapesShown() throws {
+    for (body, expected) in [
+      (#"printf 'bad\nline\033[31mred' >&2; exit 1"#, "rejected"),
+      (#"printf 'no\nid\033[2J'"#, "no job id"),
+    ] {
+      let sbatch = try standIn(body)
+      do {
+        _ = try SlurmSubmission.submit("/x/sweep.sbatch", timeout: 30, sbatch: sbatch)
+        Issue.record("\(body) was taken as a submission")
+      } catch {
+        let text = error.description
+        print(text)
+        #expect(text.contains(expected) && !text.contains("\n") && !text.contains("\u{1B}"))
+        #expect(text.contains("\\n") && text.contains("\\u{1B}"))
+      }
+    }
+  }
 }
