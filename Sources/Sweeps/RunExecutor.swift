@@ -104,7 +104,9 @@ public struct RunExecutor: Sendable {
     try? FileManager.default.removeItem(atPath: dir.failure)
     let label = "run \(run.index) (\(run.settingsText))"
 
-    if !dir.exists(dir.trainSummary) {
+    // Training is done when its summary and its checkpoint are both there: a train.json alone
+    // (put there by hand, or left by another tool) does not skip training.
+    if !(dir.exists(dir.trainSummary) && dir.exists(dir.checkpoint)) {
       progress("\(label): \(dir.exists(dir.checkpoint) ? "resuming training" : "training")")
       let args = Self.trainArguments(run, snapshots: spec.snapshots, resume: true)
       let result = try step("train", args, dir)

@@ -77,8 +77,15 @@ public struct SweepRunDirectory: Sendable {
   func exists(_ p: String) -> Bool { FileManager.default.fileExists(atPath: p) }
 
   /// pending, running, complete or failed, in that order of checks: complete first (the marker
-  /// is final), then a live lock, then a failure record.
+  /// is final), then a live lock, then a failure record. A path that exists but is not a
+  /// directory (a file put there) is failed, as `sweep local` finds when it cannot start it.
   public var status: RunStatus {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
+      !isDirectory.boolValue
+    {
+      return .failed
+    }
     if exists(completion) { return .complete }
     if RunLock.isHeld(at: lock) { return .running }
     if exists(failure) { return .failed }
