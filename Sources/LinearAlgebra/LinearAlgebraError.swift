@@ -26,7 +26,9 @@ public struct LAPACKError: Error, Equatable, Sendable, CustomStringConvertible {
   public static func nonFinite(_ quantity: String, routine: String) -> LAPACKError {
     LAPACKError(
       routine: routine, info: 0,
-      meaning: "\(quantity) has non-finite entries (an overflow); its \(routine) is not computed")
+      meaning:
+        "\(quantity) has non-finite entries (an overflow), so its \(routine) cannot be computed"
+    )
   }
 
   /// Throws when `info` is non-zero, with `meaning` used for positive codes.

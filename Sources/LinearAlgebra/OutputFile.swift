@@ -72,20 +72,18 @@ public enum OutputFile {
     let (directory, name) = split(path)
     guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
     else { return }
+    // A directory that cannot be opened for reading (mode 0300) is written unlocked, as before.
     let lock = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard lock >= 0 else {
-      let code = errno
-      throw AtomicWriteError(
-        path: path, reason: "its directory cannot be opened (\(errnoText()))", errorNumber: code)
-    }
-    defer { close(lock) }
-    while flock(lock, LOCK_EX) != 0 {
-      guard errno == EINTR else {
-        throw AtomicWriteError(
-          path: path, reason: "its directory cannot be locked (\(errnoText()))")
+    defer { if lock >= 0 { close(lock) } }
+    if lock >= 0 {
+      while flock(lock, LOCK_EX) != 0 {
+        guard errno == EINTR else {
+          throw AtomicWriteError(
+            path: path, reason: "its directory cannot be locked (\(errnoText()))")
+        }
       }
     }
-    defer { flock(lock, LOCK_UN) }
+    defer { if lock >= 0 { flock(lock, LOCK_UN) } }
     var names = try recordedNames(in: directory)
     if names.contains(name) { return }
     names.insert(name)
