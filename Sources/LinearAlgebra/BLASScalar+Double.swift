@@ -117,3 +117,37 @@ private enum DoubleRoutines {
     Int(LAPACKE_dgesv(colMajor, Int32(n), Int32(nrhs), a, Int32(lda), ipiv, b, Int32(ldb)))
   }
 }
+
+extension BLASKernels {
+  /// `C ← α·op(A)·op(B) + β·C` in double precision, column-major: `cblas_dgemm` called directly.
+  ///
+  /// The generic `gemm` reaches BLAS through `Double.blasRoutines`, a table of closures that is
+  /// copied (and every closure retained and released) on each call; at the multi-class model's
+  /// sizes (D = 12, N = 6: nine products per evaluation) that copy costs as much as the product.
+  @inline(__always)
+  package static func gemm(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+    a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+    beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+  ) {
+    precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative dimension")
+    precondition(
+      lda >= max(1, transA ? k : m) && ldb >= max(1, transB ? n : k) && ldc >= max(1, m),
+      "gemm: leading dimension smaller than the rows")
+    DoubleRoutines.gemm(
+      transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b,
+      ldb: ldb, beta: beta, c: c, ldc: ldc)
+  }
+
+  /// `y ← α·op(A)·x + β·y` in double precision, unit strides: `cblas_dgemv` called directly
+  /// (for the reason given at `gemm`).
+  @inline(__always)
+  package static func gemv(
+    trans: Bool, m: Int, n: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
+    x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>
+  ) {
+    precondition(m >= 0 && n >= 0 && lda >= max(1, m), "gemv: bad dimensions")
+    DoubleRoutines.gemv(
+      trans: trans, m: m, n: n, alpha: alpha, a: a, lda: lda, x: x, beta: beta, y: y)
+  }
+}

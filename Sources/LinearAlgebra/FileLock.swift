@@ -13,6 +13,15 @@ public final class FileLock: @unchecked Sendable {
   public struct Owner: Sendable, Equatable, CustomStringConvertible {
     public var pid: Int32
     public var host: String
+
+    public init(pid: Int32, host: String) {
+      self.pid = pid
+      self.host = host
+    }
+
+    /// The current process on this machine.
+    public static var current: Owner { Owner(pid: getpid(), host: FileLock.hostName) }
+
     public var description: String { "process \(pid) on \(host)" }
   }
 
@@ -33,7 +42,7 @@ public final class FileLock: @unchecked Sendable {
   }
 
   public let path: String
-  private let descriptor: Int32
+  private var descriptor: Int32
 
   /// Takes the lock at `path` without waiting.
   public init(path: String) throws(Failure) {
@@ -42,9 +51,12 @@ public final class FileLock: @unchecked Sendable {
       throw .unavailable(path: path, reason: error.reason)
     }
     if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-      let owner = Self.owner(at: path)
+      let code = errno
       close(fd)
-      throw .held(path: path, by: owner)
+      guard code == EWOULDBLOCK else {
+        throw .unavailable(path: path, reason: String(cString: strerror(code)))
+      }
+      throw .held(path: path, by: Self.owner(at: path))
     }
     // Overwrite only ujm's own lock format (empty, or "<pid> <host>"): a user's file named
     // like the lock is refused, never truncated.
@@ -68,9 +80,25 @@ public final class FileLock: @unchecked Sendable {
     self.descriptor = fd
   }
 
-  deinit {
+  deinit { release() }
+
+  /// Releases the lock now (the file stays, holding the last owner, for `sweep status`).
+  public func release() {
+    guard descriptor >= 0 else { return }
     flock(descriptor, LOCK_UN)
     close(descriptor)
+    descriptor = -1
+  }
+
+  /// Whether a live process holds the lock at `path` (false when there is no lock file).
+  public static func isHeld(at path: String) -> Bool {
+    guard let fd = try? RegularFile.open(path).descriptor else { return false }
+    defer { close(fd) }
+    if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+      flock(fd, LOCK_UN)
+      return false
+    }
+    return errno == EWOULDBLOCK
   }
 
   /// Opens (creating) the lock file at `path` for reading and writing without blocking and

@@ -5,6 +5,10 @@
 import Foundation
 import LinearAlgebra
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Why `sweep run` could not run a run (as opposed to a step that failed).
 public enum RunError: Error, Sendable, Equatable, CustomStringConvertible {
   case lock(RunLockError)
@@ -102,6 +106,14 @@ public struct RunExecutor: Sendable {
     defer { lock.release() }
     if dir.status == .complete { return .skipped }  // finished while we waited for the lock
     try? FileManager.default.removeItem(atPath: dir.failure)
+    // An output that does not read is redone: remove it (regular files only; anything else
+    // there makes the step's atomic write fail, naming it).
+    for file in dir.unreadableFiles {
+      var info = stat()
+      if lstat(file.path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG {
+        try? FileManager.default.removeItem(atPath: file.path)
+      }
+    }
     let label = "run \(run.index) (\(run.settingsText))"
 
     // Training is done when its summary and its checkpoint are both there: a train.json alone

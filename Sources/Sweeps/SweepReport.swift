@@ -32,10 +32,25 @@ public struct RunRow: Sendable, Encodable {
   public var measurements: [String: Double]
   /// Measurements per snapshot epoch (`{"10": {...}}`); empty without snapshots.
   public var snapshots: [String: [String: Double]]
+  /// A sentence naming a file of the run that does not read (`SweepRunDirectory.problem`); such
+  /// a run is failed. Null otherwise.
+  public var problem: String?
 
   enum CodingKeys: String, CodingKey {
-    case index, settings, status, metrics, measurements, snapshots
+    case index, settings, status, metrics, measurements, snapshots, problem
     case runDir = "run_dir"
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(index, forKey: .index)
+    try c.encode(settings, forKey: .settings)
+    try c.encode(status, forKey: .status)
+    try c.encode(runDir, forKey: .runDir)
+    try c.encode(metrics, forKey: .metrics)
+    try c.encode(measurements, forKey: .measurements)
+    try c.encode(snapshots, forKey: .snapshots)
+    try c.encode(problem, forKey: .problem)
   }
 }
 
@@ -87,7 +102,8 @@ public struct SweepReport: Sendable, Encodable {
         status: status, runDir: run.directory, metrics: results.metrics,
         measurements: results.measurements,
         snapshots: Dictionary(
-          uniqueKeysWithValues: results.snapshots.map { (String($0.key), $0.value) }))
+          uniqueKeysWithValues: results.snapshots.map { (String($0.key), $0.value) }),
+        problem: dir.problem)
     }
     aggregates = Self.aggregate(runs, groupBy: axes.filter { $0 != Self.seedAxis })
     comparisons = ArmComparison.all(
@@ -191,6 +207,8 @@ public struct SweepReport: Sendable, Encodable {
         [String(row.index)] + axes.map { row.settings[$0] ?? "" } + [row.status.rawValue]
           + cols.map { c in Self.value(row, c.key).map(Self.format) ?? "–" }
       })
+    let problems = runs.compactMap { r in r.problem.map { "run \(r.index): \($0)" } }
+    if !problems.isEmpty { lines += [""] + problems }
     let grouped = axes.filter { $0 != Self.seedAxis }
     if axes.contains(Self.seedAxis) && !aggregates.isEmpty {
       lines += ["", "mean ± std over seeds (n complete runs):"]

@@ -77,8 +77,10 @@ public struct SweepRunDirectory: Sendable {
   func exists(_ p: String) -> Bool { FileManager.default.fileExists(atPath: p) }
 
   /// pending, running, complete or failed, in that order of checks: complete first (the marker
-  /// is final), then a live lock, then a failure record. A path that exists but is not a
-  /// directory (a file put there) is failed, as `sweep local` finds when it cannot start it.
+  /// is final) when `complete.json` is a completion marker and every step's output there reads,
+  /// then a live lock, then a failure record or an unreadable file (`problem`). A path that
+  /// exists but is not a directory (a file put there) is failed, as `sweep local` finds when it
+  /// cannot start it.
   public var status: RunStatus {
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
@@ -86,10 +88,57 @@ public struct SweepRunDirectory: Sendable {
     {
       return .failed
     }
-    if exists(completion) { return .complete }
+    let unreadable = unreadableFiles
+    if unreadable.isEmpty && exists(completion) { return .complete }
     if RunLock.isHeld(at: lock) { return .running }
-    if exists(failure) { return .failed }
+    if exists(failure) || !unreadable.isEmpty { return .failed }
     return .pending
+  }
+
+  /// The files of the run that are there but are not what the sweep writes under their name:
+  /// `complete.json` that is no completion marker, `train.json` that is no train summary,
+  /// `measure.json` or `measure-epoch<E>.json` that is no measure report (garbage, a truncated
+  /// copy, a FIFO). Each with the reason, as a phrase.
+  public var unreadableFiles: [(path: String, reason: String)] {
+    var names = ["complete.json", "train.json", "measure.json"]
+    names += ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter {
+      $0.hasPrefix("measure-epoch") && $0.hasSuffix(".json")
+    }.sorted()
+    return names.compactMap { name -> (path: String, reason: String)? in
+      let file = self.file(name)
+      guard exists(file) else { return nil }
+      let what: String
+      let reads: (Data) -> Bool
+      switch name {
+      case "complete.json":
+        what = "a completion marker"
+        reads = { (try? JSONDecoder().decode(RunCompletion.self, from: $0)) != nil }
+      case "train.json":
+        what = "train's summary"
+        // The fields every ujm's summary has had (a run of an older ujm stays complete).
+        struct Core: Decodable { var epochs: Int, steps: Int }
+        reads = { (try? JSONDecoder().decode(Core.self, from: $0)) != nil }
+      default:
+        what = "a measure report"
+        reads = { (try? JSONDecoder().decode(MeasurementHeadlines.self, from: $0)) != nil }
+      }
+      let data: Data
+      do throws(InputFileError) {
+        data = Data(try RegularFile.read(file, maximumBytes: 256 << 20, what: "a file of a run"))
+      } catch {
+        return (file, error.reason)
+      }
+      return reads(data) ? nil : (file, "is not \(what)")
+    }
+  }
+
+  /// A sentence naming the first unreadable file of the run and what follows (the run is failed
+  /// and `--retry-failed` redoes the step that wrote it); nil when every file reads.
+  public var problem: String? {
+    unreadableFiles.first.map { f in
+      "\(f.path): unreadable (\(f.reason)); the run counts as failed and a retry redoes "
+        + "\(f.path.hasSuffix("complete.json") ? "its completion" : "the step that wrote it")"
+    }
   }
 
   /// The failure record, when the run failed.

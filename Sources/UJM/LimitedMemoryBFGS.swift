@@ -79,6 +79,33 @@ struct LBFGSMemory<Vector> {
   }
 }
 
+/// The curvature pairs of the dense L-BFGS, in either representation
+/// (`LBFGSMinimizer.Representation`).
+protocol DenseCurvatureMemory {
+  var isEmpty: Bool { get }
+  /// Stores the pair if its curvature is positive; returns arrays the caller may reuse.
+  mutating func push(s: [Double], y: [Double], sy: Double, ss: Double, yy: Double) -> [[Double]]
+  /// Forgets every pair; returns arrays the caller may reuse.
+  mutating func reset() -> [[Double]]
+  /// q ← −H·q.
+  mutating func applyNegativeInverseHessian(to q: inout [Double])
+}
+
+/// The two-loop recursion over flat arrays.
+struct TwoLoopMemory: DenseCurvatureMemory {
+  var pairs: LBFGSMemory<[Double]>
+  var isEmpty: Bool { pairs.isEmpty }
+  mutating func push(s: [Double], y: [Double], sy: Double, ss: Double, yy: Double) -> [[Double]] {
+    pairs.push(s: s, y: y, sy: sy, ss: ss, yy: yy)
+  }
+  mutating func reset() -> [[Double]] { pairs.reset() }
+  mutating func applyNegativeInverseHessian(to q: inout [Double]) {
+    pairs.applyNegativeInverseHessian(to: &q, in: DenseSpace())
+  }
+}
+
+extension CompactLBFGSMemory: DenseCurvatureMemory {}
+
 /// ℝⁿ with the Euclidean inner product, as flat arrays.
 struct DenseSpace: InnerProductSpace {
   func dot(_ a: [Double], _ b: [Double]) -> Double { VectorKernels.dot(a, b) }
@@ -99,12 +126,26 @@ struct DenseSpace: InnerProductSpace {
 /// Reference: D. C. Liu and J. Nocedal, "On the limited memory BFGS method for large scale
 /// optimization", Math. Programming 45 (1989) 503–528.
 public struct LBFGSMinimizer: Minimizer {
+  /// How the curvature pairs are stored and applied; both give the same H, to rounding.
+  public enum Representation: Sendable {
+    /// The two-loop recursion over pairs of arrays (`LBFGSMemory`): 4·m passes over the
+    /// parameters per iteration, cheapest for large parameter vectors.
+    case twoLoop
+    /// The compact representation (`CompactLBFGSMemory`): three `dgemv` calls over an n×2m
+    /// buffer per iteration, cheapest where the per-pass overhead dominates (a few hundred
+    /// parameters).
+    case compact
+  }
+
   /// The number of curvature pairs kept.
   public var memory: Int
+  /// The storage of the pairs: `.twoLoop` (the default) or `.compact`.
+  public var representation: Representation
 
-  public init(memory: Int = 5) {
+  public init(memory: Int = 5, representation: Representation = .twoLoop) {
     precondition(memory >= 1, "L-BFGS memory must be at least 1")
     self.memory = memory
+    self.representation = representation
   }
 
   public var name: String { "lbfgs-dense" }
@@ -114,7 +155,21 @@ public struct LBFGSMinimizer: Minimizer {
   ) -> SolveResult {
     let n = objective.parameterCount
     precondition(start.count == n, "start has \(start.count) entries, expected \(n)")
-    let space = DenseSpace()
+    switch representation {
+    case .twoLoop:
+      var pairs = TwoLoopMemory(pairs: LBFGSMemory<[Double]>(capacity: memory))
+      return minimize(objective, from: start, until: test, pairs: &pairs)
+    case .compact:
+      var pairs = CompactLBFGSMemory(capacity: memory, count: n)
+      return minimize(objective, from: start, until: test, pairs: &pairs)
+    }
+  }
+
+  private func minimize(
+    _ objective: some Objective, from start: [Double], until test: ConvergenceTest,
+    pairs: inout some DenseCurvatureMemory
+  ) -> SolveResult {
+    let n = objective.parameterCount
     var x = start
     var g = [Double](repeating: 0, count: n)
     var f = evaluate(objective, x, &g)
@@ -128,7 +183,6 @@ public struct LBFGSMinimizer: Minimizer {
     }
     var spare = [[Double]]()
     func buffer() -> [Double] { spare.popLast() ?? [Double](repeating: 0, count: n) }
-    var pairs = LBFGSMemory<[Double]>(capacity: memory)
     var direction = buffer()
     var trialX = buffer()
     var trialG = buffer()
@@ -145,7 +199,7 @@ public struct LBFGSMinimizer: Minimizer {
       if iteration >= test.maxIterations { break }
       iteration += 1
       copy(g, into: &direction)
-      pairs.applyNegativeInverseHessian(to: &direction, in: space)
+      pairs.applyNegativeInverseHessian(to: &direction)
       var slope0 = VectorKernels.dot(g, direction)
       if !(slope0 < 0) || !slope0.isFinite {
         spare += pairs.reset()

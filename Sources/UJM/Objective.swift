@@ -13,6 +13,13 @@ public protocol Objective: Sendable {
 
   /// F(x) alone.
   func value(at x: UnsafeBufferPointer<Double>) -> Double
+
+  /// The structured L-BFGS's minimum from `start` where this objective has the structure it
+  /// works in (the UJM of Definition 3.2: gradients in span{Jᵢ⁰} + rank-one terms); nil for any
+  /// other objective, which `StructuredLBFGS` hands to the dense `LBFGSMinimizer`.
+  func structuredMinimum(
+    from start: [Double], settings: StructuredLBFGS, until test: ConvergenceTest
+  ) -> SolveResult?
 }
 
 extension Objective {
@@ -31,6 +38,11 @@ extension Objective {
     precondition(x.count == parameterCount, "x has \(x.count) entries, expected \(parameterCount)")
     return x.withUnsafeBufferPointer { value(at: $0) }
   }
+
+  /// Default: no structure for the structured L-BFGS.
+  public func structuredMinimum(
+    from start: [Double], settings: StructuredLBFGS, until test: ConvergenceTest
+  ) -> SolveResult? { nil }
 
   /// Default: evaluate the gradient too and discard it.
   public func value(at x: UnsafeBufferPointer<Double>) -> Double {

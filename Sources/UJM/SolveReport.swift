@@ -27,7 +27,8 @@ public struct SolveReport: Sendable, Codable, Equatable {
   public var restarts: Int
   /// Iterations of the dense L-BFGS polishing phase after a stall (0 when it was not needed).
   public var polish_iterations: Int
-  public var stop_reason: String
+  /// Why the solver stopped (`stop_reason` in JSON).
+  public var stopReason: StopReason.Kind
   /// The solver's wall time, start to stop, without set-up, checks or output.
   public var seconds: Double
   /// The relative perturbation applied before the checks (0 when none).
@@ -38,14 +39,18 @@ public struct SolveReport: Sendable, Codable, Equatable {
   public var hessian: HessianSpectrum? = nil
 
   /// Converged and every check passed.
-  public var succeeded: Bool { stop_reason == "converged" && checks.allSatisfy(\.passed) }
+  public var succeeded: Bool { stopReason == .converged && checks.allSatisfy(\.passed) }
+
+  /// The JSON's one word for `stopReason`.
+  public var stop_reason: String { stopReason.rawValue }
 
   /// The report as indented JSON (sorted keys, non-finite numbers as `null`).
   public func jsonData() throws -> Data { try ReportJSON.encode(self, pretty: true) }
 
   enum CodingKeys: String, CodingKey {
     case L, lambda, D, label, seed, algorithm, dx_norm, objective, reduced, gap, gradient_norm
-    case iterations, evaluations, restarts, polish_iterations, stop_reason, seconds, perturb
+    case iterations, evaluations, restarts, polish_iterations, seconds, perturb
+    case stopReason = "stop_reason"
     case checks, blas, hessian
   }
 
@@ -66,7 +71,7 @@ public struct SolveReport: Sendable, Codable, Equatable {
     try c.encode(evaluations, forKey: .evaluations)
     try c.encode(restarts, forKey: .restarts)
     try c.encode(polish_iterations, forKey: .polish_iterations)
-    try c.encode(stop_reason, forKey: .stop_reason)
+    try c.encode(stopReason, forKey: .stopReason)
     try c.encode(seconds, forKey: .seconds)
     try c.encode(perturb, forKey: .perturb)
     try c.encode(checks, forKey: .checks)

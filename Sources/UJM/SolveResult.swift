@@ -12,16 +12,33 @@ public enum StopReason: Sendable, Equatable {
   /// F − f*), before ‖∇F‖ met the tolerance.
   case reachedTarget(objective: Double)
 
-  /// A one-word name for JSON (`converged`, `stalled`, `iteration_limit`, `non_finite`).
-  public var name: String {
+  /// The reason without its figures, as the reports record it (`stop_reason` in JSON, one
+  /// word: `converged`, `stalled`, `iteration_limit`, `non_finite`, `reached_target`) and
+  /// compare it.
+  public enum Kind: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+    case converged
+    case stalled
+    case iterationLimit = "iteration_limit"
+    case nonFinite = "non_finite"
+    case reachedTarget = "reached_target"
+
+    /// The JSON word.
+    public var description: String { rawValue }
+  }
+
+  /// The reason without its figures.
+  public var kind: Kind {
     switch self {
-    case .converged: "converged"
-    case .stalled: "stalled"
-    case .iterationLimit: "iteration_limit"
-    case .nonFinite: "non_finite"
-    case .reachedTarget: "reached_target"
+    case .converged: .converged
+    case .stalled: .stalled
+    case .iterationLimit: .iterationLimit
+    case .nonFinite: .nonFinite
+    case .reachedTarget: .reachedTarget
     }
   }
+
+  /// A one-word name for JSON (`converged`, `stalled`, `iteration_limit`, `non_finite`).
+  public var name: String { kind.rawValue }
 
   public var isConverged: Bool {
     if case .converged = self { return true }

@@ -84,7 +84,7 @@ public struct UJMSolveRun: Sendable {
       gap: objective - reduced.objective, gradient_norm: gradientNorm,
       iterations: result.iterations, evaluations: result.evaluations, restarts: result.restarts,
       polish_iterations: result.polishIterations,
-      stop_reason: result.stopReason.name, seconds: seconds, perturb: perturbation,
+      stopReason: result.stopReason.kind, seconds: seconds, perturb: perturbation,
       checks: checks, blas: .current)
     if hessian {
       var spectrum = try HessianSpectrum.compute(

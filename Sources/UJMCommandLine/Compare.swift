@@ -34,12 +34,13 @@ struct Compare: ParsableCommand {
   var pairs: Int?
 
   @Option(
-    name: .customLong("pair-indices"),
+    name: .customLong("pair-indices"), parsing: .unconditional,
     help:
       "Comma-separated a:b pairs of 0-based positions in the training file (instead of --pairs).")
   var pairIndices: String?
 
   @Option(
+    parsing: .unconditional,
     help: ArgumentHelp(
       "Two of the checkpoint's classes a,b (original labels): z = logit[b] − logit[a], y = +1 "
         + "for b. Needed on a checkpoint with more than 2 classes."))
@@ -321,7 +322,7 @@ struct Compare: ParsableCommand {
     do {
       try AtomicFile.createDirectory(directory)
     } catch {
-      throw UsageError("\(option) \(directory): cannot be created (\(error.reason))")
+      throw UsageError("\(option) \(directory): cannot be created (\(error))")
     }
     guard FileManager.default.isWritableFile(atPath: directory) else {
       throw UsageError("\(option) \(directory): not writable")

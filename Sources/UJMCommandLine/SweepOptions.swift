@@ -1,6 +1,11 @@
 import ArgumentParser
 import Foundation
+import LinearAlgebra
 import Sweeps
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// The options every `ujm sweep` subcommand shares: the spec, its directory and its variant.
 struct SweepSelection: ParsableArguments {
@@ -23,10 +28,11 @@ struct SweepSelection: ParsableArguments {
   /// The spec read and checked (the variant applied); bad input throws `UsageError`.
   func load() throws -> SweepSpec {
     var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: spec, isDirectory: &isDirectory),
-      !isDirectory.boolValue
-    else {
+    guard FileManager.default.fileExists(atPath: spec, isDirectory: &isDirectory) else {
       throw UsageError("\(spec): no such file")
+    }
+    if isDirectory.boolValue {
+      throw UsageError("\(spec): is a directory, not a sweep spec (a YAML file)")
     }
     let parsed: SweepSpec
     do {
@@ -61,7 +67,14 @@ struct SweepSelection: ParsableArguments {
       throw UsageError(
         "\(spec): the name '\(s.name)' cannot name a directory under sweeps/; give --dir")
     }
-    let plan = SweepPlan(spec: s, directory: directory(s))
+    let directory = directory(s)
+    var info = stat()
+    if stat(directory, &info) == 0, info.st_mode & S_IFMT != S_IFDIR {
+      throw UsageError(
+        "\(dir == nil ? "the sweep directory" : "--dir") \(directory): is "
+          + "\(AtomicFile.kindName(info.st_mode)), not a directory")
+    }
+    let plan = SweepPlan(spec: s, directory: directory)
     // Every run's arguments through two parsers takes about a millisecond a run: a large sweep
     // says how far it is on stderr after 3 s, then every 5 s.
     let clock = ContinuousClock()
@@ -78,6 +91,9 @@ struct SweepSelection: ParsableArguments {
       func check(_ name: String, _ command: ParsableCommand.Type, _ arguments: [String]) throws
         -> ParsableCommand
       {
+        if let refusal = UJMCommand.emptyValueRefusal(arguments) {
+          throw UsageError("\(spec): run \(run.index)\(which): \(name) \(refusal)")
+        }
         do {
           return try command.parse(Array(arguments.dropFirst()))
         } catch {
@@ -90,7 +106,9 @@ struct SweepSelection: ParsableArguments {
       if let reason = run.snapshotRefusal(s.snapshots) {
         throw UsageError("\(spec): run \(run.index)\(which): \(reason)")
       }
-      if s.measure != nil, let blocks = (train as? Train)?.architecture.blocks, blocks < 3 {
+      if s.measure != nil, let t = train as? Train,
+        let blocks = try? t.type.architecture(blocks: t.blocks, width: t.width).blocks, blocks < 3
+      {
         throw UsageError(
           "\(spec): run \(run.index)\(which): measure needs at least 3 blocks (RA4 fits 1/σ₁ "
             + "over depth); the run trains \(blocks)")

@@ -31,6 +31,28 @@ struct SweepReportCommand: ParsableCommand {
   func execute() throws -> String {
     let plan = try sweep.plan(validating: { _ in false })
     let report = SweepReport(plan: plan)
+    // --x and --metrics are checked whether or not --figures is given: a typo is never ignored.
+    let axes = plan.spec.axes
+    if let x {
+      guard axes.contains(where: { $0.key == x }) else {
+        throw UsageError(
+          "--x \(x): not an axis of the sweep (\(axes.map(\.key).joined(separator: ", ")))")
+      }
+      if x == SweepReport.seedAxis {
+        throw UsageError(
+          "--x seed: the figures average over seeds, so seed cannot be their x axis; choose "
+            + "another axis")
+      }
+    }
+    let names =
+      metrics.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+      ?? SweepFigures.defaultMetrics
+    let known = RunResults.metricKeys + RunResults.measurementNames
+    if let unknown = names.first(where: { !known.contains($0) }) {
+      throw UsageError(
+        "--metrics \(unknown.isEmpty ? "''" : unknown): not a metric of a run "
+          + "(\(known.joined(separator: ", ")))")
+    }
     if let csv {
       try writeAtomically(Data(report.csv.utf8), to: csv, option: "--csv") {
         OutputFile.hasHeader($0, prefix: "index,status,", suffix: ",run_dir")
@@ -38,26 +60,17 @@ struct SweepReportCommand: ParsableCommand {
     }
     var written = [String]()
     if let figures {
-      let axes = plan.spec.axes
-      let chosen = x ?? axes.first { $0.key != SweepReport.seedAxis }?.key ?? axes[0].key
-      guard let axis = axes.first(where: { $0.key == chosen }) else {
-        throw UsageError(
-          "--x \(chosen): not an axis of the sweep (\(axes.map(\.key).joined(separator: ", ")))")
+      guard
+        let chosen = x ?? axes.first(where: { $0.key != SweepReport.seedAxis })?.key
+          ?? axes.first?.key,
+        let axis = axes.first(where: { $0.key == chosen })
+      else {
+        throw UsageError("--figures \(figures): the sweep has no axis; nothing to draw")
       }
       if chosen == SweepReport.seedAxis {
         throw UsageError(
-          x == nil
-            ? "--figures \(figures): the sweep's only axis is seed, which the figures average "
-              + "over; nothing to draw"
-            : "--x seed: the figures average over seeds, so seed cannot be their x axis; "
-              + "choose another axis")
-      }
-      let names =
-        metrics.map { $0.split(separator: ",").map(String.init) } ?? SweepFigures.defaultMetrics
-      let known = RunResults.metricKeys + RunResults.measurementNames
-      if let unknown = names.first(where: { !known.contains($0) }) {
-        throw UsageError(
-          "--metrics \(unknown): not a metric of a run (\(known.joined(separator: ", ")))")
+          "--figures \(figures): the sweep's only axis is seed, which the figures average over; "
+            + "nothing to draw")
       }
       do {
         written = try SweepFigures.write(

@@ -38,10 +38,10 @@ struct SweepRunCommand: ParsableCommand {
       throw UsageError(
         "--index \(index): the sweep has \(plan.runs.count) runs (0–\(plan.runs.count - 1))")
     }
-    let executor = RunExecutor(ujm: ujmExecutable()) { printError("ujm sweep: " + $0) }
+    let executor = RunExecutor(ujm: ujmExecutable()) { printError("ujm sweep run: " + $0) }
     do {
       let outcome = try executor.execute(run, of: plan.spec)
-      if outcome == .skipped { printError("ujm sweep: run \(index) is complete; skipped") }
+      if outcome == .skipped { printError("ujm sweep run: run \(index) is complete; skipped") }
       return outcome
     } catch .lock(let error) {
       printError("ujm sweep run: error: \(error)")

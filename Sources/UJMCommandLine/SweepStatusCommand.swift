@@ -31,12 +31,15 @@ struct SweepStatusReport: Encodable {
     var runDir: String
     /// The failed step's last log line (failed runs only; null otherwise).
     var lastLogLine: String?
+    /// A sentence naming a file of the run that does not read (null when every file reads).
+    var problem: String?
     var settingsText: String
 
     enum CodingKeys: String, CodingKey {
       case index, settings, status
       case runDir = "run_dir"
       case lastLogLine = "last_log_line"
+      case problem
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -46,6 +49,7 @@ struct SweepStatusReport: Encodable {
       try c.encode(status, forKey: .status)
       try c.encode(runDir, forKey: .runDir)
       try c.encode(lastLogLine, forKey: .lastLogLine)
+      try c.encode(problem, forKey: .problem)
     }
   }
   var runs: [Run]
@@ -54,12 +58,14 @@ struct SweepStatusReport: Encodable {
     runs = plan.runs.map { run in
       let dir = SweepRunDirectory(path: run.directory)
       let status = dir.status
+      let problem = dir.problem
       return Run(
         index: run.index,
         settings: Dictionary(uniqueKeysWithValues: run.settings.map { ($0.key, $0.value) }),
         status: status, runDir: run.directory,
-        lastLogLine: status == .failed ? dir.failureRecord?.lastLogLine ?? dir.lastLogLine : nil,
-        settingsText: run.settingsText)
+        lastLogLine: status == .failed
+          ? dir.failureRecord?.lastLogLine ?? (problem == nil ? dir.lastLogLine : nil) : nil,
+        problem: problem, settingsText: run.settingsText)
     }
   }
 
@@ -71,6 +77,7 @@ struct SweepStatusReport: Encodable {
       (["\(runs.count) run\(runs.count == 1 ? "" : "s"): " + counts.joined(separator: ", ")]
       + runs.map { r in
         "\(r.index)  \(r.status.rawValue)  \(r.settingsText)  \(r.runDir)"
+          + (r.problem.map { "\n    \($0)" } ?? "")
           + (r.lastLogLine.map { "\n    last log line: \($0)" } ?? "")
       }).joined(separator: "\n")
   }

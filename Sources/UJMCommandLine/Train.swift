@@ -102,18 +102,10 @@ struct Train: ParsableCommand {
   init() {}
 
   func validate() throws {
-    let convolutional = ConvolutionalArchitecture.preset(type.rawValue)
-    guard let skips = Architecture.preset(type.rawValue)?.skips ?? convolutional?.skips else {
-      throw ValidationError("--type must be 1, 4a, 4b, 2, 3, 5a or 5b (got '\(type.rawValue)')")
-    }
-    if convolutional != nil, blocks != nil || width != nil {
-      throw ValidationError(
-        "--\(blocks != nil ? "blocks" : "width") applies to the fully-connected types only; "
-          + "--type \(type.rawValue) is convolutional")
-    }
-    // Every range from the library's one table (sweep specs are checked against the same).
-    let rules = TrainingOptions.schema
     do {
+      let a = try type.architecture(blocks: blocks, width: width)
+      // Every range from the library's one table (sweep specs are checked against the same).
+      let rules = TrainingOptions.schema
       try rules["epochs"].check(epochs)
       try rules["batch-size"].check(batchSize)
       try rules["lr"].check(lr)
@@ -123,86 +115,39 @@ struct Train: ParsableCommand {
       if let blocks { try rules["blocks"].check(blocks) }
       if let width { try rules["width"].check(width) }
       if let snapshotEvery { try rules["snapshot-every"].check(snapshotEvery) }
-    } catch { throw ValidationError(error.description) }
-    if dropPath > 0 && !skips {
-      throw ValidationError("--drop-path needs skip connections; --type \(type.rawValue) has none")
-    }
+      try TrainingRequest.checkBeforeReadingData(
+        type: type, architecture: a, batchSize: batchSize, dropPath: dropPath)
+      _ = try TrainingRequest.snapshotEpochs(parsing: snapshotEpochs, epochs: epochs)
+      _ = try TrainingRequest.allowedChanges(parsing: allowChange, resume: resume)
+    } catch { throw ValidationError("\(error)") }
     if let classes { _ = try parseClasses(classes) }
-    // Sized for the default data (70,000 images of 28×28, 10 classes) before any is read.
-    let a = architecture
-    let resources = TrainingResources(
-      architecture: a, inputSize: 784, classCount: 10, batchSize: batchSize, examples: 70_000)
-    do { try resources.check(blocks: a.blocks) } catch {
-      let options =
-        if case .blocks = error { "--blocks \(a.blocks)" } else {
-          "--width \(a.width), --blocks \(a.blocks), --batch-size \(batchSize)"
-        }
-      throw ValidationError("\(options): \(error)")
-    }
-    _ = try keptEpochs()
-    if let allowChange {
-      guard resume else { throw ValidationError("--allow-change needs --resume") }
-      for name in allowedChanges(allowChange) where !TrainingHyperparameters.names.contains(name) {
-        throw ValidationError(
-          "--allow-change: '\(name)' is not a hyper-parameter (one of "
-            + TrainingHyperparameters.names.joined(separator: ", ") + ")")
-      }
-    }
-  }
-
-  private func allowedChanges(_ text: String) -> [String] {
-    text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-      .filter { !$0.isEmpty }
-  }
-
-  /// The fully-connected architecture (for a convolutional type: its depth and skips, width 0).
-  var architecture: Architecture {
-    if let c = convolutionalArchitecture {
-      return Architecture(blocks: c.blocks, width: 0, skips: c.skips)
-    }
-    var a = Architecture.preset(type.rawValue)!
-    if let blocks { a.blocks = blocks }
-    if let width { a.width = width }
-    return a
-  }
-
-  /// The convolutional architecture of `--type 2|3|5a|5b`, nil for the fully-connected types.
-  var convolutionalArchitecture: ConvolutionalArchitecture? {
-    ConvolutionalArchitecture.preset(type.rawValue)
   }
 
   var outputDirectory: String { output ?? "runs/type\(type.rawValue)" }
 
   func run() throws { try reportingUsageErrors(command: "train", execute) }
 
-  /// `--snapshot-epochs 1,5,10`: distinct epochs in 1…`--epochs`.
-  func keptEpochs() throws -> Set<Int> {
-    guard let snapshotEpochs else { return [] }
-    var epochsKept = Set<Int>()
-    for part in snapshotEpochs.split(separator: ",", omittingEmptySubsequences: false) {
-      let text = part.trimmingCharacters(in: .whitespaces)
-      guard let e = Int(text), (1...epochs).contains(e) else {
-        throw ValidationError(
-          "--snapshot-epochs: '\(text.prefix(40))' is not an epoch in 1…\(epochs)")
-      }
-      epochsKept.insert(e)
-    }
-    return epochsKept
+  /// The library's request for these options (checked by `validate()`).
+  func request() throws -> TrainingRequest {
+    do {
+      var configuration = TrainingConfiguration(
+        typeName: type.rawValue, architecture: try type.architecture(blocks: blocks, width: width),
+        epochs: epochs, learningRate: lr, batchSize: batchSize, weightDecay: weightDecay,
+        seed: seed, dropPath: dropPath, maxSteps: maxSteps, weightDecayScope: weightDecayScope)
+      configuration.convolutional = type.convolutional
+      return TrainingRequest(
+        configuration: configuration, classes: try classes.map(parseClasses), labels: labels,
+        data: data, directory: outputDirectory, resume: resume,
+        allowedChanges: try TrainingRequest.allowedChanges(parsing: allowChange, resume: resume),
+        snapshotEvery: snapshotEvery,
+        snapshotEpochs: try TrainingRequest.snapshotEpochs(parsing: snapshotEpochs, epochs: epochs))
+    } catch let error as EmpiricalRunError { throw error.commandLineError }
   }
 
   /// The command's work: the library's `TrainingRun` with these options; bad input throws
   /// `UsageError` (exit 64), a failure while training a `RunFailure` (exit 1).
   func execute() throws {
-    var configuration = TrainingConfiguration(
-      typeName: type.rawValue, architecture: architecture, epochs: epochs, learningRate: lr,
-      batchSize: batchSize, weightDecay: weightDecay, seed: seed, dropPath: dropPath,
-      maxSteps: maxSteps, weightDecayScope: weightDecayScope)
-    configuration.convolutional = convolutionalArchitecture
-    let request = TrainingRequest(
-      configuration: configuration, classes: try classes.map(parseClasses), labels: labels,
-      data: data, directory: outputDirectory, resume: resume,
-      allowedChanges: Set(allowChange.map(allowedChanges) ?? []), snapshotEvery: snapshotEvery,
-      snapshotEpochs: try keptEpochs())
+    let request = try request()
     let clock = ContinuousClock()
     var lastDraw = clock.now
     let progressBar = standardErrorIsTerminal && !json
@@ -249,10 +194,7 @@ struct Train: ParsableCommand {
       }
     } catch {
       if progressBar { printError("") }
-      switch error {
-      case .usage(let message): throw UsageError(message)
-      case .failure(let message): throw RunFailure(message)
-      }
+      throw error.commandLineError
     }
     if json {
       print(try jsonLine(summary))
@@ -284,14 +226,4 @@ struct Train: ParsableCommand {
   }
 }
 
-/// `--type`: the paper's network types (Table 1): fully-connected 1, 4a, 4b; convolutional 2, 3,
-/// 5a, 5b.
-enum ResNetType: String, ExpressibleByArgument, CaseIterable {
-  case type1 = "1"
-  case type4a = "4a"
-  case type4b = "4b"
-  case type2 = "2"
-  case type3 = "3"
-  case type5a = "5a"
-  case type5b = "5b"
-}
+extension ResNetType: ExpressibleByArgument {}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Empirical
 import Foundation
 import LinearAlgebra
 import Sweeps
@@ -20,6 +21,17 @@ struct RunFailure: Error, CustomStringConvertible {
     self.exitCode = exitCode
   }
   var description: String { message }
+}
+
+extension EmpiricalRunError {
+  /// The command's error for a library run's: bad input is a `UsageError` (exit 64), a failure
+  /// while running a `RunFailure` (exit 1).
+  var commandLineError: any Error {
+    switch self {
+    case .usage(let message): UsageError(message)
+    case .failure(let message): RunFailure(message)
+    }
+  }
 }
 
 /// Writes a line to standard error.
@@ -95,6 +107,16 @@ extension UJMCommand {
   {
     // A ujm that a sweep started: default signal actions, and gone when its parent is.
     ChildProcesses.adoptParent()
+    if arguments == Array(CommandLine.arguments.dropFirst()),
+      let refusal = nonUTF8Refusal(rawArguments())
+    {
+      printError(refusal)
+      Foundation.exit(64)
+    }
+    if let refusal = emptyValueRefusal(arguments) {
+      printError("\(commandPath(arguments)): error: \(refusal)")
+      Foundation.exit(64)
+    }
     do {
       var command = try parseAsRoot(arguments)
       try command.run()
@@ -111,11 +133,73 @@ extension UJMCommand {
 
   /// `ujm <subcommand>: error: <argument-parser's message on one line>`.
   static func errorLine(for error: any Error, arguments: [String]) -> String {
-    let names = configuration.subcommands.map { $0._commandName }
-    let sub = arguments.first.flatMap { names.contains($0) ? $0 : nil }
     let message = message(for: error).split(separator: "\n")
       .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
       .joined(separator: " ")
-    return "ujm\(sub.map { " " + $0 } ?? ""): error: \(oneLine(message))"
+    return "\(commandPath(arguments)): error: \(oneLine(message))"
+  }
+
+  /// `ujm`, `ujm <subcommand>` or `ujm sweep <subcommand>`: the command that `arguments` name,
+  /// as every error line of that command starts (`reportingUsageErrors` prints the same).
+  static func commandPath(_ arguments: [String]) -> String {
+    var path = "ujm"
+    var commands: [ParsableCommand.Type] = configuration.subcommands
+    for argument in arguments {
+      guard let command = commands.first(where: { $0._commandName == argument }) else { break }
+      path += " " + argument
+      commands = command.configuration.subcommands
+    }
+    return path
+  }
+
+  /// The command line as the kernel passed it, program name excluded: bytes, not yet decoded
+  /// (Swift's `CommandLine.arguments` has already replaced invalid UTF-8 by U+FFFD).
+  static func rawArguments() -> [[UInt8]] {
+    (1..<Int(CommandLine.argc)).map { i in
+      guard let p = CommandLine.unsafeArgv[i] else { return [] }
+      return Array(UnsafeBufferPointer(start: p, count: strlen(p))).map { UInt8(bitPattern: $0) }
+    }
+  }
+
+  /// `ujm <subcommand>: error: …` naming the first argument that is not valid UTF-8 and its
+  /// option, or nil when every argument is UTF-8. ujm refuses such a name rather than handling
+  /// raw bytes: decoded, the bytes would become U+FFFD and name another file than the user's.
+  static func nonUTF8Refusal(_ arguments: [[UInt8]]) -> String? {
+    guard let i = arguments.firstIndex(where: { String(validating: $0, as: UTF8.self) == nil })
+    else { return nil }
+    let raw = arguments[i]
+    let shown = raw.map { b in
+      (0x20..<0x7f).contains(b) && b != 0x5c
+        ? String(UnicodeScalar(b)) : "\\x" + String(b, radix: 16, uppercase: true)
+    }.joined()
+    let text = { (bytes: [UInt8]) in String(decoding: bytes, as: UTF8.self) }
+    let option: String
+    if raw.first == 0x2d, let equals = raw.firstIndex(of: 0x3d) {
+      option = text(Array(raw[..<equals]))
+    } else if i > 0, arguments[i - 1].first == 0x2d {
+      option = text(arguments[i - 1])
+    } else {
+      option = "argument \(i + 1)"
+    }
+    let path = commandPath(arguments.map(text))
+    return "\(path): error: \(oneLine(option)) '\(shown)' is not valid UTF-8; ujm reads names "
+      + "as UTF-8 and would name another file: rename it"
+  }
+
+  /// "--output must not be empty" for the first empty value (`--output ""`, `--output=`), or
+  /// nil: no option of ujm takes an empty value, and an empty path would otherwise be reported
+  /// as a file with no name.
+  static func emptyValueRefusal(_ arguments: [String]) -> String? {
+    for (i, argument) in arguments.enumerated() {
+      if argument.hasPrefix("--"), argument.hasSuffix("="), argument.count > 3 {
+        return "\(oneLine(String(argument.dropLast()))) must not be empty"
+      }
+      guard argument.isEmpty else { continue }
+      if i > 0, arguments[i - 1].hasPrefix("-"), !arguments[i - 1].contains("=") {
+        return "\(oneLine(arguments[i - 1])) must not be empty"
+      }
+      return "argument \(i + 1) must not be empty"
+    }
+    return nil
   }
 }

@@ -535,3 +535,134 @@ struct HostileInputCommandTests {
     }
   }
 }
+
+/// The `ujm` that `swift build` left in `.build/debug` (nil when there is none).
+private let builtUJM: String? = {
+  var url = URL(fileURLWithPath: #filePath)
+  for _ in 0..<3 { url.deleteLastPathComponent() }
+  let path = url.appendingPathComponent(".build/debug/ujm").path
+  return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+}()
+
+/// Runs the built `ujm` through bash with `line` after it (bash's `$'…'` makes raw bytes);
+/// returns the exit status and standard error.
+private func runBuilt(_ ujm: String, _ line: String) throws -> (code: Int32, stderr: String) {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/bin/bash")
+  process.arguments = ["-c", "exec \"$0\" " + line, ujm]
+  let pipe = Pipe()
+  process.standardError = pipe
+  process.standardOutput = FileHandle.nullDevice
+  try process.run()
+  let data = pipe.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+@Suite("Hostile arguments: bytes that are not UTF-8, empty values, batches BatchNorm cannot use")
+struct HostileArgumentTests {
+  @Test func aPathThatIsNotUTF8IsRefusedNamingItsOptionNotReplacedByAnotherName() throws {
+    let raw: [[UInt8]] = [Array("evaluate".utf8), Array("--checkpoint".utf8), [0x2f, 0x61, 0xff]]
+    let line = try #require(UJMCommand.nonUTF8Refusal(raw))
+    print(line)
+    #expect(line.hasPrefix("ujm evaluate: error: --checkpoint '/a\\xFF' is not valid UTF-8"))
+    #expect(!line.contains("\u{FFFD}") && !line.contains("\n"))
+    let equals = try #require(
+      UJMCommand.nonUTF8Refusal([
+        Array("sweep".utf8), Array("status".utf8), Array("s.yaml".utf8),
+        Array("--dir=".utf8) + [0xc3],
+      ]))
+    #expect(equals.hasPrefix("ujm sweep status: error: --dir '--dir=\\xC3'"))
+    #expect(
+      UJMCommand.nonUTF8Refusal([Array("train".utf8), Array("--output".utf8), Array("é".utf8)])
+        == nil)
+    guard let ujm = builtUJM else {
+      print("skipped the end-to-end half: no .build/debug/ujm (swift build --product ujm)")
+      return
+    }
+    let (code, stderr) = try runBuilt(
+      ujm, #"evaluate --checkpoint $'/nonexistent/ck\xff' --data /tmp"#)
+    print("built ujm: exit \(code): \(stderr)")
+    #expect(code == 64)
+    #expect(stderr.contains("--checkpoint") && stderr.contains("not valid UTF-8"))
+    #expect(!stderr.contains("\u{FFFD}") && stderr.split(separator: "\n").count == 1)
+  }
+
+  @Test func anEmptyOptionValueIsRefusedSayingItMustNotBeEmpty() throws {
+    #expect(
+      UJMCommand.emptyValueRefusal(["train", "--epochs", "1", "--output", ""])
+        == "--output must not be empty")
+    #expect(UJMCommand.emptyValueRefusal(["train", "--output="]) == "--output must not be empty")
+    #expect(UJMCommand.emptyValueRefusal(["sweep", "plan", ""]) == "argument 3 must not be empty")
+    #expect(UJMCommand.emptyValueRefusal(["train", "--output", "run"]) == nil)
+    guard let ujm = builtUJM else {
+      print("skipped the end-to-end half: no .build/debug/ujm (swift build --product ujm)")
+      return
+    }
+    for line in [
+      #"train --epochs 1 --output """#, "rsvd --input m.npy --rank 1 --vectors=",
+      #"sweep status s.yaml --dir """#,
+    ] {
+      let (code, stderr) = try runBuilt(ujm, line)
+      print("ujm \(line): exit \(code): \(stderr)")
+      #expect(code == 64)
+      #expect(stderr.hasSuffix("must not be empty\n") && stderr.split(separator: "\n").count == 1)
+    }
+  }
+
+  @Test func aNegativeIndexIsOutOfRangeNotAMissingValue() {
+    for arguments in [
+      ["measure", "--checkpoint", "x", "--indices", "-1"],
+      ["measure", "--checkpoint", "x", "--indices", "3,-1"],
+    ] {
+      expectRefused(arguments, naming: ["--indices", "-1", "out of range"])
+    }
+    expectRefused(
+      ["compare", "--checkpoint", "x", "--pair-indices", "-1:2"],
+      naming: ["--pair-indices", "-1:2"])
+    expectRefused(
+      ["compare", "--checkpoint", "x", "--classes", "-1,2"], naming: ["--classes", "-1,2"])
+  }
+
+  @Test func compareOutputDirectoriesThatAreFilesAreNamedWithoutFoundationText() throws {
+    let file = (temporaryDirectory("hostile-compare-out") as NSString)
+      .appendingPathComponent("plain")
+    try "a file".write(toFile: file, atomically: true, encoding: .utf8)
+    for option in ["--export", "--figures"] {
+      let (code, message) = run(["compare", "--checkpoint", "/nonexistent", option, file])
+      print("compare \(option): exit \(code): \(message)")
+      #expect(code == 64)
+      #expect(
+        message == "\(option) \(file): cannot be created (\(file): exists and is a regular file)")
+    }
+  }
+
+  @Test func aBatchThatGivesBatchNormOneValuePerChannelIsRefusedAsPyTorchRefusesIt() throws {
+    let data = temporaryDirectory("hostile-batch-data")
+    writeSyntheticImageData(to: data, train: 17, test: 6, side: 4, classes: 3)
+    let base = ["train", "--epochs", "1", "--blocks", "1", "--width", "8", "--data", data]
+    expectRefused(
+      base + ["--batch-size", "1", "--output", temporaryDirectory("b1")],
+      naming: ["--batch-size 1", "BatchNorm", "one value per channel"])
+    // 17 = 16 + 1 and 17 = 4·4 + 1: the last batch of each epoch is one example.
+    for b in ["16", "4"] {
+      expectRefused(
+        base + ["--batch-size", b, "--output", temporaryDirectory("b\(b)")],
+        naming: ["--batch-size \(b)", "last batch", "17 training examples", "BatchNorm"])
+    }
+    // 17 = 5·3 + 2: every batch has two examples or more.
+    let (code, message) = run(base + ["--batch-size", "5", "--output", temporaryDirectory("b5")])
+    print("--batch-size 5: exit \(code) \(message)")
+    #expect(code == 0)
+    // A convolutional network's BatchNorm2d sees N·H·W values per channel: one 8×8 image gives
+    // its smallest feature maps (4×4) 16, so a batch of one is well defined and accepted.
+    let images = temporaryDirectory("hostile-batch-conv-data")
+    writeSyntheticImageData(to: images, train: 17, test: 6, side: 8, classes: 3)
+    let conv = run([
+      "train", "--type", "5a", "--epochs", "1", "--max-steps", "1", "--batch-size", "1",
+      "--data", images, "--output", temporaryDirectory("b1-conv"),
+    ])
+    print("--type 5a --batch-size 1: exit \(conv.code) \(conv.message)")
+    #expect(conv.code == 0)
+  }
+}

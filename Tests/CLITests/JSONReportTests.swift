@@ -35,7 +35,7 @@ struct JSONReportTests {
       objective: .infinity,
       reduced: .init(objective: .nan, s: 0, t: 0, gradient_norm: .nan), gap: .nan,
       gradient_norm: .infinity, iterations: 1, evaluations: 1, restarts: 0, polish_iterations: 0,
-      stop_reason: "non_finite", seconds: 0, perturb: 0,
+      stopReason: .nonFinite, seconds: 0, perturb: 0,
       checks: [CheckResult(name: "gap", measured: .nan, tolerance: 1e-9)],
       blas: BLASEnvironment.current)
     let verify = try VerifyReportFormatter.json(

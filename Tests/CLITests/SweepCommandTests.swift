@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Sweeps
 import TestSupport
 import Testing
 
@@ -210,5 +211,87 @@ struct SweepCommandTests {
     try FileManager.default.removeItem(atPath: mine)
     #expect(usageError(["sweep", "slurm", path, "--dir", dir, "--dry-run"]) == nil)
     #expect(usageError(["sweep", "slurm", path, "--dir", dir, "--dry-run"]) == nil)
+  }
+
+  @Test func statusAndReportOfADirThatIsARegularFileExit64NamingIt() throws {
+    let path = specFile(good, name: "file-dir")
+    let file = (temporaryDirectory("sweep-file-dir") as NSString).appendingPathComponent("plain")
+    try "not a directory".write(toFile: file, atomically: true, encoding: .utf8)
+    for command in ["status", "report", "plan"] {
+      let message = try #require(usageError(["sweep", command, path, "--dir", file]))
+      print("sweep \(command): \(message)")
+      #expect(message == "--dir \(file): is a regular file, not a directory")
+      #expect(exitCode(["sweep", command, path, "--dir", file]) == 64)
+    }
+  }
+
+  @Test func aSpecThatIsADirectoryIsNamedAsOneNotAsMissing() throws {
+    let directory = temporaryDirectory("sweep-spec-dir")
+    let message = try #require(usageError(["sweep", "plan", directory]))
+    print("sweep plan: \(message)")
+    #expect(message == "\(directory): is a directory, not a sweep spec (a YAML file)")
+  }
+
+  @Test func reportChecksXAndMetricsWithoutFigures() throws {
+    let path = specFile(
+      "base: {type: 4a, blocks: 3, width: 16, epochs: 1}\naxes:\n  lr: [0.1, 0.2]\n  seed: [0, 1]\n",
+      name: "no-figures")
+    let dir = (temporaryDirectory("sweep-no-figures") as NSString).appendingPathComponent("sw")
+    let metric = try #require(
+      usageError(["sweep", "report", path, "--dir", dir, "--metrics", "acc"]))
+    #expect(metric.hasPrefix("--metrics acc: not a metric"))
+    let empty = try #require(
+      usageError(["sweep", "report", path, "--dir", dir, "--metrics", "nc1,"]))
+    #expect(empty.hasPrefix("--metrics '': not a metric"))
+    let axis = try #require(usageError(["sweep", "report", path, "--dir", dir, "--x", "width"]))
+    #expect(axis.hasPrefix("--x width: not an axis of the sweep (lr, seed)"))
+    let seed = try #require(usageError(["sweep", "report", path, "--dir", dir, "--x", "seed"]))
+    #expect(seed.hasPrefix("--x seed"))
+    #expect(
+      usageError(["sweep", "report", path, "--dir", dir, "--x", "lr", "--metrics", "nc1"]) == nil)
+  }
+
+  @Test func everyErrorOfASweepSubcommandStartsWithUjmSweepAndItsName() throws {
+    let path = specFile(good, name: "prefix")
+    for (arguments, prefix) in [
+      (["sweep", "status", path, "--bogus"], "ujm sweep status: error: "),
+      (["sweep", "run", path, "--index", "x"], "ujm sweep run: error: "),
+      (["sweep", "local", path, "--jobs", "0"], "ujm sweep local: error: "),
+      (["sweep", "bogus"], "ujm sweep: error: "),
+      (["train", "--epochs", "x"], "ujm train: error: "),
+    ] {
+      do {
+        _ = try UJMCommand.parseAsRoot(arguments)
+        Issue.record("\(arguments) parsed")
+      } catch {
+        let line = UJMCommand.errorLine(for: error, arguments: arguments)
+        print(line)
+        #expect(line.hasPrefix(prefix))
+      }
+    }
+  }
+
+  @Test func statusNamesAGarbageCompletionMarkerAndDoesNotCountTheRunComplete() throws {
+    let path = specFile(good, name: "garbage")
+    let dir = (temporaryDirectory("sweep-garbage") as NSString).appendingPathComponent("sw")
+    let command = try #require(
+      try UJMCommand.parseAsRoot(["sweep", "status", path, "--dir", dir]) as? SweepStatusCommand)
+    let plan = try command.sweep.plan(validating: { _ in false })
+    let run = SweepRunDirectory(path: plan.runs[0].directory)
+    try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true)
+    try "garbage".write(toFile: run.completion, atomically: true, encoding: .utf8)
+    let text = try command.execute()
+    print(text)
+    #expect(text.hasPrefix("3 runs: 2 pending, 0 running, 0 complete, 1 failed"))
+    #expect(text.contains(run.completion + ": unreadable (is not a completion marker)"))
+    let json = try #require(
+      try UJMCommand.parseAsRoot(["sweep", "status", path, "--dir", dir, "--json"])
+        as? SweepStatusCommand
+    ).execute()
+    let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+    let runs = try #require(object?["runs"] as? [[String: Any]])
+    #expect(runs[0]["status"] as? String == "failed")
+    #expect((runs[0]["problem"] as? String)?.contains(run.completion) == true)
+    #expect(runs[1]["problem"] is NSNull)
   }
 }

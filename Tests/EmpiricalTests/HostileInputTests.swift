@@ -122,6 +122,46 @@ struct HostileInputTests {
     }
   }
 
+  @Test func gzipFileWithJunkAfterItsStreamIsRefusedNamingTheFileAndOffset() throws {
+    let bytes = idxBytes(dimensions: [4], values: [1, 2, 3, 4])
+    let directory = temporaryDirectory("gzip-junk")
+    let good = (directory as NSString).appendingPathComponent("good.gz")
+    try writeCompressedFile(bytes, toPath: good)
+    let compressed = [UInt8](try #require(FileManager.default.contents(atPath: good)))
+    for (name, junk) in [
+      ("text", Array("appended junk".utf8)), ("zeros", [UInt8](repeating: 0, count: 512)),
+      ("one-byte", [0x1f]),
+    ] {
+      let path = (directory as NSString).appendingPathComponent("\(name)-labels-idx1-ubyte.gz")
+      _ = FileManager.default.createFile(atPath: path, contents: Data(compressed + junk))
+      #expect {
+        try IDXFile(contentsOf: path)
+      } throws: { error in
+        print("\(name): \(error)")
+        return error as? DataFileError == .trailingData(path: path, offset: compressed.count)
+          && "\(error)".contains(path) && !"\(error)".contains("\n")
+      }
+    }
+  }
+
+  @Test func gzipFileOfTwoRealMembersIsReadAsTheirConcatenationAsGzipDoes() throws {
+    let bytes = idxBytes(dimensions: [6], values: [1, 2, 3, 4, 5, 6])
+    let directory = temporaryDirectory("gzip-members")
+    let first = (directory as NSString).appendingPathComponent("a.gz")
+    let second = (directory as NSString).appendingPathComponent("b.gz")
+    try writeCompressedFile(Array(bytes.prefix(9)), toPath: first)
+    try writeCompressedFile(Array(bytes.dropFirst(9)), toPath: second)
+    let path = (directory as NSString).appendingPathComponent("two-labels-idx1-ubyte.gz")
+    let joined =
+      [UInt8](try #require(FileManager.default.contents(atPath: first)))
+      + [UInt8](try #require(FileManager.default.contents(atPath: second)))
+    _ = FileManager.default.createFile(atPath: path, contents: Data(joined))
+    let read = try readPossiblyCompressedFile(atPath: path)
+    print("two members: \(read.count) bytes, expected \(bytes.count)")
+    #expect(read == bytes)
+    #expect(try IDXFile(contentsOf: path).dimensions == [6])
+  }
+
   @Test func checkpointWithNonFiniteWeightsIsRefusedNamingTheTensor() throws {
     var m = model()
     m.blocks[1].fc2[2, 1] = .nan

@@ -45,6 +45,25 @@ struct RunExecutorTests {
     #expect(results.measurements["ra2_diag_fraction"] != nil)
   }
 
+  @Test func aRunWhoseMeasureReportOrMarkerIsGarbageIsFailedAndARetryRedoesOnlyThatStep()
+    throws
+  {
+    let (plan, _, _) = tinySweep("garbage-retry", axes: "seed: [0]")
+    let run = plan.runs[0]
+    let dir = SweepRunDirectory(path: run.directory)
+    #expect(try executor.execute(run, of: plan.spec) == .completed)
+    let summary = try Data(contentsOf: URL(fileURLWithPath: dir.trainSummary))
+    try "garbage".write(toFile: dir.measurement, atomically: true, encoding: .utf8)
+    try "garbage".write(toFile: dir.completion, atomically: true, encoding: .utf8)
+    print("garbage measure.json and complete.json: \(dir.status); \(dir.problem ?? "")")
+    #expect(dir.status == .failed)
+    #expect(try executor.execute(run, of: plan.spec) == .completed)
+    #expect(dir.status == .complete && dir.problem == nil)
+    #expect(RunResults(directory: dir, snapshots: []).measurements["ra2_diag_fraction"] != nil)
+    // Training was not redone: its summary is the same file.
+    #expect(try Data(contentsOf: URL(fileURLWithPath: dir.trainSummary)) == summary)
+  }
+
   @Test func failedStepIsRecordedWithItsLastLogLineAndNeverLooksComplete() throws {
     let (plan, _, _) = tinySweep("failed", axes: "seed: [0]", data: "/nonexistent-ujm-data")
     let run = plan.runs[0]

@@ -40,9 +40,52 @@ struct SweepReportTests {
           .write(toFile: dir.failure, atomically: true, encoding: .utf8)
         continue  // failed: its numbers are not reported
       }
-      try "{}".write(toFile: dir.completion, atomically: true, encoding: .utf8)
+      try completionMarker(run).write(toFile: dir.completion, atomically: true, encoding: .utf8)
     }
     return plan
+  }
+
+  /// The `complete.json` the executor writes for `run`.
+  func completionMarker(_ run: PlannedRun) throws -> String {
+    let marker = RunCompletion(index: run.index, settings: [:], finished: "2026-01-01T00:00:00Z")
+    return String(decoding: try JSONEncoder().encode(marker), as: UTF8.self)
+  }
+
+  @Test func aCompletionMarkerHoldingGarbageIsNotCompleteAndNamesTheFile() throws {
+    let plan = try syntheticSweep()
+    let dir = SweepRunDirectory(path: plan.runs[0].directory)
+    #expect(dir.status == .complete)
+    for garbage in ["", "{}", "garbage", "[1, 2]", "{\"index\": \"zero\"}"] {
+      try garbage.write(toFile: dir.completion, atomically: true, encoding: .utf8)
+      let report = SweepReport(plan: plan)
+      let problem = report.runs[0].problem ?? ""
+      print("complete.json \(garbage.debugDescription): \(dir.status); \(problem)")
+      #expect(dir.status == .failed)
+      #expect(report.runs[0].status == .failed && report.runs[0].metrics.isEmpty)
+      #expect(problem.contains(dir.completion) && !problem.contains("\n"))
+      #expect(report.text.contains("run 0: " + dir.completion))
+      #expect(!report.aggregates[0].runs.contains(0))
+    }
+  }
+
+  @Test func anUnreadableMeasureReportFailsTheRunInTextAndJSONNamingTheFile() throws {
+    let plan = try syntheticSweep()
+    let dir = SweepRunDirectory(path: plan.runs[1].directory)
+    for garbage in ["not json at all", "[]", "{\"ra2\": 7}"] {
+      try garbage.write(toFile: dir.measurement, atomically: true, encoding: .utf8)
+      let report = SweepReport(plan: plan)
+      let row = report.runs[1]
+      print("measure.json \(garbage.debugDescription): \(row.status); \(row.problem ?? "none")")
+      #expect(row.status == .failed)
+      #expect(row.problem?.contains(dir.measurement) == true)
+      #expect(report.text.contains("run 1: " + dir.measurement))
+      let json = try JSONEncoder().encode(report)
+      let object = try JSONSerialization.jsonObject(with: json) as? [String: Any]
+      let runs = try #require(object?["runs"] as? [[String: Any]])
+      #expect((runs[1]["problem"] as? String)?.contains(dir.measurement) == true)
+      #expect(runs[1]["status"] as? String == "failed")
+      #expect(runs[0]["problem"] is NSNull)
+    }
   }
 
   @Test func meanAndSpreadOverSeedsMatchTheKnownNumbers() throws {

@@ -5,12 +5,17 @@ measure --json` reports.
 
     python3 notebooks-text/scripts/recipe_table.py accuracy SCOPE=METRICS.jsonl ...
     python3 notebooks-text/scripts/recipe_table.py measure LABEL=MEASURE.json ...
+    python3 notebooks-text/scripts/recipe_table.py compare LABEL=COMPARE.json ...
 
 accuracy: per run, the test accuracy at epochs 1, 5, 10, 30, 100, 300, 500 (those reached), the
 best epoch, and the difference from Table 1's 90.9% (Type 1 on Fashion-MNIST).
 measure: per report, live blocks (σ₁ not below the dead threshold), RA1 PC1 fraction, RA2
 diagonal fraction against its random baseline, RA3 gap σ_C/σ_(C+1), RA4's slope and R² with
 its 95% bootstrap interval of the slope, NC1 at the classifier's input; medians over inputs.
+compare: for `ujm compare --json` reports side by side, one line per prediction row with the
+theory's value: the median over pairs in each report and whether the row holds (✓: its 95%
+bootstrap interval within tolerance of the theory and excluding the null), fails (✗) or is not
+identifiable (–); under a relational row, the null's median (pairs mismatched cyclically).
 """
 import json
 import sys
@@ -56,8 +61,32 @@ def measure(pairs):
               f"{median(m['ra3']['gap']):7.3f}  {slope:>26}  {r2:>5}  {nc1:>7}")
 
 
+def number(x):
+    return "–" if x is None else f"{x:.3g}"
+
+
+def compare(pairs):
+    reports = [(label, json.load(open(path))) for label, path in pairs]
+    for label, m in reports:
+        fit = m["ujm_fit"]
+        print(f"{label}: {len(m['pairs'])} pairs of classes {m['classes'][0]},{m['classes'][1]}, "
+              f"{len(m['live_blocks'])} of {m['blocks']} blocks live; UJM fit: λ_eff "
+              f"{number(fit['lambda_effective'])}, margin predicted "
+              f"{number(fit['predicted_margin'])} against {number(fit['measured_margin'])} measured")
+    names = [row["name"] for row in reports[0][1]["predictions"]]
+    print(f"{'row (theory)':<36}" + "".join(f"{label:>15}" for label, _ in reports))
+    for name in names:
+        rows = [next(r for r in m["predictions"] if r["name"] == name) for _, m in reports]
+        mark = {True: "✓", False: "✗", None: "–"}
+        print(f"{name + ' (' + number(rows[0]['theory']) + ')':<36}" + "".join(
+            f"{number(r['measured']['median']) + ' ' + mark[r.get('holds')]:>15}" for r in rows))
+        if any(r.get("null") for r in rows):
+            print(f"{'  null':<36}" + "".join(
+                f"{number(r['null']['median']) if r.get('null') else '–':>13}  " for r in rows))
+
+
 if __name__ == "__main__":
-    if len(sys.argv) < 3 or sys.argv[1] not in ("accuracy", "measure"):
+    modes = {"accuracy": accuracy, "measure": measure, "compare": compare}
+    if len(sys.argv) < 3 or sys.argv[1] not in modes:
         sys.exit(__doc__)
-    pairs = [a.split("=", 1) for a in sys.argv[2:]]
-    (accuracy if sys.argv[1] == "accuracy" else measure)(pairs)
+    modes[sys.argv[1]]([a.split("=", 1) for a in sys.argv[2:]])

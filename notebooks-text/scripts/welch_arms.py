@@ -5,6 +5,10 @@ wrote (one row per run), the seeds as replicates: the same test `ujm sweep repor
 directories are not kept.
 
     python3 notebooks-text/scripts/welch_arms.py CSV AXIS QUANTITY [QUANTITY ...]
+    python3 notebooks-text/scripts/welch_arms.py --arms CSV[:COLUMN=VALUE] CSV[:COLUMN=VALUE] QUANTITY ...
+
+The second form takes the two arms from two CSVs (two sweeps), each optionally restricted to the
+rows where COLUMN equals VALUE.
 """
 import csv
 import sys
@@ -25,9 +29,29 @@ def main(path, axis, quantities):
     a, b = values
     print(f"{path.split('/')[-1]}: {axis} = {a} (seeds {', '.join(r['seed'] for r in arms[a])}) "
           f"against {axis} = {b} (seeds {', '.join(r['seed'] for r in arms[b])})")
+    test(arms[a], arms[b], quantities)
+
+
+def arm(spec):
+    path, _, condition = spec.partition(":")
+    column, _, value = condition.partition("=")
+    with open(path, newline="") as f:
+        return [r for r in csv.DictReader(f)
+                if r["status"] == "complete" and (not column or r[column] == value)]
+
+
+def between(spec_a, spec_b, quantities):
+    rows_a, rows_b = arm(spec_a), arm(spec_b)
+    name = lambda spec: spec.split("/")[-1]
+    print(f"{name(spec_a)} (seeds {', '.join(r['seed'] for r in rows_a)}) against "
+          f"{name(spec_b)} (seeds {', '.join(r['seed'] for r in rows_b)})")
+    test(rows_a, rows_b, quantities)
+
+
+def test(arm_a, arm_b, quantities):
     for q in quantities:
-        xa = [float(r[q]) for r in arms[a] if r[q] != ""]
-        xb = [float(r[q]) for r in arms[b] if r[q] != ""]
+        xa = [float(r[q]) for r in arm_a if r[q] != ""]
+        xb = [float(r[q]) for r in arm_b if r[q] != ""]
         t = stats.ttest_ind(xa, xb, equal_var=False)
         mean = lambda xs: sum(xs) / len(xs)
         print(f"  {q}: {mean(xa):.4f} (n {len(xa)}) vs {mean(xb):.4f} (n {len(xb)}): "
@@ -35,6 +59,9 @@ def main(path, axis, quantities):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 4:
+    if len(sys.argv) < 4 or (sys.argv[1] == "--arms" and len(sys.argv) < 5):
         sys.exit(__doc__)
-    main(sys.argv[1], sys.argv[2], sys.argv[3:])
+    if sys.argv[1] == "--arms":
+        between(sys.argv[2], sys.argv[3], sys.argv[4:])
+    else:
+        main(sys.argv[1], sys.argv[2], sys.argv[3:])

@@ -10,7 +10,10 @@
 // The default algorithm (`lbfgs`) is run three times per D; its median is used. The baseline
 // (`gd`) gets three times the budget.
 //
+// With --multiclass it runs only the multi-class solve against SciPy's L-BFGS-B (Multiclass.swift).
+//
 // Usage: swift run -c release SolveBenchmark [--budget SECONDS] [--dimensions 16,64,256,512]
+//        swift run -c release SolveBenchmark --multiclass [--python PATH] [--rounds 3]
 
 import Foundation
 import LinearAlgebra
@@ -38,6 +41,12 @@ func format(_ x: Double, _ digits: Int = 3) -> String {
 
 func pad(_ s: String, _ width: Int) -> String {
   s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
+}
+
+if CommandLine.arguments.contains("--multiclass") {
+  let python = option("--python", default: "python3")
+  let rounds = Int(option("--rounds", default: "3"))!
+  exit(try multiclassComparison(python: python, rounds: rounds) ? 0 : 1)
 }
 
 let budget = Double(option("--budget", default: "60"))!

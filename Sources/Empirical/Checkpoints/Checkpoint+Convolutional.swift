@@ -5,39 +5,6 @@
 import LinearAlgebra
 
 extension Checkpoint {
-  /// The tensors of a convolutional network: `conv0.weight [64, C_in, 3, 3]`, `bn0.*`,
-  /// `blocks.{i}.{bn1, conv1, bn2, conv2}`, `blocks.{i}.shortcut.weight [C_out, C_in, 1, 1]` for
-  /// a downsampling block, `bnf.*`, `cls.weight [C, C_f]`, `cls.bias [C]` — F32, convolution
-  /// weights in PyTorch's [out, in, kh, kw] order.
-  static func tensors(of model: ConvolutionalNetwork<Float>, parametersOnly: Bool)
-    -> [String: StoredTensor]
-  {
-    var t: [String: StoredTensor] = [:]
-    func conv(_ name: String, _ c: Convolution<Float>) {
-      t[name] = StoredTensor(shape: c.pytorchShape, values: .f32(c.pytorchWeights))
-    }
-    func vector(_ name: String, _ v: [Float]) {
-      t[name] = StoredTensor(shape: [v.count], values: .f32(v))
-    }
-    func norm(_ prefix: String, _ n: BatchNorm<Float>) {
-      t.merge(n.stateDictTensors(prefix: prefix, parametersOnly: parametersOnly)) { _, b in b }
-    }
-    conv("conv0.weight", model.conv0)
-    norm("bn0", model.bn0)
-    for (i, block) in model.blocks.enumerated() {
-      norm("blocks.\(i).bn1", block.bn1)
-      conv("blocks.\(i).conv1.weight", block.conv1)
-      norm("blocks.\(i).bn2", block.bn2)
-      conv("blocks.\(i).conv2.weight", block.conv2)
-      if let shortcut = block.shortcut { conv("blocks.\(i).shortcut.weight", shortcut) }
-    }
-    norm("bnf", model.bnf)
-    t["cls.weight"] = StoredTensor(
-      shape: [model.cls.rows, model.cls.columns], values: .f32(model.cls.transposed.storage))
-    vector("cls.bias", model.clsBias)
-    return t
-  }
-
   /// A convolutional network from `state_dict` tensors. Depth: the number of
   /// `blocks.{i}.conv1.weight`; a block with `blocks.{i}.shortcut.weight` downsamples (conv1
   /// stride 2). The images are taken to be 28×28 padded to 32×32 for one input channel and

@@ -309,36 +309,6 @@ public struct Checkpoint: Sendable, Equatable {
     try file.write(to: path)
   }
 
-  /// The `state_dict` tensors of `model` (only the trainable parameters when `parametersOnly`,
-  /// the layout of the optimiser's momentum buffers).
-  static func tensors(of model: ResidualNetwork<Float>, parametersOnly: Bool)
-    -> [String: StoredTensor]
-  {
-    var t: [String: StoredTensor] = [:]
-    func matrix(_ name: String, _ m: Matrix<Float>) {
-      // Row-major [out, in] is the column-major storage of the transpose.
-      t[name] = StoredTensor(shape: [m.rows, m.columns], values: .f32(m.transposed.storage))
-    }
-    func vector(_ name: String, _ v: [Float]) {
-      t[name] = StoredTensor(shape: [v.count], values: .f32(v))
-    }
-    func norm(_ prefix: String, _ n: BatchNorm<Float>) {
-      t.merge(n.stateDictTensors(prefix: prefix, parametersOnly: parametersOnly)) { _, b in b }
-    }
-    matrix("fc0.weight", model.fc0)
-    norm("bn0", model.bn0)
-    for (i, block) in model.blocks.enumerated() {
-      norm("blocks.\(i).bn1", block.bn1)
-      matrix("blocks.\(i).fc1.weight", block.fc1)
-      norm("blocks.\(i).bn2", block.bn2)
-      matrix("blocks.\(i).fc2.weight", block.fc2)
-    }
-    norm("bnf", model.bnf)
-    matrix("cls.weight", model.cls)
-    vector("cls.bias", model.clsBias)
-    return t
-  }
-
   /// A network from `state_dict` tensors, checking every name, shape and dtype.
   static func model(
     from tensors: [String: StoredTensor], path: String, skips: Bool, parametersOnly: Bool = false,

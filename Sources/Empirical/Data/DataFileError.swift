@@ -7,6 +7,9 @@ public enum DataFileError: Error, Equatable, Sendable, CustomStringConvertible {
   case unreadable(path: String, reason: String)
   /// The gzip stream is corrupt or ends early.
   case corruptCompression(path: String, offset: Int, reason: String)
+  /// Bytes follow the last gzip member that do not start another member (`offset`: the
+  /// compressed byte where they start).
+  case trailingData(path: String, offset: Int)
   /// The first four bytes are not an IDX magic number of unsigned bytes.
   case badMagic(path: String, offset: Int, found: [UInt8])
   /// The file ends before the header or the data it announces.
@@ -38,6 +41,9 @@ public enum DataFileError: Error, Equatable, Sendable, CustomStringConvertible {
     case .unreadable(let path, let reason): "\(path): cannot read (\(reason))"
     case .corruptCompression(let path, let offset, let reason):
       "\(path): corrupt gzip data at decompressed byte \(offset) (\(reason))"
+    case .trailingData(let path, let offset):
+      "\(path): junk after the end of the gzip data at compressed byte \(offset) (not another "
+        + "gzip member); the file is damaged or not what it claims"
     case .badMagic(let path, let offset, let found):
       "\(path): bad IDX magic number at byte \(offset): "
         + found.map { "0x" + String($0, radix: 16) }.joined(separator: " ")

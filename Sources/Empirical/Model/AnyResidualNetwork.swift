@@ -35,6 +35,18 @@ public enum AnyResidualNetwork: Sendable, Equatable {
     }
   }
 
+  /// The fewest values one example gives a BatchNorm layer per channel: 1 for a fully-connected
+  /// network (`BatchNorm1d` over features), side² of the smallest feature map (the last
+  /// representation's) for a convolutional one (`BatchNorm2d` over N·H·W values). A training
+  /// batch of B examples gives every BatchNorm at least B times this many.
+  public var batchNormValuesPerExample: Int {
+    switch self {
+    case .fullyConnected: 1
+    case .convolutional(let m):
+      m.representationShapes.map { $0.side * $0.side }.min() ?? 1
+    }
+  }
+
   /// Whether the blocks have skip connections.
   public var skips: Bool {
     switch self {

@@ -229,76 +229,22 @@ public struct ConvolutionalNetwork<Scalar: BLASScalar>: Sendable, Equatable {
   /// Whether the drop-path rule may drop block i (identity skips only).
   func droppable(_ i: Int) -> Bool { skips && blocks[i].shortcut == nil }
 
-  /// Calls `body` on every trainable parameter of `self` with the same parameter of `a` and
-  /// of `b`: conv₀, γ₀, β₀, then per block γ1, β1, conv1, γ2, β2, conv2 (, shortcut), then γ_f,
-  /// β_f, W_c, b_c.
-  mutating func forEachParameter(
-    _ a: ConvolutionalNetwork, _ b: inout ConvolutionalNetwork,
-    _ body: (inout [Scalar], [Scalar], inout [Scalar]) -> Void
-  ) {
-    forEachParameter(a, &b) { p, g, v, _ in body(&p, g, &v) }
-  }
-
-  /// The same, with each parameter's kind: convolution and classifier weights are `.weight`,
-  /// BatchNorm's scales and shifts `.normalization` and the classifier's bias `.bias`.
-  mutating func forEachParameter(
-    _ a: ConvolutionalNetwork, _ b: inout ConvolutionalNetwork,
-    _ body: (inout [Scalar], [Scalar], inout [Scalar], ParameterKind) -> Void
-  ) {
-    body(
-      &conv0.weight.mutableStorage, a.conv0.weight.storage, &b.conv0.weight.mutableStorage, .weight)
-    body(&bn0.weight, a.bn0.weight, &b.bn0.weight, .normalization)
-    body(&bn0.bias, a.bn0.bias, &b.bn0.bias, .normalization)
-    for i in blocks.indices {
-      body(&blocks[i].bn1.weight, a.blocks[i].bn1.weight, &b.blocks[i].bn1.weight, .normalization)
-      body(&blocks[i].bn1.bias, a.blocks[i].bn1.bias, &b.blocks[i].bn1.bias, .normalization)
-      body(
-        &blocks[i].conv1.weight.mutableStorage, a.blocks[i].conv1.weight.storage,
-        &b.blocks[i].conv1.weight.mutableStorage, .weight)
-      body(&blocks[i].bn2.weight, a.blocks[i].bn2.weight, &b.blocks[i].bn2.weight, .normalization)
-      body(&blocks[i].bn2.bias, a.blocks[i].bn2.bias, &b.blocks[i].bn2.bias, .normalization)
-      body(
-        &blocks[i].conv2.weight.mutableStorage, a.blocks[i].conv2.weight.storage,
-        &b.blocks[i].conv2.weight.mutableStorage, .weight)
-      if blocks[i].shortcut != nil {
-        body(
-          &blocks[i].shortcut!.weight.mutableStorage, a.blocks[i].shortcut!.weight.storage,
-          &b.blocks[i].shortcut!.weight.mutableStorage, .weight)
-      }
-    }
-    body(&bnf.weight, a.bnf.weight, &b.bnf.weight, .normalization)
-    body(&bnf.bias, a.bnf.bias, &b.bnf.bias, .normalization)
-    body(&cls.mutableStorage, a.cls.storage, &b.cls.mutableStorage, .weight)
-    body(&clsBias, a.clsBias, &b.clsBias, .bias)
-  }
-
-  /// A network of the same shape with every parameter zero (gradient and momentum buffers).
-  public var zeroed: ConvolutionalNetwork {
-    var z = self
-    var other = self
-    z.forEachParameter(self, &other) { p, _, _ in
-      for k in p.indices { p[k] = 0 }
-    }
-    return z
-  }
+  /// A network of the same shape with every trainable parameter zero (gradient and momentum
+  /// buffers): the one visitor of `PreActivationParameters`.
+  public var zeroed: ConvolutionalNetwork { zeroedParameters }
 
   /// The same network with every weight and statistic converted to `Other`.
   public func converted<Other: BLASScalar>(to: Other.Type = Other.self)
     -> ConvolutionalNetwork<Other>
   {
-    func norm(_ n: BatchNorm<Scalar>) -> BatchNorm<Other> {
-      BatchNorm<Other>(
-        weight: n.weight.map { Other($0) }, bias: n.bias.map { Other($0) },
-        runningMean: n.runningMean.map { Other($0) },
-        runningVariance: n.runningVariance.map { Other($0) }, batchesTracked: n.batchesTracked)
-    }
     return ConvolutionalNetwork<Other>(
-      image: image, conv0: conv0.converted(), bn0: norm(bn0),
+      image: image, conv0: conv0.converted(), bn0: bn0.converted(),
       blocks: blocks.map {
         ConvolutionalBlock(
-          bn1: norm($0.bn1), conv1: $0.conv1.converted(), bn2: norm($0.bn2),
+          bn1: $0.bn1.converted(), conv1: $0.conv1.converted(), bn2: $0.bn2.converted(),
           conv2: $0.conv2.converted(), shortcut: $0.shortcut?.converted())
-      }, bnf: norm(bnf), cls: cls.converted(), clsBias: clsBias.map { Other($0) }, skips: skips,
+      }, bnf: bnf.converted(), cls: cls.converted(), clsBias: clsBias.map { Other($0) },
+      skips: skips,
       dropPath: dropPath)
   }
 }

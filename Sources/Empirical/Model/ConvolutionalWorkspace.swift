@@ -160,7 +160,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
   }
 
   /// Columns of one activation of h_i's shape in the current batch.
-  private func columns(_ i: Int) -> Int { shapes[i].side * shapes[i].side * count }
+  func columns(_ i: Int) -> Int { shapes[i].side * shapes[i].side * count }
 
   /// The forward pass on the loaded input. Training mode: batch statistics, blocks in `drop`
   /// skipped (h_{i+1} = h_i). Evaluation mode: running statistics, droppable branches scaled by
@@ -341,10 +341,10 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
     var other = gradientB
     normReLUBackward(
       model.bnf, 2 * depth + 1, x: hidden[depth].pointer, a: af.pointer, da: scratchB.pointer,
-      dx: dh.pointer, channels: cf, columns: columns(depth), accumulate: false, gradient: .head)
+      dx: dh.pointer, features: cf, count: columns(depth), accumulate: false, gradient: .head)
     for i in stride(from: depth - 1, through: 0, by: -1) {
       if dropped[i] {
-        zeroBlockGradients(i)
+        gradients.zeroBlockParameters(i)
         continue
       }
       let block = model.blocks[i]
@@ -359,7 +359,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
         profile: profile)
       normReLUBackward(
         block.bn2, 2 + 2 * i, x: z1[i].pointer, a: a2[i].pointer, da: scratchA.pointer,
-        dx: scratchB.pointer, channels: cout, columns: columns(i + 1), accumulate: false,
+        dx: scratchB.pointer, features: cout, count: columns(i + 1), accumulate: false,
         gradient: .second(i))
       weightGradient(
         block.conv1, a1[i].pointer, scratchB.pointer, side: side, images: n,
@@ -380,13 +380,13 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       let target = identity ? dh : other
       normReLUBackward(
         block.bn1, 1 + 2 * i, x: hidden[i].pointer, a: a1[i].pointer, da: scratchA.pointer,
-        dx: target.pointer, channels: cin, columns: columns(i), accumulate: identity,
+        dx: target.pointer, features: cin, count: columns(i), accumulate: identity,
         gradient: .first(i))
       if !identity { swap(&dh, &other) }
     }
     normReLUBackward(
       model.bn0, 0, x: z0.pointer, a: hidden[0].pointer, da: dh.pointer, dx: scratchB.pointer,
-      channels: shapes[0].channels, columns: columns(0), accumulate: false, gradient: .stem)
+      features: shapes[0].channels, count: columns(0), accumulate: false, gradient: .stem)
     weightGradient(
       model.conv0, input.pointer, scratchB.pointer, side: image.paddedSide, images: n,
       into: \.conv0.weight.mutableStorage)
@@ -458,68 +458,5 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
           scratch: imageParallelScratch, parallelism: parallelism)
       }
     }
-  }
-
-  private func zeroBlockGradients(_ i: Int) {
-    func zero(_ a: inout [Scalar]) { a.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
-    zero(&gradients.blocks[i].bn1.weight)
-    zero(&gradients.blocks[i].bn1.bias)
-    zero(&gradients.blocks[i].conv1.weight.mutableStorage)
-    zero(&gradients.blocks[i].bn2.weight)
-    zero(&gradients.blocks[i].bn2.bias)
-    zero(&gradients.blocks[i].conv2.weight.mutableStorage)
-  }
-
-  private func normReLUBackward(
-    _ norm: BatchNorm<Scalar>, _ index: Int, x: UnsafePointer<Scalar>, a: UnsafePointer<Scalar>,
-    da: UnsafePointer<Scalar>, dx: UnsafeMutablePointer<Scalar>, channels: Int, columns: Int,
-    accumulate: Bool, gradient location: NetworkWorkspace<Scalar>.NormLocation
-  ) {
-    func run(_ g: inout BatchNorm<Scalar>) {
-      norm.weight.withUnsafeBufferPointer { w in
-        g.weight.withUnsafeMutableBufferPointer { gw in
-          g.bias.withUnsafeMutableBufferPointer { gb in
-            profile.time(.batchNormReLUBackward) {
-              batchNormReLUBackward(
-                x: x, a: a, da: da, dx: dx, accumulate: accumulate, features: channels,
-                count: columns, weight: w.baseAddress!, stats: statistics[index],
-                weightGradient: gw.baseAddress!, biasGradient: gb.baseAddress!,
-                parallelism: parallelism)
-            }
-          }
-        }
-      }
-    }
-    switch location {
-    case .stem: run(&gradients.bn0)
-    case .head: run(&gradients.bnf)
-    case .first(let i): run(&gradients.blocks[i].bn1)
-    case .second(let i): run(&gradients.blocks[i].bn2)
-    }
-  }
-
-  /// Moves each BatchNorm's running statistics towards the last training batch's (unbiased
-  /// variance with n = W·H·N values per channel, as BatchNorm2d) and counts the batch.
-  func updateRunningStatistics(_ model: inout ConvolutionalNetwork<Scalar>) {
-    func update(_ norm: inout BatchNorm<Scalar>, _ index: Int, columns n: Int) {
-      let stats = statistics[index]
-      let m = BatchNorm<Scalar>.momentum
-      let unbias = n > 1 ? Scalar(n) / Scalar(n - 1) : 1
-      norm.runningMean.withUnsafeMutableBufferPointer { rm in
-        norm.runningVariance.withUnsafeMutableBufferPointer { rv in
-          for f in 0..<rm.count {
-            rm[f] = (1 - m) * rm[f] + m * stats.mean.pointer[f]
-            rv[f] = (1 - m) * rv[f] + m * stats.variance.pointer[f] * unbias
-          }
-        }
-      }
-      norm.batchesTracked += 1
-    }
-    update(&model.bn0, 0, columns: columns(0))
-    for i in 0..<depth where !dropped[i] {
-      update(&model.blocks[i].bn1, 1 + 2 * i, columns: columns(i))
-      update(&model.blocks[i].bn2, 2 + 2 * i, columns: columns(i + 1))
-    }
-    update(&model.bnf, 2 * depth + 1, columns: columns(depth))
   }
 }

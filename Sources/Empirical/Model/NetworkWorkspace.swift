@@ -195,10 +195,10 @@ final class NetworkWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
     }
     normReLUBackward(
       model.bnf, 2 * depth + 1, x: hidden[depth].pointer, a: af.pointer, da: scratchA.pointer,
-      dx: dh, accumulate: false, gradient: .head)
+      dx: dh, features: d, count: n, accumulate: false, gradient: .head)
     for i in stride(from: depth - 1, through: 0, by: -1) {
       if dropped[i] {
-        zeroBlockGradients(i)
+        gradients.zeroBlockParameters(i)
         continue
       }
       let block = model.blocks[i]
@@ -215,7 +215,7 @@ final class NetworkWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       }
       normReLUBackward(
         block.bn2, 2 + 2 * i, x: z1[i].pointer, a: a2[i].pointer, da: scratchA.pointer,
-        dx: scratchB.pointer, accumulate: false, gradient: .second(i))
+        dx: scratchB.pointer, features: d, count: n, accumulate: false, gradient: .second(i))
       gradients.blocks[i].fc1.withUnsafeMutableBufferPointer { g in
         gemm(
           false, true, m: d, n: d, k: n, scratchB.pointer, lda: d, a1[i].pointer, ldb: d,
@@ -228,92 +228,15 @@ final class NetworkWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       }
       normReLUBackward(
         block.bn1, 1 + 2 * i, x: hidden[i].pointer, a: a1[i].pointer, da: scratchA.pointer,
-        dx: dh, accumulate: model.skips, gradient: .first(i))
+        dx: dh, features: d, count: n, accumulate: model.skips, gradient: .first(i))
     }
     normReLUBackward(
       model.bn0, 0, x: z0.pointer, a: hidden[0].pointer, da: dh, dx: scratchB.pointer,
-      accumulate: false, gradient: .stem)
+      features: d, count: n, accumulate: false, gradient: .stem)
     gradients.fc0.withUnsafeMutableBufferPointer { g in
       gemm(
         false, true, m: d, n: inputSize, k: n, scratchB.pointer, lda: d, input.pointer,
         ldb: inputSize, g.baseAddress!, ldc: d)
     }
-  }
-
-  private func zeroBlockGradients(_ i: Int) {
-    func zero(_ a: inout [Scalar]) {
-      a.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-    }
-    zero(&gradients.blocks[i].bn1.weight)
-    zero(&gradients.blocks[i].bn1.bias)
-    zero(&gradients.blocks[i].fc1.mutableStorage)
-    zero(&gradients.blocks[i].bn2.weight)
-    zero(&gradients.blocks[i].bn2.bias)
-    zero(&gradients.blocks[i].fc2.mutableStorage)
-  }
-
-  private func normReLUBackward(
-    _ norm: BatchNorm<Scalar>, _ index: Int, x: UnsafePointer<Scalar>, a: UnsafePointer<Scalar>,
-    da: UnsafePointer<Scalar>, dx: UnsafeMutablePointer<Scalar>, accumulate: Bool,
-    gradient location: NormLocation
-  ) {
-    withGradient(of: location) { g in
-      norm.weight.withUnsafeBufferPointer { w in
-        g.weight.withUnsafeMutableBufferPointer { gw in
-          g.bias.withUnsafeMutableBufferPointer { gb in
-            profile.time(.batchNormReLUBackward) {
-              batchNormReLUBackward(
-                x: x, a: a, da: da, dx: dx, accumulate: accumulate, features: width,
-                count: count, weight: w.baseAddress!, stats: statistics[index],
-                weightGradient: gw.baseAddress!, biasGradient: gb.baseAddress!,
-                parallelism: parallelism)
-            }
-          }
-        }
-      }
-    }
-  }
-
-  /// Where a BatchNorm layer sits: BN₀, BN_f, or BN1/BN2 of block i.
-  enum NormLocation {
-    case stem, head
-    case first(Int)
-    case second(Int)
-  }
-
-  /// In-place access to the gradient of the BatchNorm at `location` (no copy, no allocation).
-  private func withGradient(of location: NormLocation, _ body: (inout BatchNorm<Scalar>) -> Void) {
-    switch location {
-    case .stem: body(&gradients.bn0)
-    case .head: body(&gradients.bnf)
-    case .first(let i): body(&gradients.blocks[i].bn1)
-    case .second(let i): body(&gradients.blocks[i].bn2)
-    }
-  }
-
-  /// Moves each BatchNorm's running statistics towards the last training batch's:
-  /// m ← 0.9·m + 0.1·μ, v ← 0.9·v + 0.1·σ²·B/(B − 1), and counts the batch.
-  func updateRunningStatistics(_ model: inout ResidualNetwork<Scalar>) {
-    let n = count
-    let unbias = n > 1 ? Scalar(n) / Scalar(n - 1) : 1
-    func update(_ norm: inout BatchNorm<Scalar>, _ index: Int) {
-      let stats = statistics[index]
-      let m = BatchNorm<Scalar>.momentum
-      norm.runningMean.withUnsafeMutableBufferPointer { rm in
-        norm.runningVariance.withUnsafeMutableBufferPointer { rv in
-          for f in 0..<width {
-            rm[f] = (1 - m) * rm[f] + m * stats.mean.pointer[f]
-            rv[f] = (1 - m) * rv[f] + m * stats.variance.pointer[f] * unbias
-          }
-        }
-      }
-      norm.batchesTracked += 1
-    }
-    update(&model.bn0, 0)
-    for i in 0..<depth where !dropped[i] {
-      update(&model.blocks[i].bn1, 1 + 2 * i)
-      update(&model.blocks[i].bn2, 2 + 2 * i)
-    }
-    update(&model.bnf, 2 * depth + 1)
   }
 }

@@ -45,18 +45,14 @@ extension ResidualNetwork {
   /// The same network with every weight and statistic converted to `Other` (e.g. a Float64
   /// copy of a Float32 checkpoint for Jacobians and their SVDs).
   public func converted<Other: BLASScalar>(to: Other.Type = Other.self) -> ResidualNetwork<Other> {
-    func norm(_ n: BatchNorm<Scalar>) -> BatchNorm<Other> {
-      BatchNorm<Other>(
-        weight: n.weight.map { Other($0) }, bias: n.bias.map { Other($0) },
-        runningMean: n.runningMean.map { Other($0) },
-        runningVariance: n.runningVariance.map { Other($0) }, batchesTracked: n.batchesTracked)
-    }
     return ResidualNetwork<Other>(
-      fc0: fc0.converted(), bn0: norm(bn0),
+      fc0: fc0.converted(), bn0: bn0.converted(),
       blocks: blocks.map {
         ResidualBlock(
-          bn1: norm($0.bn1), fc1: $0.fc1.converted(), bn2: norm($0.bn2), fc2: $0.fc2.converted())
-      }, bnf: norm(bnf), cls: cls.converted(), clsBias: clsBias.map { Other($0) }, skips: skips,
+          bn1: $0.bn1.converted(), fc1: $0.fc1.converted(), bn2: $0.bn2.converted(),
+          fc2: $0.fc2.converted())
+      }, bnf: bnf.converted(), cls: cls.converted(), clsBias: clsBias.map { Other($0) },
+      skips: skips,
       dropPath: dropPath)
   }
 }

@@ -144,54 +144,9 @@ public struct ResidualNetwork<Scalar: BLASScalar>: Sendable, Equatable {
       cls: cls, clsBias: clsBias, skips: architecture.skips, dropPath: dropPath)
   }
 
-  /// Calls `body` on every trainable parameter of `self` with the same parameter of `a` and
-  /// of `b` (networks of the same shape): W₀, γ₀, β₀, then per block γ1, β1, W1, γ2, β2, W2, then
-  /// γ_f, β_f, W_c, b_c.
-  mutating func forEachParameter(
-    _ a: ResidualNetwork, _ b: inout ResidualNetwork,
-    _ body: (inout [Scalar], [Scalar], inout [Scalar]) -> Void
-  ) {
-    forEachParameter(a, &b) { p, g, v, _ in body(&p, g, &v) }
-  }
-
-  /// Visits every trainable parameter with its kind: the linear layers' weight matrices
-  /// (`fc0`, `fc1`, `fc2`, `cls`) are `.weight`, BatchNorm's scales and shifts
-  /// `.normalization` and the classifier's bias `.bias` (`--weight-decay-scope`).
-  mutating func forEachParameter(
-    _ a: ResidualNetwork, _ b: inout ResidualNetwork,
-    _ body: (inout [Scalar], [Scalar], inout [Scalar], ParameterKind) -> Void
-  ) {
-    body(&fc0.mutableStorage, a.fc0.storage, &b.fc0.mutableStorage, .weight)
-    body(&bn0.weight, a.bn0.weight, &b.bn0.weight, .normalization)
-    body(&bn0.bias, a.bn0.bias, &b.bn0.bias, .normalization)
-    for i in blocks.indices {
-      body(&blocks[i].bn1.weight, a.blocks[i].bn1.weight, &b.blocks[i].bn1.weight, .normalization)
-      body(&blocks[i].bn1.bias, a.blocks[i].bn1.bias, &b.blocks[i].bn1.bias, .normalization)
-      body(
-        &blocks[i].fc1.mutableStorage, a.blocks[i].fc1.storage, &b.blocks[i].fc1.mutableStorage,
-        .weight)
-      body(&blocks[i].bn2.weight, a.blocks[i].bn2.weight, &b.blocks[i].bn2.weight, .normalization)
-      body(&blocks[i].bn2.bias, a.blocks[i].bn2.bias, &b.blocks[i].bn2.bias, .normalization)
-      body(
-        &blocks[i].fc2.mutableStorage, a.blocks[i].fc2.storage, &b.blocks[i].fc2.mutableStorage,
-        .weight)
-    }
-    body(&bnf.weight, a.bnf.weight, &b.bnf.weight, .normalization)
-    body(&bnf.bias, a.bnf.bias, &b.bnf.bias, .normalization)
-    body(&cls.mutableStorage, a.cls.storage, &b.cls.mutableStorage, .weight)
-    body(&clsBias, a.clsBias, &b.clsBias, .bias)
-  }
-
-  /// A network of the same shape with every parameter and statistic zero (gradient and
-  /// momentum buffers).
-  public var zeroed: ResidualNetwork {
-    var z = self
-    var other = self
-    z.forEachParameter(self, &other) { p, _, _ in
-      for k in p.indices { p[k] = 0 }
-    }
-    return z
-  }
+  /// A network of the same shape with every trainable parameter zero (gradient and momentum
+  /// buffers): the one visitor of `PreActivationParameters`.
+  public var zeroed: ResidualNetwork { zeroedParameters }
 }
 
 /// A draw uniform on [−bound, bound) from 53 random bits.

@@ -9,7 +9,7 @@ import LinearAlgebra
 /// for every convolution (stem, conv1, conv2, shortcut) and every chunk of images, the forward
 /// product weight·cols, the weight gradient dY·colsᵀ and (except for the stem) the input
 /// gradient weightᵀ·dY; then the classifier's three small products.
-public final class ConvolutionalGEMMCeiling {
+public final class ConvolutionalGEMMCeiling: GEMMStepCeiling {
   struct Product {
     let outChannels: Int
     let patch: Int
@@ -33,11 +33,7 @@ public final class ConvolutionalGEMMCeiling {
   public init(model: ConvolutionalNetwork<Float>, batchSize: Int) {
     let n = batchSize
     var rng = SeededGenerator(seed: 1)
-    func buffer(_ count: Int) -> ScalarBuffer<Float> {
-      let b = ScalarBuffer<Float>(count: count)
-      for k in 0..<count { b.pointer[k] = Float(uniform(0.05, &rng)) }
-      return b
-    }
+    func buffer(_ count: Int) -> ScalarBuffer<Float> { .ceilingOperand(count, using: &rng) }
     let shapes = model.representationShapes
     var layers: [(Convolution<Float>, Int, Bool)] = [(model.conv0, model.image.paddedSide, false)]
     for (i, b) in model.blocks.enumerated() {
@@ -80,18 +76,11 @@ public final class ConvolutionalGEMMCeiling {
     head = buffer(max(model.classCount * cf, cf * n, model.classCount * n) * 3)
     flops += 3 * 2 * Double(model.classCount * cf * n)
     self.flops = flops
-    run()
+    runProducts()
   }
 
-  /// Seconds for one step's products.
-  public func step() -> Double {
-    let clock = ContinuousClock()
-    let start = clock.now
-    run()
-    return (clock.now - start).seconds
-  }
-
-  private func run() {
+  /// Issues one step's products once.
+  public func runProducts() {
     for p in products {
       for images in p.chunks {
         let columns = images * p.pixelsPerImage

@@ -7,7 +7,7 @@ import LinearAlgebra
 /// W1·a, W2·a (every block), W_c·a_f and the backward products for every weight gradient and
 /// every input gradient, as `NetworkWorkspace` issues them — ≈ 6·B·(n₀D + 2LD² + DC) flops —
 /// on preallocated buffers. `step()` times one such step: the ceiling for a training step.
-public final class GEMMCeiling {
+public final class GEMMCeiling: GEMMStepCeiling {
   let d: Int
   let n: Int
   let c: Int
@@ -23,11 +23,7 @@ public final class GEMMCeiling {
     (self.d, self.n, self.c, self.l) = (d, n, c, l)
     self.inputSize = inputSize
     var rng = SeededGenerator(seed: 1)
-    func buffer(_ count: Int) -> ScalarBuffer<Float> {
-      let b = ScalarBuffer<Float>(count: count)
-      for k in 0..<count { b.pointer[k] = Float(uniform(0.05, &rng)) }
-      return b
-    }
+    func buffer(_ count: Int) -> ScalarBuffer<Float> { .ceilingOperand(count, using: &rng) }
     input = buffer(inputSize * n)
     w0 = buffer(d * inputSize)
     blocks = (0..<(2 * l)).map { _ in buffer(d * d) }
@@ -38,18 +34,11 @@ public final class GEMMCeiling {
     g0 = buffer(d * inputSize)
     gBlocks = (0..<(2 * l)).map { _ in buffer(d * d) }
     gc = buffer(c * d)
-    run()
+    runProducts()
   }
 
-  /// Seconds for one step's products.
-  public func step() -> Double {
-    let clock = ContinuousClock()
-    let start = clock.now
-    run()
-    return (clock.now - start).seconds
-  }
-
-  private func run() {
+  /// Issues one step's products once.
+  public func runProducts() {
     gemm(
       false, false, m: d, n: n, k: inputSize, w0.pointer, lda: d, input.pointer, ldb: inputSize,
       activations[0].pointer, ldc: d)

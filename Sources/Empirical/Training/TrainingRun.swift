@@ -64,19 +64,6 @@ public struct TrainingRequest: Sendable {
   }
 }
 
-/// Why a training run did not finish: bad input (`ujm train` exits 64) or a failure while
-/// training (exit 1). Each is one sentence naming the option or file.
-public enum TrainingRunError: Error, Sendable, CustomStringConvertible {
-  case usage(String)
-  case failure(String)
-
-  public var description: String {
-    switch self {
-    case .usage(let m), .failure(let m): m
-    }
-  }
-}
-
 /// What a training run tells its client while it works (`ujm train` prints these on stderr).
 public enum TrainingRunEvent: Sendable {
   /// A sentence about the run directory ("removed 2 file(s) of an interrupted write", "holds no
@@ -106,7 +93,7 @@ public struct TrainingRun: Sendable {
   /// Trains to the end (or to `--max-steps`); `events` is called on the calling thread.
   public func run(
     traceSnapshots: Bool = false, events: (TrainingRunEvent) -> Void
-  ) throws(TrainingRunError) -> TrainSummary {
+  ) throws(EmpiricalRunError) -> TrainSummary {
     let clock = ContinuousClock()
     let started = clock.now
     let configuration = request.configuration
@@ -180,6 +167,7 @@ public struct TrainingRun: Sendable {
       } else {
         Trainer(configuration: configuration, data: dataset)
       }
+    try checkBatchStatistics(trainer)
     let hyperparameters = TrainingHyperparameters(configuration, classes: dataset.classes)
     var metricsLines = resumed?.snapshot.metricsLines ?? []
     try checkFreeSpace(run, trainer)
@@ -196,7 +184,7 @@ public struct TrainingRun: Sendable {
             + "\(configuration.maxSteps.map { ", step limit \($0)" } ?? ""))"))
     }
 
-    func commit() throws(TrainingRunError) {
+    func commit() throws(EmpiricalRunError) {
       let epoch = trainer.state.epoch
       let keep =
         trainer.state.stepInEpoch == 0 && request.keepsCheckpoint(ofEpoch: epoch)
@@ -254,7 +242,7 @@ public struct TrainingRun: Sendable {
 
   /// The data, standardised as a resumed run was, checked against `--labels`, the convolutional
   /// types' square images and the memory a fully-connected network of this input size needs.
-  private func readData(resumed: Checkpoint?) throws(TrainingRunError) -> ImageClassificationData {
+  private func readData(resumed: Checkpoint?) throws(EmpiricalRunError) -> ImageClassificationData {
     let data = request.data
     let labels = request.labels
     let dataset: ImageClassificationData
@@ -299,9 +287,39 @@ public struct TrainingRun: Sendable {
     return dataset
   }
 
+  /// Refuses a batch size under which a training batch gives some BatchNorm layer one value per
+  /// channel: its batch variance σ² = 0 and y = γ·(x − μ)/√(σ² + ε) = β whatever x, so nothing
+  /// is learnt from that batch (PyTorch raises "Expected more than 1 value per channel when
+  /// training"). The last batch of an epoch holds N mod B examples when B does not divide N; it
+  /// is kept, as PyTorch's `DataLoader` keeps it by default (`drop_last=False`), so it is
+  /// checked too.
+  private func checkBatchStatistics(_ trainer: Trainer) throws(EmpiricalRunError) {
+    let b = request.configuration.batchSize
+    let n = trainer.data.train.count
+    let perExample = trainer.network.batchNormValuesPerExample
+    func smallestBatch(_ b: Int) -> Int { n >= b ? (n % b == 0 ? b : n % b) : n }
+    guard smallestBatch(b) * perExample < 2 else { return }
+    let reason =
+      "which gives BatchNorm one value per channel and so no batch statistics (PyTorch refuses "
+      + "it too)"
+    if n * perExample < 2 {
+      throw .usage("--data \(request.data): 1 training example, \(reason); give at least 2")
+    }
+    if b * perExample < 2 {
+      throw .usage("--batch-size \(b): a batch of 1 example, \(reason); use at least 2")
+    }
+    // The nearest batch size that leaves no batch of one example.
+    let other = (1...).lazy.flatMap { d in [b - d, b + d] }.first { c in
+      c >= 2 && smallestBatch(c) * perExample >= 2
+    }!
+    throw .usage(
+      "--batch-size \(b): the last batch of every epoch holds 1 of the \(n) training examples, "
+        + "\(reason); choose a batch size that leaves more over, e.g. \(other)")
+  }
+
   /// Refuses an output directory holding files that ujm did not write: training there would
   /// replace or mix with them (README: nothing is overwritten).
-  private func refuseForeignFiles(_ run: RunDirectory) throws(TrainingRunError) {
+  private func refuseForeignFiles(_ run: RunDirectory) throws(EmpiricalRunError) {
     let foreign: [String]
     do { foreign = try run.foreignFiles(legacyAllowed: request.resume) } catch {
       throw .usage("--output \(error)")
@@ -318,7 +336,7 @@ public struct TrainingRun: Sendable {
   /// Refuses a resumed run whose recorded hyper-parameters differ from the request, unless
   /// `allowedChanges` names every difference; returns the changes allowed as "name old → new".
   private func checkHyperparameters(snapshot: RunDirectory.Snapshot, checkpoint: Checkpoint)
-    throws(TrainingRunError) -> [String]
+    throws(EmpiricalRunError) -> [String]
   {
     let classes =
       checkpoint.metadata.classes ?? Array(0..<ImageClassificationData.fullClassCount)
@@ -351,7 +369,7 @@ public struct TrainingRun: Sendable {
   }
 
   /// Refuses to start when the directory's file system cannot hold two snapshots.
-  private func checkFreeSpace(_ run: RunDirectory, _ trainer: Trainer) throws(TrainingRunError) {
+  private func checkFreeSpace(_ run: RunDirectory, _ trainer: Trainer) throws(EmpiricalRunError) {
     let snapshotBytes = trainer.checkpoint.file.encoded.count + trainer.state.file.encoded.count
     let needed = 2 * snapshotBytes + (1 << 20)
     if let free = run.freeBytes, free < needed {
@@ -364,7 +382,7 @@ public struct TrainingRun: Sendable {
   /// The resumed run must be the same architecture and classes as the request; the refusal
   /// says what differs (the run's shape or classes and the request's).
   private func checkResumable(_ checkpoint: Checkpoint, _ state: TrainingState)
-    throws(TrainingRunError)
+    throws(EmpiricalRunError)
   {
     let a = request.architecture
     let path = request.directory

@@ -45,7 +45,7 @@ public struct MulticlassSolveRun: Sendable {
       starts.append(
         .init(
           objective: result.objective, gradient_norm: result.gradientNorm,
-          iterations: result.iterations, stop_reason: result.stopReason.name, seconds: seconds))
+          iterations: result.iterations, stop_reason: result.stopReason.kind, seconds: seconds))
     }
     let best = Self.best(results)
     let result = results[best]
@@ -78,7 +78,7 @@ public struct MulticlassSolveRun: Sendable {
       algorithm: algorithm.rawValue, starts: starts, best_start: best,
       objective: summary.objective, gradient_norm: summary.gradient_norm,
       iterations: result.iterations, evaluations: result.evaluations,
-      stop_reason: result.stopReason.name, seconds: total, perturb: perturbation,
+      stop_reason: result.stopReason.kind, seconds: total, perturb: perturbation,
       checks: proved, observed: observed, multiclass: summary, hessian: spectrum,
       blas: .current)
     return (report, x)
@@ -123,7 +123,7 @@ public struct MulticlassSolveReport: Sendable, Codable, Equatable {
     public var objective: Double
     public var gradient_norm: Double
     public var iterations: Int
-    public var stop_reason: String
+    public var stop_reason: StopReason.Kind
     public var seconds: Double
   }
 
@@ -139,7 +139,7 @@ public struct MulticlassSolveReport: Sendable, Codable, Equatable {
   public var gradient_norm: Double
   public var iterations: Int
   public var evaluations: Int
-  public var stop_reason: String
+  public var stop_reason: StopReason.Kind
   /// The solver's wall time over all starts.
   public var seconds: Double
   public var perturb: Double
@@ -153,7 +153,7 @@ public struct MulticlassSolveReport: Sendable, Codable, Equatable {
   public var blas: BLASEnvironment
 
   /// The best start converged and every proved check passed.
-  public var succeeded: Bool { stop_reason == "converged" && checks.allSatisfy(\.passed) }
+  public var succeeded: Bool { stop_reason == .converged && checks.allSatisfy(\.passed) }
 
   public func jsonData() throws -> Data { try ReportJSON.encode(self, pretty: true) }
 

@@ -25,10 +25,10 @@ struct MulticlassCheckTests {
     print(
       "reference solve: F = \(r.objective), σ(J_i) = \(r.multiclass.blocks.map(\.singular_values))"
     )
-    #expect(r.stop_reason == "converged")
+    #expect(r.stop_reason == .converged)
     #expect(r.checks.allSatisfy(\.passed) && r.observed.allSatisfy(\.passed))
     #expect(r.multiclass.blocks.allSatisfy { $0.rank == 2 })
-    #expect(r.starts.count == 4 && r.starts.allSatisfy { $0.stop_reason == "converged" })
+    #expect(r.starts.count == 4 && r.starts.allSatisfy { $0.stop_reason == .converged })
   }
 
   /// (J₁…J_L, W) = (U·diag(s)·Uᵀ, …): a constructed point where the observed checks hold

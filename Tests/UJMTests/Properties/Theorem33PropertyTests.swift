@@ -38,7 +38,7 @@ struct Theorem33PropertyTests {
       ).run()
       let failed = report.checks.filter { !$0.passed }.map(\.summary)
       #expect(
-        report.stop_reason == "converged" && failed.isEmpty,
+        report.stopReason == .converged && failed.isEmpty,
         "\(instance): \(report.stop_reason), \(failed)")
     } catch {
       Issue.record("\(instance): \(error)")

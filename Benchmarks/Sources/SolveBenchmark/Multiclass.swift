@@ -1,0 +1,228 @@
+// The multi-class solve (issue 17) against SciPy's L-BFGS-B, measured in the same run:
+// - the instance is `ujm solve --classes 3 --examples-per-class 2 --D 12 --L 3 --lambda 1e-2
+//   --seed 0` (the library's default instance, four seeded starts); the benchmark writes its
+//   inputs, labels and the four starts to .npy files, and the peer
+//   (Benchmarks/Scripts/solve_multiclass_peer.py) runs L-BFGS-B from the same four starts;
+// - three interleaved rounds: ujm's whole solve run (`MulticlassSolveRun.run()`: every start,
+//   the checks and the report, as `ujm solve` runs it, less process start-up and printing), then
+//   the peer; medians over rounds;
+// - the ratio: the fastest SciPy start against ujm's solver over all four starts (the report's
+//   `seconds`; its CPU seconds from a second pass of the minimiser over the four starts) and
+//   against the whole run; wall-clock and CPU seconds (the peer's process CPU time at one BLAS
+//   thread; ujm's thread CPU time), because on a loaded machine a solve of a few milliseconds is
+//   often preempted, a longer one more often;
+// - agreement: |F_ujm − F_SciPy|/F_SciPy (best over the starts, tolerance 1e-9) and the top
+//   singular values of every block (top C − 1, relative to σ₁, tolerance 1e-6).
+
+import Foundation
+import LinearAlgebra
+import UJM
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// This thread's CPU seconds.
+func threadCPUSeconds() -> Double {
+  var t = timespec()
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+  return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+func median(_ xs: [Double]) -> Double {
+  let s = xs.sorted()
+  return s.isEmpty ? .nan : s[s.count / 2]
+}
+
+/// One peer round: per start (wall seconds, CPU seconds, F), the best F and the best start's
+/// singular values per block; nil (with the peer's output on stderr) if it failed.
+struct PeerRound {
+  var wall: [Double] = []
+  var cpu: [Double] = []
+  var objectives: [Double] = []
+  var best = Double.nan
+  var singularValues: [[Double]] = []
+}
+
+func peerRound(python: String, directory: String, depth: Int, lambda: Double, classes: Int)
+  -> PeerRound?
+{
+  let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("../../Scripts/solve_multiclass_peer.py").standardized.path
+  let process = Process()
+  // Through env, so that a bare name (python3) is looked up on PATH.
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  process.arguments = [
+    python, script, "--data", directory, "--L", "\(depth)", "--lambda", "\(lambda)", "--classes",
+    "\(classes)",
+  ]
+  var environment = ProcessInfo.processInfo.environment
+  environment["OPENBLAS_NUM_THREADS"] = "1"
+  environment["OMP_NUM_THREADS"] = "1"
+  process.environment = environment
+  let pipe = Pipe()
+  process.standardOutput = pipe
+  do { try process.run() } catch { return nil }
+  let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+  process.waitUntilExit()
+  var round = PeerRound()
+  for line in output.split(separator: "\n") {
+    var fields: [String: String] = [:]
+    for pair in line.split(separator: " ") {
+      let kv = pair.split(separator: "=", maxSplits: 1)
+      if kv.count == 2 { fields[String(kv[0])] = String(kv[1]) }
+    }
+    if let w = fields["seconds"].flatMap(Double.init),
+      let c = fields["cpu_seconds"].flatMap(
+        Double.init), let f = fields["objective"].flatMap(Double.init)
+    {
+      round.wall.append(w)
+      round.cpu.append(c)
+      round.objectives.append(f)
+    }
+    if let f = fields["best_objective"].flatMap(Double.init) { round.best = f }
+    if let s = fields["singular_values"] {
+      round.singularValues = s.split(separator: ";").map {
+        $0.split(separator: ",").compactMap { Double($0) }
+      }
+    }
+  }
+  guard process.terminationStatus == 0, !round.wall.isEmpty, round.best.isFinite else {
+    FileHandle.standardError.write(Data(output.utf8))
+    return nil
+  }
+  return round
+}
+
+func writeNumPy(_ array: NumPyArray, to path: String) throws {
+  try array.npyData.write(to: URL(fileURLWithPath: path))
+}
+
+/// The comparison; returns false when the peer failed or a tolerance was missed.
+func multiclassComparison(python: String, rounds: Int) throws -> Bool {
+  let classes = 3
+  let depth = 3
+  let lambda = 1e-2
+  let problem = MulticlassProblem(
+    classes: classes, examplesPerClass: 2, dimension: 12, depth: depth, lambda: lambda, seed: 0)
+  let model = problem.model
+  let directory = FileManager.default.temporaryDirectory
+    .appendingPathComponent("ujm-solve-benchmark-\(ProcessInfo.processInfo.processIdentifier)")
+  try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(at: directory) }
+  try writeNumPy(NumPyArray(matrix: model.inputs.transposed), to: directory.path + "/X.npy")
+  try writeNumPy(
+    NumPyArray(vector: model.labels.map(Double.init)), to: directory.path + "/y.npy")
+  try writeNumPy(
+    NumPyArray(
+      shape: [problem.starts.count, model.parameterCount],
+      values: problem.starts.flatMap { $0 }), to: directory.path + "/starts.npy")
+  let run = MulticlassSolveRun(
+    problem: problem, algorithm: .defaultAlgorithm, test: ConvergenceTest())
+  let blas = BLASEnvironment.current
+  let load =
+    (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))
+    .map { $0.split(separator: " ").prefix(3).joined(separator: " ") } ?? "n/a"
+  emit(
+    "Multi-class solve: C = \(classes), N = \(model.examples), D = \(model.dimension), "
+      + "L = \(depth), λ = \(lambda), seed 0, \(problem.starts.count) starts "
+      + "(\(model.parameterCount) parameters); \(rounds) interleaved rounds, medians")
+  emit("BLAS: \(blas.core), \(blas.threads) thread(s); load average at start: \(load)")
+  emit(
+    pad("round", 7) + pad("ujm solver, all starts", 24) + pad("(CPU)", 10)
+      + pad("ujm whole run", 15) + pad("(CPU)", 10) + pad("SciPy fastest start", 21)
+      + pad("(CPU)", 10))
+  var solverWall: [Double] = []
+  var runWall: [Double] = []
+  var runCPU: [Double] = []
+  var solverCPU: [Double] = []
+  var peerWall: [Double] = []
+  var peerCPU: [Double] = []
+  var lastReport: MulticlassSolveReport? = nil
+  var lastPeer: PeerRound? = nil
+  let clock = ContinuousClock()
+  for r in 0..<rounds {
+    let cpu0 = threadCPUSeconds()
+    let t0 = clock.now
+    let (report, _) = try run.run()
+    let wall = seconds(clock.now - t0)
+    let cpu = threadCPUSeconds() - cpu0
+    solverWall.append(report.seconds)
+    runWall.append(wall)
+    runCPU.append(cpu)
+    lastReport = report
+    // The solver alone over every start again, in this thread's CPU seconds.
+    let minimizer = run.algorithm.minimizer(step: run.step)
+    let solverCPU0 = threadCPUSeconds()
+    for start in problem.starts { _ = minimizer.minimize(model, from: start, until: run.test) }
+    solverCPU.append(threadCPUSeconds() - solverCPU0)
+    guard
+      let peer = peerRound(
+        python: python, directory: directory.path, depth: depth, lambda: lambda,
+        classes: classes)
+    else {
+      emit("the SciPy peer failed (its output is above); is python3 with NumPy and SciPy there?")
+      return false
+    }
+    peerWall.append(peer.wall.min()!)
+    peerCPU.append(peer.cpu.min()!)
+    lastPeer = peer
+    emit(
+      pad("\(r + 1)", 7) + pad(format(report.seconds * 1e3) + " ms", 24)
+        + pad(format(solverCPU.last! * 1e3) + " ms", 10) + pad(format(wall * 1e3) + " ms", 15)
+        + pad(format(cpu * 1e3) + " ms", 10) + pad(format(peer.wall.min()! * 1e3) + " ms", 21)
+        + format(peer.cpu.min()! * 1e3) + " ms")
+  }
+  guard let report = lastReport, let peer = lastPeer else { return false }
+  let iterations = report.starts.map(\.iterations)
+  emit(
+    "ujm: \(report.starts.count) starts, iterations \(iterations), F = "
+      + String(format: "%.15g", report.objective) + ", ‖∇F‖ = \(format(report.gradient_norm, 2))")
+  emit(
+    "SciPy: \(peer.objectives.count) starts, best F = " + String(format: "%.15g", peer.best)
+      + ", per-start wall " + peer.wall.map { format($0 * 1e3) }.joined(separator: ", ") + " ms")
+  let ratio = median(peerWall) / median(solverWall)
+  let ratioCPU = median(peerCPU) / median(solverCPU)
+  let ratioWhole = median(peerWall) / median(runWall)
+  let ratioWholeCPU = median(peerCPU) / median(runCPU)
+  emit(
+    "speed-up, one SciPy start (the fastest of four, median over rounds) / ujm's solver over "
+      + "all \(problem.starts.count) starts: \(format(ratio))× wall-clock, \(format(ratioCPU))× CPU "
+      + "seconds; / ujm's whole run (with the checks): \(format(ratioWhole))× wall-clock, "
+      + "\(format(ratioWholeCPU))× CPU seconds; goal ≥ 10×")
+  emit(
+    "(wall-clock favours ujm on a loaded machine: the longer SciPy start is preempted more; CPU "
+      + "seconds do not count preemption)")
+  var passed = true
+  let agreement = abs(report.objective - peer.best) / abs(peer.best)
+  emit(
+    "|F_ujm − F_SciPy|/F_SciPy (best over starts): measured \(format(agreement, 2)), "
+      + "tolerance 1e-9 — \(agreement <= 1e-9 ? "pass" : "FAIL")")
+  passed = passed && agreement <= 1e-9
+  var worst = 0.0
+  for (i, block) in report.multiclass.blocks.enumerated() where i < peer.singularValues.count {
+    let theirs = peer.singularValues[i]
+    for k in 0..<min(classes - 1, block.singular_values.count, theirs.count) {
+      worst = max(worst, abs(block.singular_values[k] - theirs[k]) / theirs[0])
+    }
+  }
+  if let first = report.multiclass.blocks.first, let theirs = peer.singularValues.first {
+    emit(
+      "top singular values of J₁, ujm:   "
+        + first.singular_values.map { format($0, 6) }.joined(
+          separator: ", "))
+    emit(
+      "top singular values of J₁, SciPy: "
+        + theirs.map { format($0, 6) }.joined(
+          separator: ", "))
+  }
+  emit(
+    "top C−1 singular values, every block, max |σ_ujm − σ_SciPy|/σ₁: measured "
+      + "\(format(worst, 2)), tolerance 1e-6 — \(worst <= 1e-6 ? "pass" : "FAIL")")
+  passed = passed && worst <= 1e-6
+  let endLoad =
+    (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))
+    .map { $0.split(separator: " ").prefix(3).joined(separator: " ") } ?? "n/a"
+  emit("load average at end: \(endLoad); BLAS: \(blas.core), \(blas.threads) thread(s)")
+  return passed
+}
