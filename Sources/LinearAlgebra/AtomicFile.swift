@@ -10,10 +10,19 @@ public struct AtomicWriteError: Error, Sendable, Equatable, CustomStringConverti
   public var path: String
   /// What failed, as a phrase: "cannot create a temporary file in /x", "is a FIFO, not a regular file".
   public var reason: String
+  /// The operating system's error number when the failure was the storage's (0 otherwise).
+  public var errorNumber: Int32
 
-  public init(path: String, reason: String) {
+  public init(path: String, reason: String, errorNumber: Int32 = 0) {
     self.path = path
     self.reason = reason
+    self.errorNumber = errorNumber
+  }
+
+  /// Whether the storage failed (a full disk or quota, a file too large, an I/O error) rather
+  /// than the path being one ujm may not write: a run failure (exit 1), not a usage error.
+  public var isStorageFailure: Bool {
+    [ENOSPC, EDQUOT, EIO, EFBIG].contains(errorNumber)
   }
 
   public var description: String { "\(path): \(reason)" }
@@ -55,13 +64,16 @@ public enum AtomicFile {
       ".\(url.lastPathComponent)\(temporaryMarker)\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
     let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
     guard fd >= 0 else {
+      let code = errno
       throw AtomicWriteError(
-        path: path, reason: "cannot create a temporary file in \(directory) (\(errnoText()))")
+        path: path, reason: "cannot create a temporary file in \(directory) (\(errnoText()))",
+        errorNumber: code)
     }
     func fail(_ reason: String) -> AtomicWriteError {
+      let code = errno
       close(fd)
       unlink(temporary)
-      return AtomicWriteError(path: path, reason: reason)
+      return AtomicWriteError(path: path, reason: reason, errorNumber: code)
     }
     // Keep the permissions (and, where allowed, the owner) of the file being replaced.
     var existing = stat()
@@ -85,8 +97,10 @@ public enum AtomicFile {
     if written < 0 { throw fail("cannot write (\(errnoText()))") }
     if fsync(fd) != 0 { throw fail("cannot flush to disk (\(errnoText()))") }
     if close(fd) != 0 {
+      let code = errno
       unlink(temporary)
-      throw AtomicWriteError(path: path, reason: "cannot close (\(errnoText()))")
+      throw AtomicWriteError(
+        path: path, reason: "cannot close (\(errnoText()))", errorNumber: code)
     }
     do {
       try beforeRename()
@@ -95,10 +109,12 @@ public enum AtomicFile {
       throw AtomicWriteError(path: path, reason: "interrupted before the rename (\(error))")
     }
     if rename(temporary, target) != 0 {
+      let code = errno
       let reason = errnoText()
       unlink(temporary)
       throw AtomicWriteError(
-        path: path, reason: "cannot rename the temporary file over it (\(reason))")
+        path: path, reason: "cannot rename the temporary file over it (\(reason))",
+        errorNumber: code)
     }
     syncDirectory(directory)
   }
@@ -221,6 +237,7 @@ func errnoText() -> String { String(cString: strerror(errno)) }
 /// An error as a sentence fragment: the POSIX reason of a Foundation file error, without the
 /// `NSError` domain, code and user-info dump.
 public func reasonText(_ error: any Error) -> String {
+  if let decoding = error as? DecodingError { return decodingText(decoding) }
   let ns = error as NSError
   if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError,
     underlying.domain == NSPOSIXErrorDomain
@@ -228,6 +245,39 @@ public func reasonText(_ error: any Error) -> String {
     return String(cString: strerror(Int32(underlying.code)))
   }
   if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
-  if ns.domain == NSCocoaErrorDomain { return ns.localizedDescription }
+  if ns.domain == NSCocoaErrorDomain {
+    // Foundation's own sentences ("The operation could not be completed. (NSCocoaErrorDomain
+    // error 256.)", "You don't have permission.") say nothing true or useful; say what failed.
+    switch ns.code {
+    case NSFileNoSuchFileError, NSFileReadNoSuchFileError: return "no such file"
+    case NSFileReadNoPermissionError, NSFileWriteNoPermissionError: return "permission denied"
+    case NSFileWriteFileExistsError: return "a file of that name exists already"
+    case NSFileReadCorruptFileError: return "not in the expected format"
+    case NSFileWriteOutOfSpaceError: return "no space left on device"
+    case NSFileReadUnknownError...NSFileReadUnknownError + 255: return "cannot be read"
+    case NSFileWriteUnknownError...NSFileWriteUnknownError + 255: return "cannot be written"
+    default: return "error \(ns.code) of Foundation"
+    }
+  }
   return String(describing: error)
+}
+
+/// A JSON decoding failure as a phrase naming the key: "the key 'step' is missing".
+func decodingText(_ error: DecodingError) -> String {
+  func at(_ context: DecodingError.Context) -> String {
+    let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+    return path.isEmpty ? "" : " at '\(path)'"
+  }
+  switch error {
+  case .dataCorrupted(let context):
+    return context.codingPath.isEmpty ? "not valid JSON" : "an invalid value\(at(context))"
+  case .keyNotFound(let key, let context):
+    return "the key '\(key.stringValue)' is missing\(at(context))"
+  case .typeMismatch(let type, let context):
+    return "the value\(at(context)) is not of type \(type)"
+  case .valueNotFound(let type, let context):
+    return "the value\(at(context)) is null, not of type \(type)"
+  @unknown default:
+    return "not in the expected JSON format"
+  }
 }

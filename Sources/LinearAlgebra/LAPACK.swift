@@ -64,6 +64,7 @@ extension Matrix {
     var u = Matrix(rows: rows, columns: k)
     var vt = Matrix(rows: k, columns: columns)
     if k == 0 { return SingularValueDecomposition(u: u, singularValues: s, v: vt.transposed) }
+    guard isFinite else { throw .nonFinite("the matrix", routine: Scalar._routinePrefix + "gesdd") }
     let (m, n) = (rows, columns)
     let info = a.withUnsafeMutableBufferPointer { aa in
       s.withUnsafeMutableBufferPointer { ss in
@@ -85,6 +86,7 @@ extension Matrix {
   public func singularValues() throws(LAPACKError) -> [Scalar] {
     let k = Swift.min(rows, columns)
     if k == 0 { return [] }
+    guard isFinite else { throw .nonFinite("the matrix", routine: Scalar._routinePrefix + "gesdd") }
     var a = self
     var s = [Scalar](repeating: 0, count: k)
     let (m, n) = (rows, columns)
@@ -172,6 +174,7 @@ extension Matrix {
     precondition(rows == columns, "eigendecomposition needs a square matrix")
     let n = rows
     if n == 0 { return ([], self) }
+    guard isFinite else { throw .nonFinite("the matrix", routine: Scalar._routinePrefix + "syevd") }
     var a = self
     var w = [Scalar](repeating: 0, count: n)
     let info = a.withUnsafeMutableBufferPointer { aa in

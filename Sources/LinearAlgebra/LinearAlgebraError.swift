@@ -16,7 +16,20 @@ public struct LAPACKError: Error, Equatable, Sendable, CustomStringConvertible {
     self.meaning = meaning
   }
 
-  public var description: String { "\(routine): \(meaning) (info=\(info))" }
+  public var description: String {
+    info == 0 ? meaning : "\(routine): \(meaning) (info=\(info))"
+  }
+
+  /// The input `quantity` ("the Hessian ∇²F", "the Jacobian of block 3") has a NaN or an
+  /// infinite entry (an overflow), so `routine` is not called: LAPACK would only say that an
+  /// argument "had an illegal value". The description is one sentence naming the quantity.
+  public static func nonFinite(_ quantity: String, routine: String) -> LAPACKError {
+    LAPACKError(
+      routine: routine, info: 0,
+      meaning:
+        "\(quantity) has non-finite entries (an overflow), so its \(routine) cannot be computed"
+    )
+  }
 
   /// Throws when `info` is non-zero, with `meaning` used for positive codes.
   static func check(_ info: Int, routine: String, positive: String) throws(LAPACKError) {

@@ -25,6 +25,12 @@ public enum OutputFile {
     _ path: String, isOurs: (String) -> Bool = { _ in false }
   ) throws(AtomicWriteError) {
     let (directory, name) = split(path)
+    guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+    else {
+      throw AtomicWriteError(
+        path: path,
+        reason: "its name contains a control character (a newline, a tab); ujm refuses such names")
+    }
     var info = stat()
     guard stat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
       throw AtomicWriteError(
@@ -58,10 +64,26 @@ public enum OutputFile {
     try record(path)
   }
 
-  /// Adds `path`'s name to its directory's record (a no-op when it is there already).
+  /// Adds `path`'s name to its directory's record (a no-op when it is there already). The
+  /// read-modify-write runs under an exclusive `flock(2)` on the directory itself (no lock file
+  /// is left in the user's directory), so that concurrent writers in one directory lose no name;
+  /// the record is replaced atomically (`AtomicFile.write`).
   public static func record(_ path: String) throws(AtomicWriteError) {
     let (directory, name) = split(path)
-    guard !name.contains("\n") else { return }
+    guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+    else { return }
+    // A directory that cannot be opened for reading (mode 0300) is written unlocked, as before.
+    let lock = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    defer { if lock >= 0 { close(lock) } }
+    if lock >= 0 {
+      while flock(lock, LOCK_EX) != 0 {
+        guard errno == EINTR else {
+          throw AtomicWriteError(
+            path: path, reason: "its directory cannot be locked (\(errnoText()))")
+        }
+      }
+    }
+    defer { if lock >= 0 { flock(lock, LOCK_UN) } }
     var names = try recordedNames(in: directory)
     if names.contains(name) { return }
     names.insert(name)

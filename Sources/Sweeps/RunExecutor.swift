@@ -74,7 +74,11 @@ public struct RunExecutor: Sendable {
   {
     var args = ["train"]
     for s in run.train { args += [s.option, s.value] }
-    if let every = snapshotInterval(snapshots) { args += ["--snapshot-every", String(every)] }
+    // `--snapshot-epochs`, so that `train` checks each epoch against `--epochs` (a spec's
+    // snapshot past the last epoch is refused at plan time, as on the command line).
+    if !snapshots.isEmpty {
+      args += ["--snapshot-epochs", snapshots.sorted().map(String.init).joined(separator: ",")]
+    }
     args += ["--output", run.directory, "--json"]
     if resume { args.append("--resume") }
     return args
@@ -85,13 +89,6 @@ public struct RunExecutor: Sendable {
     var args = ["measure", "--checkpoint", checkpoint, "--json"]
     for s in options { args += [s.option, s.value] }
     return args
-  }
-
-  /// The interval N of `--snapshot-every N` that keeps every snapshot epoch: their gcd.
-  public static func snapshotInterval(_ epochs: [Int]) -> Int? {
-    guard let first = epochs.first else { return nil }
-    func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
-    return epochs.dropFirst().reduce(first, gcd)
   }
 
   /// Runs `run` of `spec`: skips it when complete, resumes it when interrupted; throws when it
@@ -119,7 +116,9 @@ public struct RunExecutor: Sendable {
     }
     let label = "run \(run.index) (\(run.settingsText))"
 
-    if !dir.exists(dir.trainSummary) {
+    // Training is done when its summary and its checkpoint are both there: a train.json alone
+    // (put there by hand, or left by another tool) does not skip training.
+    if !(dir.exists(dir.trainSummary) && dir.exists(dir.checkpoint)) {
       progress("\(label): \(dir.exists(dir.checkpoint) ? "resuming training" : "training")")
       let args = Self.trainArguments(run, snapshots: spec.snapshots, resume: true)
       let result = try step("train", args, dir)

@@ -165,8 +165,8 @@ public enum SlurmError: Error, Sendable, Equatable, CustomStringConvertible {
       "sbatch: not found on PATH (no Slurm here); run the sweep with `ujm sweep local`, or "
         + "write the script only with --dry-run"
     case .rejected(let status, let message):
-      "sbatch: rejected the job (exit status \(status)): \(message)"
-    case .unreadableJobID(let out): "sbatch: printed no job id ('\(out)')"
+      "sbatch: rejected the job (exit status \(status)): \(oneLine(message).prefix(500))"
+    case .unreadableJobID(let out): "sbatch: printed no job id ('\(oneLine(out).prefix(200))')"
     case .timedOut(let seconds):
       "sbatch: no answer within \(Int(seconds)) s (is the Slurm controller up?); it was stopped "
         + "and nothing was submitted by ujm"

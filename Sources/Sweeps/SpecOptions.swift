@@ -15,8 +15,8 @@ extension OptionRule {
 
 /// The options of `ujm train` and `ujm measure` that a spec may set, by spec key.
 public enum SpecOptions {
-  /// `ujm train`'s options (without `--output`, `--resume`, `--json` and `--snapshot-every`,
-  /// which the sweep sets).
+  /// `ujm train`'s options (without `--output`, `--resume`, `--json` and the snapshot options,
+  /// which the sweep sets: `--snapshot-epochs` from `snapshots`).
   public static let train: [String: OptionKind] = table(
     TrainingOptions.schema, without: ["snapshot-every"])
 

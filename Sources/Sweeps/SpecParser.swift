@@ -320,18 +320,54 @@ public enum SlurmFormats {
   public static func isMemory(_ s: String) -> Bool {
     guard let last = s.last else { return false }
     let digits = "KMGTkmgt".contains(last) ? s.dropLast() : Substring(s)
-    return !digits.isEmpty && digits.allSatisfy(\.isNumber)
+    guard !digits.isEmpty, digits.allSatisfy({ ("0"..."9").contains($0) }),
+      let value = Int(digits), value > 0
+    else { return false }
+    // At most 1 PiB (Slurm's default unit is the megabyte): a size that fits in Slurm's field.
+    let megabytes: Double =
+      switch last.uppercased() {
+      case "K": Double(value) / 1024
+      case "G": Double(value) * 1024
+      case "T": Double(value) * 1024 * 1024
+      default: Double(value)
+      }
+    return megabytes <= Double(1 << 30)
   }
 
-  /// `minutes`, `MM:SS`, `HH:MM:SS`, `D-HH`, `D-HH:MM`, `D-HH:MM:SS`.
+  /// `minutes`, `MM:SS`, `HH:MM:SS`, `D-HH`, `D-HH:MM`, `D-HH:MM:SS`: minutes and seconds
+  /// below 60, hours below 24 after a day count, and a time above zero (Slurm reads 0 as no
+  /// limit at all).
   public static func isTime(_ s: String) -> Bool {
     let dayParts = s.split(separator: "-", omittingEmptySubsequences: false)
     guard dayParts.count <= 2 else { return false }
-    if dayParts.count == 2 && !(dayParts[0].allSatisfy(\.isNumber) && !dayParts[0].isEmpty) {
-      return false
+    func number(_ part: Substring) -> Int? {
+      guard !part.isEmpty, part.count <= 9, part.allSatisfy({ ("0"..."9").contains($0) })
+      else { return nil }
+      return Int(part)
+    }
+    var days = 0
+    if dayParts.count == 2 {
+      guard let d = number(dayParts[0]) else { return false }
+      days = d
     }
     let clock = dayParts.last!.split(separator: ":", omittingEmptySubsequences: false)
     guard (1...3).contains(clock.count) else { return false }
-    return clock.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
+    let fields = clock.map(number)
+    guard fields.allSatisfy({ $0 != nil }) else { return false }
+    let f = fields.map { $0! }
+    // The fields' meanings: with a day count, HH[:MM[:SS]]; without, MM, MM:SS or HH:MM:SS.
+    let (hours, minutes, seconds): (Int, Int, Int) =
+      switch (dayParts.count, f.count) {
+      case (2, 1): (f[0], 0, 0)
+      case (2, 2): (f[0], f[1], 0)
+      case (_, 3): (f[0], f[1], f[2])
+      case (_, 2): (0, f[0], f[1])
+      default: (0, f[0], 0)
+      }
+    if f.count >= 2 && (seconds >= 60 || (f.count == 3 || dayParts.count == 2) && minutes >= 60) {
+      return false
+    }
+    if dayParts.count == 2 && hours >= 24 { return false }
+    return days + hours + minutes + seconds > 0
   }
 }

@@ -20,6 +20,15 @@ public struct PlannedRun: Sendable, Equatable {
 
   /// The value of `key` among the run's train options.
   public func value(of key: String) -> String? { train.first { $0.key == key }?.value }
+
+  /// Why this run cannot keep the `snapshots` epochs, or nil: `max_steps` stops training at a
+  /// step count, and whether a given epoch's end is reached before it depends on the data's
+  /// size, so a snapshot may never be written and its measurement would always fail.
+  public func snapshotRefusal(_ snapshots: [Int]) -> String? {
+    guard !snapshots.isEmpty, let steps = value(of: "max_steps") else { return nil }
+    return "snapshots need every epoch trained, but max_steps: \(steps) may stop training before "
+      + "epoch \(snapshots.max()!) ends; drop max_steps or the snapshots"
+  }
 }
 
 /// The runs of a spec in a fixed order: the Cartesian product of the axes, the first axis varying

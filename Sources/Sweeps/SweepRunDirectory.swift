@@ -78,8 +78,16 @@ public struct SweepRunDirectory: Sendable {
 
   /// pending, running, complete or failed, in that order of checks: complete first (the marker
   /// is final) when `complete.json` is a completion marker and every step's output there reads,
-  /// then a live lock, then a failure record or an unreadable file (`problem`).
+  /// then a live lock, then a failure record or an unreadable file (`problem`). A path that
+  /// exists but is not a directory (a file put there) is failed, as `sweep local` finds when it
+  /// cannot start it.
   public var status: RunStatus {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
+      !isDirectory.boolValue
+    {
+      return .failed
+    }
     let unreadable = unreadableFiles
     if unreadable.isEmpty && exists(completion) { return .complete }
     if RunLock.isHeld(at: lock) { return .running }

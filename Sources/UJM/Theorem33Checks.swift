@@ -56,7 +56,11 @@ public struct Theorem33Verifier: Sendable {
         name: "F not below the reduced optimum: f* − F", measured: fStar - f,
         tolerance: tolerances.roundingRelative * scale))
 
-    let svds = try point.jacobians.map { j throws(LAPACKError) in try j.singularValueDecomposition()
+    let svds = try point.jacobians.enumerated().map { i, j throws(LAPACKError) in
+      guard j.isFinite else {
+        throw .nonFinite("the Jacobian of block \(i + 1)", routine: "SVD (dgesdd)")
+      }
+      return try j.singularValueDecomposition()
     }
     let u0 = model.dx.normalized
     // Rank one: σ₂/σ₁ of every block.

@@ -121,6 +121,10 @@ struct Compare: ParsableCommand {
         throw ValidationError(
           "--pair-indices: '\(part)' is not a pair a:b of non-negative integers")
       }
+      guard !out.contains(where: { Set([$0.0, $0.1]) == Set([a, b]) }) else {
+        throw ValidationError(
+          "--pair-indices: the pair \(a):\(b) is given twice; each pair must be distinct")
+      }
       out.append((a, b))
     }
     return out

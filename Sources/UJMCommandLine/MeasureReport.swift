@@ -5,6 +5,7 @@ import LinearAlgebra
 /// The human-readable text of `ujm measure`'s report (its JSON is the library's `MeasureReport`).
 extension MeasureReport {
   static func s(_ x: Double) -> String {
+    if x.isNaN { return "n/a" }
     if !x.isFinite { return "\(x)" }
     return abs(x) >= 1e4 || (abs(x) < 1e-3 && x != 0)
       ? String(format: "%.3e", x) : String(format: "%.4f", x)

@@ -59,11 +59,15 @@ enum MulticlassInputFiles {
 
   /// Integer labels from a 1-D `.npy`: integer dtypes directly, float dtypes when whole.
   static func readLabels(_ path: String) throws -> [Int] {
-    let data: Data
-    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-      throw UsageError("--labels \(path): cannot be read (\(reasonText(error)))")
+    // The one reader of input files (`RegularFile`, as for --inputs): a directory, a device or
+    // a FIFO is named for what it is.
+    let bytes: [UInt8]
+    do {
+      bytes = try RegularFile.read(
+        path, maximumBytes: NumPyArray.maximumFileBytes, what: "a .npy file")
+    } catch {
+      throw UsageError("--labels \(path): cannot be read (\(error.reason))")
     }
-    let bytes = [UInt8](data)
     let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
     guard bytes.count >= 10, Array(bytes[0..<6]) == magic, bytes[6] == 1 || bytes[6] == 2 else {
       throw UsageError("--labels \(path): not a .npy file (version 1 or 2)")
@@ -87,7 +91,7 @@ enum MulticlassInputFiles {
     guard let (width, signed) = integerWidths[descr] else {
       // Floats: the shared reader, then whole numbers only.
       let array: NumPyArray
-      do { array = try NumPyArray(npyData: data, name: path) } catch {
+      do { array = try NumPyArray(npyData: Data(bytes), name: path) } catch {
         throw UsageError(
           "--labels \(error.description) (labels are integers: int8…int64, uint8…uint64, or whole floats)"
         )

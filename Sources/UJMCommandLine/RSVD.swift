@@ -143,9 +143,7 @@ struct RSVDCommand: ParsableCommand {
     return array.matrix
   }
 
-  private func writeVectors(_ d: SingularValueDecomposition<Double>, to path: String)
-    throws(UsageError)
-  {
+  private func writeVectors(_ d: SingularValueDecomposition<Double>, to path: String) throws {
     let archive = NumPyArchive(arrays: [
       ("u", NumPyArray(matrix: d.u)), ("s", NumPyArray(vector: d.singularValues)),
       ("v", NumPyArray(matrix: d.v)),

@@ -194,6 +194,13 @@ struct Solve: ParsableCommand {
       hessian: hessian,
       options: "--classes \(c) with \(n) inputs, --L \(options.depth) and D = \(d)"
         + (hessian ? " and --hessian" : ""))
+    // The binary solve's convention: one line on stderr before a long minimisation, so that a
+    // large problem (the instance, every start, the checks' SVDs) is not silent.
+    if options.isLarge || workspace >= 100_000_000 || o2 {
+      printError(
+        "ujm solve: minimising over \(options.depth) Jacobians of \(d)² entries and \(c) classes "
+          + "(\(n) inputs, \(startCount) start(s)) with \(options.algorithm.rawValue)…")
+    }
     let problem =
       if let files {
         MulticlassProblem(

@@ -25,6 +25,10 @@ struct SolveOptions {
   static let smallestLambda = 1e-300
   /// The largest λ accepted: above it λ/2·‖J‖² overflows at the default starting point.
   static let largestLambda = 1e100
+  /// The largest relative perturbation accepted: 10³·‖Jᵢ‖_F is already a point far from any
+  /// optimum (the counterexample needs ≈ 0.1), and far larger ones overflow the L-fold products
+  /// of the checks and of the Hessian (1e300 gave a NaN Hessian).
+  static let largestPerturbation = 1e3
   /// The largest iteration budget accepted: 10,000,000 (a history of about 320 MB; the
   /// default is 100,000).
   static let maximumIterations = 10_000_000
@@ -68,8 +72,10 @@ struct SolveOptions {
         throw UsageError("--step must be a positive finite number (got \(step))")
       }
     }
-    guard perturb.isFinite, perturb >= 0 else {
-      throw UsageError("--perturb must be a non-negative finite number (got \(perturb))")
+    guard perturb.isFinite, perturb >= 0, perturb <= Self.largestPerturbation else {
+      throw UsageError(
+        "--perturb must be in 0…\(formatScientific(Self.largestPerturbation)) (got \(perturb)); it "
+          + "is relative to each ‖Jᵢ‖_F, and a larger one overflows the checks and the Hessian")
     }
     if let dimension {
       guard dimension >= 1 else { throw UsageError("--D must be at least 1 (got \(dimension))") }

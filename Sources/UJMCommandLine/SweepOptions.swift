@@ -18,6 +18,13 @@ struct SweepSelection: ParsableArguments {
   @Option(help: "A variant of the spec (e.g. small: fewer epochs, seeds, examples).")
   var variant: String?
 
+  /// An empty `--dir` would be the working directory: refused, naming it.
+  func validate() throws {
+    if dir?.isEmpty == true {
+      throw ValidationError("--dir: the directory name is empty; give a directory")
+    }
+  }
+
   /// The spec read and checked (the variant applied); bad input throws `UsageError`.
   func load() throws -> SweepSpec {
     var isDirectory: ObjCBool = false
@@ -68,7 +75,17 @@ struct SweepSelection: ParsableArguments {
           + "\(AtomicFile.kindName(info.st_mode)), not a directory")
     }
     let plan = SweepPlan(spec: s, directory: directory)
+    // Every run's arguments through two parsers takes about a millisecond a run: a large sweep
+    // says how far it is on stderr after 3 s, then every 5 s.
+    let clock = ContinuousClock()
+    let started = clock.now
+    var lastReport = started
+    var measureChecked = false
     for run in plan.runs where validating(run.index) {
+      if run.index % 100 == 0, clock.now - lastReport >= .seconds(lastReport == started ? 3 : 5) {
+        lastReport = clock.now
+        printError("ujm sweep: checked \(run.index) of \(plan.runs.count) runs' arguments…")
+      }
       let which = run.settingsText.isEmpty ? "" : " (\(run.settingsText))"
       @discardableResult
       func check(_ name: String, _ command: ParsableCommand.Type, _ arguments: [String]) throws
@@ -86,6 +103,9 @@ struct SweepSelection: ParsableArguments {
       }
       let train = try check(
         "train", Train.self, RunExecutor.trainArguments(run, snapshots: s.snapshots, resume: false))
+      if let reason = run.snapshotRefusal(s.snapshots) {
+        throw UsageError("\(spec): run \(run.index)\(which): \(reason)")
+      }
       if s.measure != nil, let t = train as? Train,
         let blocks = try? t.type.architecture(blocks: t.blocks, width: t.width).blocks, blocks < 3
       {
@@ -93,10 +113,12 @@ struct SweepSelection: ParsableArguments {
           "\(spec): run \(run.index)\(which): measure needs at least 3 blocks (RA4 fits 1/σ₁ "
             + "over depth); the run trains \(blocks)")
       }
-      if let options = s.measure {
+      // The measuring arguments are the same for every run (the spec's `measure:`): parsed once.
+      if let options = s.measure, !measureChecked {
         try check(
           "measure", Measure.self,
           RunExecutor.measureArguments(checkpoint: "checkpoint", options: options))
+        measureChecked = true
       }
     }
     return plan

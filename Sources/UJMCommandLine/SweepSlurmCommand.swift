@@ -69,6 +69,8 @@ struct SweepSlurmCommand: ParsableCommand {
       try writeAtomically(Data(script.text.utf8), to: script.path)
     } catch let error as UsageError {
       throw UsageError("--dir \(plan.directory): \(error.message)")
+    } catch let error as RunFailure {
+      throw error  // a full disk: exit 1
     } catch {
       throw UsageError("--dir \(plan.directory): cannot be written (\(reasonText(error)))")
     }

@@ -62,13 +62,16 @@ func reportingUsageErrors(command: String = "", _ body: () throws -> Void) throw
 
 /// Writes `data` to `path` atomically, only where ujm may (`OutputFile`: a new name or a file
 /// ujm wrote, never through a symbolic link, never over a user's file); a refusal names `option`
-/// and the file (exit 64).
+/// and the file (exit 64); a failure of the storage (a full disk, an I/O error) is a
+/// `RunFailure` (exit 1), as the README says.
 func writeAtomically(
   _ data: Data, to path: String, option: String = "--output",
   isOurs: (String) -> Bool = { _ in false }
-) throws(UsageError) {
+) throws {
   do {
     try OutputFile.write(data, to: path, isOurs: isOurs)
+  } catch  where error.isStorageFailure {
+    throw RunFailure("\(option) \(error)")
   } catch {
     throw UsageError("\(option) \(error)")
   }

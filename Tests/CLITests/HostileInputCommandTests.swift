@@ -430,6 +430,110 @@ struct HostileInputCommandTests {
       ["train", "--epochs", "1", "--data", "/dev/zero", "--output", temporaryDirectory("r")]
         + tiny, naming: ["--data", "/dev/zero", "is not a directory"])
   }
+
+  /// Issue 19 defect 19: an empty `--dir` (the working directory) is refused by every sweep
+  /// subcommand, naming --dir; nothing is written.
+  @Test func anEmptySweepDirectoryIsRefusedNamingDir() throws {
+    let directory = temporaryDirectory("empty-dir")
+    let spec = (directory as NSString).appendingPathComponent("spec.yaml")
+    try "base: {epochs: 1}\naxes: {lr: [0.1, 0.2]}\n".write(
+      toFile: spec, atomically: false, encoding: .utf8)
+    for sub in [["plan"], ["status"], ["local"], ["slurm", "--dry-run"], ["report"]] {
+      expectRefused(["sweep"] + sub + [spec, "--dir", ""], naming: ["--dir", "empty"])
+    }
+  }
+
+  /// Issue 19 defect 15: `compare --pair-indices` refuses a pair given twice (in either order),
+  /// as `measure` refuses a repeated index.
+  @Test func aRepeatedPairIndexIsRefused() {
+    for text in ["25342:2219,25342:2219", "1:2,3:4,2:1"] {
+      #expect(throws: ValidationError.self) { try Compare.parsePairs(text) }
+    }
+    #expect(throws: Never.self) { try Compare.parsePairs("1:2,3:4") }
+    expectRefused(
+      ["compare", "--checkpoint", "x", "--pair-indices", "5:6,5:6"],
+      naming: ["--pair-indices", "5:6", "twice"])
+  }
+
+  /// Issue 19 defect 5: `--perturb` past 10³ (which overflowed the Hessian into LAPACK's
+  /// "dsyevd: argument 5 had an illegal value") is refused naming it; 10³ itself runs.
+  @Test func aPerturbationThatOverflowsIsRefusedNamingPerturb() {
+    for value in ["1e300", "1e200", "1001"] {
+      for extra in [[], ["--classes", "3"]] {
+        expectRefused(
+          ["solve", "--L", "2", "--lambda", "0.01", "--D", "8", "--perturb", value, "--hessian"]
+            + extra, naming: ["--perturb", "0…1.0e+03"])
+      }
+    }
+  }
+
+  /// Issue 19 defect 7: a Δx whose norm is outside 1e-50…1e50 (where the reduced oracle
+  /// overflowed to f* = ∞) is refused naming --dx and the range; the ends of the range run.
+  @Test func aDxOutsideTheOraclesRangeIsRefusedNamingDx() throws {
+    let directory = temporaryDirectory("dx-range")
+    for (name, text) in [
+      ("tiny", "1e-200 0"), ("huge", "1e150 0"), ("overflow", "1e308 1e308"),
+      ("subnormal", "1e-320 0"),
+    ] {
+      let path = (directory as NSString).appendingPathComponent(name + ".txt")
+      try text.write(toFile: path, atomically: false, encoding: .utf8)
+      let error = #expect(throws: UsageError.self) { try DxFile.read(path) }
+      let message = error?.message ?? ""
+      print("--dx \(text): \(message)")
+      for culprit in ["--dx", path, "1.0e-50…1.0e+50"] { #expect(message.contains(culprit)) }
+      #expect(run(["solve", "--L", "2", "--lambda", "0.01", "--dx", path]).code == 64)
+    }
+    for text in ["1e-50 0", "0 1e50", "6e-51 6e-51 6e-51 6e-51"] {
+      let path = (directory as NSString).appendingPathComponent("end.txt")
+      try text.write(toFile: path, atomically: false, encoding: .utf8)
+      #expect(throws: Never.self) { _ = try DxFile.read(path) }
+    }
+  }
+
+  /// Issue 19 defect 6: `--labels` on a directory, a device or a FIFO, `compare --export` or
+  /// `--figures` on a file, and a malformed snapshot manifest are each one sentence naming the
+  /// file, never Foundation's text ("The operation could not be completed", "You don't have
+  /// permission", "The data isn't in the correct format", "A file with the same name").
+  @Test func foundationErrorTextNeverReachesTheUser() throws {
+    let directory = temporaryDirectory("nserror-text")
+    let fifo = (directory as NSString).appendingPathComponent("fifo")
+    #expect(mkfifo(fifo, 0o644) == 0)
+    let file = (directory as NSString).appendingPathComponent("file")
+    try "x".write(toFile: file, atomically: false, encoding: .utf8)
+    var messages = [String]()
+    for (path, kind) in [
+      (directory, "a directory"), ("/dev/zero", "a character device"),
+      (fifo, "a FIFO"),
+    ] {
+      let error = #expect(throws: UsageError.self) { try MulticlassInputFiles.readLabels(path) }
+      messages.append(error?.message ?? "")
+      #expect(error?.message.contains("--labels \(path)") == true)
+      #expect(error?.message.contains(kind) == true)
+    }
+    for option in ["--export", "--figures"] {
+      let error = #expect(throws: UsageError.self) {
+        try Compare.prepareDirectory(file, option: option)
+      }
+      messages.append(error?.message ?? "")
+      #expect(error?.message.contains("\(option) \(file)") == true)
+    }
+    let run = temporaryDirectory("nserror-run")
+    try #"{"x": 1}"#.write(
+      toFile: (run as NSString).appendingPathComponent(RunDirectory.manifestName),
+      atomically: false, encoding: .utf8)
+    let error = #expect(throws: RunDirectoryError.self) { try RunDirectory(path: run).manifest() }
+    messages.append(error.map { "\($0)" } ?? "")
+    #expect(messages.last?.contains("snapshot.json") == true)
+    for message in messages {
+      print(message)
+      for foundation in [
+        "NSError", "NSCocoaErrorDomain", "The operation could not be completed",
+        "You don't have permission", "The data isn't", "A file with the same name",
+      ] {
+        #expect(!message.contains(foundation), "\(message)")
+      }
+    }
+  }
 }
 
 /// The `ujm` that `swift build` left in `.build/debug` (nil when there is none).

@@ -373,6 +373,27 @@ struct MeasureCommandTests {
     #expect((object["ra4"] as! [String: Any])["slope"] is NSNull)
   }
 
+  /// Issue 19 defect 5: a checkpoint whose weights are all ×1e30 overflows the forward pass;
+  /// measure exits 64 with a sentence naming what is not finite, never LAPACK's "dgesdd:
+  /// argument 5 had an illegal value".
+  @Test func anOverflowingCheckpointNamesTheQuantityNotLAPACKsArgument() throws {
+    let (data, checkpoint) = try measureFixture()
+    var file = try Checkpoint(contentsOf: checkpoint).file
+    for (name, tensor) in file.tensors {
+      if case .f32(let values) = tensor.values {
+        file.tensors[name] = StoredTensor(
+          shape: tensor.shape, values: .f32(values.map { $0 * 1e30 }))
+      }
+    }
+    let huge = (data as NSString).appendingPathComponent("huge.safetensors")
+    try file.write(to: huge)
+    let run = measure(
+      ["--checkpoint", huge, "--data", data, "--inputs", "2", "--rank", "2", "--nc-examples", "0"])
+    print("weights ×1e30: exit \(run.code), \(run.message)")
+    #expect(run.code == 64 && run.message.contains("non-finite entries"))
+    #expect(!run.message.contains("illegal value"))
+  }
+
   @Test func badInputExits64NamingTheProblem() throws {
     let (data, checkpoint) = try measureFixture()
     let bytes = try Data(contentsOf: URL(fileURLWithPath: checkpoint))

@@ -188,4 +188,53 @@ struct OutputSafetyTests {
     print(line)
     #expect(code == 64 && line.contains("-1 is not a class"))
   }
+
+  /// Issue 19 defect 2: a full disk is a run failure, exit 1 (the README), not a usage error:
+  /// `solve --output` and `rsvd --vectors` onto a filled 300 KiB tmpfs.
+  @Test func aFullDiskExitsOneNotSixtyFour() throws {
+    guard let small = mountTmpfs("size=300k") else { return }
+    defer { unmount(small) }
+    let dir = try rsvdTemporaryDirectory()
+    let matrix = dir.appendingPathComponent("a.npy")
+    _ = try RSVDCommandTests().writeSpectrumMatrix(to: matrix)
+    // Fill the file system: write until the kernel says ENOSPC.
+    let filler = open(
+      (small as NSString).appendingPathComponent("filler"), O_WRONLY | O_CREAT, 0o644)
+    let block = [UInt8](repeating: 0, count: 4096)
+    while block.withUnsafeBytes({ Glibc.write(filler, $0.baseAddress!, 4096) }) > 0 {}
+    close(filler)
+    for arguments in [
+      ["solve", "--L", "2", "--lambda", "0.1", "--D", "4", "--output", small + "/r.json"],
+      ["rsvd", "--input", matrix.path, "--rank", "4", "--vectors", small + "/uv.npz"],
+    ] {
+      let (code, line) = run(arguments)
+      print(line, "exit \(code) (expected 1)")
+      #expect(code == 1)  // the line, "…: cannot write (No space left on device)", is on stderr
+    }
+  }
+
+  /// Issue 19 defect 18: a `train` refused for a user's file leaves no `.lock` behind.
+  @Test func aRefusedTrainLeavesNoLockFileInTheUsersDirectory() throws {
+    let output = temporaryDirectory("refused-train-lock")
+    try "x".write(
+      toFile: (output as NSString).appendingPathComponent("notes.txt"), atomically: false,
+      encoding: .utf8)
+    let (code, line) = run(["train", "--epochs", "1", "--output", output] + tiny)
+    print(line)
+    #expect(code == 64 && line.contains("notes.txt"))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: output) == ["notes.txt"])
+  }
+
+  /// Issue 19 defect 1: `solve --output` refuses a name with a newline (exit 64, naming
+  /// --output) instead of writing a file it cannot record.
+  @Test func anOutputNameWithANewlineIsRefusedNamingTheOption() throws {
+    let directory = temporaryDirectory("newline-output")
+    let path = (directory as NSString).appendingPathComponent("a\nb.json")
+    let (code, line) = run(["solve", "--L", "2", "--lambda", "0.1", "--D", "4", "--output", path])
+    print(line)
+    #expect(code == 64)  // the line, naming --output and the control character, is on stderr
+    #expect(!FileManager.default.fileExists(atPath: path))
+    let error = #expect(throws: AtomicWriteError.self) { try OutputFile.check(path) }
+    #expect(error?.reason.contains("control character") == true)
+  }
 }

@@ -104,4 +104,26 @@ struct SweepSpecValidationTests {
     print("blocks 1 with measure → \(error)")
     #expect(error.contains("run 0") && error.contains("at least 3 blocks"))
   }
+
+  /// Issue 19 defect 3: a snapshot past the last epoch is refused at plan time with train's own
+  /// message (`train --snapshot-epochs 3 --epochs 2` exits 64 the same way), and snapshots
+  /// with `max_steps` (which may stop before a snapshot epoch ends) are refused; snapshots
+  /// within the epochs plan.
+  @Test func snapshotsThatNoRunCanWriteAreRefusedAtPlanTime() throws {
+    let measure = "measure: {inputs: 4, rank: 2}\n"
+    let late = specFile(
+      "base: {epochs: 2, blocks: 3}\naxes: {seed: [0]}\n" + measure + "snapshots: [3]\n")
+    let lateError = try #require(plan([late, "--dir", temporaryDirectory("plan")]).error)
+    print("snapshots: [3], epochs: 2 → \(lateError)")
+    #expect(lateError.contains("run 0") && lateError.contains("--snapshot-epochs"))
+    let capped = specFile(
+      "base: {epochs: 2, blocks: 3, max_steps: 30}\naxes: {seed: [0]}\n" + measure
+        + "snapshots: [1, 2]\n")
+    let cappedError = try #require(plan([capped, "--dir", temporaryDirectory("plan")]).error)
+    print("snapshots: [1, 2], max_steps: 30 → \(cappedError)")
+    #expect(cappedError.contains("run 0") && cappedError.contains("max_steps"))
+    let fine = specFile(
+      "base: {epochs: 2, blocks: 3}\naxes: {seed: [0]}\n" + measure + "snapshots: [1, 2]\n")
+    #expect(plan([fine, "--dir", temporaryDirectory("plan")]).error == nil)
+  }
 }

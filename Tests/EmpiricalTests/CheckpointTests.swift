@@ -97,4 +97,17 @@ struct CheckpointTests {
       try Checkpoint(file: badMetadata, path: "p")
     }
   }
+
+  /// Issue 19 defect 10: a block's first layer missing is named as the missing tensor, not as
+  /// "unexpected tensor" of the block's other tensors (the blocks are counted by that layer).
+  @Test func aBlocksMissingFirstLayerIsNamedMissingNotItsOthersUnexpected() {
+    let good = Checkpoint(model: smallModel(), metadata: CheckpointMetadata()).file
+    for block in [0, 1] {
+      var missing = good
+      missing.tensors["blocks.\(block).fc1.weight"] = nil
+      #expect(
+        throws: CheckpointError.missingTensor(path: "p", name: "blocks.\(block).fc1.weight")
+      ) { try Checkpoint(file: missing, path: "p") }
+    }
+  }
 }

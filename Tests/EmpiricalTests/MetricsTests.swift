@@ -421,6 +421,24 @@ struct SpreadTests {
     #expect(Spread(of: [3, 1, 2]) == Spread(median: 2, min: 1, max: 3))
     #expect(Spread(of: [4, 1, 2, 3]) == Spread(median: 2.5, min: 1, max: 4))
   }
+
+  /// Issue 19 defect 8: a value that does not exist (NaN) is left out of all three fields, so
+  /// that the median, min and max describe one set (was median null, max 2.5); none left is
+  /// NaN in all three (null in JSON, n/a in text).
+  @Test func nonExistentValuesAreLeftOutOfEveryField() {
+    let spread = Spread(of: [.nan, 2.5, .nan, 1.5, .nan])
+    print("spread of [NaN, 2.5, NaN, 1.5, NaN]: \(spread)")
+    #expect(spread == Spread(median: 2, min: 1.5, max: 2.5))
+    let none = Spread(of: [.nan, .nan])
+    #expect(none.median.isNaN && none.min.isNaN && none.max.isNaN)
+  }
+
+  /// Issue 19 defect 8: σ_C/σ_{C+1} is NaN (no gap) when both are 0, +∞ when only σ_{C+1} is.
+  @Test func theGapOfARankDeficientJacobianIsUndefinedNotANumberMixedIn() {
+    #expect(SpectrumShape(topSingularValues: [3, 0, 0], classes: 2).gap.isNaN)
+    #expect(SpectrumShape(topSingularValues: [3, 2, 0], classes: 2).gap == .infinity)
+    #expect(SpectrumShape(topSingularValues: [3, 2, 1], classes: 2).gap == 2)
+  }
 }
 
 @Suite("RA1–RA4 together on exactly aligned rank-one blocks σ₁(J_i) = 1/i", .serialized)

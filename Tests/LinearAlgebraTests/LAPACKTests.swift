@@ -87,4 +87,25 @@ struct LAPACKTests {
     let error = #expect(throws: LAPACKError.self) { try a.singularValueDecomposition() }
     #expect(error?.routine == "dgesdd")
   }
+
+  /// Issue 19 defect 5: a non-finite input is refused before LAPACK is called, with a sentence
+  /// that says so (never "argument 5 had an illegal value"); a finite one is decomposed.
+  @Test func aNonFiniteMatrixIsNamedNotAnIllegalArgument() throws {
+    for bad in [Double.nan, .infinity, -.infinity] {
+      let a = Matrix<Double>(rowMajor: [[1, bad], [bad, 1]])
+      let attempts: [() throws -> Void] = [
+        { _ = try a.singularValueDecomposition() }, { _ = try a.singularValues() },
+        { _ = try a.symmetricEigendecomposition() },
+      ]
+      for attempt in attempts {
+        let error = #expect(throws: LAPACKError.self) { try attempt() }
+        let text = error.map { "\($0)" } ?? ""
+        print(text)
+        #expect(text.contains("non-finite") && !text.contains("illegal"))
+      }
+    }
+    let fine = Matrix<Double>(rowMajor: [[2, 1], [1, 2]])
+    let values = try fine.symmetricEigendecomposition().values
+    #expect(abs(values[0] - 1) < 1e-12 && abs(values[1] - 3) < 1e-12)
+  }
 }

@@ -92,4 +92,37 @@ struct OutputFileTests {
     #expect(FileLock.owner(at: path)?.pid == getpid())
     _ = lock
   }
+
+  /// Issue 19 defect 1: 32 concurrent writers in one directory (separate descriptors, so their
+  /// `flock`s exclude one another as separate processes' do) leave all 32 names recorded, and a
+  /// re-write of each is then allowed.
+  @Test func concurrentWritersInOneDirectoryAreAllRecorded() throws {
+    let directory = temporaryDirectory("output-file-concurrent")
+    let count = 32
+    DispatchQueue.concurrentPerform(iterations: count) { i in
+      let path = (directory as NSString).appendingPathComponent("f\(i).json")
+      try? OutputFile.write(Array("\(i)".utf8), to: path)
+    }
+    let record = try String(
+      contentsOfFile: (directory as NSString).appendingPathComponent(OutputFile.recordName),
+      encoding: .utf8)
+    let recorded = Set(record.split(separator: "\n").dropFirst().map(String.init))
+    print("recorded \(recorded.count) of \(count) names (tolerance: all)")
+    #expect(recorded == Set((0..<count).map { "f\($0).json" }))
+    for i in 0..<count {
+      let path = (directory as NSString).appendingPathComponent("f\(i).json")
+      #expect(throws: Never.self) { try OutputFile.write(Array("again".utf8), to: path) }
+    }
+  }
+
+  /// Issue 19 defect 1 (#22): a name with a control character (a newline would split the
+  /// record's line) is refused before anything is written.
+  @Test func aNameWithAControlCharacterIsRefusedNotWrittenUnrecorded() throws {
+    let directory = temporaryDirectory("output-file-newline")
+    for name in ["a\nb.json", "tab\there.json", "esc\u{1B}[31m.json"] {
+      let path = (directory as NSString).appendingPathComponent(name)
+      #expect(throws: AtomicWriteError.self) { try OutputFile.write(Array("x".utf8), to: path) }
+      #expect(!FileManager.default.fileExists(atPath: path))
+    }
+  }
 }

@@ -11,6 +11,19 @@ struct RunExecutorTests {
   let executor = RunExecutor(
     ujm: builtUJM ?? "/nonexistent", environment: ["OPENBLAS_NUM_THREADS": "1"])
 
+  /// Issue 19 defect 12: a train.json in a run directory without a checkpoint (not the
+  /// sweep's) does not skip training; the run trains, measures and completes.
+  @Test func aStrayTrainSummaryDoesNotSkipTraining() throws {
+    let (plan, _, _) = tinySweep("stray-train-json", axes: "seed: [0]")
+    let run = plan.runs[0]
+    let dir = SweepRunDirectory(path: run.directory)
+    try FileManager.default.createDirectory(
+      atPath: run.directory, withIntermediateDirectories: true)
+    try #"{"epochs": 99}"#.write(toFile: dir.trainSummary, atomically: false, encoding: .utf8)
+    #expect(try executor.execute(run, of: plan.spec) == .completed)
+    #expect(dir.status == .complete && FileManager.default.fileExists(atPath: dir.checkpoint))
+  }
+
   @Test func runCompletesWritesItsFilesAndIsSkippedTheSecondTime() throws {
     let (plan, _, _) = tinySweep("complete", axes: "seed: [0]")
     let run = plan.runs[0]

@@ -114,4 +114,17 @@ struct RunLockHostileFileTests {
     }
     #expect(ContinuousClock.now - started < .seconds(20), "blocked on the FIFO")
   }
+
+  /// Issue 19 defect 26: a run directory that is a regular file is failed in `sweep status`,
+  /// as in `sweep local` (which cannot start it), not pending; an absent one is pending.
+  @Test func aRunDirectoryThatIsAFileIsFailedNotPending() throws {
+    let parent = (NSTemporaryDirectory() as NSString).appendingPathComponent(
+      "ujm-run-file-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+    let file = (parent as NSString).appendingPathComponent("0-deadbeef")
+    try "x".write(toFile: file, atomically: false, encoding: .utf8)
+    #expect(SweepRunDirectory(path: file).status == .failed)
+    let absent = (parent as NSString).appendingPathComponent("1-deadbeef")
+    #expect(SweepRunDirectory(path: absent).status == .pending)
+  }
 }

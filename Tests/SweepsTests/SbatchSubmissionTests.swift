@@ -6,7 +6,7 @@ import Testing
 
 /// `sweep slurm` submits with a real (stand-in) `sbatch` executable: one that hangs is stopped
 /// after the time allowed, one that floods its output is quoted in 500 characters at most.
-@Suite("sbatch submission is bounded in time and in what it reads back")
+@Suite("sbatch submission is bounded in time and in what it reads back", .serialized)
 struct SbatchSubmissionTests {
   func standIn(_ body: String) throws -> String {
     let path = (temporaryDirectory("sbatch") as NSString).appendingPathComponent("sbatch")
@@ -42,5 +42,25 @@ struct SbatchSubmissionTests {
   @Test func aJobIDIsReadFromTheFirstField() throws {
     let sbatch = try standIn("echo '4242;cluster'")
     #expect(try SlurmSubmission.submit("/x/sweep.sbatch", timeout: 30, sbatch: sbatch) == "4242")
+  }
+
+  /// Issue 19 defect 17: what sbatch prints is quoted on one line with control characters
+  /// escaped (a newline, an ANSI escape), in a rejection and in an unreadable job id.
+  @Test func sbatchOutputIsQuotedOnOneLineWithEscapesShown() throws {
+    for (body, expected) in [
+      (#"printf 'bad\nline\033[31mred' >&2; exit 1"#, "rejected"),
+      (#"printf 'no\nid\033[2J'"#, "no job id"),
+    ] {
+      let sbatch = try standIn(body)
+      do {
+        _ = try SlurmSubmission.submit("/x/sweep.sbatch", timeout: 30, sbatch: sbatch)
+        Issue.record("\(body) was taken as a submission")
+      } catch {
+        let text = error.description
+        print(text)
+        #expect(text.contains(expected) && !text.contains("\n") && !text.contains("\u{1B}"))
+        #expect(text.contains("\\n") && text.contains("\\u{1B}"))
+      }
+    }
   }
 }

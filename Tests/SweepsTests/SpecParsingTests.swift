@@ -154,6 +154,22 @@ struct SpecParsingTests {
       #expect(!SlurmFormats.isTime(bad), "\(bad)")
     }
   }
+
+  /// Issue 19 defect 24: a time whose minutes or seconds are 60 or more, an hour of 24 after
+  /// a day count, a zero time (no limit to Slurm), and a memory size that overflows (or is 0)
+  /// are refused; the largest ordinary ones pass.
+  @Test func slurmFormatsRefuseOutOfRangeFieldsAndOverflow() {
+    for bad in ["99:99:99", "00:00:00", "0", "1:60", "1-24:00:00", "1-00:60", "0-00"] {
+      #expect(!SlurmFormats.isTime(bad), "\(bad)")
+    }
+    for ok in ["48:00:00", "59:59", "1-23:59:59", "7-00", "1"] {
+      #expect(SlurmFormats.isTime(ok), "\(ok)")
+    }
+    for bad in ["99999999999999999999G", "0G", "0", "2000T"] {
+      #expect(!SlurmFormats.isMemory(bad), "\(bad)")
+    }
+    #expect(SlurmFormats.isMemory("1024T") && SlurmFormats.isMemory("999999M"))
+  }
 }
 
 /// `line(i)` for i in 0..<count, joined: a spec built line by line.

@@ -52,8 +52,10 @@ struct SweepPlanTests {
         "train", "--weight-decay", "5e-4", "--drop-path", "0.3", "--seed", "7", "--output",
         run.directory, "--json", "--resume",
       ])
-    #expect(RunExecutor.snapshotInterval([50, 100, 350]) == 50)
-    #expect(RunExecutor.snapshotInterval([2, 3]) == 1)
-    #expect(RunExecutor.snapshotInterval([]) == nil)
+    #expect(
+      RunExecutor.trainArguments(run, snapshots: [100, 50], resume: false) == [
+        "train", "--weight-decay", "5e-4", "--drop-path", "0.3", "--seed", "7",
+        "--snapshot-epochs", "50,100", "--output", run.directory, "--json",
+      ])
   }
 }

@@ -72,4 +72,28 @@ struct ReducedProblemTests {
       #expect(!problem.reducedDerivative(s: problem.sBound / 4000).isFinite)
     }
   }
+
+  /// Issue 19 defect 7: over the ‖Δx‖ range `ujm solve --dx` accepts (1e-50…1e50), the oracle
+  /// is finite and stationary (t*² = s*(1+s*)) for L in 1…10 and λ in 1e-6…1; outside it
+  /// (1e-200, 1e150) it overflowed to f* = ∞, which is why the range is refused.
+  @Test(arguments: [1, 2, 3, 10], [1e-6, 1e-2, 1])
+  func theOracleIsFiniteOverTheAcceptedRangeOfDx(depth: Int, lambda: Double) {
+    for r in [1e-50, 1e-20, 1, 1e20, 1e50] {
+      let optimum = ReducedProblem(depth: depth, lambda: lambda, dxNorm: r).minimize()
+      let balance = optimum.t * optimum.t / (optimum.s * (1 + optimum.s))
+      print(
+        "L = \(depth), λ = \(lambda), ‖Δx‖ = \(r): f* = \(optimum.objective), s* = \(optimum.s), "
+          + "t*²/(s*(1+s*)) − 1 = \(balance - 1) (tolerance 1e-6)")
+      #expect(optimum.objective.isFinite && optimum.objective >= 0)
+      #expect(optimum.s > 0 && optimum.s.isFinite && optimum.t > 0 && optimum.t.isFinite)
+      #expect(abs(balance - 1) < 1e-6)
+    }
+    if depth == 2 && lambda == 1e-2 {
+      for r in [1e-200, 1e150] {
+        let optimum = ReducedProblem(depth: depth, lambda: lambda, dxNorm: r).minimize()
+        print("outside the range, ‖Δx‖ = \(r): f* = \(optimum.objective)")
+        #expect(!optimum.objective.isFinite || optimum.s == 0)
+      }
+    }
+  }
 }

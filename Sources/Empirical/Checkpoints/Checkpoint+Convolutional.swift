@@ -45,6 +45,7 @@ extension Checkpoint {
     let bn0 = try reader.norm("bn0", channels)
     var depth = 0
     while reader.has("blocks.\(depth).conv1.weight") { depth += 1 }
+    try reader.checkNoBlockPast(depth, layer: "conv1.weight")
     if let reference, reference.depth != depth {
       throw .missingTensor(path: path, name: "blocks.\(depth).conv1.weight")
     }

@@ -327,6 +327,7 @@ public struct Checkpoint: Sendable, Equatable {
     let c = head.shape[0]
     var depth = 0
     while reader.has("blocks.\(depth).fc1.weight") { depth += 1 }
+    try reader.checkNoBlockPast(depth, layer: "fc1.weight")
     if let reference {
       guard reference.depth == depth else {
         throw .missingTensor(path: path, name: "blocks.\(depth).fc1.weight")

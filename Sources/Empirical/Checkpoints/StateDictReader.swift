@@ -25,6 +25,18 @@ struct StateDictReader {
   /// Whether the file holds `name` (without taking it).
   func has(_ name: String) -> Bool { tensors[name] != nil }
 
+  /// Refuses a file with tensors of a block at or past `depth`, the count of consecutive blocks
+  /// holding `blocks.<i>.<layer>`: block `depth` lacks that tensor, and the message says so (its
+  /// other tensors would otherwise show as "unexpected").
+  func checkNoBlockPast(_ depth: Int, layer: String) throws(CheckpointError) {
+    let beyond = tensors.keys.contains { name in
+      guard name.hasPrefix("blocks.") else { return false }
+      let index = name.dropFirst("blocks.".count).prefix { $0 != "." }
+      return Int(index).map { $0 >= depth } ?? false
+    }
+    if beyond { throw .missingTensor(path: path, name: "blocks.\(depth).\(layer)") }
+  }
+
   /// The tensor `name`, taken.
   mutating func tensor(_ name: String) throws(CheckpointError) -> StoredTensor {
     guard let t = tensors[name] else { throw .missingTensor(path: path, name: name) }

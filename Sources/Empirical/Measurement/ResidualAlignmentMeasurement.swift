@@ -208,13 +208,26 @@ public struct ResidualAlignmentMeasurement: Sendable {
       let trajectory = network.trajectory(x)
       let sameSize = Array(trajectory.prefix(ra1Points))
       trajectories.append(sameSize)
+      guard sameSize.allSatisfy({ $0.allSatisfy(\.isFinite) }) else {
+        throw .nonFinite(
+          "the trajectory h₁, …, h_L of measured input \(n + 1) of \(inputs.count)",
+          routine: "SVD for RA1 (dgesdd)")
+      }
       ra1.append(try TrajectoryAlignment(trajectory: sameSize))
       var jacobians = [N.Jacobian]()
       var decompositions = [SingularValueDecomposition<Double>]()
       for i in 0..<l {
         let j = network.residualJacobian(block: i, at: trajectory[i])
-        let r = try network.topSingularTriplets(
-          of: j, rank: m, powerIterations: powerIterations, using: &generator)
+        let r: RandomizedSVDResult<Double>
+        do {
+          r = try network.topSingularTriplets(
+            of: j, rank: m, powerIterations: powerIterations, using: &generator)
+        } catch  where error.info == 0 {
+          // An overflow (a checkpoint of huge weights): say which Jacobian, not "the matrix".
+          throw .nonFinite(
+            "the residual Jacobian of block \(i + 1) at measured input \(n + 1) of \(inputs.count)",
+            routine: "SVD (dgesdd)")
+        }
         let residuals = Self.tripletResiduals(j, r.decomposition)
         largestError = max(largestError, residuals.max() ?? 0)
         largestTopK = max(largestTopK, residuals.prefix(rank).max() ?? 0)

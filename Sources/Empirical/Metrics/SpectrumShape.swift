@@ -27,7 +27,8 @@ public struct SpectrumShape: Sendable, Equatable, Codable {
     topSingularValues s: [Double], classes: Int, threshold: Double = defaultThreshold
   ) {
     precondition(classes >= 1 && s.count > classes, "need σ₁ … σ_{C+1} (C = \(classes))")
-    gap = s[classes - 1] / s[classes]
+    // 0/0 (a Jacobian of rank below C) has no gap: NaN, which `Spread` leaves out.
+    gap = s[classes] > 0 ? s[classes - 1] / s[classes] : (s[classes - 1] > 0 ? .infinity : .nan)
     let cut = threshold * s[0]
     numericalRank = s.prefix { $0 > cut }.count
     self.threshold = threshold

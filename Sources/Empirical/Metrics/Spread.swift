@@ -16,8 +16,11 @@ public struct Spread: Sendable, Equatable, Codable {
     self.max = max
   }
 
-  /// The spread of `values` (NaN fields when `values` is empty).
-  public init(of values: [Double]) {
+  /// The spread of the values of `values` that are not NaN (a value that does not exist, such
+  /// as σ_C/σ_{C+1} when both are 0): NaN fields (null in JSON, n/a in text) when none is, never
+  /// a median of one set and a maximum of another.
+  public init(of all: [Double]) {
+    let values = all.filter { !$0.isNaN }
     guard !values.isEmpty else {
       self.init(median: .nan, min: .nan, max: .nan)
       return

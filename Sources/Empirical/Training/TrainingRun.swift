@@ -101,8 +101,11 @@ public struct TrainingRun: Sendable {
     let run = RunDirectory(path: directory)
     let checkpointPath = (directory as NSString).appendingPathComponent(RunDirectory.checkpointName)
     let lock: FileLock
+    let lockPath = (directory as NSString).appendingPathComponent(RunDirectory.lockName)
+    var lockExisted = false
     do {
       try run.prepare()
+      lockExisted = FileManager.default.fileExists(atPath: lockPath)
       lock = try run.lock()
       let removed = try run.recover()
       if !removed.isEmpty {
@@ -112,7 +115,11 @@ public struct TrainingRun: Sendable {
       throw .usage("--output \(error)")
     }
     defer { withExtendedLifetime(lock) {} }
-    try refuseForeignFiles(run)
+    do { try refuseForeignFiles(run) } catch {
+      // A refused directory keeps nothing of ujm's: the lock file this run created goes.
+      if !lockExisted { unlink(lockPath) }
+      throw error
+    }
 
     var resumed: (checkpoint: Checkpoint, state: TrainingState, snapshot: RunDirectory.Snapshot)?
     let existing: RunDirectory.Snapshot?

@@ -98,6 +98,9 @@ public struct HessianSpectrum: Sendable, Codable, Equatable {
         symmetric[i, j] = (h[i, j] + h[j, i]) / 2
       }
     }
+    guard symmetric.isFinite else {
+      throw .nonFinite("the Hessian ∇²F at the point", routine: "eigenvalues (dsyevd)")
+    }
     let values = try symmetric.symmetricEigendecomposition().values
     return summarize(
       values, method: "dense", parameters: n, products: n,
@@ -141,6 +144,11 @@ public struct HessianSpectrum: Sendable, Codable, Equatable {
         t[k, k + 1] = beta[k]
         t[k + 1, k] = beta[k]
       }
+    }
+    guard t.isFinite else {
+      throw .nonFinite(
+        "the Lanczos tridiagonal matrix of the Hessian ∇²F at the point",
+        routine: "eigenvalues (dsyevd)")
     }
     let (values, vectors) = try t.symmetricEigendecomposition()
     let last = beta[size - 1]

@@ -45,8 +45,11 @@ public struct MulticlassVerifier: Sendable {
     let point = model.point(from: x)
     let (f, gradient) = model.valueAndGradient(at: x)
     let gradientNorm = gradient.euclideanNorm
-    let svds = try point.jacobians.map { j throws(LAPACKError) in
-      try j.singularValueDecomposition()
+    let svds = try point.jacobians.enumerated().map { i, j throws(LAPACKError) in
+      guard j.isFinite else {
+        throw .nonFinite("the Jacobian of block \(i + 1)", routine: "SVD (dgesdd)")
+      }
+      return try j.singularValueDecomposition()
     }
     let d = model.dimension
     let kept = min(c + 1, d)
