@@ -69,10 +69,37 @@ public enum OutputFile {
   /// is left in the user's directory), so that concurrent writers in one directory lose no name;
   /// the record is replaced atomically (`AtomicFile.write`).
   public static func record(_ path: String) throws(AtomicWriteError) {
-    let (directory, name) = split(path)
-    guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
-    else { return }
-    // A directory that cannot be opened for reading (mode 0300) is written unlocked, as before.
+    try underDirectoryLock(path) { () throws(AtomicWriteError) in try recordUnlocked(path) }
+  }
+
+  /// Opens `path` for appending (created when missing, links not followed) after checking it
+  /// (`check(_:isOurs:)`), and records its name, all under the directory's lock: a second
+  /// process appending to the same log cannot see it created and not yet recorded (and refuse
+  /// it as foreign). Returns the descriptor (close-on-exec, non-blocking).
+  public static func openForAppending(_ path: String) throws(AtomicWriteError) -> Int32 {
+    try underDirectoryLock(path) { () throws(AtomicWriteError) -> Int32 in
+      try check(path)
+      let fd = open(
+        path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o644)
+      guard fd >= 0 else {
+        throw AtomicWriteError(path: path, reason: "cannot be opened (\(errnoText()))")
+      }
+      do throws(AtomicWriteError) {
+        try recordUnlocked(path)
+      } catch {
+        close(fd)
+        throw error
+      }
+      return fd
+    }
+  }
+
+  /// Runs `body` holding an exclusive `flock(2)` on `path`'s directory (unlocked when the
+  /// directory cannot be opened for reading, mode 0300).
+  private static func underDirectoryLock<T>(
+    _ path: String, _ body: () throws(AtomicWriteError) -> T
+  ) throws(AtomicWriteError) -> T {
+    let (directory, _) = split(path)
     let lock = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     defer { if lock >= 0 { close(lock) } }
     if lock >= 0 {
@@ -84,6 +111,13 @@ public enum OutputFile {
       }
     }
     defer { if lock >= 0 { flock(lock, LOCK_UN) } }
+    return try body()
+  }
+
+  private static func recordUnlocked(_ path: String) throws(AtomicWriteError) {
+    let (directory, name) = split(path)
+    guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+    else { return }
     var names = try recordedNames(in: directory)
     if names.contains(name) { return }
     names.insert(name)

@@ -137,16 +137,10 @@ public struct LocalExecutor: Sendable {
     // Appended to, never truncated: another sweep on the same directory may be writing it, and
     // an earlier attempt's output stays above this one's.
     // Only a log ujm created (listed in the directory's record) is appended to.
+    let fd: Int32
     do {
-      try OutputFile.check(path)
+      fd = try OutputFile.openForAppending(path)
     } catch {
-      throw .cannotWrite(path: path, reason: error.reason)
-    }
-    let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o644)
-    do {
-      try OutputFile.record(path)
-    } catch {
-      if fd >= 0 { close(fd) }
       throw .cannotWrite(path: path, reason: error.reason)
     }
     var info = stat()

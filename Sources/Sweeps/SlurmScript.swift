@@ -233,10 +233,18 @@ public enum SlurmSubmission {
     let pid = process.processIdentifier
     var status: Int32 = 0
     var foundationReaped = false
+    var reaped = false
+    // Once reaped, never asked again: a second waitpid would fail with ECHILD and be taken for
+    // Foundation's reaping, whose terminationStatus is then not sbatch's (a rejection read as 0).
     func ended() -> Bool {
+      if reaped || foundationReaped { return true }
       let r = waitpid(pid, &status, WNOHANG)
-      if r == -1 && errno == ECHILD { foundationReaped = true }
-      return r == pid || foundationReaped
+      if r == pid {
+        reaped = true
+      } else if r == -1 && errno == ECHILD {
+        foundationReaped = true
+      }
+      return reaped || foundationReaped
     }
     let deadline = Date().addingTimeInterval(timeout)
     while !ended() && Date() < deadline { usleep(20_000) }

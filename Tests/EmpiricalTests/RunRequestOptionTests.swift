@@ -22,7 +22,7 @@ struct RunRequestOptionTests {
   @Test func indicesAreDistinctNonNegativeAndAtMostTheMaximum() {
     #expect((try? MeasurementOptions.indices(parsing: " 3,17 ,42")) == [3, 17, 42])
     let cases: [(String, String)] = [
-      ("3,-1", "--indices: '-1' is not a non-negative integer"),
+      ("3,-1", "--indices: index -1 is out of range (positions start at 0)"),
       ("", "--indices: '' is not a non-negative integer"),
       ("4,5,4", "--indices: index 4 appears 2 times"),
       (

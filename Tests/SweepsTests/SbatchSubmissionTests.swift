@@ -6,7 +6,7 @@ import Testing
 
 /// `sweep slurm` submits with a real (stand-in) `sbatch` executable: one that hangs is stopped
 /// after the time allowed, one that floods its output is quoted in 500 characters at most.
-@Suite("sbatch submission is bounded in time and in what it reads back", .serialized)
+@Suite("sbatch submission is bounded in time and in what it reads back")
 struct SbatchSubmissionTests {
   func standIn(_ body: String) throws -> String {
     let path = (temporaryDirectory("sbatch") as NSString).appendingPathComponent("sbatch")
