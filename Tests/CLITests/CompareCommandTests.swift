@@ -523,8 +523,8 @@ struct CompareCommandTests {
     // with exit 0, named in the text and in shape_changing_blocks, and in no row's blocks.
     let (data, checkpoint) = try convolutionalFixture(downsampling: true)
     let arguments = [
-      "compare", "--checkpoint", checkpoint, "--data", data, "--pairs", "4", "--rank", "3",
-      "--iterations", "10",
+      "compare", "--checkpoint", checkpoint, "--data", data, "--pair-indices", "0:1,2:3,4:5,6:7",
+      "--rank", "3", "--iterations", "10",
     ]
     let text = run(arguments)
     print("compare on a downsampling conv checkpoint: exit \(text.code), \(text.output ?? "")")

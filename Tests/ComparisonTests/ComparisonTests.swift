@@ -413,14 +413,20 @@ struct InvarianceTests {
   @Test func downsamplingCheckpointRescalingLeavesEveryVerdict() throws {
     // Type 3's shape: the projection shortcut × c as well; block 4 is left out of the rows but
     // its S_4 + J_4 carries δ and A_iᵀw of the other blocks.
+    // The 6 of 12 pairs whose endpoints have the largest |z|: linearisation's |ẑ − z|/|z| at an
+    // endpoint with z ≈ 0 magnifies the Float32 rounding of the rescaled variances past 1e-6.
     let model = SyntheticNetworks.randomConvolutionalModel(downsampling: true)
     let network = ConvolutionalEvaluationNetwork(model)
+    let pairs = SyntheticNetworks.pairs(network, count: 12).sorted {
+      min(abs(network.margin($0.xa)), abs(network.margin($0.xb)))
+        > min(abs(network.margin($1.xa)), abs(network.margin($1.xb)))
+    }
     try expectEveryVerdictUnchanged(
       network,
       copies: [Float(0.25), 4].map {
         ($0, ConvolutionalEvaluationNetwork(RepresentationRescaling.rescaled(model, by: $0)))
       },
-      pairs: SyntheticNetworks.pairs(network, count: 6), kind: "downsampling convolutional")
+      pairs: Array(pairs.prefix(6)), kind: "downsampling convolutional")
   }
 
   @Test func exactRescalingLeavesEveryVerdictOfTheTheoryNetwork() throws {
