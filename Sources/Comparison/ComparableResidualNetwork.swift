@@ -36,6 +36,11 @@ public protocol ComparableResidualNetwork: MeasurableResidualNetwork where Jacob
   /// triplets are taken: `jacobian` itself, or a fresh operator where products leave work space
   /// behind (a convolutional Jacobian keeps the patches of its last product).
   func keptJacobian(_ jacobian: Jacobian, block: Int, at h: [Double]) -> Jacobian
+
+  /// S_i = ∂(skip)/∂h at h of block `block` (0-based) where the skip is neither the identity
+  /// nor absent (a projection shortcut: Type 3's block 9), so that the block's Jacobian is
+  /// S_i + J_i; nil where it is I (with skips) or 0 (without).
+  func skipJacobian(block: Int, at h: [Double]) -> (any LinearOperator<Double> & Sendable)?
 }
 
 extension ComparableResidualNetwork {
@@ -43,15 +48,23 @@ extension ComparableResidualNetwork {
     jacobian
   }
 
+  public func skipJacobian(block: Int, at h: [Double]) -> (any LinearOperator<Double> & Sendable)? {
+    nil
+  }
+
   /// D, the size of h₁ (of every h_i when no block changes it).
   public var width: Int { representationSize(at: 1) }
 
-  /// The first block (1-based) whose Jacobian is not square (it changes the representation's
-  /// size, e.g. Type 3's downsampling block 9), or nil: δ_i cannot then be propagated as
-  /// (I + J_i)·δ_i and the cross-block rows compare vectors of different sizes.
-  public var firstShapeChangingBlock: Int? {
-    (1...depth).first { representationSize(at: $0) != representationSize(at: $0 + 1) }
+  /// The blocks (1-based) whose Jacobian is not square (they change the representation's size,
+  /// e.g. Type 3's downsampling block 9): δ is propagated through them as (S_i + J_i)·δ_i with
+  /// their skip Jacobian S_i (`skipJacobian`), not (I + J_i)·δ_i, so the UJM does not describe
+  /// them and the comparison leaves them out of its rows.
+  public var shapeChangingBlocks: [Int] {
+    (1...depth).filter { representationSize(at: $0) != representationSize(at: $0 + 1) }
   }
+
+  /// The smallest representation size of h₁…h_{L+1}: the largest rank an SVD of every J_i has.
+  public var smallestWidth: Int { (1...(depth + 1)).map(representationSize).min() ?? 0 }
 
   /// The margin z(x) = logit₁(x) − logit₀(x) of a binary network (class index 1 is the second
   /// listed class; y = +1 for it, −1 for the first).

@@ -19,7 +19,7 @@ public enum ComparisonFigures {
   }
 
   /// σ₁(J_i) against i at x_mid and at the inputs, on a log scale and as 1/σ₁ (RA4's scale),
-  /// one line per pair (boundary) or per input; dead blocks shaded.
+  /// one line per pair (boundary) or per input; dead and size-changing blocks shaded.
   public static func sigma1ByDepth(_ c: TheoryComparison) -> String {
     let measured = c.pairs.filter { $0.boundary != nil }
     let depth = measured.first?.boundary?.sigma1.count ?? 0
@@ -42,7 +42,10 @@ public enum ComparisonFigures {
         title: title, xLabel: "block i", yLabel: inverse ? "1/σ₁" : "σ₁", logY: !inverse,
         series: series(curves, inverse: inverse), legend: .below,
         notes: ["one line per " + (curves.count == boundary.count ? "pair" : "input")],
-        shadedX: dead, shadedLabel: dead.isEmpty ? nil : "dead blocks", xDomain: domain)
+        shadedX: dead,
+        shadedLabel: dead.isEmpty
+          ? nil : c.shapeChangingBlocks.isEmpty ? "dead blocks" : "dead or size-changing blocks",
+        xDomain: domain)
     }
     return SVGPlot.document(
       [

@@ -137,6 +137,7 @@ public struct ComparisonReport: Sendable, Encodable {
     case checkpoint, classes, blocks, width, seed, rank, seconds, blas, pairs, predictions
     case snapshots
     case liveBlocks = "live_blocks"
+    case shapeChangingBlocks = "shape_changing_blocks"
     case ujmFit = "ujm_fit"
   }
 
@@ -151,6 +152,7 @@ public struct ComparisonReport: Sendable, Encodable {
     try c.encodeFinite(seconds, forKey: .seconds)
     try c.encode(blas, forKey: .blas)
     try c.encode(comparison.liveBlocks, forKey: .liveBlocks)
+    try c.encode(comparison.shapeChangingBlocks, forKey: .shapeChangingBlocks)
     try c.encode(
       comparison.pairs.map {
         PairEntry(pair: $0, live: comparison.liveBlocks, labels: checkpointClasses)
@@ -169,9 +171,16 @@ public struct ComparisonReport: Sendable, Encodable {
         + "L = \(blocks), D = \(width), rank \(rank), seed \(seed)")
     lines.append(
       "live blocks: \(cmp.liveBlocks.isEmpty ? "none" : InverseDepthScaling.runs(of: cmp.liveBlocks))"
-        + (cmp.liveBlocks.count < blocks
-          ? " (\(blocks - cmp.liveBlocks.count) dead: median σ₁ at x_mid ≤ 1e-6 × the largest or "
-            + "≤ 1e-6)" : ""))
+        + (cmp.liveBlocks.count + cmp.shapeChangingBlocks.count < blocks
+          ? " (\(blocks - cmp.liveBlocks.count - cmp.shapeChangingBlocks.count) dead: median σ₁ "
+            + "at x_mid ≤ 1e-6 × the largest or ≤ 1e-6)" : "")
+        + (cmp.shapeChangingBlocks.isEmpty
+          ? ""
+          : "; left out of every row: block"
+            + (cmp.shapeChangingBlocks.count > 1 ? "s " : " ")
+            + cmp.shapeChangingBlocks.map(String.init).joined(separator: ", ")
+            + " (changes the representation's size; δ and A_iᵀw go through its projection skip "
+            + "S_i + J_i, which the UJM's I + J_i does not describe)"))
     lines.append("pairs (a of class \(classes[0]), b of class \(classes[1]); t from a to b):")
     for p in cmp.pairs {
       var line = "  \(p.a):\(p.b)  z_a \(g(p.za))  z_b \(g(p.zb))"

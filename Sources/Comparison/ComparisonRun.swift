@@ -142,15 +142,9 @@ public struct ComparisonRun: Sendable {
   ) throws(ComparisonRunError) -> ComparisonRun {
     let name = request.checkpoint
     let (negative, positive) = classes
-    if let block = full.firstShapeChangingBlock {
+    guard request.rank <= full.smallestWidth else {
       throw .usage(
-        "--checkpoint: \(name): block \(block) changes the representation's size "
-          + "(\(full.representationSize(at: block)) → \(full.representationSize(at: block + 1))); "
-          + "ujm compare propagates δ_{i+1} = (I + J_i)·δ_i and needs every block to keep it "
-          + "(Types 1, 2, 4a, 4b, 5a, 5b)")
-    }
-    guard request.rank <= full.width else {
-      throw .usage("--rank \(request.rank) exceeds the width D = \(full.width) of \(name)")
+        "--rank \(request.rank) exceeds the smallest width D = \(full.smallestWidth) of \(name)")
     }
     let network = full.binary(negative: negative, positive: positive)
     let inputPairs = try pairs(request, full: full, dataset: dataset, classes: classes)

@@ -62,4 +62,12 @@ extension ConvolutionalEvaluationNetwork: ComparableResidualNetwork {
   {
     residualJacobian(block: block, at: h)
   }
+
+  /// The projection shortcut's Jacobian at h (`ProjectionSkipJacobian`) for a downsampling
+  /// block; nil for an identity skip.
+  public func skipJacobian(block: Int, at h: [Double]) -> (any LinearOperator<Double> & Sendable)? {
+    guard model.blocks[block].shortcut != nil else { return nil }
+    return ProjectionSkipJacobian(
+      block: model.blocks[block], side: model.representationShapes[block].side, at: h)
+  }
 }

@@ -50,9 +50,13 @@ public struct BoundaryJacobians: Sendable {
   public var frobeniusErrors: [Double]
   /// Whether every ‖J_i‖_F is exact.
   public var frobeniusExact: Bool
+  /// S_i, the skip Jacobian of each block whose skip is a projection (nil where it is I, or
+  /// absent without skips): `ComparableResidualNetwork.skipJacobian`.
+  public var skipJacobians: [(any LinearOperator<Double> & Sendable)?]
   /// g_i = ∂z_lin/∂δ_i = A_{i−1}ᵀw for i = 1…L+1, where z_lin = wᵀ(I + J_L)⋯(I + J₁)δ₁:
-  /// g_{L+1} = w, g_i = (I + J_i)ᵀg_{i+1} (J_iᵀg_{i+1} without skips). The UJM's gradient with
-  /// respect to J_i is g_{i+1}·δ_iᵀ: A_iᵀw of block i (0-based) is `classifierGradients[i + 1]`.
+  /// g_{L+1} = w, g_i = (I + J_i)ᵀg_{i+1} (J_iᵀg_{i+1} without skips; (S_i + J_i)ᵀg_{i+1}
+  /// through a projection skip S_i). The UJM's gradient with respect to J_i is g_{i+1}·δ_iᵀ:
+  /// A_iᵀw of block i (0-based) is `classifierGradients[i + 1]`.
   public var classifierGradients: [[Double]]
 
   /// σ₁…σ_rank per block.
@@ -68,7 +72,8 @@ public struct BoundaryJacobians: Sendable {
   public init(
     trajectory: [[Double]], jacobians: [any LinearOperator<Double> & Sendable],
     decompositions: [SingularValueDecomposition<Double>], classifierJacobian: [Double],
-    frobeniusNorms: [FrobeniusNorm], skips: Bool
+    frobeniusNorms: [FrobeniusNorm], skips: Bool,
+    skipJacobians: [(any LinearOperator<Double> & Sendable)?] = []
   ) {
     self.trajectory = trajectory
     self.jacobians = jacobians
@@ -77,13 +82,12 @@ public struct BoundaryJacobians: Sendable {
     self.frobeniusNorms = frobeniusNorms.map(\.value)
     frobeniusErrors = frobeniusNorms.map(\.relativeStandardError)
     frobeniusExact = frobeniusNorms.allSatisfy(\.exact)
-    var g = [classifierJacobian]
-    for j in jacobians.reversed() {
-      var next = j.applyTransposed(g[0])
-      if skips { next.add(g[0]) }
-      g.insert(next, at: 0)
-    }
-    classifierGradients = g
+    let skipJacobians =
+      skipJacobians.isEmpty ? Array(repeating: nil, count: jacobians.count) : skipJacobians
+    precondition(skipJacobians.count == jacobians.count, "one skip Jacobian (or nil) per block")
+    self.skipJacobians = skipJacobians
+    classifierGradients = LinearPropagation.gradients(
+      from: classifierJacobian, through: jacobians, skips: skips, skipJacobians: skipJacobians)
   }
 }
 
@@ -99,7 +103,8 @@ public struct EndpointMeasurement: Sendable {
   /// most 1e-10 in size; adding it makes ẑ exact for a network that is linear on the segment).
   public var linearisedZ: Double
   /// δ₁ = h₁(x) − h₁(x_mid) (the UJM's Δx, footnote 6) and its linear propagation
-  /// δ_{i+1} = (I + J_i)·δ_i (δ_{i+1} = J_i·δ_i without skips): δ₁…δ_{L+1}.
+  /// δ_{i+1} = (I + J_i)·δ_i (δ_{i+1} = J_i·δ_i without skips, (S_i + J_i)·δ_i through a
+  /// projection skip S_i): δ₁…δ_{L+1}.
   public var deltas: [[Double]]
   /// h_i(x) − h_i(x_mid), i = 1…L+1: the true differences the deltas approximate.
   public var trajectoryDifferences: [[Double]]
@@ -139,8 +144,9 @@ public struct PairMeasurement: Sendable {
   /// logits) whose logit exceeds both of the pair's classes at x_mid, if any.
   public var dominantClass: Int? = nil
 
-  /// Measures one pair of `network` (binary, L ≥ 3 blocks, none changing the representation's
-  /// size) with the top `rank` triplets (≥ 2) of every Jacobian from Algorithm 971 with
+  /// Measures one pair of `network` (binary, L ≥ 3 blocks; a block that changes the
+  /// representation's size is propagated through with its skip Jacobian) with the top `rank`
+  /// triplets (≥ 2) of every Jacobian from Algorithm 971 with
   /// `powerIterations` (or the network's exact path); test matrices, RA2 baselines and any
   /// ‖J_i‖_F estimate from `generator`.
   public static func measure<N: ComparableResidualNetwork, G: RandomNumberGenerator>(
@@ -148,8 +154,9 @@ public struct PairMeasurement: Sendable {
     powerIterations: Int = RandomizedSVD.defaultPowerIterations, using generator: inout G
   ) throws(LAPACKError) -> PairMeasurement {
     precondition(network.classCount == 2 && network.depth >= 3, "binary network, L ≥ 3")
-    precondition(network.firstShapeChangingBlock == nil, "a block changes the representation")
-    precondition(rank >= 2 && rank <= network.width, "rank \(rank) not in 2...D")
+    precondition(
+      rank >= 2 && rank <= network.smallestWidth, "rank \(rank) not in 2...\(network.smallestWidth)"
+    )
     let za = network.margin(pair.xa)
     let zb = network.margin(pair.xb)
     guard let point = boundaryPoint(network: network, pair: pair) else {
@@ -162,7 +169,9 @@ public struct PairMeasurement: Sendable {
     var jacobians = [any LinearOperator<Double> & Sendable]()
     var decompositions = [SingularValueDecomposition<Double>]()
     var norms = [FrobeniusNorm]()
+    var skipJacobians = [(any LinearOperator<Double> & Sendable)?]()
     for i in 0..<l {
+      skipJacobians.append(network.skipJacobian(block: i, at: trajectory[i]))
       let j = network.residualJacobian(block: i, at: trajectory[i])
       let triplets = try network.topSingularTriplets(
         of: j, rank: rank, powerIterations: powerIterations, using: &generator
@@ -174,7 +183,7 @@ public struct PairMeasurement: Sendable {
     let boundary = BoundaryJacobians(
       trajectory: trajectory, jacobians: jacobians, decompositions: decompositions,
       classifierJacobian: network.classifierJacobian(at: trajectory[l]), frobeniusNorms: norms,
-      skips: network.skips)
+      skips: network.skips, skipJacobians: skipJacobians)
     var endpoints = [EndpointMeasurement]()
     for (position, x, label) in [("a", pair.xa, -1.0), ("b", pair.xb, 1.0)] {
       endpoints.append(
@@ -213,7 +222,8 @@ public struct PairMeasurement: Sendable {
       return d
     }
     let deltas = LinearPropagation.deltas(
-      from: differences[0], through: boundary.jacobians, skips: network.skips)
+      from: differences[0], through: boundary.jacobians, skips: network.skips,
+      skipJacobians: boundary.skipJacobians)
     let linearised = zMid + boundary.classifierJacobian.dot(deltas[l])
     var jacobians = [N.Jacobian]()
     var decompositions = [SingularValueDecomposition<Double>]()
@@ -226,32 +236,74 @@ public struct PairMeasurement: Sendable {
         ).decomposition)
     }
     let sigma1 = decompositions.map { $0.singularValues.first ?? 0 }
-    let ra2 = try SingularVectorAlignment(
-      jacobians: jacobians, decompositions: decompositions, rank: rank, using: &generator)
+    // RA2 on the largest set of square blocks of one size (all of them when no block changes
+    // the size; Type 3: the blocks before or after block 9), RA1 on h₁… up to the first change.
+    var groups = [Int: [Int]]()
+    for i in 0..<l where jacobians[i].rows == jacobians[i].columns {
+      groups[jacobians[i].rows, default: []].append(i)
+    }
+    let group = groups.values.filter { $0.count >= 2 }.max { a, b in
+      a.count < b.count || (a.count == b.count && a[0] > b[0])
+    }
+    var ra2 = (diagonalFraction: Double.nan, randomBaseline: Double.nan)
+    if let group {
+      let a = try SingularVectorAlignment(
+        jacobians: group.map { jacobians[$0] }, decompositions: group.map { decompositions[$0] },
+        rank: rank, using: &generator)
+      ra2 = (a.diagonalFraction, a.randomBaseline)
+    }
+    let sameSize = Array(trajectory.prefix { $0.count == trajectory[0].count })
     return EndpointMeasurement(
       position: position, label: label, z: network.margin(x), linearisedZ: linearised,
       deltas: deltas, trajectoryDifferences: differences, sigma1: sigma1,
       sigma2: decompositions.map { $0.singularValues.count > 1 ? $0.singularValues[1] : 0 },
-      ra1: try TrajectoryAlignment(trajectory: trajectory),
+      ra1: try TrajectoryAlignment(trajectory: sameSize),
       ra2DiagonalFraction: ra2.diagonalFraction, ra2RandomBaseline: ra2.randomBaseline)
   }
 }
 
 /// The linear propagation of a perturbation of the first representation through the blocks.
 public enum LinearPropagation {
-  /// δ₁ = `delta`, δ_{i+1} = (I + J_i)·δ_i with skips (J_i·δ_i without): the first-order change
-  /// of h_{i+1} (Definition 3.2's product (I + J_L)…(I + J_1)·Δx, applied block by block).
+  /// δ₁ = `delta`, δ_{i+1} = (I + J_i)·δ_i with skips (J_i·δ_i without; (S_i + J_i)·δ_i where
+  /// `skipJacobians[i]` is a projection skip S_i): the first-order change of h_{i+1}
+  /// (Definition 3.2's product (I + J_L)…(I + J_1)·Δx, applied block by block). An empty
+  /// `skipJacobians` means no projection skip.
   public static func deltas(
-    from delta: [Double], through jacobians: [any LinearOperator<Double>], skips: Bool
+    from delta: [Double], through jacobians: [any LinearOperator<Double>], skips: Bool,
+    skipJacobians: [(any LinearOperator<Double> & Sendable)?] = []
   ) -> [[Double]] {
     var out = [delta]
     var current = delta
-    for j in jacobians {
+    for (i, j) in jacobians.enumerated() {
       var next = j.apply(current)
-      if skips { next.add(current) }
+      if i < skipJacobians.count, let s = skipJacobians[i] {
+        next.add(s.apply(current))
+      } else if skips {
+        next.add(current)
+      }
       out.append(next)
       current = next
     }
     return out
+  }
+
+  /// g_{L+1} = `classifier` (w), g_i = (I + J_i)ᵀg_{i+1} with skips (J_iᵀg_{i+1} without;
+  /// (S_i + J_i)ᵀg_{i+1} through a projection skip S_i): g_i = ∂(wᵀδ_{L+1})/∂δ_i, so that
+  /// A_iᵀw = g_{i+1} (the adjoint of `deltas`). Returns g₁…g_{L+1}.
+  public static func gradients(
+    from classifier: [Double], through jacobians: [any LinearOperator<Double>], skips: Bool,
+    skipJacobians: [(any LinearOperator<Double> & Sendable)?] = []
+  ) -> [[Double]] {
+    var g = [classifier]
+    for i in jacobians.indices.reversed() {
+      var next = jacobians[i].applyTransposed(g[0])
+      if i < skipJacobians.count, let s = skipJacobians[i] {
+        next.add(s.applyTransposed(g[0]))
+      } else if skips {
+        next.add(g[0])
+      }
+      g.insert(next, at: 0)
+    }
+    return g
   }
 }

@@ -27,7 +27,12 @@ import LinearAlgebra
 ///
 /// The blocks are the live ones (`live`, 1-based): a block whose median σ₁ at x_mid over the
 /// pairs is at most 1e-6 × the largest is dead (`InverseDepthScaling`'s rule) and is left out of
-/// every per-block row.
+/// every per-block row. A block that changes the representation's size (Type 3's block 9, skip
+/// S_i a projection) is never live: every row's theory assumes the block maps δ_i by I + J_i
+/// (rank_one, equal_sigma1, cross_block_alignment, delta_alignment, stationarity, symmetry,
+/// growth_rate, inverse_depth take their blocks from `live`); its S_i enters only through δ_i
+/// and A_iᵀw of the other blocks (the linearisation's own chain rule, so `linearisation`,
+/// `classifier_alignment` and the stationarity of the other blocks still apply).
 public enum PredictionTable {
   /// The tolerance of every row: a 10% agreement (see each note for what 10% means there).
   public static let tolerance = 0.1
@@ -114,7 +119,10 @@ public enum PredictionTable {
       let (v, w) = (boundaries[p].topRightVectors, boundaries[q].topRightVectors)
       var cosines = [Double]()
       for i in blocks {
-        for j in blocks where j != i { cosines.append(absoluteCosine(v[i], w[j])) }
+        // Only blocks of one size are compared (a block after Type 3's block 9 lives in D/2).
+        for j in blocks where j != i && w[j].count == v[i].count {
+          cosines.append(absoluteCosine(v[i], w[j]))
+        }
       }
       return median(cosines)
     }
@@ -122,7 +130,8 @@ public enum PredictionTable {
       Prediction(
         name: "cross_block_alignment@boundary", theory: 1, location: "boundary",
         groups: perPair { crossBlock($0, $0) }, tolerance: tolerance,
-        note: "|cos(v₁(J_i), v₁(J_j))| at x_mid, median over live i ≠ j per pair; Theorem 3.3: "
+        note: "|cos(v₁(J_i), v₁(J_j))| at x_mid, median over live i ≠ j of one representation "
+          + "size per pair; Theorem 3.3: "
           + "all top singular vectors equal u. Null: v₁(J_i) of pair p against v₁(J_j) of pair "
           + "p + 1. Random directions in D = \(width) dimensions: |cos| ≈ √(2/(πD)) = "
           + "\(randomCosine). Tolerance 0.1: within 26°.",

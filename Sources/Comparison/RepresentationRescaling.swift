@@ -14,10 +14,10 @@ import LinearAlgebra
 ///                     ((c·h − c·m)/√(c²v + c²ε) is unchanged: the branch input and the
 ///                      classifier's features are the same)
 ///     every fc2/conv2: × c                           (F_i(c·h) = c·F_i(h))
+///     every projection shortcut: × c                 (it reads bn1's unchanged activation)
 ///
-/// Every J_i is unchanged, δ_i → c·δ_i and w → w/c. In Float32 the means and weights are exact
-/// for c a power of 2; each variance is rounded once. Identity skips only: a projection skip
-/// would need × c as well, and there is none in the networks `TheoryComparison` takes.
+/// Every J_i and S_i is unchanged, δ_i → c·δ_i and w → w/c. In Float32 the means and weights
+/// are exact for c a power of 2; each variance is rounded once.
 public enum RepresentationRescaling {
   /// The fully-connected network (Types 1, 4a, 4b).
   public static func rescaled(_ model: ResidualNetwork<Float>, by c: Float)
@@ -32,16 +32,19 @@ public enum RepresentationRescaling {
     return out
   }
 
-  /// The convolutional network (Types 2, 5a, 5b): conv2 in place of fc2.
+  /// The convolutional network (Types 2, 3, 5a, 5b): conv2 in place of fc2, and Type 3's
+  /// projection shortcut (conv_s(ReLU(BN1(h))), BN1's output unchanged) × c.
   public static func rescaled(_ model: ConvolutionalNetwork<Float>, by c: Float)
     -> ConvolutionalNetwork<Float>
   {
-    precondition(model.blocks.allSatisfy { $0.shortcut == nil }, "identity skips only")
     var out = model
     (out.bn0, out.bnf) = (scalingOutput(model.bn0, by: c), scalingInput(model.bnf, by: c))
     for i in out.blocks.indices {
       out.blocks[i].bn1 = scalingInput(model.blocks[i].bn1, by: c)
       out.blocks[i].conv2.weight = model.blocks[i].conv2.weight.scaled(by: c)
+      if let shortcut = model.blocks[i].shortcut {
+        out.blocks[i].shortcut!.weight = shortcut.weight.scaled(by: c)
+      }
     }
     return out
   }

@@ -22,14 +22,20 @@ public struct TheoryComparison: Sendable {
   public var pairs: [PairMeasurement]
   /// The live blocks (1-based): median σ₁ at x_mid over the pairs above 1e-6 × the largest
   /// (`InverseDepthScaling`'s rule) and above `deadSigma1`.
+  /// Blocks that change the representation's size (Type 3's block 9) are not among them.
   public var liveBlocks: [Int]
+  /// The blocks (1-based) that change the representation's size (Type 3's downsampling block 9,
+  /// with a projection skip S_i): δ and A_iᵀw are propagated through them with S_i + J_i, but
+  /// the UJM's I + J_i does not describe them, so they are left out of every row.
+  public var shapeChangingBlocks: [Int] = []
   public var predictions: [Prediction]
   public var fit: UJMFit
   /// Whether the blocks have skip connections.
   public var skips: Bool
 
-  /// Compares `network` (two classes, at least 3 blocks, none changing the representation's
-  /// size; fully-connected or convolutional) on `pairs` with the top `rank` (≥ 2) triplets per
+  /// Compares `network` (two classes, at least 3 blocks; fully-connected or convolutional; a
+  /// block that changes the representation's size is propagated through with its skip Jacobian
+  /// and left out of the rows) on `pairs` with the top `rank` (≥ 2) triplets per
   /// Jacobian, from Algorithm 971 with `powerIterations` where the network has no exact path.
   /// `progress(done, total)` is called after each pair. The randomness (test matrices, RA2
   /// baselines, ‖J_i‖_F estimates, the bootstrap intervals) comes from generators seeded with
@@ -65,7 +71,10 @@ public struct TheoryComparison: Sendable {
     } else {
       live = InverseDepthScaling(
         sigma1: boundaries.map(\.sigma1), resamples: 0, using: &generator
-      ).liveBlocks.filter { i in median(boundaries.map { $0.sigma1[i - 1] }) > deadSigma1 }
+      ).liveBlocks.filter { i in
+        median(boundaries.map { $0.sigma1[i - 1] }) > deadSigma1
+          && !network.shapeChangingBlocks.contains(i)
+      }
     }
     let rows = PredictionTable.rows(pairs: measured, live: live, skips: network.skips, seed: seed)
     let endpoints = measured.flatMap { p in p.endpoints.map { (p.boundary!, $0) } }
@@ -79,7 +88,8 @@ public struct TheoryComparison: Sendable {
       dx: first?.endpoints.last?.deltas[0], weightDecay: weightDecay, seed: seed,
       solveIterations: solveIterations)
     return TheoryComparison(
-      pairs: measured, liveBlocks: live, predictions: rows, fit: fit, skips: network.skips)
+      pairs: measured, liveBlocks: live, shapeChangingBlocks: network.shapeChangingBlocks,
+      predictions: rows, fit: fit, skips: network.skips)
   }
 
   /// Whether any pair reached the boundary (has a sign change of z on its segment).

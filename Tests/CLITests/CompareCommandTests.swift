@@ -518,11 +518,33 @@ struct CompareCommandTests {
     #expect(withoutSeconds(again) == withoutSeconds(output))
   }
 
-  @Test func convolutionalBlockThatChangesShapeExits64NamingIt() throws {
+  @Test func convolutionalBlockThatChangesShapeIsReportedAndLeftOut() throws {
+    // Type 3's shape: block 4 (4 channels at 4×4 → 8 at 2×2, projection shortcut) compares
+    // with exit 0, named in the text and in shape_changing_blocks, and in no row's blocks.
     let (data, checkpoint) = try convolutionalFixture(downsampling: true)
-    let result = run(["compare", "--checkpoint", checkpoint, "--data", data, "--pairs", "2"])
-    print("compare on a downsampling conv checkpoint: exit \(result.code), \(result.message)")
-    #expect(result.code == 64 && result.message.contains("--checkpoint"))
-    #expect(result.message.contains("block 4 changes the representation's size"))
+    let arguments = [
+      "compare", "--checkpoint", checkpoint, "--data", data, "--pair-indices", "0:1,2:3,4:5,6:7",
+      "--rank", "3", "--iterations", "10",
+    ]
+    let text = run(arguments)
+    print("compare on a downsampling conv checkpoint: exit \(text.code), \(text.output ?? "")")
+    #expect(text.code == 0, "\(text.message)")
+    #expect(text.output?.contains("left out of every row: block 4 (changes the") == true)
+    let json = run(arguments + ["--json"])
+    #expect(json.code == 0, "\(json.message)")
+    let output = try #require(json.output)
+    let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as! [String: Any]
+    #expect(object["shape_changing_blocks"] as? [Int] == [4])
+    let live = try #require(object["live_blocks"] as? [Int])
+    #expect(!live.contains(4) && !live.isEmpty)
+    for row in object["predictions"] as! [[String: Any]] {
+      let blocks = (row["per_block"] as? [[String: Any]] ?? []).compactMap { $0["block"] as? Int }
+      #expect(!blocks.contains(4), "\(row["name"] ?? "")")
+    }
+  }
+
+  @Test func rescaledDownsamplingCheckpointFilesGiveTheSameVerdicts() throws {
+    let (data, path) = try convolutionalFixture(downsampling: true)
+    try expectRescaledFilesGiveTheSameVerdicts(data: data, path: path, pairs: "0:1,2:3,4:5,6:7")
   }
 }

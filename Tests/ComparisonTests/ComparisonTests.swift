@@ -410,6 +410,25 @@ struct InvarianceTests {
       pairs: SyntheticNetworks.pairs(network, count: 6), kind: "convolutional")
   }
 
+  @Test func downsamplingCheckpointRescalingLeavesEveryVerdict() throws {
+    // Type 3's shape: the projection shortcut × c as well; block 4 is left out of the rows but
+    // its S_4 + J_4 carries δ and A_iᵀw of the other blocks.
+    // The 6 of 12 pairs whose endpoints have the largest |z|: linearisation's |ẑ − z|/|z| at an
+    // endpoint with z ≈ 0 magnifies the Float32 rounding of the rescaled variances past 1e-6.
+    let model = SyntheticNetworks.randomConvolutionalModel(downsampling: true)
+    let network = ConvolutionalEvaluationNetwork(model)
+    let pairs = SyntheticNetworks.pairs(network, count: 12).sorted {
+      min(abs(network.margin($0.xa)), abs(network.margin($0.xb)))
+        > min(abs(network.margin($1.xa)), abs(network.margin($1.xb)))
+    }
+    try expectEveryVerdictUnchanged(
+      network,
+      copies: [Float(0.25), 4].map {
+        ($0, ConvolutionalEvaluationNetwork(RepresentationRescaling.rescaled(model, by: $0)))
+      },
+      pairs: Array(pairs.prefix(6)), kind: "downsampling convolutional")
+  }
+
   @Test func exactRescalingLeavesEveryVerdictOfTheTheoryNetwork() throws {
     // The same map in Float64 on the evaluation network (no rounding of the variances), on the
     // region network whose rows hold.
@@ -641,6 +660,108 @@ struct RowPieceTests {
         "two-class view (3, 1) of 4 classes, bias shift \(shift): |z − (logit₁ − logit₃)| ≤ \(worst)"
       )
       #expect(worst <= 1e-12)
+    }
+  }
+}
+
+@Suite("A block that changes the representation's size: δ and A_iᵀw through S_i + J_i, left out")
+struct ShapeChangingBlockTests {
+  /// The identity a downsampling block could have instead of its projection (ResNet's option
+  /// A): each kept pixel's channels copied, the new channels zero.
+  private func strideIdentity(
+    channels: Int, side: Int, outChannels: Int, outSide: Int
+  ) -> Matrix<Double> {
+    var m = Matrix<Double>(rows: outChannels * outSide * outSide, columns: channels * side * side)
+    for y in 0..<outSide {
+      for x in 0..<outSide {
+        for k in 0..<channels {
+          m[(y * outSide + x) * outChannels + k, ((2 * y) * side + 2 * x) * channels + k] = 1
+        }
+      }
+    }
+    return m
+  }
+
+  @Test func projectionPropagationMatchesTheForwardPassAndTheIdentityDoesNot() throws {
+    // Type 3's shape, small: blocks 1–3 at 4×4×4 (D = 64), block 4 downsamples to 2×2×8 (32)
+    // with a projection shortcut. δ propagated through S_4 + J_4 against the forward pass's
+    // central difference h(x_mid ± εv) (ReLU networks are piecewise linear: the difference is
+    // exact up to rounding, ~1e-16/ε), and g_iᵀδ_i against Δz.
+    let network = ConvolutionalEvaluationNetwork(
+      SyntheticNetworks.randomConvolutionalModel(downsampling: true))
+    #expect(network.shapeChangingBlocks == [4])
+    let pair = SyntheticNetworks.pairs(network, count: 1)[0]
+    var rng = testGenerator(47)
+    let m = try PairMeasurement.measure(network: network, pair: pair, rank: 3, using: &rng)
+    let point = try #require(m.boundaryPoint)
+    let b = try #require(m.boundary)
+    let k = 3
+    let s = try #require(b.skipJacobians[k])
+    #expect(b.skipJacobians.indices.allSatisfy { $0 == k || b.skipJacobians[$0] == nil })
+    let xMid = pair.point(at: point.t)
+    let v: [Double] = Gaussian.sample(xMid.count, standardDeviation: 1, using: &rng)
+    let epsilon = 1e-6
+    var plus = xMid
+    plus.add(v, scaledBy: epsilon)
+    var minus = xMid
+    minus.add(v, scaledBy: -epsilon)
+    let (hp, hm) = (network.trajectory(plus), network.trajectory(minus))
+    let differences = hp.indices.map { i in
+      var d = hp[i]
+      d.add(hm[i], scaledBy: -1)
+      return d.map { $0 / 2 }
+    }
+    let dz = (network.margin(plus) - network.margin(minus)) / 2
+    func deltaError(_ skip: (any LinearOperator<Double> & Sendable)?) -> Double {
+      var skips = b.skipJacobians
+      skips[k] = skip
+      let deltas = LinearPropagation.deltas(
+        from: differences[0], through: b.jacobians, skips: true, skipJacobians: skips)
+      return deltas.indices.map { i in
+        var e = deltas[i]
+        e.add(differences[i], scaledBy: -1)
+        return e.euclideanNorm / differences[i].euclideanNorm
+      }.max()!
+    }
+    func adjointError(_ skip: (any LinearOperator<Double> & Sendable)?) -> Double {
+      var skips = b.skipJacobians
+      skips[k] = skip
+      let g = LinearPropagation.gradients(
+        from: b.classifierJacobian, through: b.jacobians, skips: true, skipJacobians: skips)
+      return (0...(k + 1)).map { abs(g[$0].dot(differences[$0]) - dz) / abs(dz) }.max()!
+    }
+    let stored = (0...network.depth).map { i in
+      abs(b.classifierGradients[i].dot(differences[i]) - dz) / abs(dz)
+    }.max()!
+    let identity = strideIdentity(channels: 4, side: 4, outChannels: 8, outSide: 2)
+    let dropped = Matrix<Double>(rows: s.rows, columns: s.columns)
+    let errors = (
+      delta: deltaError(s), adjoint: adjointError(s), stored: stored,
+      identityDelta: deltaError(identity), identityAdjoint: adjointError(identity),
+      droppedDelta: deltaError(dropped), droppedAdjoint: adjointError(dropped)
+    )
+    print(
+      "Type 3-like block 4 at ε = \(epsilon): δ through S + J, largest relative error over "
+        + "h₁…h₆ \(errors.delta); g_iᵀδ_i against Δz \(errors.adjoint) (stored A_iᵀw "
+        + "\(errors.stored)) (tolerance 1e-6). Counterexamples (must exceed 1e-2): strided "
+        + "identity for S: δ \(errors.identityDelta), adjoint \(errors.identityAdjoint); S "
+        + "dropped: δ \(errors.droppedDelta), adjoint \(errors.droppedAdjoint)")
+    #expect(errors.delta <= 1e-6 && errors.adjoint <= 1e-6 && errors.stored <= 1e-6)
+    #expect(errors.identityDelta > 1e-2 && errors.identityAdjoint > 1e-2)
+    #expect(errors.droppedDelta > 1e-2 && errors.droppedAdjoint > 1e-2)
+  }
+
+  @Test func shapeChangingBlockIsLeftOutOfEveryRow() throws {
+    let network = ConvolutionalEvaluationNetwork(
+      SyntheticNetworks.randomConvolutionalModel(downsampling: true))
+    let c = try TheoryComparison.compare(
+      network: network, pairs: SyntheticNetworks.pairs(network, count: 4), rank: 3, seed: 7,
+      solveIterations: 200)
+    print("Type 3-like comparison: live \(c.liveBlocks), shape-changing \(c.shapeChangingBlocks)")
+    #expect(c.reachedBoundary && c.shapeChangingBlocks == [4])
+    #expect(!c.liveBlocks.isEmpty && !c.liveBlocks.contains(4))
+    for row in c.predictions {
+      #expect(!(row.perBlock ?? []).contains { $0.block == 4 }, "\(row.name)")
     }
   }
 }

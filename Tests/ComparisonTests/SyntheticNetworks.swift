@@ -206,14 +206,18 @@ extension SyntheticNetworks {
 
   /// A randomly initialised binary convolutional network (Type 5a's shape, smaller: `blocks`
   /// blocks of `channels` channels on side×side grey images, stem stride 2, so D =
-  /// channels·(side/2)²) with trained-looking BatchNorm statistics.
+  /// channels·(side/2)²) with trained-looking BatchNorm statistics. `downsampling`: then 2
+  /// blocks of 2·channels at half the side, the first with a projection shortcut (Type 3's
+  /// shape: block `blocks` + 1 changes the representation's size, D → D/2).
   static func randomConvolutionalModel(
-    blocks l: Int = 3, channels: Int = 4, side: Int = 8, skips: Bool = true
+    blocks l: Int = 3, channels: Int = 4, side: Int = 8, skips: Bool = true,
+    downsampling: Bool = false
   ) -> ConvolutionalNetwork<Float> {
     var rng = testGenerator(19)
+    var stages = [ConvolutionalArchitecture.Stage(blocks: l, channels: channels)]
+    if downsampling { stages.append(.init(blocks: 2, channels: 2 * channels)) }
     var model = ConvolutionalNetwork<Float>(
-      architecture: ConvolutionalArchitecture(
-        stages: [.init(blocks: l, channels: channels)], skips: skips),
+      architecture: ConvolutionalArchitecture(stages: stages, skips: skips),
       image: ConvolutionalInput(channels: 1, side: side, padding: 0), classCount: 2,
       using: &rng)
     perturb(&model.bn0, using: &rng)
@@ -222,6 +226,16 @@ extension SyntheticNetworks {
       perturb(&model.blocks[i].bn2, using: &rng)
     }
     perturb(&model.bnf, using: &rng)
+    if downsampling {
+      // Centre the margin on Gaussian inputs (`pairs` draws until it has both signs).
+      let network = ConvolutionalEvaluationNetwork(model)
+      var draws = testGenerator(14)
+      let z = (0..<15).map { _ in
+        let x: [Double] = Gaussian.sample(network.inputSize, standardDeviation: 1, using: &draws)
+        return network.margin(x)
+      }.sorted()
+      model.clsBias[1] -= Float(z[7])
+    }
     return model
   }
 
