@@ -279,6 +279,28 @@ private func withSingleThreadedBLAS(_ active: Bool, _ body: () -> Void) {
   BLASEnvironment.setThreads(threads)
 }
 
+/// Splits `images` into whole fixed-size chunks (`imagesPerChunk` of the scratch) and runs
+/// `body(lower, upper, scratch)` for each part of `parallelism` on its own images with
+/// single-threaded BLAS: every sgemm has the same shape and data at any split.
+private func forEachImagePart<Scalar: BLASScalar>(
+  _ conv: Convolution<Scalar>, side: Int, images: Int, scratch: ImageParallelScratch<Scalar>,
+  parallelism: Parallelism,
+  _ body: @escaping (_ lower: Int, _ upper: Int, LoweringScratch<Scalar>) -> Void
+) {
+  let chunk = scratch.scratches(1)[0].imagesPerChunk(conv, side: side)
+  let chunks = (images + chunk - 1) / chunk
+  let parts = Swift.max(1, Swift.min(parallelism.parts, chunks))
+  let scratches = scratch.scratches(parts)
+  withSingleThreadedBLAS(true) {
+    parallelism.pool.run(parts: parts) { p in
+      let lower = Swift.min(images, chunks * p / parts * chunk)
+      let upper = Swift.min(images, chunks * (p + 1) / parts * chunk)
+      guard lower < upper else { return }
+      body(lower, upper, scratches[p])
+    }
+  }
+}
+
 /// y ← α·conv(x) + β·y, each part of `parallelism` on its own images.
 func imageParallelForward<Scalar: BLASScalar>(
   _ conv: Convolution<Scalar>, _ x: UnsafePointer<Scalar>, side: Int, images: Int,
@@ -287,20 +309,12 @@ func imageParallelForward<Scalar: BLASScalar>(
 ) {
   let out = conv.outputSide(side)
   let (inStride, outStride) = (side * side * conv.inChannels, out * out * conv.outChannels)
-  let chunk = scratch.scratches(1)[0].imagesPerChunk(conv, side: side)
-  let chunks = (images + chunk - 1) / chunk
-  let parts = Swift.max(1, Swift.min(parallelism.parts, chunks))
-  let scratches = scratch.scratches(parts)
-  withSingleThreadedBLAS(true) {
-    parallelism.pool.run(parts: parts) { p in
-      // Whole chunks per part: every sgemm has the same shape and data at any split.
-      let lower = Swift.min(images, chunks * p / parts * chunk)
-      let upper = Swift.min(images, chunks * (p + 1) / parts * chunk)
-      guard lower < upper else { return }
-      convolutionForward(
-        conv, x + lower * inStride, side: side, images: upper - lower,
-        into: y + lower * outStride, alpha: alpha, beta: beta, scratch: scratches[p])
-    }
+  forEachImagePart(
+    conv, side: side, images: images, scratch: scratch, parallelism: parallelism
+  ) { lower, upper, partScratch in
+    convolutionForward(
+      conv, x + lower * inStride, side: side, images: upper - lower,
+      into: y + lower * outStride, alpha: alpha, beta: beta, scratch: partScratch)
   }
 }
 
@@ -312,20 +326,12 @@ func imageParallelBackwardData<Scalar: BLASScalar>(
 ) {
   let out = conv.outputSide(side)
   let (inStride, outStride) = (side * side * conv.inChannels, out * out * conv.outChannels)
-  let chunk = scratch.scratches(1)[0].imagesPerChunk(conv, side: side)
-  let chunks = (images + chunk - 1) / chunk
-  let parts = Swift.max(1, Swift.min(parallelism.parts, chunks))
-  let scratches = scratch.scratches(parts)
-  withSingleThreadedBLAS(true) {
-    parallelism.pool.run(parts: parts) { p in
-      // Whole chunks per part: every sgemm has the same shape and data at any split.
-      let lower = Swift.min(images, chunks * p / parts * chunk)
-      let upper = Swift.min(images, chunks * (p + 1) / parts * chunk)
-      guard lower < upper else { return }
-      convolutionBackwardData(
-        conv, dy + lower * outStride, side: side, images: upper - lower,
-        into: dx + lower * inStride, accumulate: accumulate, scratch: scratches[p])
-    }
+  forEachImagePart(
+    conv, side: side, images: images, scratch: scratch, parallelism: parallelism
+  ) { lower, upper, partScratch in
+    convolutionBackwardData(
+      conv, dy + lower * outStride, side: side, images: upper - lower,
+      into: dx + lower * inStride, accumulate: accumulate, scratch: partScratch)
   }
 }
 
