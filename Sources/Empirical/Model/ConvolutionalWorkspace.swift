@@ -41,6 +41,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>:
     let n = capacity
     let p = image.paddedSide
     let sizes = shapes.map { $0.channels * $0.side * $0.side * n }
+    let features = shapes.map { $0.channels }
     let depth = model.depth
     let finalChannels = shapes[depth].channels
     pooled = ScalarBuffer(count: finalChannels * n)
@@ -59,7 +60,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>:
       for: convs, sides: sides, chunkCapacity: chunkCapacity)
     super.init(
       model: model, capacity: capacity, classCount: model.classCount,
-      inputCount: image.channels * p * p * n, sizes: sizes, features: shapes.map(\.channels),
+      inputCount: image.channels * p * p * n, sizes: sizes, features: features,
       keepsActivations: keepsActivations, parallelism: parallelism)
   }
 
