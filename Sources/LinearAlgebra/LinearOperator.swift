@@ -53,6 +53,24 @@ extension LinearOperator {
   public var transposedOperator: TransposedOperator<Self> { TransposedOperator(base: self) }
 }
 
+/// A linear operator computed on blocks of columns (a batched network pass, a deflated
+/// operator): its vector products are its block products on one column.
+///
+/// A conforming type implements `apply(_:)` and `applyTransposed(_:)` on `Matrix` blocks.
+public protocol BlockLinearOperator<Scalar>: LinearOperator {}
+
+extension BlockLinearOperator {
+  /// A·v, as the block product on the one column v.
+  public func apply(_ v: [Scalar]) -> [Scalar] {
+    apply(Matrix(rows: v.count, columns: 1, storage: v)).storage
+  }
+
+  /// Aᵀ·v, as the block product on the one column v.
+  public func applyTransposed(_ v: [Scalar]) -> [Scalar] {
+    applyTransposed(Matrix(rows: v.count, columns: 1, storage: v)).storage
+  }
+}
+
 extension Matrix: LinearOperator {
   /// A·v. The corresponding BLAS routine is `?gemv`.
   public func apply(_ v: [Scalar]) -> [Scalar] { multiplied(by: v) }

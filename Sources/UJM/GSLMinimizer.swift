@@ -184,8 +184,12 @@ private final class EvaluationBox {
 
   init(_ objective: some Objective) {
     n = objective.parameterCount
-    evaluate = { objective.valueAndGradient(at: $0, gradient: $1) }
-    evaluateValue = { objective.value(at: $0) }
+    // GSL's vectors as spans: the one place where a solver's storage is a C pointer.
+    evaluate = { x, g in
+      var gradient = g.mutableSpan
+      return objective.valueAndGradient(at: x.span, gradient: &gradient)
+    }
+    evaluateValue = { objective.value(at: $0.span) }
   }
 
   func value(_ x: UnsafePointer<gsl_vector>) -> Double {

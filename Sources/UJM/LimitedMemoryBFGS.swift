@@ -267,9 +267,7 @@ public struct LBFGSMinimizer: Minimizer {
   }
 
   private func evaluate(_ objective: some Objective, _ x: [Double], _ g: inout [Double]) -> Double {
-    x.withUnsafeBufferPointer { xx in
-      g.withUnsafeMutableBufferPointer { objective.valueAndGradient(at: xx, gradient: $0) }
-    }
+    objective.valueAndGradient(at: x, gradient: &g)
   }
 
   private func copy(_ source: [Double], into target: inout [Double]) {

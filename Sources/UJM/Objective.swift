@@ -1,18 +1,17 @@
 /// A smooth function to minimise, with its gradient: the interface every solver takes.
 ///
 /// After GSL's `gsl_multimin_function_fdf`: one call returns the value and writes the gradient, so
-/// that shared work (the forward pass) is done once.
+/// that shared work (the forward pass) is done once. The point and the gradient are memory-safe
+/// views (`Span`, `MutableSpan`) of the solver's own storage: no copy, no pointer.
 public protocol Objective: Sendable {
   /// The number of variables.
   var parameterCount: Int { get }
 
-  /// F(x), and ∇F(x) written into `gradient` (which has `parameterCount` entries).
-  func valueAndGradient(
-    at x: UnsafeBufferPointer<Double>, gradient: UnsafeMutableBufferPointer<Double>
-  ) -> Double
+  /// F(x), and ∇F(x) written into `gradient` (x and `gradient` have `parameterCount` entries).
+  func valueAndGradient(at x: Span<Double>, gradient: inout MutableSpan<Double>) -> Double
 
   /// F(x) alone.
-  func value(at x: UnsafeBufferPointer<Double>) -> Double
+  func value(at x: Span<Double>) -> Double
 
   /// The structured L-BFGS's minimum from `start` where this objective has the structure it
   /// works in (the UJM of Definition 3.2: gradients in span{Jᵢ⁰} + rank-one terms); nil for any
@@ -27,16 +26,20 @@ extension Objective {
   public func valueAndGradient(at x: [Double]) -> (value: Double, gradient: [Double]) {
     precondition(x.count == parameterCount, "x has \(x.count) entries, expected \(parameterCount)")
     var g = [Double](repeating: 0, count: parameterCount)
-    let v = x.withUnsafeBufferPointer { xx in
-      g.withUnsafeMutableBufferPointer { gg in valueAndGradient(at: xx, gradient: gg) }
-    }
+    let v = valueAndGradient(at: x, gradient: &g)
     return (v, g)
   }
 
   /// F(x) for an array argument.
   public func value(at x: [Double]) -> Double {
     precondition(x.count == parameterCount, "x has \(x.count) entries, expected \(parameterCount)")
-    return x.withUnsafeBufferPointer { value(at: $0) }
+    return value(at: x.span)
+  }
+
+  /// F(x), and ∇F(x) written into the array `gradient` (no allocation).
+  public func valueAndGradient(at x: [Double], gradient: inout [Double]) -> Double {
+    var g = gradient.mutableSpan
+    return valueAndGradient(at: x.span, gradient: &g)
   }
 
   /// Default: no structure for the structured L-BFGS.
@@ -45,8 +48,9 @@ extension Objective {
   ) -> SolveResult? { nil }
 
   /// Default: evaluate the gradient too and discard it.
-  public func value(at x: UnsafeBufferPointer<Double>) -> Double {
+  public func value(at x: Span<Double>) -> Double {
     var g = [Double](repeating: 0, count: parameterCount)
-    return g.withUnsafeMutableBufferPointer { valueAndGradient(at: x, gradient: $0) }
+    var gradient = g.mutableSpan
+    return valueAndGradient(at: x, gradient: &gradient)
   }
 }

@@ -8,8 +8,16 @@ extension UnconstrainedJacobiansModel {
   /// Pass 1 (forward) reads each Jᵢ once, column by column: aᵢ = aᵢ₋₁ + Jᵢaᵢ₋₁ and ‖Jᵢ‖²_F.
   /// Pass 2 (backward) reads each Jᵢ once more and writes its gradient block in the same loop:
   /// column j of ∂F/∂Jᵢ is λ·Jᵢ[:, j] + ℓ′·aᵢ₋₁[j]·bᵢ, and (Jᵢᵀbᵢ)[j] = Jᵢ[:, j]·bᵢ.
-  public func valueAndGradient(
-    at x: UnsafeBufferPointer<Double>, gradient g: UnsafeMutableBufferPointer<Double>
+  public func valueAndGradient(at x: Span<Double>, gradient g: inout MutableSpan<Double>) -> Double
+  {
+    x.withUnsafeBufferPointer { x in
+      g.withUnsafeMutableBufferPointer { g in valueAndGradient(contiguous: x, gradient: g) }
+    }
+  }
+
+  /// The same on the storage of x and ∇F (the kernels' form).
+  func valueAndGradient(
+    contiguous x: UnsafeBufferPointer<Double>, gradient g: UnsafeMutableBufferPointer<Double>
   ) -> Double {
     precondition(x.count == parameterCount && g.count == parameterCount, "shape mismatch")
     let d = dimension
@@ -69,7 +77,12 @@ extension UnconstrainedJacobiansModel {
   }
 
   /// F(x) alone: the forward pass.
-  public func value(at x: UnsafeBufferPointer<Double>) -> Double {
+  public func value(at x: Span<Double>) -> Double {
+    x.withUnsafeBufferPointer { value(contiguous: $0) }
+  }
+
+  /// The same on the storage of x (the kernels' form).
+  func value(contiguous x: UnsafeBufferPointer<Double>) -> Double {
     precondition(x.count == parameterCount, "shape mismatch")
     let d = dimension
     let xp = x.baseAddress!

@@ -185,15 +185,13 @@ private final class FailingObjective: Objective, @unchecked Sendable {
 
   var parameterCount: Int { model.parameterCount }
 
-  func valueAndGradient(
-    at x: UnsafeBufferPointer<Double>, gradient: UnsafeMutableBufferPointer<Double>
-  ) -> Double {
+  func valueAndGradient(at x: Span<Double>, gradient: inout MutableSpan<Double>) -> Double {
     evaluations += 1
-    let f = model.valueAndGradient(at: x, gradient: gradient)
+    let f = model.valueAndGradient(at: x, gradient: &gradient)
     return evaluations > finiteEvaluations ? .nan : f
   }
 
-  func value(at x: UnsafeBufferPointer<Double>) -> Double {
+  func value(at x: Span<Double>) -> Double {
     evaluations += 1
     let f = model.value(at: x)
     return evaluations > finiteEvaluations ? .nan : f
@@ -205,9 +203,7 @@ private final class FailingObjective: Objective, @unchecked Sendable {
 private struct KinkObjective: Objective {
   var parameterCount: Int { 3 }
 
-  func valueAndGradient(
-    at x: UnsafeBufferPointer<Double>, gradient: UnsafeMutableBufferPointer<Double>
-  ) -> Double {
+  func valueAndGradient(at x: Span<Double>, gradient: inout MutableSpan<Double>) -> Double {
     gradient[0] = x[0] >= 0.3 ? 1 : -1
     gradient[1] = 2 * x[1]
     gradient[2] = 2 * x[2]

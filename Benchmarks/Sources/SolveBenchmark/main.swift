@@ -98,9 +98,7 @@ for d in dimensions {
   var repetitions = 0
   let evalStart = clock.now
   repeat {
-    _ = problem.start.withUnsafeBufferPointer { x in
-      gradient.withUnsafeMutableBufferPointer { model.valueAndGradient(at: x, gradient: $0) }
-    }
+    _ = model.valueAndGradient(at: problem.start, gradient: &gradient)
     repetitions += 1
   } while seconds(clock.now - evalStart) < 0.3
   evaluationSeconds.append((d, seconds(clock.now - evalStart) / Double(repetitions)))

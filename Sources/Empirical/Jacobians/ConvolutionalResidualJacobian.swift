@@ -18,7 +18,7 @@ import LinearAlgebra
 /// Paper: the Residual Jacobian J_i = ∂F_i/∂h at h_i (section 1); the randomized SVD needs only
 /// these products (section 2.4). Vectors are NHWC images flattened (`ConvolutionalWorkspace`).
 /// A product with b vectors costs 2·(C_out·9·C_in·S_out² + C_out·9·C_out·S_out²)·b flops.
-public struct ConvolutionalResidualJacobian: LinearOperator, @unchecked Sendable {
+public struct ConvolutionalResidualJacobian: BlockLinearOperator, @unchecked Sendable {
   public typealias Scalar = Double
   let conv1: Convolution<Double>
   let conv2: Convolution<Double>
@@ -87,65 +87,28 @@ public struct ConvolutionalResidualJacobian: LinearOperator, @unchecked Sendable
   /// C_in·S_in².
   public var columns: Int { inner.count }
 
-  public func apply(_ v: [Double]) -> [Double] {
-    apply(Matrix(rows: v.count, columns: 1, storage: v)).storage
-  }
-
-  public func applyTransposed(_ v: [Double]) -> [Double] {
-    applyTransposed(Matrix(rows: v.count, columns: 1, storage: v)).storage
-  }
-
   /// J·X: the b columns of X as b images through the linearised branch.
   public func apply(_ x: Matrix<Double>) -> Matrix<Double> {
     precondition(x.rows == columns, "block has \(x.rows) rows, expected \(columns)")
     let b = x.columns
-    var u = x
-    Self.scaleRows(&u.mutableStorage, by: inner)
-    var z = [Double](repeating: 0, count: rows * b)
-    var out = Matrix<Double>(rows: rows, columns: b)
     let lowering = scratch.get([conv1, conv2], [inSide, outSide], images: b)
-    u.storage.withUnsafeBufferPointer { up in
-      z.withUnsafeMutableBufferPointer { zp in
-        convolutionForward(
-          conv1, up.baseAddress!, side: inSide, images: b, into: zp.baseAddress!,
-          scratch: lowering)
-      }
-    }
-    Self.scaleRows(&z, by: outer)
-    z.withUnsafeBufferPointer { zp in
-      out.mutableStorage.withUnsafeMutableBufferPointer { op in
-        convolutionForward(
-          conv2, zp.baseAddress!, side: outSide, images: b, into: op.baseAddress!,
-          scratch: lowering)
-      }
-    }
-    return out
+    let u = scaledImages(x.storage, by: inner)
+    let z = scaledImages(
+      conv1.applied(to: u, side: inSide, images: b, scratch: lowering), by: outer)
+    let out = conv2.applied(to: z, side: outSide, images: b, scratch: lowering)
+    return Matrix(rows: rows, columns: b, storage: out)
   }
 
   /// Jᵀ·X: the adjoints in reverse order.
   public func applyTransposed(_ x: Matrix<Double>) -> Matrix<Double> {
     precondition(x.rows == rows, "block has \(x.rows) rows, expected \(rows)")
     let b = x.columns
-    var z = [Double](repeating: 0, count: rows * b)
-    var out = Matrix<Double>(rows: columns, columns: b)
     let lowering = scratch.get([conv1, conv2], [inSide, outSide], images: b)
-    x.storage.withUnsafeBufferPointer { xp in
-      z.withUnsafeMutableBufferPointer { zp in
-        convolutionBackwardData(
-          conv2, xp.baseAddress!, side: outSide, images: b, into: zp.baseAddress!,
-          accumulate: false, scratch: lowering)
-      }
-    }
-    Self.scaleRows(&z, by: outer)
-    z.withUnsafeBufferPointer { zp in
-      out.mutableStorage.withUnsafeMutableBufferPointer { op in
-        convolutionBackwardData(
-          conv1, zp.baseAddress!, side: inSide, images: b, into: op.baseAddress!,
-          accumulate: false, scratch: lowering)
-      }
-    }
-    Self.scaleRows(&out.mutableStorage, by: inner)
-    return out
+    let z = scaledImages(
+      conv2.adjointApplied(to: x.storage, side: outSide, images: b, scratch: lowering),
+      by: outer)
+    let out = conv1.adjointApplied(to: z, side: inSide, images: b, scratch: lowering)
+    return Matrix(rows: columns, columns: b, storage: scaledImages(out, by: inner))
   }
 
   /// Floating-point operations of one product with `columns` vectors (J·V or Jᵀ·U): the two
@@ -154,19 +117,5 @@ public struct ConvolutionalResidualJacobian: LinearOperator, @unchecked Sendable
     let out2 = Double(outSide * outSide)
     return 2 * Double(vectors) * out2
       * Double(conv1.outChannels * conv1.patchSize + conv2.outChannels * conv2.patchSize)
-  }
-
-  /// Each column of the column-major `storage` multiplied entrywise by `d`.
-  private static func scaleRows(_ storage: inout [Double], by d: [Double]) {
-    let n = d.count
-    storage.withUnsafeMutableBufferPointer { s in
-      d.withUnsafeBufferPointer { dp in
-        var base = 0
-        while base < s.count {
-          for k in 0..<n { s[base + k] *= dp[k] }
-          base += n
-        }
-      }
-    }
   }
 }

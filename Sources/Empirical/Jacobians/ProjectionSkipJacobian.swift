@@ -17,7 +17,7 @@ import LinearAlgebra
 ///
 /// Paper: the Residual Jacobian J_i = ∂F_i/∂h (section 1) is the branch alone; this is the other
 /// term of ∂h_{i+1}/∂h_i for Type 3's block 9. Vectors are NHWC images flattened.
-public struct ProjectionSkipJacobian: LinearOperator, @unchecked Sendable {
+public struct ProjectionSkipJacobian: BlockLinearOperator, @unchecked Sendable {
   public typealias Scalar = Double
   let shortcut: Convolution<Double>
   /// d1 (C_in·S_in²).
@@ -42,50 +42,28 @@ public struct ProjectionSkipJacobian: LinearOperator, @unchecked Sendable {
   /// C_in·S_in².
   public var columns: Int { inner.count }
 
-  public func apply(_ v: [Double]) -> [Double] {
-    apply(Matrix(rows: v.count, columns: 1, storage: v)).storage
-  }
-
-  public func applyTransposed(_ v: [Double]) -> [Double] {
-    applyTransposed(Matrix(rows: v.count, columns: 1, storage: v)).storage
-  }
-
   /// S·X: the b columns of X as b images through d1 and the shortcut.
   public func apply(_ x: Matrix<Double>) -> Matrix<Double> {
     precondition(x.rows == columns, "block has \(x.rows) rows, expected \(columns)")
     let b = x.columns
-    var u = x
-    let n = inner.count
-    for j in 0..<b { for k in 0..<n { u[k, j] *= inner[k] } }
-    var out = Matrix<Double>(rows: rows, columns: b)
-    let lowering = LoweringScratch<Double>(
-      capacity: LoweringScratch.capacity(for: [shortcut], sides: [inSide], images: b))
-    u.storage.withUnsafeBufferPointer { up in
-      out.mutableStorage.withUnsafeMutableBufferPointer { op in
-        convolutionForward(
-          shortcut, up.baseAddress!, side: inSide, images: b, into: op.baseAddress!,
-          scratch: lowering)
-      }
-    }
-    return out
+    let out = shortcut.applied(
+      to: scaledImages(x.storage, by: inner), side: inSide, images: b,
+      scratch: lowering(images: b))
+    return Matrix(rows: rows, columns: b, storage: out)
   }
 
   /// Sᵀ·X: the shortcut's adjoint, then d1.
   public func applyTransposed(_ x: Matrix<Double>) -> Matrix<Double> {
     precondition(x.rows == rows, "block has \(x.rows) rows, expected \(rows)")
     let b = x.columns
-    var out = Matrix<Double>(rows: columns, columns: b)
-    let lowering = LoweringScratch<Double>(
-      capacity: LoweringScratch.capacity(for: [shortcut], sides: [inSide], images: b))
-    x.storage.withUnsafeBufferPointer { xp in
-      out.mutableStorage.withUnsafeMutableBufferPointer { op in
-        convolutionBackwardData(
-          shortcut, xp.baseAddress!, side: inSide, images: b, into: op.baseAddress!,
-          accumulate: false, scratch: lowering)
-      }
-    }
-    let n = inner.count
-    for j in 0..<b { for k in 0..<n { out[k, j] *= inner[k] } }
-    return out
+    let out = shortcut.adjointApplied(
+      to: x.storage, side: inSide, images: b, scratch: lowering(images: b))
+    return Matrix(rows: columns, columns: b, storage: scaledImages(out, by: inner))
+  }
+
+  /// Patches of the shortcut on `images` images.
+  private func lowering(images: Int) -> LoweringScratch<Double> {
+    LoweringScratch(
+      capacity: LoweringScratch.capacity(for: [shortcut], sides: [inSide], images: images))
   }
 }

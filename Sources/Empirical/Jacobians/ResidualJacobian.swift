@@ -13,7 +13,7 @@ import LinearAlgebra
 ///
 /// Products cost two matrix products with the active parts of W1 and W2; `materialized()`
 /// forms the D×D matrix, `compressed` only its |A1| nonzero columns (A1 = {k : d1_k ≠ 0}).
-public struct ResidualJacobian: LinearOperator, Sendable, Equatable {
+public struct ResidualJacobian: BlockLinearOperator, Sendable, Equatable {
   public typealias Scalar = Double
   /// The units k with d1_k ≠ 0 (the nonzero columns of J).
   public let activeInputs: [Int]
@@ -61,14 +61,6 @@ public struct ResidualJacobian: LinearOperator, Sendable, Equatable {
   /// J restricted to its nonzero columns A1: a D×|A1| matrix K with J = K·Pᵀ, P the D×|A1|
   /// selection of A1. J and K have the same nonzero singular values and left vectors.
   public var compressed: Matrix<Double> { outer * inner }
-
-  public func apply(_ v: [Double]) -> [Double] {
-    apply(Matrix(rows: v.count, columns: 1, storage: v)).storage
-  }
-
-  public func applyTransposed(_ v: [Double]) -> [Double] {
-    applyTransposed(Matrix(rows: v.count, columns: 1, storage: v)).storage
-  }
 
   /// J·X = outer·(inner·X[A1, :]).
   public func apply(_ x: Matrix<Double>) -> Matrix<Double> {

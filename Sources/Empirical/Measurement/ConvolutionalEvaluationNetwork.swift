@@ -49,18 +49,9 @@ public struct ConvolutionalEvaluationNetwork: Sendable, MeasurableResidualNetwor
   ) -> Matrix<Double> {
     precondition(x.rows == inputSize, "inputs have \(x.rows) entries, expected \(inputSize)")
     let b = x.columns
-    var logits = Matrix<Double>(rows: classCount, columns: b)
-    if b == 0 { return logits }
+    if b == 0 { return Matrix(rows: classCount, columns: 0) }
     let workspace = ConvolutionalWorkspace(model: model, capacity: b, keepsActivations: false)
-    x.storage.withUnsafeBufferPointer { workspace.loadInput($0.baseAddress!, count: b) }
-    workspace.forward(model, training: false) { layer, h, rows in
-      let values = Array(UnsafeBufferPointer(start: h, count: rows * b))
-      visit(layer, Matrix(rows: rows, columns: b, storage: values))
-    }
-    logits.mutableStorage.withUnsafeMutableBufferPointer {
-      $0.baseAddress!.update(from: workspace.logits.pointer, count: classCount * b)
-    }
-    return logits
+    return workspace.evaluate(model, batch: x, visit: visit)
   }
 
   /// The same pass in Float32 on sgemm, on the training code's workspace (kept from batch to
@@ -74,22 +65,12 @@ public struct ConvolutionalEvaluationNetwork: Sendable, MeasurableResidualNetwor
     return { x, visit in
       precondition(x.rows == inputs, "inputs have \(x.rows) entries, expected \(inputs)")
       let b = x.columns
-      var logits = Matrix<Float>(rows: classes, columns: b)
-      if b == 0 { return logits }
+      if b == 0 { return Matrix(rows: classes, columns: 0) }
       if (slot.workspace?.capacity ?? 0) < b {
         slot.workspace = nil
         slot.workspace = ConvolutionalWorkspace(model: model, capacity: b, keepsActivations: false)
       }
-      let workspace = slot.workspace!
-      x.storage.withUnsafeBufferPointer { workspace.loadInput($0.baseAddress!, count: b) }
-      workspace.forward(model, training: false) { layer, h, rows in
-        let values = Array(UnsafeBufferPointer(start: h, count: rows * b))
-        visit(layer, Matrix(rows: rows, columns: b, storage: values))
-      }
-      logits.mutableStorage.withUnsafeMutableBufferPointer {
-        $0.baseAddress!.update(from: workspace.logits.pointer, count: classes * b)
-      }
-      return logits
+      return slot.workspace!.evaluate(model, batch: x, visit: visit)
     }
   }
 
@@ -133,5 +114,27 @@ public struct ConvolutionalEvaluationNetwork: Sendable, MeasurableResidualNetwor
   public func residualJacobian(block i: Int, at h: [Double]) -> ConvolutionalResidualJacobian {
     ConvolutionalResidualJacobian(
       block: model.blocks[i], side: shapes[i].side, at: h, branchScale: branchScale(i))
+  }
+}
+
+extension ConvolutionalWorkspace {
+  /// The evaluation-mode forward pass of the b columns of `x` (one precision's pass, written
+  /// once for Float64 and Float32): `visit(i, H_i)` sees each representation as a matrix (one
+  /// column per image), and the logits (C×b) are returned.
+  fileprivate func evaluate(
+    _ model: ConvolutionalNetwork<Scalar>, batch x: Matrix<Scalar>,
+    visit: (Int, Matrix<Scalar>) -> Void
+  ) -> Matrix<Scalar> {
+    let b = x.columns
+    var logits = Matrix<Scalar>(rows: classCount, columns: b)
+    x.storage.withUnsafeBufferPointer { loadInput($0.baseAddress!, count: b) }
+    forward(model, training: false) { layer, h, rows in
+      let values = Array(UnsafeBufferPointer(start: h, count: rows * b))
+      visit(layer, Matrix(rows: rows, columns: b, storage: values))
+    }
+    logits.mutableStorage.withUnsafeMutableBufferPointer {
+      $0.baseAddress!.update(from: self.logits.pointer, count: classCount * b)
+    }
+    return logits
   }
 }

@@ -14,88 +14,40 @@ import LinearAlgebra
 
 /// Preallocated buffers for forward and backward passes of one convolutional network shape on
 /// batches of up to `capacity` images, and the gradients of the last backward pass.
-final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
-  let capacity: Int
+final class ConvolutionalWorkspace<Scalar: KernelScalar>:
+  PreActivationBuffers<ConvolutionalNetwork<Scalar>>, @unchecked Sendable
+{
   let image: ConvolutionalInput
-  let depth: Int
-  let classCount: Int
   /// (channels, side) of h₁…h_{L+1}.
   let shapes: [(channels: Int, side: Int)]
   /// Whether every block's activations are kept (training); otherwise buffers are shared.
   let keepsActivations: Bool
-  private(set) var count = 0
-
-  let input: ScalarBuffer<Scalar>
-  let z0: ScalarBuffer<Scalar>
-  let hidden: [ScalarBuffer<Scalar>]
-  let a1: [ScalarBuffer<Scalar>]
-  let z1: [ScalarBuffer<Scalar>]
-  let a2: [ScalarBuffer<Scalar>]
-  let af: ScalarBuffer<Scalar>
   let pooled: ScalarBuffer<Scalar>
-  let logits: ScalarBuffer<Scalar>
-  let logitsGradient: ScalarBuffer<Scalar>
   let gradientA: ScalarBuffer<Scalar>
   let gradientB: ScalarBuffer<Scalar>
-  let scratchA: ScalarBuffer<Scalar>
-  let scratchB: ScalarBuffer<Scalar>
   let lowering: LoweringScratch<Scalar>
   let imageParallelScratch: ImageParallelScratch<Scalar>
-  /// Batch statistics: BN₀, then per block BN1, BN2, then BN_f.
-  let statistics: [BatchStatistics<Scalar>]
-  private(set) var dropped: [Bool]
-  var gradients: ConvolutionalNetwork<Scalar>
-  /// How the elementwise and reduction passes split across cores (the serial result at any
-  /// split); the BLAS thread count when the workspace was made.
-  var parallelism: Parallelism
-  /// Per-pass times of the passes that follow, when set.
-  var profile: PassProfile?
 
+  /// `parallelism` defaults to the BLAS thread count when the workspace is made.
   init(
     model: ConvolutionalNetwork<Scalar>, capacity: Int, keepsActivations: Bool = true,
     parallelism: Parallelism = .matchingBLAS,
     chunkCapacity: Int = ConvolutionLowering.partChunkCapacity
   ) {
-    self.capacity = capacity
     image = model.image
-    depth = model.depth
-    classCount = model.classCount
-    shapes = model.representationShapes
+    let shapes = model.representationShapes
+    self.shapes = shapes
     self.keepsActivations = keepsActivations
     let n = capacity
     let p = image.paddedSide
-    input = ScalarBuffer(count: image.channels * p * p * n)
-    func size(_ s: (channels: Int, side: Int)) -> Int { s.channels * s.side * s.side * n }
-    let shapes = self.shapes
-    let depth = self.depth
-    let largest = shapes.map(size).max()!
-    z0 = ScalarBuffer(count: size(shapes[0]))
-    if keepsActivations {
-      hidden = shapes.map { ScalarBuffer(count: size($0)) }
-      a1 = (0..<depth).map { ScalarBuffer(count: size(shapes[$0])) }
-      z1 = (0..<depth).map { ScalarBuffer(count: size(shapes[$0 + 1])) }
-      a2 = (0..<depth).map { ScalarBuffer(count: size(shapes[$0 + 1])) }
-    } else {
-      let pair = [ScalarBuffer<Scalar>(count: largest), ScalarBuffer<Scalar>(count: largest)]
-      hidden = shapes.indices.map { pair[$0 % 2] }
-      let (x, y, z) = (
-        ScalarBuffer<Scalar>(count: largest), ScalarBuffer<Scalar>(count: largest),
-        ScalarBuffer<Scalar>(count: largest)
-      )
-      a1 = Array(repeating: x, count: depth)
-      z1 = Array(repeating: y, count: depth)
-      a2 = Array(repeating: z, count: depth)
-    }
-    af = ScalarBuffer(count: size(shapes[depth]))
+    let sizes = shapes.map { $0.channels * $0.side * $0.side * n }
+    let features = shapes.map { $0.channels }
+    let depth = model.depth
     let finalChannels = shapes[depth].channels
     pooled = ScalarBuffer(count: finalChannels * n)
-    logits = ScalarBuffer(count: classCount * n)
-    logitsGradient = ScalarBuffer(count: classCount * n)
-    let gradientSize = keepsActivations ? largest : 1
+    let gradientSize = keepsActivations ? sizes.max()! : 1
     gradientA = ScalarBuffer(count: gradientSize)
     gradientB = ScalarBuffer(count: gradientSize)
-    scratchA = ScalarBuffer(count: keepsActivations ? largest : 1)
-    scratchB = ScalarBuffer(count: keepsActivations ? largest : 1)
     var convs = [model.conv0]
     var sides = [p]
     for (i, b) in model.blocks.enumerated() {
@@ -106,16 +58,10 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       capacity: LoweringScratch.capacity(for: convs, sides: sides, images: n))
     imageParallelScratch = ImageParallelScratch(
       for: convs, sides: sides, chunkCapacity: chunkCapacity)
-    var stats = [BatchStatistics<Scalar>(features: shapes[0].channels)]
-    for i in 0..<depth {
-      stats.append(BatchStatistics(features: shapes[i].channels))
-      stats.append(BatchStatistics(features: shapes[i + 1].channels))
-    }
-    stats.append(BatchStatistics(features: finalChannels))
-    statistics = stats
-    dropped = Array(repeating: false, count: depth)
-    gradients = model.zeroed
-    self.parallelism = parallelism
+    super.init(
+      model: model, capacity: capacity, classCount: model.classCount,
+      inputCount: image.channels * p * p * n, sizes: sizes, features: features,
+      keepsActivations: keepsActivations, parallelism: parallelism)
   }
 
   /// Copies `count` examples (CHW features, n₀ each) into the padded NHWC input buffer.
@@ -168,7 +114,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
   /// soon as it is computed, then the pooled classifier input (i = L+2).
   func forward(
     _ model: ConvolutionalNetwork<Scalar>, training: Bool, drop: [Bool]? = nil,
-    visit: (Int, UnsafePointer<Scalar>, Int) -> Void = { _, _, _ in }
+    visit: (Int, UnsafePointer<Scalar>, Int) -> Void
   ) {
     precondition(model.depth == depth && model.image == image, "model does not fit workspace")
     precondition(training ? keepsActivations : true, "training needs every activation")
@@ -178,8 +124,8 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       model.conv0, input.pointer, side: image.paddedSide, images: n, into: z0.pointer,
       scratch: lowering, parallelism: parallelism, profile: profile)
     normReLU(
-      model.bn0, 0, z0.pointer, into: hidden[0].pointer, channels: shapes[0].channels,
-      columns: columns(0), training: training)
+      model.bn0, 0, z0.pointer, into: hidden[0].pointer, features: shapes[0].channels,
+      count: columns(0), training: training)
     visit(1, hidden[0].pointer, shapes[0].channels * shapes[0].side * shapes[0].side)
     for i in 0..<depth {
       let block = model.blocks[i]
@@ -192,14 +138,14 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
         copy(h, into: next, count: outSize)
       } else {
         normReLU(
-          block.bn1, 1 + 2 * i, h, into: a1[i].pointer, channels: cin,
-          columns: columns(i), training: training)
+          block.bn1, 1 + 2 * i, h, into: a1[i].pointer, features: cin,
+          count: columns(i), training: training)
         forwardConvolution(
           block.conv1, a1[i].pointer, side: side, images: n, into: z1[i].pointer,
           scratch: lowering, parallelism: parallelism, profile: profile)
         normReLU(
-          block.bn2, 2 + 2 * i, z1[i].pointer, into: a2[i].pointer, channels: cout,
-          columns: columns(i + 1), training: training)
+          block.bn2, 2 + 2 * i, z1[i].pointer, into: a2[i].pointer, features: cout,
+          count: columns(i + 1), training: training)
         var beta: Scalar = 0
         if let shortcut = block.shortcut {
           forwardConvolution(
@@ -219,8 +165,8 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
     }
     let (cf, sf) = shapes[depth]
     normReLU(
-      model.bnf, 2 * depth + 1, hidden[depth].pointer, into: af.pointer, channels: cf,
-      columns: columns(depth), training: training)
+      model.bnf, 2 * depth + 1, hidden[depth].pointer, into: af.pointer, features: cf,
+      count: columns(depth), training: training)
     // Global average pooling: pooled[c, n] = Σ_pixels af[c, pixel, n] / S².
     let pixels = sf * sf
     let inverse = 1 / Scalar(pixels)
@@ -239,15 +185,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       }
     }
     visit(depth + 2, pooled, cf)
-    let c = classCount
-    profile.time(.head) {
-      for b in 0..<n { (logits.pointer + b * c).update(from: model.clsBias, count: c) }
-      model.cls.storage.withUnsafeBufferPointer { w in
-        gemm(
-          false, false, m: c, n: n, k: cf, w.baseAddress!, lda: c, pooled, ldb: cf,
-          beta: 1, logits.pointer, ldc: c)
-      }
-    }
+    classify(model, pooled, features: cf)
   }
 
   /// to ← from (`count` scalars), split across the cores (the residual copy).
@@ -261,68 +199,14 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
     }
   }
 
-  private func normReLU(
-    _ norm: BatchNorm<Scalar>, _ index: Int, _ x: UnsafePointer<Scalar>,
-    into a: UnsafeMutablePointer<Scalar>, channels: Int, columns: Int, training: Bool
-  ) {
-    if training {
-      norm.weight.withUnsafeBufferPointer { w in
-        norm.bias.withUnsafeBufferPointer { b in
-          profile.time(.batchNormReLUForward) {
-            batchNormReLUTraining(
-              x, into: a, features: channels, count: columns, weight: w.baseAddress!,
-              bias: b.baseAddress!, stats: statistics[index], parallelism: parallelism)
-          }
-        }
-      }
-    } else {
-      let (scale, shift) = norm.evaluationScaleAndShift
-      scale.withUnsafeBufferPointer { s in
-        shift.withUnsafeBufferPointer { t in
-          let (s, t) = (s.baseAddress!, t.baseAddress!)
-          parallelism.forEachRange(columns, minimumPerPart: 64) { r in
-            affineReLU(
-              x + r.lowerBound * channels, into: a + r.lowerBound * channels,
-              features: channels, count: r.count, scale: s, shift: t)
-          }
-        }
-      }
-    }
-  }
-
-  /// Mean cross-entropy and correct predictions of the last forward pass; with
-  /// `withGradient`, also ∂loss/∂logits for `backward`.
-  func loss(labels: UnsafePointer<Int32>, withGradient: Bool) -> (loss: Double, correct: Int) {
-    profile.time(.head) {
-      crossEntropy(
-        logits: logits.pointer, labels: labels, classes: classCount, count: count,
-        gradient: withGradient ? logitsGradient.pointer : nil)
-    }
-  }
-
   /// Backpropagation of the last training forward pass and `loss(…, withGradient: true)` into
   /// `gradients`.
   func backward(_ model: ConvolutionalNetwork<Scalar>) {
     precondition(keepsActivations, "backward needs every activation")
     let n = count
-    let c = classCount
     let (cf, sf) = shapes[depth]
-    let dLogits = logitsGradient.pointer
     let headStart = profile == nil ? nil : ContinuousClock.now
-    gradients.cls.mutableStorage.withUnsafeMutableBufferPointer { g in
-      gemm(
-        false, true, m: c, n: cf, k: n, dLogits, lda: c, pooled.pointer, ldb: cf, g.baseAddress!,
-        ldc: c)
-    }
-    gradients.clsBias.withUnsafeMutableBufferPointer { g in
-      for j in 0..<c { g[j] = 0 }
-      for b in 0..<n { for j in 0..<c { g[j] += dLogits[b * c + j] } }
-    }
-    model.cls.storage.withUnsafeBufferPointer { w in
-      gemm(
-        true, false, m: cf, n: n, k: c, w.baseAddress!, lda: c, dLogits, ldb: c,
-        scratchA.pointer, ldc: cf)
-    }
+    classifierBackward(model, pooled.pointer, features: cf)
     // The pooling's adjoint: every pixel gets ∂pooled/S².
     let pixels = sf * sf
     let inverse = 1 / Scalar(pixels)

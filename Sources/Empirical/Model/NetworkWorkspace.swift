@@ -9,62 +9,23 @@ import LinearAlgebra
 ///
 /// After `forward`, `trajectory(block:)` holds h₁…h_{L+1} of the batch (training or
 /// evaluation mode) and `logits` the outputs.
-final class NetworkWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
+final class NetworkWorkspace<Scalar: KernelScalar>: PreActivationBuffers<ResidualNetwork<Scalar>>,
+  @unchecked Sendable
+{
   let width: Int
   let inputSize: Int
-  let classCount: Int
-  let depth: Int
-  let capacity: Int
-  /// Examples in the current batch.
-  private(set) var count = 0
-
-  let input: ScalarBuffer<Scalar>
-  let z0: ScalarBuffer<Scalar>
-  /// h₁…h_{L+1}.
-  let hidden: [ScalarBuffer<Scalar>]
-  let a1: [ScalarBuffer<Scalar>]
-  let z1: [ScalarBuffer<Scalar>]
-  let a2: [ScalarBuffer<Scalar>]
-  let af: ScalarBuffer<Scalar>
-  let logits: ScalarBuffer<Scalar>
-  let logitsGradient: ScalarBuffer<Scalar>
   let hiddenGradient: ScalarBuffer<Scalar>
-  let scratchA: ScalarBuffer<Scalar>
-  let scratchB: ScalarBuffer<Scalar>
-  /// Batch statistics: BN₀, then per block BN1, BN2, then BN_f.
-  let statistics: [BatchStatistics<Scalar>]
-  /// Which blocks the last training forward pass dropped.
-  private(set) var dropped: [Bool]
-  /// Gradients of the last backward pass (running statistics unused).
-  var gradients: ResidualNetwork<Scalar>
-  /// How the BatchNorm passes split across cores (the serial result at any split).
-  var parallelism: Parallelism
-  /// Per-pass times of the passes that follow, when set.
-  var profile: PassProfile?
 
   init(model: ResidualNetwork<Scalar>, capacity: Int) {
     width = model.width
     inputSize = model.inputSize
-    classCount = model.classCount
-    depth = model.depth
-    self.capacity = capacity
     let activation = width * capacity
-    input = ScalarBuffer(count: inputSize * capacity)
-    z0 = ScalarBuffer(count: activation)
-    hidden = (0...depth).map { _ in ScalarBuffer(count: activation) }
-    a1 = (0..<depth).map { _ in ScalarBuffer(count: activation) }
-    z1 = (0..<depth).map { _ in ScalarBuffer(count: activation) }
-    a2 = (0..<depth).map { _ in ScalarBuffer(count: activation) }
-    af = ScalarBuffer(count: activation)
-    logits = ScalarBuffer(count: classCount * capacity)
-    logitsGradient = ScalarBuffer(count: classCount * capacity)
     hiddenGradient = ScalarBuffer(count: activation)
-    scratchA = ScalarBuffer(count: activation)
-    scratchB = ScalarBuffer(count: activation)
-    statistics = (0..<(2 * depth + 2)).map { _ in BatchStatistics(features: model.width) }
-    dropped = Array(repeating: false, count: depth)
-    gradients = model.zeroed
-    parallelism = .matchingBLAS
+    super.init(
+      model: model, capacity: capacity, classCount: model.classCount,
+      inputCount: inputSize * capacity, sizes: Array(repeating: activation, count: model.depth + 1),
+      features: Array(repeating: width, count: model.depth + 1), keepsActivations: true,
+      parallelism: .matchingBLAS)
   }
 
   /// Copies `count` examples (n₀ features each, contiguous) into the input buffer.
@@ -124,50 +85,15 @@ final class NetworkWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
       }
     }
     normReLU(model.bnf, 2 * depth + 1, hidden[depth].pointer, into: af.pointer, training: training)
-    let c = classCount
-    for b in 0..<n {
-      (logits.pointer + b * c).update(from: model.clsBias, count: c)
-    }
-    model.cls.storage.withUnsafeBufferPointer { w in
-      gemm(
-        false, false, m: c, n: n, k: d, w.baseAddress!, lda: c, af.pointer, ldb: d, beta: 1,
-        logits.pointer, ldc: c)
-    }
+    classify(model, af.pointer, features: d)
   }
 
+  /// ReLU(BN(x)) on the batch's D×B activations.
   private func normReLU(
     _ norm: BatchNorm<Scalar>, _ index: Int, _ x: UnsafePointer<Scalar>,
     into a: UnsafeMutablePointer<Scalar>, training: Bool
   ) {
-    let stats = statistics[index]
-    if training {
-      norm.weight.withUnsafeBufferPointer { w in
-        norm.bias.withUnsafeBufferPointer { b in
-          profile.time(.batchNormReLUForward) {
-            batchNormReLUTraining(
-              x, into: a, features: width, count: count, weight: w.baseAddress!,
-              bias: b.baseAddress!, stats: stats, parallelism: parallelism)
-          }
-        }
-      }
-    } else {
-      let (scale, shift) = norm.evaluationScaleAndShift
-      scale.withUnsafeBufferPointer { s in
-        shift.withUnsafeBufferPointer { t in
-          affineReLU(
-            x, into: a, features: width, count: count, scale: s.baseAddress!,
-            shift: t.baseAddress!)
-        }
-      }
-    }
-  }
-
-  /// Mean cross-entropy and correct predictions of the last forward pass; with
-  /// `withGradient`, also ∂loss/∂logits for `backward`.
-  func loss(labels: UnsafePointer<Int32>, withGradient: Bool) -> (loss: Double, correct: Int) {
-    crossEntropy(
-      logits: logits.pointer, labels: labels, classes: classCount, count: count,
-      gradient: withGradient ? logitsGradient.pointer : nil)
+    normReLU(norm, index, x, into: a, features: width, count: count, training: training)
   }
 
   /// Backpropagation of the last training forward pass and `loss(…, withGradient: true)` into
@@ -175,24 +101,8 @@ final class NetworkWorkspace<Scalar: KernelScalar>: @unchecked Sendable {
   func backward(_ model: ResidualNetwork<Scalar>) {
     let d = width
     let n = count
-    let c = classCount
     let dh = hiddenGradient.pointer
-    let dLogits = logitsGradient.pointer
-    // Classifier: ∂W_c = ∂logits·a_fᵀ, ∂b_c = Σ_b ∂logits, ∂a_f = W_cᵀ·∂logits.
-    gradients.cls.withUnsafeMutableBufferPointer { g in
-      gemm(
-        false, true, m: c, n: d, k: n, dLogits, lda: c, af.pointer, ldb: d, g.baseAddress!,
-        ldc: c)
-    }
-    gradients.clsBias.withUnsafeMutableBufferPointer { g in
-      for j in 0..<c { g[j] = 0 }
-      for b in 0..<n { for j in 0..<c { g[j] += dLogits[b * c + j] } }
-    }
-    model.cls.storage.withUnsafeBufferPointer { w in
-      gemm(
-        true, false, m: d, n: n, k: c, w.baseAddress!, lda: c, dLogits, ldb: c,
-        scratchA.pointer, ldc: d)
-    }
+    classifierBackward(model, af.pointer, features: d)
     normReLUBackward(
       model.bnf, 2 * depth + 1, x: hidden[depth].pointer, a: af.pointer, da: scratchA.pointer,
       dx: dh, features: d, count: n, accumulate: false, gradient: .head)

@@ -80,7 +80,7 @@ extension Double {
 }
 
 /// R = A − U·Σ·Vᵀ for an operator A and a truncated SVD, applied without forming R.
-public struct LowRankResidualOperator<Base: LinearOperator>: LinearOperator {
+public struct LowRankResidualOperator<Base: LinearOperator>: BlockLinearOperator {
   public typealias Scalar = Base.Scalar
   /// The operator A.
   public var base: Base
@@ -97,14 +97,6 @@ public struct LowRankResidualOperator<Base: LinearOperator>: LinearOperator {
 
   public var rows: Int { base.rows }
   public var columns: Int { base.columns }
-
-  public func apply(_ v: [Scalar]) -> [Scalar] {
-    apply(Matrix(rows: v.count, columns: 1, storage: v)).storage
-  }
-
-  public func applyTransposed(_ v: [Scalar]) -> [Scalar] {
-    applyTransposed(Matrix(rows: v.count, columns: 1, storage: v)).storage
-  }
 
   /// A·X − U·(Σ·(Vᵀ·X)).
   public func apply(_ x: Matrix<Scalar>) -> Matrix<Scalar> {

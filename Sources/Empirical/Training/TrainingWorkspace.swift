@@ -28,43 +28,43 @@ extension AnyResidualNetwork {
   /// A workspace for this network's kind and shape; `forTraining: false` gives a
   /// convolutional network a workspace that keeps only two representations (evaluation only).
   func makeWorkspace(capacity: Int, forTraining: Bool = true) -> any TrainingWorkspace {
-    switch self {
-    case .fullyConnected(let m): NetworkWorkspace(model: m, capacity: capacity)
-    case .convolutional(let m):
-      ConvolutionalWorkspace(model: m, capacity: capacity, keepsActivations: forTraining)
-    }
+    kind.makeWorkspace(capacity: capacity, forTraining: forTraining)
   }
 
   /// Whether stochastic depth may drop block i: a block with an identity skip.
-  func droppable(_ i: Int) -> Bool {
-    switch self {
-    case .fullyConnected(let m): m.skips
-    case .convolutional(let m): m.droppable(i)
-    }
-  }
+  func droppable(_ i: Int) -> Bool { kind.droppable(i) }
 }
 
-extension NetworkWorkspace: TrainingWorkspace where Scalar == Float {
+/// The workspace of one network kind: its typed passes, which `TrainingWorkspace`'s passes on
+/// `AnyResidualNetwork` reach through the kind's case (written once for every kind).
+protocol KindTrainingWorkspace: TrainingWorkspace, PreActivationWorkspace
+where Scalar == Float, Network: ResidualNetworkKind {
+  func forward(_ model: Network, training: Bool, drop: [Bool]?)
+  func backward(_ model: Network)
+}
+
+extension KindTrainingWorkspace {
   func forward(_ network: AnyResidualNetwork, training: Bool, drop: [Bool]?) {
-    forward(network.fullyConnected!, training: training, drop: drop)
+    forward(network.payload(as: Network.self), training: training, drop: drop)
   }
-  func backward(_ network: AnyResidualNetwork) { backward(network.fullyConnected!) }
+  func backward(_ network: AnyResidualNetwork) { backward(network.payload(as: Network.self)) }
   func updateRunningStatistics(_ network: inout AnyResidualNetwork) {
-    network.withFullyConnected { updateRunningStatistics(&$0) }
+    network.withNetwork(as: Network.self) { updateRunningStatistics(&$0) }
   }
-  var anyGradients: AnyResidualNetwork { .fullyConnected(gradients) }
+  var anyGradients: AnyResidualNetwork { gradients.erased }
 }
 
-extension ConvolutionalWorkspace: TrainingWorkspace where Scalar == Float {
+extension NetworkWorkspace: TrainingWorkspace, KindTrainingWorkspace where Scalar == Float {}
+
+extension ConvolutionalWorkspace: TrainingWorkspace, KindTrainingWorkspace where Scalar == Float {
   func loadInput(_ features: UnsafePointer<Float>, count: Int) {
     loadInput(features as UnsafePointer<Float>, count: count, as: Float.self)
   }
-  func forward(_ network: AnyResidualNetwork, training: Bool, drop: [Bool]?) {
-    forward(network.convolutional!, training: training, drop: drop)
+}
+
+extension ConvolutionalWorkspace {
+  /// The forward pass with no representation visited.
+  func forward(_ model: ConvolutionalNetwork<Scalar>, training: Bool, drop: [Bool]? = nil) {
+    forward(model, training: training, drop: drop, visit: { _, _, _ in })
   }
-  func backward(_ network: AnyResidualNetwork) { backward(network.convolutional!) }
-  func updateRunningStatistics(_ network: inout AnyResidualNetwork) {
-    network.withConvolutional { updateRunningStatistics(&$0) }
-  }
-  var anyGradients: AnyResidualNetwork { .convolutional(gradients) }
 }

@@ -11,8 +11,16 @@ extension MulticlassUnconstrainedJacobiansModel {
   /// Forward: Aᵢ = Aᵢ₋₁ + Jᵢ·Aᵢ₋₁ (D×D times D×N), Z = W·A_L; G = (softmax(Z) − Y)/N.
   /// Backward: ∂F/∂W = λW + G·A_Lᵀ, B_L = Wᵀ·G; then for i = L…1, ∂F/∂Jᵢ = λJᵢ + Bᵢ·Aᵢ₋₁ᵀ and
   /// Bᵢ₋₁ = Bᵢ + Jᵢᵀ·Bᵢ. Each product is one `dgemm` over all N inputs.
-  public func valueAndGradient(
-    at x: UnsafeBufferPointer<Double>, gradient g: UnsafeMutableBufferPointer<Double>
+  public func valueAndGradient(at x: Span<Double>, gradient g: inout MutableSpan<Double>) -> Double
+  {
+    x.withUnsafeBufferPointer { x in
+      g.withUnsafeMutableBufferPointer { g in valueAndGradient(contiguous: x, gradient: g) }
+    }
+  }
+
+  /// The same on the storage of x and ∇F (the kernels' form).
+  func valueAndGradient(
+    contiguous x: UnsafeBufferPointer<Double>, gradient g: UnsafeMutableBufferPointer<Double>
   ) -> Double {
     precondition(x.count == parameterCount && g.count == parameterCount, "shape mismatch")
     let d = dimension

@@ -11,10 +11,8 @@ struct QuadraticQuartic: SecondOrderObjective {
   var quartic: [Double]
   var parameterCount: Int { a.rows }
 
-  func valueAndGradient(
-    at x: UnsafeBufferPointer<Double>, gradient g: UnsafeMutableBufferPointer<Double>
-  ) -> Double {
-    let v = Array(x)
+  func valueAndGradient(at x: Span<Double>, gradient g: inout MutableSpan<Double>) -> Double {
+    let v = (0..<x.count).map { x[$0] }
     let ax = a * v
     var f = 0.5 * v.dot(ax)
     for k in v.indices {
