@@ -13,6 +13,8 @@ import sys
 
 
 def spread(s):
+    if s['median'] is None:  # nothing measured (e.g. RA3's gap with every block dead)
+        return "n/a"
     return f"{s['median']:.4f} [{s['min']:.4f}, {s['max']:.4f}]"
 
 

@@ -1,4 +1,5 @@
 # Usage: python3 torch_binary_checkpoint.py OUT.safetensors [DATA_DIR] [--epochs N] [--blocks L] [--width D]
+#            [--wd λ] [--seed S] [--snapshot-epochs E1,E2,…]
 #
 # Trains a binary fully-connected pre-activation ResNet (the paper's Type 4a by default: 8 blocks
 # of width 512 with skips) on two Fashion-MNIST classes (0 = T-shirt/top, 6 = Shirt, the most
@@ -7,7 +8,10 @@
 #   fc0.weight [D, 784]; bn0.*; blocks.{i}.{bn1, fc1, bn2, fc2}; bnf.*; cls.weight [2, D], cls.bias;
 #   metadata input_mean, input_std (the training subset's pixel mean and std), classes "0,6".
 # Class index 1 is the second listed class (6), as in `ujm train --classes 0,6`.
-import argparse, gzip, struct
+# --snapshot-epochs also saves the model after each listed epoch (before the last) as
+# checkpoint-epoch<E>.safetensors next to OUT, the names `ujm train` keeps, so that with OUT =
+# DIR/checkpoint.safetensors `ujm compare --checkpoint DIR --snapshots` compares them all.
+import argparse, gzip, os, struct
 import numpy as np
 import torch
 from torch import nn
@@ -21,7 +25,12 @@ p.add_argument('--blocks', type=int, default=8)
 p.add_argument('--width', type=int, default=512)
 p.add_argument('--seed', type=int, default=0)
 p.add_argument('--wd', type=float, default=5e-4)
+p.add_argument('--snapshot-epochs', default='',
+               help='comma-separated epochs after which to save checkpoint-epoch<E>.safetensors')
 a = p.parse_args()
+snapshot_epochs = sorted({int(e) for e in a.snapshot_epochs.split(',') if e.strip()})
+if any(e < 1 or e > a.epochs for e in snapshot_epochs):
+    p.error(f'--snapshot-epochs: every epoch must lie in 1…{a.epochs} (got {a.snapshot_epochs})')
 torch.manual_seed(a.seed)
 classes = [0, 6]
 
@@ -72,6 +81,16 @@ class ResNet(nn.Module):
         return self.cls(torch.relu(self.bnf(h)))
 
 
+def save(path, epochs):
+    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    save_file(state, path, metadata={
+        'arch': f'pytorch fc resnet, {a.blocks} blocks of width {a.width}, skips',
+        'input_mean': repr(mean), 'input_std': repr(std), 'classes': ','.join(map(str, classes)),
+        'epochs': str(epochs), 'seed': str(a.seed), 'wd': repr(a.wd), 'skips': 'true',
+    })
+    return len(state)
+
+
 model = ResNet(a.blocks, a.width)
 opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=a.wd)
 steps = a.epochs * ((len(ytr) + 127) // 128)
@@ -90,11 +109,11 @@ for epoch in range(a.epochs):
     with torch.no_grad():
         acc = (model(xte_t).argmax(1) == yte_t).float().mean().item()
     print(f'epoch {epoch + 1}/{a.epochs}: last batch loss {loss.item():.4f}, test accuracy {acc:.4f}')
+    if epoch + 1 in snapshot_epochs and epoch + 1 < a.epochs:
+        snapshot = os.path.join(os.path.dirname(a.out), f'checkpoint-epoch{epoch + 1}.safetensors')
+        save(snapshot, epoch + 1)
+        print(f'wrote {snapshot}')
 
-state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-save_file(state, a.out, metadata={
-    'arch': f'pytorch fc resnet, {a.blocks} blocks of width {a.width}, skips',
-    'input_mean': repr(mean), 'input_std': repr(std), 'classes': ','.join(map(str, classes)),
-    'epochs': str(a.epochs), 'seed': str(a.seed), 'wd': repr(a.wd), 'skips': 'true',
-})
-print(f'wrote {a.out}: {len(state)} tensors, torch {torch.__version__}')
+count = save(a.out, a.epochs)
+print(f'wrote {a.out}: {count} tensors, torch {torch.__version__}')
+
