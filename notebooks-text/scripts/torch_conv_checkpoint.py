@@ -1,7 +1,23 @@
 """Usage: python3 torch_conv_checkpoint.py OUT.safetensors [DATA_DIR] [--type 5a|5b|2|3]
-                 [--classes 0,6] [--steps N] [--batch B] [--seed S] [--threads T]
+                 [--width W] [--blocks B] [--classes 0,6] [--steps N] [--batch B] [--seed S]
+                 [--threads T]
+       python3 torch_conv_checkpoint.py [DATA_DIR] --epochs E --run-dir DIR [same options]
        python3 torch_conv_checkpoint.py --evaluate CHECKPOINT.safetensors [DATA_DIR]
                  [--compare UJM_EVALUATE.json]
+       python3 torch_conv_checkpoint.py --write-subset DIR [DATA_DIR] --classes 0,1,6
+                 [--train-per-class 200] [--test-per-class 20] [--side 14]
+       python3 torch_conv_checkpoint.py --boundary CHECKPOINT.safetensors [DATA_DIR]
+                 [--classes a,b] [--pairs 3] [--compare UJM_COMPARE.json]
+
+--epochs E --run-dir DIR trains E passes of len // batch steps and writes, as a PyTorch user's
+loop would, checkpoint-epoch<e>.safetensors after every epoch and checkpoint.safetensors (the last
+epoch's tensors) into DIR: the layout `ujm compare --checkpoint DIR --snapshots` reads. --width and
+--blocks make a smaller network of the same kind (ujm reads depth and width from the tensors);
+--write-subset writes a small IDX data directory (optionally 2x2- or 4x4-averaged); --boundary
+prints PyTorch's Float64 boundary values for `ujm compare` on the first --pairs correctly
+classified pairs (t, margins, linearised margins, |delta_1|, sigma_1 and |J_i|_F from the dense
+Jacobian) as JSON, or with --compare sets `ujm compare --json` on those pairs against them
+(tolerance 1e-6). Tests/Fixtures/pytorch-conv/README.md lists the commands of its fixtures.
 
 Trains one of issue 12's convolutional pre-activation ResNets (Type 5a by default) briefly on a
 Fashion-MNIST class subset with PyTorch, saves its strict state_dict with safetensors in ujm's
