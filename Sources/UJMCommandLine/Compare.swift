@@ -72,7 +72,8 @@ struct Compare: ParsableCommand {
   @Flag(
     help: ArgumentHelp(
       "Also compare every kept snapshot (checkpoint-epoch<E>.safetensors) of the run directory "
-        + "--checkpoint names, with the same pairs."))
+        + "--checkpoint names, with the same pairs (a directory of snapshots alone: the latest "
+        + "is the final checkpoint)."))
   var snapshots = false
 
   @OptionGroup var jsonOption: JSONOption
