@@ -145,4 +145,27 @@ struct PyTorchConvolutionalCompareTests {
     print("empty directory: exit \(empty.code): \(empty.message)")
     #expect(empty.code == 64 && empty.message.contains("--snapshots"))
   }
+
+  @Test func finalCheckpointMatchingNoSnapshotHasNoEpochAndComesLast() throws {
+    // Epochs 1 and 2 kept, the final checkpoint (epoch 3's tensors, no `epochs` entry) beside
+    // them: nothing says its epoch, so it is listed last with epoch null.
+    let run = fixture("run-5a-classes06")
+    let directory = temporaryDirectory("pytorch-final-unknown-epoch")
+    for name in [
+      "checkpoint-epoch1.safetensors", "checkpoint-epoch2.safetensors", "checkpoint.safetensors",
+    ] {
+      try FileManager.default.copyItem(
+        atPath: (run as NSString).appendingPathComponent(name),
+        toPath: (directory as NSString).appendingPathComponent(name))
+    }
+    let result = compare(
+      ["--checkpoint", directory, "--pairs", "1", "--rank", "3", "--iterations", "4"]
+        + ["--snapshots", "--json"])
+    #expect(result.code == 0, "\(result.message)")
+    let snapshots = try jsonObject(result.output)["snapshots"] as! [[String: Any]]
+    print("epochs: \(snapshots.map { $0["epoch"] ?? "?" })")
+    #expect(snapshots.count == 3)
+    #expect(snapshots.prefix(2).map { $0["epoch"] as? Int } == [1, 2])
+    #expect(snapshots.last?["epoch"] is NSNull)
+  }
 }
