@@ -45,7 +45,7 @@ ENVIRONMENT = re.compile(
 BLOCK = re.compile(
     r'(<!-- check:([^>]*)-->\n)?```sh\n(.*?)```\n(\s*```output\n.*?```\n)?', re.DOTALL)
 NUMBER = re.compile(r'(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?![\w.])')
-CHECK_LINE = re.compile(r'measured (\S+), tolerance (\S+)')
+CHECK_LINE = re.compile(r'measured (\S+), tolerance ([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)')
 # "(worst J_16)", "(worst v₁(J_1), u₁(J_16))": where a check's maximum is attained.
 WORST = re.compile(r'\(worst (?:[^()]|\([^()]*\))*\)')
 DEFAULTS = {"rel": 1e-9, "floor": 1e-12}

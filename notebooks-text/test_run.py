@@ -50,6 +50,13 @@ class CheckToleratesMachineDifferences(unittest.TestCase):
         other = other.replace("0.006 s", "0.011 s")
         self.assertEqual(run.compare(CAPTURED, other), [])
 
+    def test_a_tolerance_followed_by_punctuation_is_read(self):
+        # "tolerance 1e-6: pass" and "tolerance 0.002; |loss …" (the PyTorch scripts' lines).
+        line = "  t: largest |difference| measured 3.6e-12, tolerance 1e-6: pass"
+        self.assertIsNone(run.compare_lines(line, line.replace("3.6e-12", "4.2e-12")))
+        self.assertIn("differs by 3.6e-05 > 1e-06",
+                      run.compare_lines(line, line.replace("3.6e-12", "3.6e-05")))
+
     def test_printed_precision_is_tolerated(self):
         # 8.1e-10 printed to two digits may round to 8.2e-10.
         self.assertEqual(run.compare(CAPTURED, changed("8.1e-10", "8.2e-10")), [])

@@ -37,7 +37,7 @@ public struct ComparisonRequest: Sendable {
   /// exact on the compressed Jacobian and takes T as well).
   public var powerIterations: Int
   public var seed: UInt64
-  /// `--snapshots`: the kept snapshots of the run directory (`ComparisonRun.snapshotFiles`).
+  /// `--snapshots`: the kept snapshots of the run directory (`ComparisonRun.snapshotRun`).
   public var snapshotFiles: [(epoch: Int, name: String)]?
 
   /// The default of `--pairs`.
@@ -83,9 +83,11 @@ public struct ComparisonRun: Sendable {
     return svgs
   }
 
-  /// The kept snapshots of the run directory `directory`, by epoch (`--snapshots`).
-  public static func snapshotFiles(in directory: String) throws(ComparisonRunError)
-    -> [(epoch: Int, name: String)]
+  /// The kept snapshots of the run directory `directory`, by epoch (`--snapshots`), and the
+  /// checkpoint compared as the final one: the directory's `checkpoint.safetensors`, or — a
+  /// directory of snapshots alone, as a PyTorch script writes them — its latest snapshot.
+  public static func snapshotRun(in directory: String) throws(ComparisonRunError)
+    -> (snapshots: [(epoch: Int, name: String)], checkpoint: String)
   {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory),
@@ -96,7 +98,14 @@ public struct ComparisonRun: Sendable {
           + "that holds checkpoint-epoch<E>.safetensors")
     }
     let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-    return SnapshotRows.snapshotFiles(names)
+    let snapshots = SnapshotRows.snapshotFiles(names)
+    let final = "checkpoint.safetensors"
+    guard let name = names.contains(final) ? final : snapshots.last?.name else {
+      throw .usage(
+        "--snapshots: \(directory) holds neither checkpoint.safetensors nor any "
+          + "checkpoint-epoch<E>.safetensors")
+    }
+    return (snapshots, (directory as NSString).appendingPathComponent(name))
   }
 
   /// Compares `checkpoint` (read from `request.checkpoint`, fully-connected or convolutional)
@@ -172,16 +181,23 @@ public struct ComparisonRun: Sendable {
     }
     var snapshotRows: [SnapshotRows]? = nil
     if let files = request.snapshotFiles {
-      let finalEpoch = checkpoint.metadata.epochs
+      // The final checkpoint's epoch: recorded by ujm train, or — a PyTorch file records none —
+      // that of the snapshot with the same tensors (then not compared twice).
+      var finalEpoch = checkpoint.metadata.epochs
       var rows = [SnapshotRows]()
       for (k, file) in files.enumerated() where file.epoch != finalEpoch {
         let path = (name as NSString).appendingPathComponent(file.name)
-        let snapshot = try snapshotNetwork(path, like: checkpoint.network, evaluation)
+        let (snapshot, isFinal) = try snapshotNetwork(path, like: checkpoint.network, evaluation)
+        if isFinal && finalEpoch == nil {
+          finalEpoch = file.epoch
+          continue
+        }
         do {
           let c = try TheoryComparison.compare(
             network: snapshot.binary(negative: negative, positive: positive), pairs: inputPairs,
             rank: request.rank, seed: request.seed, powerIterations: request.powerIterations,
-            weightDecay: weightDecay, full: multiclass ? (snapshot, (negative, positive)) : nil)
+            weightDecay: weightDecay, full: multiclass ? (snapshot, (negative, positive)) : nil,
+            solveIterations: 0)
           rows.append(SnapshotRows(epoch: file.epoch, predictions: c.predictions))
         } catch {
           throw .usage("--snapshots: \(path): \(error)")
@@ -189,7 +205,8 @@ public struct ComparisonRun: Sendable {
         progress(.snapshot(done: k + 1, total: files.count, epoch: file.epoch, seconds: seconds()))
       }
       rows.append(SnapshotRows(epoch: finalEpoch, predictions: comparison.predictions))
-      snapshotRows = rows
+      // By epoch; a final checkpoint of unknown epoch last.
+      snapshotRows = rows.sorted { ($0.epoch ?? .max) < ($1.epoch ?? .max) }
     }
     let report = ComparisonReport(
       checkpoint: name, classes: [dataset.classes[negative], dataset.classes[positive]],
@@ -292,15 +309,21 @@ public struct ComparisonRun: Sendable {
   }
 
   /// The evaluation network of the snapshot at `path`, which must have the final checkpoint's
-  /// kind and shape.
+  /// kind and shape, and whether its parameters are the final checkpoint's `model` (the same
+  /// tensors under another name).
   static func snapshotNetwork<N: ComparableResidualNetwork>(
     _ path: String, like model: AnyResidualNetwork, _ evaluation: (AnyResidualNetwork) -> N?
-  ) throws(ComparisonRunError) -> N {
+  ) throws(ComparisonRunError) -> (network: N, isFinal: Bool) {
     let snapshot: Checkpoint
     do { snapshot = try Checkpoint(contentsOf: path) } catch {
       throw .usage("--snapshots: \(error)")
     }
-    let m = snapshot.network
+    var m = snapshot.network
+    // The tensors do not say the image size: the final checkpoint's (the data's), before the
+    // shapes are compared.
+    if let image = model.convolutional?.image, m.convolutional != nil {
+      m.withConvolutional { $0.image = image }
+    }
     guard m.shapeDescription == model.shapeDescription, m.skips == model.skips,
       m.classCount == model.classCount, let network = evaluation(m),
       network.inputSize == model.inputSize
@@ -309,6 +332,6 @@ public struct ComparisonRun: Sendable {
         "--snapshots: \(path) is not the final checkpoint's network (architecture, inputs or "
           + "classes differ)")
     }
-    return network
+    return (network, m == model)
   }
 }

@@ -43,7 +43,8 @@ public struct TheoryComparison: Sendable {
   /// λ the fit is set against (nil when the checkpoint records none). `full`, when `network` is
   /// the two-class view (`ComparableResidualNetwork.binary`) of a C-class network for the class
   /// indices `classes` (a, b), lets each pair record a third class whose logit exceeds both at
-  /// x_mid.
+  /// x_mid. `solveIterations` bounds the full UJM solve's L-BFGS; 0 solves nothing (the
+  /// snapshots of `ujm compare --snapshots`, whose fit is not reported).
   public static func compare<N: ComparableResidualNetwork>(
     network: N, pairs: [InputPair], rank: Int, seed: UInt64,
     powerIterations: Int = RandomizedSVD.defaultPowerIterations, weightDecay: Double? = nil,
@@ -85,7 +86,8 @@ public struct TheoryComparison: Sendable {
         endpoints.map { b, e in b.classifierJacobian.euclideanNorm * e.deltas[0].euclideanNorm }),
       targetSigma1: median(boundaries.flatMap { b in live.map { b.sigma1[$0 - 1] } }),
       measuredMargin: median(endpoints.map { $0.1.label * $0.1.z }),
-      dx: first?.endpoints.last?.deltas[0], weightDecay: weightDecay, seed: seed,
+      dx: solveIterations > 0 ? first?.endpoints.last?.deltas[0] : nil,
+      weightDecay: weightDecay, seed: seed,
       solveIterations: solveIterations)
     return TheoryComparison(
       pairs: measured, liveBlocks: live, shapeChangingBlocks: network.shapeChangingBlocks,

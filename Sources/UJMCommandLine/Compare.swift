@@ -72,7 +72,8 @@ struct Compare: ParsableCommand {
   @Flag(
     help: ArgumentHelp(
       "Also compare every kept snapshot (checkpoint-epoch<E>.safetensors) of the run directory "
-        + "--checkpoint names, with the same pairs."))
+        + "--checkpoint names, with the same pairs (a directory of snapshots alone: the latest "
+        + "is the final checkpoint)."))
   var snapshots = false
 
   @OptionGroup var jsonOption: JSONOption
@@ -140,13 +141,14 @@ struct Compare: ParsableCommand {
     // The output directories first: a bad one fails before any work.
     if let export { try Self.prepareDirectory(export, option: "--export") }
     if let figures { try Self.prepareDirectory(figures, option: "--figures") }
-    let snapshotFiles =
-      snapshots ? try library { try ComparisonRun.snapshotFiles(in: checkpoint) } : nil
-    let loaded = try CheckpointWithData(checkpoint: checkpoint, data: data)
+    let snapshotRun =
+      snapshots ? try library { try ComparisonRun.snapshotRun(in: checkpoint) } : nil
+    let loaded = try CheckpointWithData(
+      checkpoint: snapshotRun?.checkpoint ?? checkpoint, data: data)
     let request = ComparisonRequest(
       checkpoint: checkpoint, pairs: pairs, pairIndices: try pairIndices.map(Self.parsePairs),
       classes: try classes.map(Self.parseClasses), rank: rank, powerIterations: iterations,
-      seed: seedOption.seed, snapshotFiles: snapshotFiles)
+      seed: seedOption.seed, snapshotFiles: snapshotRun?.snapshots)
     let run = try library {
       try ComparisonRun.run(
         request, checkpoint: loaded.checkpoint, dataset: loaded.dataset, started: started
