@@ -11,12 +11,16 @@ public struct BLASEnvironment: Sendable, Codable, Equatable {
   /// `openblas_get_num_threads`.
   public var threads: Int
 
-  /// Reads the current settings.
+  /// Reads the current settings (the thread count afresh; the core, fixed for the process, once).
   public static var current: BLASEnvironment {
-    let name = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
-    return BLASEnvironment(
-      core: name.trimmingCharacters(in: .whitespaces), threads: Int(openblas_get_num_threads()))
+    BLASEnvironment(core: coreName, threads: Int(openblas_get_num_threads()))
   }
+
+  /// The core's name, read once: Foundation's trimming cost more than a small solve's checks.
+  private static let coreName: String = {
+    let name = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+    return name.trimmingCharacters(in: .whitespaces)
+  }()
 
   /// Sets the number of threads OpenBLAS uses. Results are bitwise reproducible only for a
   /// fixed thread count. The corresponding C function is `openblas_set_num_threads`.

@@ -124,7 +124,10 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable, Codable {
   public var frobeniusNorm: Scalar { storage.euclideanNorm }
 
   /// True when every entry is finite.
-  public var isFinite: Bool { storage.allSatisfy(\.isFinite) }
+  ///
+  /// Inlinable, so that it is specialised to the scalar: the generic loop (with a key path) cost
+  /// more than the SVDs it guards at small sizes.
+  @inlinable public var isFinite: Bool { storage.allSatisfy { $0.isFinite } }
 
   /// The largest |Aᵢⱼ − Bᵢⱼ|.
   public func maxAbsDifference(_ other: Matrix) -> Scalar {

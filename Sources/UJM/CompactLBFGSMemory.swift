@@ -1,7 +1,9 @@
 // Goals, in order of priority: the same inverse-Hessian approximation as the two-loop recursion
 // (`LBFGSMemory`), to rounding; at small parameter counts (the multi-class model: a few hundred
-// parameters), three `dgemv` calls per iteration instead of 4·m separate passes of dots and
-// axpys, whose call and loop overheads dominate there; no allocation per iteration.
+// parameters), two `dgemv` calls per iteration instead of 4·m separate passes of dots and
+// axpys, whose call and loop overheads dominate there (each call streams the n×2m buffer from L2:
+// at n = 468, m = 10 that is 75 KB, and those passes were half of the solve); no allocation per
+// iteration.
 
 import LinearAlgebra
 
@@ -16,9 +18,14 @@ import LinearAlgebra
 /// quasi-Newton matrices and their use in limited memory methods", Math. Programming 63 (1994)
 /// 129–156, eq. 3.1; Nocedal & Wright 2006, eq. 7.24 and §7.2). So H·q = γq + S·t − γY·u with
 /// u = R⁻¹Sᵀq and t = R⁻ᵀ((D + γYᵀY)u − γYᵀq): one product [S Y]ᵀq, two triangular solves of
-/// order m, one product [S Y]·(t, −γu). A new pair costs one more product, [S Y]ᵀy, for its
-/// column of R and of YᵀY. The pairs live in the slots of one n×2m column-major buffer, S in
-/// columns 0..<m and Y in m..<2m; `order` lists the slots from the oldest pair to the newest.
+/// order m, one product [S Y]·(t, −γu). A new pair needs [S Y]ᵀy for its column of R and of YᵀY.
+/// Given as `push(…, gradient:)` with y = gₖ₊₁ − gₖ, it takes that from
+/// [S Y]ᵀy = [S Y]ᵀgₖ₊₁ − [S Y]ᵀgₖ: [S Y]ᵀgₖ was computed for gₖ's direction, and [S Y]ᵀgₖ₊₁ is
+/// the product gₖ₊₁'s direction needs (`applyNegativeInverseHessian(toGradient:)` then reuses
+/// it), so an iteration makes two passes over the buffer instead of three; sᵢᵀy and yᵢᵀy of the
+/// new pair itself are the caller's exact sy and yy. The pairs live in the slots of one n×2m
+/// column-major buffer, S in columns 0..<m and Y in m..<2m; `order` lists the slots from the
+/// oldest pair to the newest.
 struct CompactLBFGSMemory {
   let capacity: Int
   let count: Int
@@ -31,6 +38,10 @@ struct CompactLBFGSMemory {
   private(set) var gamma = 1.0
   /// Scratch of 2m (products with [S Y]) and 3m (u, t and the combination) numbers.
   private var projection: [Double]
+  /// [S Y]ᵀg of the last vector a direction was computed for (`applyNegativeInverseHessian`).
+  private var lastProjection: [Double]
+  /// `projection` holds [S Y]ᵀ of the gradient the last `push(…, gradient:)` was given.
+  private var projectionIsCurrent = false
   private var coefficients: [Double]
   private var u: [Double]
   private var t: [Double]
@@ -43,6 +54,7 @@ struct CompactLBFGSMemory {
     sy = [Double](repeating: 0, count: capacity * capacity)
     yy = [Double](repeating: 0, count: capacity * capacity)
     projection = [Double](repeating: 0, count: 2 * capacity)
+    lastProjection = [Double](repeating: 0, count: 2 * capacity)
     coefficients = [Double](repeating: 0, count: 2 * capacity)
     u = [Double](repeating: 0, count: capacity)
     t = [Double](repeating: 0, count: capacity)
@@ -55,6 +67,16 @@ struct CompactLBFGSMemory {
   mutating func push(s: [Double], y: [Double], sy newSY: Double, ss: Double, yy newYY: Double)
     -> [[Double]]
   {
+    push(s: s, y: y, sy: newSY, ss: ss, yy: newYY, gradient: nil)
+  }
+
+  /// Stores the pair as `push(s:y:sy:ss:yy:)` does, where y = g − gₖ, g the new gradient and gₖ
+  /// the vector the last direction was computed for (`applyNegativeInverseHessian`): the
+  /// products with y come from [S Y]ᵀg − [S Y]ᵀgₖ, and [S Y]ᵀg is kept for g's direction.
+  mutating func push(
+    s: [Double], y: [Double], sy newSY: Double, ss: Double, yy newYY: Double, gradient: [Double]?
+  ) -> [[Double]] {
+    projectionIsCurrent = false
     guard newSY > 1e-10 * (ss * newYY).squareRoot(), newSY.isFinite, newYY > 0 else {
       return [s, y]
     }
@@ -74,11 +96,23 @@ struct CompactLBFGSMemory {
       y.withUnsafeBufferPointer { (c + (m + slot) * n).update(from: $0.baseAddress!, count: n) }
     }
     // [S Y]ᵀy: sᵢᵀy (column `slot` of R) and yᵢᵀy (row and column `slot` of YᵀY).
-    multiplyTransposed(y)
-    for i in order {
-      sy[i * m + slot] = projection[i]
-      yy[i * m + slot] = projection[m + i]
-      yy[slot * m + i] = projection[m + i]
+    if let gradient {
+      multiplyTransposed(gradient)
+      for i in order where i != slot {
+        let syi = projection[i] - lastProjection[i]
+        let yyi = projection[m + i] - lastProjection[m + i]
+        sy[i * m + slot] = syi
+        yy[i * m + slot] = yyi
+        yy[slot * m + i] = yyi
+      }
+      projectionIsCurrent = true
+    } else {
+      multiplyTransposed(y)
+      for i in order {
+        sy[i * m + slot] = projection[i]
+        yy[i * m + slot] = projection[m + i]
+        yy[slot * m + i] = projection[m + i]
+      }
     }
     sy[slot * m + slot] = newSY
     yy[slot * m + slot] = newYY
@@ -89,38 +123,75 @@ struct CompactLBFGSMemory {
   mutating func reset() -> [[Double]] {
     order.removeAll()
     gamma = 1
+    projectionIsCurrent = false
     return []
   }
 
   /// q ← −H·q (the search direction when q holds the gradient).
   mutating func applyNegativeInverseHessian(to q: inout [Double]) {
+    projectionIsCurrent = false
+    applyNegativeInverseHessian(toGradient: &q)
+  }
+
+  /// q ← −H·q where q holds the gradient the last `push(…, gradient:)` was given, if that push
+  /// stored its pair (then [S Y]ᵀq is already known), or any vector otherwise.
+  mutating func applyNegativeInverseHessian(toGradient q: inout [Double]) {
     let m = capacity
     let k = order.count
     guard k > 0 else {
+      projectionIsCurrent = false
       VectorKernels.scale(&q, by: -gamma)
       return
     }
-    multiplyTransposed(q)
-    // u = R⁻¹·Sᵀq (back substitution, newest first).
-    for a in stride(from: k - 1, through: 0, by: -1) {
-      let i = order[a]
-      var v = projection[i]
-      for b in (a + 1)..<k { v -= sy[i * m + order[b]] * u[b] }
-      u[a] = v / sy[i * m + i]
-    }
-    // t = R⁻ᵀ·((D + γYᵀY)u − γYᵀq) (forward substitution, oldest first).
-    for a in 0..<k {
-      let i = order[a]
-      var w = sy[i * m + i] * u[a] - gamma * projection[m + i]
-      for b in 0..<k { w += gamma * yy[i * m + order[b]] * u[b] }
-      for b in 0..<a { w -= sy[order[b] * m + i] * t[b] }
-      t[a] = w / sy[i * m + i]
-    }
-    // −H·q = −γq − S·t + γY·u.
-    for j in 0..<(2 * m) { coefficients[j] = 0 }
-    for a in 0..<k {
-      coefficients[order[a]] = -t[a]
-      coefficients[m + order[a]] = gamma * u[a]
+    if !projectionIsCurrent { multiplyTransposed(q) }
+    projectionIsCurrent = false
+    let gam = gamma
+    // Over raw storage: these loops run every iteration, and array writes to stored properties
+    // would check uniqueness each time.
+    order.withUnsafeBufferPointer { ob in
+      sy.withUnsafeBufferPointer { syb in
+        yy.withUnsafeBufferPointer { yyb in
+          projection.withUnsafeBufferPointer { pb in
+            lastProjection.withUnsafeMutableBufferPointer { lb in
+              u.withUnsafeMutableBufferPointer { ub in
+                t.withUnsafeMutableBufferPointer { tb in
+                  coefficients.withUnsafeMutableBufferPointer { cb in
+                    let order = ob.baseAddress!
+                    let sy = syb.baseAddress!
+                    let yy = yyb.baseAddress!
+                    let projection = pb.baseAddress!
+                    let u = ub.baseAddress!
+                    let t = tb.baseAddress!
+                    let coefficients = cb.baseAddress!
+                    lb.baseAddress!.update(from: projection, count: 2 * m)
+                    // u = R⁻¹·Sᵀq (back substitution, newest first).
+                    for a in stride(from: k - 1, through: 0, by: -1) {
+                      let i = order[a]
+                      var v = projection[i]
+                      for b in (a + 1)..<k { v -= sy[i * m + order[b]] * u[b] }
+                      u[a] = v / sy[i * m + i]
+                    }
+                    // t = R⁻ᵀ·((D + γYᵀY)u − γYᵀq) (forward substitution, oldest first).
+                    for a in 0..<k {
+                      let i = order[a]
+                      var w = sy[i * m + i] * u[a] - gam * projection[m + i]
+                      for b in 0..<k { w += gam * yy[i * m + order[b]] * u[b] }
+                      for b in 0..<a { w -= sy[order[b] * m + i] * t[b] }
+                      t[a] = w / sy[i * m + i]
+                    }
+                    // −H·q = −γq − S·t + γY·u.
+                    coefficients.update(repeating: 0, count: 2 * m)
+                    for a in 0..<k {
+                      coefficients[order[a]] = -t[a]
+                      coefficients[m + order[a]] = gam * u[a]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
     }
     let n = count
     let g = gamma

@@ -89,6 +89,22 @@ protocol DenseCurvatureMemory {
   mutating func reset() -> [[Double]]
   /// q ← −H·q.
   mutating func applyNegativeInverseHessian(to q: inout [Double])
+  /// Stores the pair as `push` does, where y = g − gₖ, g the new gradient and gₖ the vector the
+  /// last direction was computed for; the compact memory reuses products with gₖ and g.
+  mutating func push(
+    s: [Double], y: [Double], sy: Double, ss: Double, yy: Double, gradient: [Double]
+  ) -> [[Double]]
+  /// q ← −H·q where q holds the gradient the last `push(…, gradient:)` was given.
+  mutating func applyNegativeInverseHessian(toGradient q: inout [Double])
+}
+
+extension DenseCurvatureMemory {
+  mutating func push(
+    s: [Double], y: [Double], sy: Double, ss: Double, yy: Double, gradient: [Double]
+  ) -> [[Double]] { push(s: s, y: y, sy: sy, ss: ss, yy: yy) }
+  mutating func applyNegativeInverseHessian(toGradient q: inout [Double]) {
+    applyNegativeInverseHessian(to: &q)
+  }
 }
 
 /// The two-loop recursion over flat arrays.
@@ -104,7 +120,13 @@ struct TwoLoopMemory: DenseCurvatureMemory {
   }
 }
 
-extension CompactLBFGSMemory: DenseCurvatureMemory {}
+extension CompactLBFGSMemory: DenseCurvatureMemory {
+  mutating func push(
+    s: [Double], y: [Double], sy: Double, ss: Double, yy: Double, gradient: [Double]
+  ) -> [[Double]] {
+    push(s: s, y: y, sy: sy, ss: ss, yy: yy, gradient: Optional(gradient))
+  }
+}
 
 /// ℝⁿ with the Euclidean inner product, as flat arrays.
 struct DenseSpace: InnerProductSpace {
@@ -131,7 +153,7 @@ public struct LBFGSMinimizer: Minimizer {
     /// The two-loop recursion over pairs of arrays (`LBFGSMemory`): 4·m passes over the
     /// parameters per iteration, cheapest for large parameter vectors.
     case twoLoop
-    /// The compact representation (`CompactLBFGSMemory`): three `dgemv` calls over an n×2m
+    /// The compact representation (`CompactLBFGSMemory`): two `dgemv` calls over an n×2m
     /// buffer per iteration, cheapest where the per-pass overhead dominates (a few hundred
     /// parameters).
     case compact
@@ -199,7 +221,7 @@ public struct LBFGSMinimizer: Minimizer {
       if iteration >= test.maxIterations { break }
       iteration += 1
       copy(g, into: &direction)
-      pairs.applyNegativeInverseHessian(to: &direction)
+      pairs.applyNegativeInverseHessian(toGradient: &direction)
       var slope0 = VectorKernels.dot(g, direction)
       if !(slope0 < 0) || !slope0.isFinite {
         spare += pairs.reset()
@@ -222,20 +244,19 @@ public struct LBFGSMinimizer: Minimizer {
       evaluations += used
       switch outcome {
       case .accepted(let trial):
-        // s = t·d (in the direction's buffer), y = ∇F(x + s) − ∇F(x).
+        // s = t·d (in the direction's buffer), y = ∇F(x + s) − ∇F(x), and the products, in one
+        // pass.
         var s = [Double]()
         swap(&s, &direction)
-        VectorKernels.scale(&s, by: trial.step)
         var y = buffer()
-        VectorKernels.difference(trialG, g, into: &y)
-        let sy = VectorKernels.dot(s, y)
-        let ss = VectorKernels.dot(s, s)
-        spare += pairs.push(s: s, y: y, sy: sy, ss: ss, yy: VectorKernels.dot(y, y))
+        let (sy, ss, yy, gg) = VectorKernels.curvaturePair(
+          step: trial.step, direction: &s, gradient: g, newGradient: trialG, y: &y)
+        spare += pairs.push(s: s, y: y, sy: sy, ss: ss, yy: yy, gradient: trialG)
         direction = buffer()
         swap(&x, &trialX)
         swap(&g, &trialG)
         f = trial.value
-        gradientNorm = VectorKernels.norm(g)
+        gradientNorm = gg.squareRoot()
         history.append(
           IterationRecord(
             iteration: iteration, objective: f, gradientNorm: gradientNorm,

@@ -50,7 +50,7 @@ public struct StructuredLBFGS: Minimizer {
     _ objective: some Objective, from start: [Double], until test: ConvergenceTest
   ) -> SolveResult {
     // Any other objective (the multi-class model, a few hundred parameters at the atlas's sizes):
-    // the compact representation, whose three dgemv calls beat the two-loop's 4·m passes there.
+    // the compact representation, whose two dgemv calls beat the two-loop's 4·m passes there.
     objective.structuredMinimum(from: start, settings: self, until: test)
       ?? LBFGSMinimizer(memory: memory, representation: .compact).minimize(
         objective, from: start, until: test)

@@ -166,6 +166,96 @@ enum VectorKernels {
     }
   }
 
+  /// The curvature pair of an accepted L-BFGS step: s = t·d (written over d) and y = g₊ − g;
+  /// returns sᵀy, sᵀs, yᵀy and g₊ᵀg₊, each summed exactly as `dot` sums it (so equal, bit for
+  /// bit, to `scale`, `difference` and four `dot` calls). Two passes, two sums each: four sums in
+  /// one pass need more SIMD registers than x86-64's sixteen and spill.
+  static func curvaturePair(
+    step t: Double, direction d: inout [Double], gradient g: [Double], newGradient gn: [Double],
+    y: inout [Double]
+  ) -> (sy: Double, ss: Double, yy: Double, gg: Double) {
+    let n = d.count
+    precondition(g.count == n && gn.count == n && y.count == n, "shape mismatch in curvaturePair")
+    return d.withUnsafeMutableBufferPointer { db in
+      y.withUnsafeMutableBufferPointer { yb in
+        g.withUnsafeBufferPointer { gb in
+          gn.withUnsafeBufferPointer { nb in
+            guard n > 0 else { return (0, 0, 0, 0) }
+            let sp = db.baseAddress!
+            let yp = yb.baseAddress!
+            let gp = gb.baseAddress!
+            let np = nb.baseAddress!
+            let tt = SIMD4<Double>(repeating: t)
+            var sy0 = SIMD4<Double>()
+            var sy1 = SIMD4<Double>()
+            var yy0 = SIMD4<Double>()
+            var yy1 = SIMD4<Double>()
+            var k = 0
+            while k + 8 <= n {
+              let s0 = load(sp + k) * tt
+              let s1 = load(sp + k + 4) * tt
+              let y0 = load(np + k) - load(gp + k)
+              let y1 = load(np + k + 4) - load(gp + k + 4)
+              store(s0, sp + k)
+              store(s1, sp + k + 4)
+              store(y0, yp + k)
+              store(y1, yp + k + 4)
+              sy0 += s0 * y0
+              sy1 += s1 * y1
+              yy0 += y0 * y0
+              yy1 += y1 * y1
+              k += 8
+            }
+            var sy = (sy0 + sy1).sum()
+            var yy = (yy0 + yy1).sum()
+            while k < n {
+              let sk = sp[k] * t
+              let yk = np[k] - gp[k]
+              sp[k] = sk
+              yp[k] = yk
+              sy += sk * yk
+              yy += yk * yk
+              k += 1
+            }
+            let (ss, gg) = squaredNorms(UnsafePointer(sp), np, count: n)
+            return (sy, ss, yy, gg)
+          }
+        }
+      }
+    }
+  }
+
+  /// (Σₖ a[k]², Σₖ b[k]²), each summed as `dot` sums it.
+  @inline(__always)
+  static func squaredNorms(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, count n: Int)
+    -> (Double, Double)
+  {
+    var a0 = SIMD4<Double>()
+    var a1 = SIMD4<Double>()
+    var b0 = SIMD4<Double>()
+    var b1 = SIMD4<Double>()
+    var k = 0
+    while k + 8 <= n {
+      let u0 = load(a + k)
+      let u1 = load(a + k + 4)
+      let v0 = load(b + k)
+      let v1 = load(b + k + 4)
+      a0 += u0 * u0
+      a1 += u1 * u1
+      b0 += v0 * v0
+      b1 += v1 * v1
+      k += 8
+    }
+    var sa = (a0 + a1).sum()
+    var sb = (b0 + b1).sum()
+    while k < n {
+      sa += a[k] * a[k]
+      sb += b[k] * b[k]
+      k += 1
+    }
+    return (sa, sb)
+  }
+
   /// True when every entry is finite.
   static func allFinite(_ x: [Double]) -> Bool {
     x.withUnsafeBufferPointer { p in

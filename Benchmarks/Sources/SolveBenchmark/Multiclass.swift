@@ -226,3 +226,87 @@ func multiclassComparison(python: String, rounds: Int) throws -> Bool {
   emit("load average at end: \(endLoad); BLAS: \(blas.core), \(blas.threads) thread(s)")
   return passed
 }
+
+/// `--multiclass-profile N` (for a profiler such as `perf record`): the whole multi-class run N
+/// times, the solver alone over the four starts N times, and N·100 objective+gradient
+/// evaluations; prints the median CPU seconds of each (this thread's).
+func multiclassProfile(repeats: Int) {
+  let problem = MulticlassProblem(
+    classes: 3, examplesPerClass: 2, dimension: 12, depth: 3, lambda: 1e-2, seed: 0)
+  let run = MulticlassSolveRun(
+    problem: problem, algorithm: .defaultAlgorithm, test: ConvergenceTest())
+  var whole = [Double]()
+  for _ in 0..<repeats {
+    let c0 = threadCPUSeconds()
+    _ = try! run.run()
+    whole.append(threadCPUSeconds() - c0)
+  }
+  let minimizer = run.algorithm.minimizer(step: run.step)
+  var solver = [Double]()
+  var evaluations = 0
+  var iterations = [Int]()
+  for _ in 0..<repeats {
+    let c0 = threadCPUSeconds()
+    evaluations = 0
+    iterations = []
+    for start in problem.starts {
+      let result = minimizer.minimize(problem.model, from: start, until: run.test)
+      evaluations += result.evaluations
+      iterations.append(result.iterations)
+    }
+    solver.append(threadCPUSeconds() - c0)
+  }
+  let x = problem.starts[0]
+  var g = [Double](repeating: 0, count: x.count)
+  var perEvaluation = [Double]()
+  for _ in 0..<repeats {
+    let c0 = threadCPUSeconds()
+    var f = 0.0
+    for _ in 0..<100 {
+      f += x.withUnsafeBufferPointer { xx in
+        g.withUnsafeMutableBufferPointer { problem.model.valueAndGradient(at: xx, gradient: $0) }
+      }
+    }
+    perEvaluation.append((threadCPUSeconds() - c0) / 100)
+    precondition(f.isFinite)
+  }
+  emit(
+    "whole run \(format(median(whole) * 1e3)) ms CPU, solver over the four starts "
+      + "\(format(median(solver) * 1e3)) ms CPU (iterations \(iterations), \(evaluations) "
+      + "evaluations), one evaluation \(format(median(perEvaluation) * 1e6)) µs CPU; medians of "
+      + "\(repeats); BLAS: \(BLASEnvironment.current.core), \(BLASEnvironment.current.threads) thread(s)"
+  )
+}
+
+/// `--multiclass-memories`: the solver over the four starts at several L-BFGS memories m, in CPU
+/// seconds (median of 100) as a ratio against the default m = 10 measured in the same run, with
+/// the iterations and the best F.
+func multiclassMemories() {
+  let problem = MulticlassProblem(
+    classes: 3, examplesPerClass: 2, dimension: 12, depth: 3, lambda: 1e-2, seed: 0)
+  let memories = [10, 3, 4, 5, 6, 8, 12]
+  var baseline = Double.nan
+  emit(
+    "Multi-class solve (C = 3, N = 6, D = 12, L = 3, λ = 1e-2, seed 0, four starts) by memory m; "
+      + "BLAS: \(BLASEnvironment.current.core), \(BLASEnvironment.current.threads) thread(s)")
+  for m in memories {
+    let minimizer = StructuredLBFGS(memory: m)
+    var cpu = [Double]()
+    var iterations = [Int]()
+    var best = Double.infinity
+    for _ in 0..<100 {
+      let c0 = threadCPUSeconds()
+      iterations = []
+      for start in problem.starts {
+        let r = minimizer.minimize(problem.model, from: start, until: ConvergenceTest())
+        iterations.append(r.iterations)
+        best = min(best, r.objective)
+      }
+      cpu.append(threadCPUSeconds() - c0)
+    }
+    if m == 10 { baseline = median(cpu) }
+    emit(
+      "m = \(m): iterations \(iterations), best F = " + String(format: "%.15g", best)
+        + ", CPU time against m = 10: \(format(median(cpu) / baseline))")
+  }
+}

@@ -10,10 +10,13 @@
 // The default algorithm (`lbfgs`) is run three times per D; its median is used. The baseline
 // (`gd`) gets three times the budget.
 //
-// With --multiclass it runs only the multi-class solve against SciPy's L-BFGS-B (Multiclass.swift).
+// With --multiclass it runs only the multi-class solve against SciPy's L-BFGS-B (Multiclass.swift);
+// --multiclass-profile N repeats ujm's side alone for a profiler, --multiclass-memories compares
+// L-BFGS memories on it.
 //
 // Usage: swift run -c release SolveBenchmark [--budget SECONDS] [--dimensions 16,64,256,512]
 //        swift run -c release SolveBenchmark --multiclass [--python PATH] [--rounds 3]
+//        swift run -c release SolveBenchmark --multiclass-profile 1000 | --multiclass-memories
 
 import Foundation
 import LinearAlgebra
@@ -41,6 +44,17 @@ func format(_ x: Double, _ digits: Int = 3) -> String {
 
 func pad(_ s: String, _ width: Int) -> String {
   s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
+}
+
+if CommandLine.arguments.contains("--multiclass-memories") {
+  multiclassMemories()
+  exit(0)
+}
+
+if CommandLine.arguments.contains("--multiclass-profile") {
+  let repeats = Int(option("--multiclass-profile", default: "1000"))!
+  multiclassProfile(repeats: repeats)
+  exit(0)
 }
 
 if CommandLine.arguments.contains("--multiclass") {

@@ -5,7 +5,8 @@ import Testing
 @testable import UJM
 
 /// The fast paths of the multi-class solve (issue 17): the `dgemm` evaluation against the generic
-/// one the Hessian uses, and the compact L-BFGS representation against the two-loop recursion.
+/// one the Hessian uses, and the compact L-BFGS representation (with and without its products
+/// taken from gradient differences) against the two-loop recursion.
 @Suite("The multi-class solve's fast paths agree with the reference paths")
 struct MulticlassSpeedPathTests {
   @Test func matrixProductEvaluationMatchesTheGenericPath() {
@@ -85,6 +86,59 @@ struct MulticlassSpeedPathTests {
     let (a, b) = directions(count: 20, memory: 5, seed: 4, corruptGamma: true)
     let error = zip(a, b).map { relativeError($0, $1) }.max()!
     print("compact memory with γ halved: relative error \(error), must exceed 1e-10")
+    #expect(error > 1e-10, "measured \(error)")
+  }
+
+  /// Directions along a gradient sequence gₖ₊₁ = gₖ + yₖ: the compact memory told the new
+  /// gradient at each push (its products with y from [S Y]ᵀgₖ₊₁ − [S Y]ᵀgₖ), against the
+  /// two-loop recursion. `wrongPrevious` hands the pushes a gradient off by one step (y is then
+  /// not the difference the memory assumes).
+  private func gradientPathDirections(count n: Int, memory: Int, seed: UInt64, wrongPrevious: Bool)
+    -> (twoLoop: [[Double]], compact: [[Double]])
+  {
+    var twoLoop = TwoLoopMemory(pairs: LBFGSMemory<[Double]>(capacity: memory))
+    var compact = CompactLBFGSMemory(capacity: memory, count: n)
+    var rng = SeededGenerator(seed: seed &+ 7)
+    var g: [Double] = Gaussian.sample(n, using: &rng)
+    var a = [[Double]]()
+    var b = [[Double]]()
+    for (s, y) in pairs(count: n, pairs: 2 * memory + 3, seed: seed) {
+      var q = g
+      var r = g
+      twoLoop.applyNegativeInverseHessian(to: &q)
+      compact.applyNegativeInverseHessian(toGradient: &r)
+      a.append(q)
+      b.append(r)
+      let next = zip(g, y).map { $0 + $1 }
+      let told = wrongPrevious ? zip(next, y).map { $0 + $1 } : next
+      let sy = VectorKernels.dot(s, y)
+      let ss = VectorKernels.dot(s, s)
+      let yy = VectorKernels.dot(y, y)
+      _ = twoLoop.push(s: s, y: y, sy: sy, ss: ss, yy: yy)
+      _ = compact.push(s: s, y: y, sy: sy, ss: ss, yy: yy, gradient: told)
+      g = next
+    }
+    return (a, b)
+  }
+
+  @Test func compactMemoryToldTheGradientAppliesTheTwoLoopMatrix() {
+    var worst = 0.0
+    for (seed, (n, m)) in [(7, 3), (20, 5), (50, 10)].enumerated() {
+      let (a, b) = gradientPathDirections(
+        count: n, memory: m, seed: UInt64(seed), wrongPrevious: false)
+      for (u, v) in zip(a, b) { worst = max(worst, relativeError(u, v)) }
+    }
+    print(
+      "compact (products with y from [S Y]ᵀg differences) against two-loop −H·g: worst relative "
+        + "\(worst), tolerance 1e-10")
+    #expect(worst < 1e-10, "measured \(worst), tolerance 1e-10")
+  }
+
+  @Test func theSameMeasureDetectsPushesToldTheWrongGradient() {
+    let (a, b) = gradientPathDirections(count: 20, memory: 5, seed: 4, wrongPrevious: true)
+    let error = zip(a, b).map { relativeError($0, $1) }.max()!
+    print(
+      "compact memory told gₖ₊₁ + yₖ instead of gₖ₊₁: relative error \(error), must exceed 1e-10")
     #expect(error > 1e-10, "measured \(error)")
   }
 
