@@ -235,6 +235,9 @@ extension ConvolutionLowering {
   nonisolated(unsafe) public static var partChunkCapacity = 1 << 18
   /// The image groups ∂W is summed over.
   static var weightGroups: Int { 8 }
+  /// Whether training's stride-1 3×3 convolutions take Winograd F(2×2, 3×3) (the default);
+  /// off, the lowered product (a benchmark's baseline).
+  nonisolated(unsafe) public static var winograd = true
 }
 
 /// Per-part lowering scratch, the ∂W group partials and the Winograd kernels of the
@@ -275,7 +278,8 @@ final class ImageParallelScratch<Scalar: BLASScalar>: @unchecked Sendable {
     }
     capacity = Swift.max(perImage, chunkCapacity)
     largestWeights = weights
-    partials = ScalarBuffer(count: ConvolutionLowering.weightGroups * weights)
+    partials = ScalarBuffer(
+      count: ConvolutionLowering.weightGroups * Swift.max(weights, 16 * pairs))
     winogradKernels = ScalarBuffer(count: 16 * pairs)
     zeros = ScalarBuffer(count: channels)
   }
@@ -357,7 +361,9 @@ func imageParallelForward<Scalar: KernelScalar>(
   into y: UnsafeMutablePointer<Scalar>, alpha: Scalar = 1, beta: Scalar = 0,
   scratch: ImageParallelScratch<Scalar>, parallelism: Parallelism
 ) {
-  if scratch.usesWinograd && winogradApplies(conv, side: side) {
+  if scratch.usesWinograd && ConvolutionLowering.winograd
+    && winogradApplies(conv, side: side)
+  {
     return imageParallelWinograd(
       conv, transposed: false, x, side: side, images: images, into: y, alpha: alpha, beta: beta,
       scratch: scratch, parallelism: parallelism)
@@ -381,7 +387,9 @@ func imageParallelBackwardData<Scalar: KernelScalar>(
   into dx: UnsafeMutablePointer<Scalar>, accumulate: Bool, scratch: ImageParallelScratch<Scalar>,
   parallelism: Parallelism
 ) {
-  if scratch.usesWinograd && winogradApplies(conv, side: side) {
+  if scratch.usesWinograd && ConvolutionLowering.winograd
+    && winogradApplies(conv, side: side)
+  {
     return imageParallelWinograd(
       conv, transposed: true, dy, side: side, images: images, into: dx, alpha: 1,
       beta: accumulate ? 1 : 0, scratch: scratch, parallelism: parallelism)
@@ -399,12 +407,20 @@ func imageParallelBackwardData<Scalar: KernelScalar>(
 }
 
 /// ∂W ← Σ over the images of dy·colsᵀ (overwrites `weightGradient`): per image group (each on
-/// one part, its chunks in order), then the groups summed in order, split by entries.
-func imageParallelBackwardWeights<Scalar: BLASScalar>(
+/// one part, its chunks in order), then the groups summed in order, split by entries. By
+/// Winograd (`winogradKernelGradient`, then Gᵀ ∂U G) as `imageParallelForward`.
+func imageParallelBackwardWeights<Scalar: KernelScalar>(
   _ conv: Convolution<Scalar>, _ x: UnsafePointer<Scalar>, _ dy: UnsafePointer<Scalar>,
   side: Int, images: Int, into weightGradient: UnsafeMutablePointer<Scalar>,
   scratch: ImageParallelScratch<Scalar>, parallelism: Parallelism
 ) {
+  if scratch.usesWinograd && ConvolutionLowering.winograd
+    && winogradApplies(conv, side: side)
+  {
+    return imageParallelWinogradWeights(
+      conv, x, dy, side: side, images: images, into: weightGradient, scratch: scratch,
+      parallelism: parallelism)
+  }
   let out = conv.outputSide(side)
   let (inStride, outStride) = (side * side * conv.inChannels, out * out * conv.outChannels)
   let groups = Swift.max(1, Swift.min(ConvolutionLowering.weightGroups, images))
@@ -430,5 +446,48 @@ func imageParallelBackwardWeights<Scalar: BLASScalar>(
       let source = partials + g * count + r.lowerBound
       for k in 0..<r.count { target[k] += source[k] }
     }
+  }
+}
+
+/// ∂W by Winograd: ∂U per image group (each on one part, its fixed chunks in order), the groups
+/// summed in order and ∂g = Gᵀ ∂U G, split by entries (the same bits at any split).
+private func imageParallelWinogradWeights<Scalar: KernelScalar>(
+  _ conv: Convolution<Scalar>, _ x: UnsafePointer<Scalar>, _ dy: UnsafePointer<Scalar>,
+  side: Int, images: Int, into weightGradient: UnsafeMutablePointer<Scalar>,
+  scratch: ImageParallelScratch<Scalar>, parallelism: Parallelism
+) {
+  let pixels = side * side
+  let groups = Swift.max(1, Swift.min(ConvolutionLowering.weightGroups, images))
+  let parts = Swift.max(1, Swift.min(parallelism.parts, groups))
+  let scratches = scratch.scratches(parts)
+  let size = conv.outChannels * conv.inChannels
+  let count = 16 * size
+  precondition(
+    count <= scratch.winogradKernels.count, "the scratch was made for smaller convolutions")
+  let chunk = Swift.max(1, scratch.capacity / winogradScratchPerImage(conv, side: side))
+  let (partials, zeros) = (scratch.partials.pointer, UnsafePointer(scratch.zeros.pointer))
+  let (inStride, outStride) = (pixels * conv.inChannels, pixels * conv.outChannels)
+  withSingleThreadedBLAS(true) {
+    parallelism.pool.run(parts: parts) { p in
+      for g in (groups * p / parts)..<(groups * (p + 1) / parts) {
+        let (lower, upper) = (images * g / groups, images * (g + 1) / groups)
+        winogradKernelGradient(
+          conv, x + lower * inStride, dy + lower * outStride, side: side, images: upper - lower,
+          imagesPerChunk: chunk, into: partials + g * count, accumulate: false,
+          scratch: scratches[p].buffer.pointer, zeros: zeros)
+      }
+    }
+  }
+  let du = scratch.winogradKernels.pointer
+  parallelism.forEachRange(size, granule: 16, minimumPerPart: 1 << 10) { r in
+    for xi in 0..<16 {
+      let target = du + xi * size + r.lowerBound
+      target.update(from: partials + xi * size + r.lowerBound, count: r.count)
+      for g in 1..<groups {
+        let source = partials + g * count + xi * size + r.lowerBound
+        for k in 0..<r.count { target[k] += source[k] }
+      }
+    }
+    winogradKernelGradientToWeights(du, size: size, entries: r, into: weightGradient)
   }
 }

@@ -252,3 +252,140 @@ func winogradConvolution<Scalar: KernelScalar>(
     first += n
   }
 }
+
+// MARK: - The gradient of the weights
+//
+// y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A is linear in U = G g Gᵀ, so (chain rule through the two linear
+// maps) ∂U_ξ = Σ_tiles (A ∂Y Aᵀ)_ξ (Bᵀ d B)_ξ, one product (C_out × tiles)·(tiles × C_in) per
+// position ξ, and ∂g = Gᵀ ∂U G.
+
+/// A ∂Y Aᵀ of one 2×2 output-gradient tile (Y00, Y01, Y10, Y11), lane-wise, each of the 16
+/// results handed to `store(ξ, value)`: A ∂Y has rows (Y0·), (Y0· + Y1·), (Y0· − Y1·), (−Y1·);
+/// each row (a, b) times Aᵀ is (a, a + b, a − b, −b).
+@inline(__always)
+private func outputGradientTile<S: KernelScalar>(
+  _ y00: SIMD8<S>, _ y01: SIMD8<S>, _ y10: SIMD8<S>, _ y11: SIMD8<S>,
+  _ store: (Int, SIMD8<S>) -> Void
+) {
+  @inline(__always)
+  func row(_ i: Int, _ a: SIMD8<S>, _ b: SIMD8<S>) {
+    store(4 * i, a)
+    store(4 * i + 1, a + b)
+    store(4 * i + 2, a - b)
+    store(4 * i + 3, SIMD8<S>() - b)
+  }
+  row(0, y00, y01)
+  row(1, y00 + y10, y01 + y11)
+  row(2, y00 - y10, y01 - y11)
+  row(3, SIMD8<S>() - y10, SIMD8<S>() - y11)
+}
+
+/// (A ∂Y Aᵀ)_ξ of every 2×2 tile of `images` NHWC output gradients of side `side` into the
+/// column-major channels × tiles matrices at `m + ξ·channels·tiles` (the input transform's tile
+/// order).
+private func winogradOutputGradientTransform<Scalar: KernelScalar>(
+  _ dy: UnsafePointer<Scalar>, channels c: Int, side: Int, images: Int,
+  into m: UnsafeMutablePointer<Scalar>
+) {
+  let half = side / 2
+  let plane = c * images * half * half
+  let vectorEnd = c - c % 8
+  var t = 0
+  for n in 0..<images {
+    let image = dy + n * side * side * c
+    for ti in 0..<half {
+      for tj in 0..<half {
+        let y00 = image + ((2 * ti) * side + 2 * tj) * c
+        let (y01, y10, y11) = (y00 + c, y00 + side * c, y00 + side * c + c)
+        let out = m + t * c
+        var ch = 0
+        while ch < vectorEnd {
+          outputGradientTile(load8(y00, ch), load8(y01, ch), load8(y10, ch), load8(y11, ch)) {
+            store8($1, out + $0 * plane, ch)
+          }
+          ch += 8
+        }
+        while ch < c {
+          // The remainder one lane at a time (the same operations as a full lane).
+          func lane(_ p: UnsafePointer<Scalar>) -> SIMD8<Scalar> {
+            SIMD8(p[ch], 0, 0, 0, 0, 0, 0, 0)
+          }
+          outputGradientTile(lane(y00), lane(y01), lane(y10), lane(y11)) {
+            out[$0 * plane + ch] = $1[0]
+          }
+          ch += 1
+        }
+        t += 1
+      }
+    }
+  }
+}
+
+/// ∂U_ξ ← Σ over `images` images of (A ∂Y Aᵀ)_ξ (Bᵀ d B)_ξᵀ (+ ∂U_ξ when `accumulate`), in
+/// chunks of `imagesPerChunk` images, each chunk's 16 products added in order: the 16 column-major
+/// C_out × C_in matrices at `du + ξ·C_out·C_in`. `scratch` and `zeros` as
+/// `winogradConvolution`.
+func winogradKernelGradient<Scalar: KernelScalar>(
+  _ conv: Convolution<Scalar>, _ x: UnsafePointer<Scalar>, _ dy: UnsafePointer<Scalar>,
+  side: Int, images: Int, imagesPerChunk: Int, into du: UnsafeMutablePointer<Scalar>,
+  accumulate: Bool, scratch: UnsafeMutablePointer<Scalar>, zeros: UnsafePointer<Scalar>
+) {
+  precondition(winogradApplies(conv, side: side), "Winograd F(2×2, 3×3) does not apply")
+  let (cin, cout) = (conv.inChannels, conv.outChannels)
+  let pixels = side * side
+  let size = cout * cin
+  var first = 0
+  while first < images {
+    let n = Swift.min(imagesPerChunk, images - first)
+    let tiles = n * pixels / 4
+    let v = scratch
+    let m = scratch + 16 * cin * tiles
+    winogradInputTransform(
+      x + first * pixels * cin, channels: cin, side: side, images: n, zeros: zeros, into: v)
+    winogradOutputGradientTransform(
+      dy + first * pixels * cout, channels: cout, side: side, images: n, into: m)
+    for xi in 0..<16 {
+      gemm(
+        false, true, m: cout, n: cin, k: tiles, m + xi * cout * tiles, lda: cout,
+        v + xi * cin * tiles, ldb: cin, beta: accumulate || first > 0 ? 1 : 0, du + xi * size,
+        ldc: cout)
+    }
+    first += n
+  }
+}
+
+/// ∂g = Gᵀ ∂U G for the entries `entries` of every C_out × C_in tap: `du` as
+/// `winogradKernelGradient` writes it, ∂W in `Convolution.weight`'s layout (tap (a, b) the
+/// C_out × C_in matrix at `dw + (3a + b)·C_out·C_in`). Gᵀ s of a 4-vector s is
+/// (s0 + ½s1 + ½s2, ½s1 − ½s2, ½s1 + ½s2 + s3).
+func winogradKernelGradientToWeights<Scalar: KernelScalar>(
+  _ du: UnsafePointer<Scalar>, size: Int, entries: Range<Int>,
+  into dw: UnsafeMutablePointer<Scalar>
+) {
+  let half: Scalar = 0.5
+  for e in entries {
+    // r = Gᵀ ∂U (3×4), then ∂g = r G (3×3).
+    var r = (
+      Scalar(0), Scalar(0), Scalar(0), Scalar(0), Scalar(0), Scalar(0), Scalar(0), Scalar(0),
+      Scalar(0), Scalar(0), Scalar(0), Scalar(0)
+    )
+    withUnsafeMutableBytes(of: &r) { raw in
+      let r = raw.baseAddress!.assumingMemoryBound(to: Scalar.self)
+      for j in 0..<4 {
+        let (s0, s1, s2, s3) = (
+          du[j * size + e], du[(4 + j) * size + e], du[(8 + j) * size + e],
+          du[(12 + j) * size + e]
+        )
+        r[j] = s0 + half * s1 + half * s2
+        r[4 + j] = half * s1 - half * s2
+        r[8 + j] = half * s1 + half * s2 + s3
+      }
+      for a in 0..<3 {
+        let (s0, s1, s2, s3) = (r[4 * a], r[4 * a + 1], r[4 * a + 2], r[4 * a + 3])
+        dw[(3 * a + 0) * size + e] = s0 + half * s1 + half * s2
+        dw[(3 * a + 1) * size + e] = half * s1 - half * s2
+        dw[(3 * a + 2) * size + e] = half * s1 + half * s2 + s3
+      }
+    }
+  }
+}
