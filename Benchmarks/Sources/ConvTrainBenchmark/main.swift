@@ -12,7 +12,7 @@
 // Winograd F(2×2, 3×3) (the code before it), and the medians give Winograd/lowered.
 // With --sanity N (and nothing timed), N training steps from the same seed with Winograd and
 // with the lowered convolutions, then both networks' test loss and accuracy on 2,000 test
-// images: the accuracy check of issue 21.
+// images: the accuracy check of issue 21. Rounds are flushed as they finish.
 
 import Empirical
 import Foundation
@@ -34,8 +34,6 @@ func fail(_ message: String) -> Never {
   exit(64)
 }
 
-// Line-buffered, so that a long run's rounds show as they finish.
-setvbuf(stdout, nil, _IOLBF, 0)
 let directory = option("--data", default: "/usr/share/datasets/fashion-mnist")
 let type = option("--type", default: "5a")
 let timedSteps = Int(option("--steps", default: "5"))!
@@ -232,6 +230,7 @@ for r in 1...rounds {
       }
     }
     print(line + "  [load average \(load)]")
+    fflush(nil)  // each round shows as it finishes
     if withLowered {
       let load = loadAverage()
       let round = trainRound(threads: t, lowered: true)
@@ -243,6 +242,7 @@ for r in 1...rounds {
           format:
             "round %d, %d threads, lowered convolutions: ujm %.1f samples/s (CPU %.2f s/step)",
           r, t, rate, round.cpuSecondsPerStep) + "  [load average \(load)]")
+      fflush(nil)
     }
     if withBaseline && t > 1 {
       let load = loadAverage()
