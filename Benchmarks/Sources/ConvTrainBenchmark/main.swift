@@ -7,6 +7,7 @@
 //
 // Usage: swift run -c release ConvTrainBenchmark [--data DIR] [--type 5a] [--steps N]
 //          [--warmup N] [--rounds R] [--threads 1,2] [--pytorch PYTHON] [--ceiling] [--lowered]
+//          [--sanity N] [--lowering N] [--part-chunk N]
 //
 // With --lowered, every round also trains with the lowered (im2col) convolutions in place of
 // Winograd F(2×2, 3×3) (the code before it), and the medians give Winograd/lowered.
@@ -50,6 +51,11 @@ let batchSize = 128
 // --lowering N: at most N scalars of lowered patches per chunk (ConvolutionLowering).
 if let capacity = Int(option("--lowering", default: "")) {
   ConvolutionLowering.chunkCapacity = capacity
+}
+// --part-chunk N: at most N scalars of patches or Winograd tile transforms per chunk of one part
+// of the image-parallel convolutions (ConvolutionLowering.partChunkCapacity).
+if let capacity = Int(option("--part-chunk", default: "")) {
+  ConvolutionLowering.partChunkCapacity = capacity
 }
 guard let convolutional = ConvolutionalArchitecture.preset(type) else {
   fail("--type must be 2, 3, 5a or 5b")
@@ -189,7 +195,9 @@ func peerRound(python: String, threads: Int) -> (rate: Double, cpu: Double)? {
 }
 
 print("ConvTrainBenchmark — Type \(type), batch \(batchSize), Fashion-MNIST padded to 32×32")
-print("lowered patches per chunk: at most \(ConvolutionLowering.chunkCapacity) scalars")
+print(
+  "lowered patches per chunk: at most \(ConvolutionLowering.chunkCapacity) scalars; per part of "
+    + "the image-parallel convolutions: \(ConvolutionLowering.partChunkCapacity)")
 print("BLAS: \(BLASEnvironment.current.core); \(rounds) interleaved rounds of \(warmupSteps)")
 print("warm-up + \(timedSteps) timed steps at each of \(threadCounts) threads")
 var ujm: [Int: [Double]] = [:]
