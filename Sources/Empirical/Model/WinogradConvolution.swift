@@ -161,6 +161,25 @@ private func winogradInputTransform<Scalar: KernelScalar>(
   }
 }
 
+/// Calls `body(t, offset)` for every 2×2 output tile of `images` NHWC images of side `side`
+/// (`c` channels) in the transforms' tile order: t the tile's column, offset the scalar offset
+/// of its top-left pixel.
+@inline(__always)
+private func forEachOutputTile(
+  channels c: Int, side: Int, images: Int, _ body: (_ t: Int, _ offset: Int) -> Void
+) {
+  let half = side / 2
+  var t = 0
+  for n in 0..<images {
+    for ti in 0..<half {
+      for tj in 0..<half {
+        body(t, ((n * side + 2 * ti) * side + 2 * tj) * c)
+        t += 1
+      }
+    }
+  }
+}
+
 /// y ← α·Aᵀ M A + β·y for every output tile: M_ξ is the column-major channels × tiles matrix
 /// at `m + ξ·channels·tiles` (`winogradInputTransform`'s tile order); y is NHWC. β = 0 does not
 /// read y.
@@ -168,50 +187,42 @@ private func winogradOutputTransform<Scalar: KernelScalar>(
   _ m: UnsafePointer<Scalar>, channels c: Int, side: Int, images: Int,
   into y: UnsafeMutablePointer<Scalar>, alpha: Scalar, beta: Scalar
 ) {
-  let half = side / 2
-  let plane = c * images * half * half
+  let plane = c * images * (side / 2) * (side / 2)
   let vectorEnd = c - c % 8
-  var t = 0
-  for n in 0..<images {
-    let image = y + n * side * side * c
-    for ti in 0..<half {
-      for tj in 0..<half {
-        let source = m + t * c
-        let y00 = image + ((2 * ti) * side + 2 * tj) * c
-        let targets = (y00, y00 + c, y00 + side * c, y00 + side * c + c)
-        var ch = 0
-        while ch < vectorEnd {
-          let r = outputTile { load8(source + $0 * plane, ch) }
-          if beta == 0 {
-            store8(alpha * r.0, targets.0, ch)
-            store8(alpha * r.1, targets.1, ch)
-            store8(alpha * r.2, targets.2, ch)
-            store8(alpha * r.3, targets.3, ch)
-          } else {
-            store8(alpha * r.0 + beta * load8(targets.0, ch), targets.0, ch)
-            store8(alpha * r.1 + beta * load8(targets.1, ch), targets.1, ch)
-            store8(alpha * r.2 + beta * load8(targets.2, ch), targets.2, ch)
-            store8(alpha * r.3 + beta * load8(targets.3, ch), targets.3, ch)
-          }
-          ch += 8
-        }
-        while ch < c {
-          let r = outputTile { SIMD8(source[$0 * plane + ch], 0, 0, 0, 0, 0, 0, 0) }
-          if beta == 0 {
-            targets.0[ch] = alpha * r.0[0]
-            targets.1[ch] = alpha * r.1[0]
-            targets.2[ch] = alpha * r.2[0]
-            targets.3[ch] = alpha * r.3[0]
-          } else {
-            targets.0[ch] = alpha * r.0[0] + beta * targets.0[ch]
-            targets.1[ch] = alpha * r.1[0] + beta * targets.1[ch]
-            targets.2[ch] = alpha * r.2[0] + beta * targets.2[ch]
-            targets.3[ch] = alpha * r.3[0] + beta * targets.3[ch]
-          }
-          ch += 1
-        }
-        t += 1
+  forEachOutputTile(channels: c, side: side, images: images) { t, offset in
+    let source = m + t * c
+    let y00 = y + offset
+    let targets = (y00, y00 + c, y00 + side * c, y00 + side * c + c)
+    var ch = 0
+    while ch < vectorEnd {
+      let r = outputTile { load8(source + $0 * plane, ch) }
+      if beta == 0 {
+        store8(alpha * r.0, targets.0, ch)
+        store8(alpha * r.1, targets.1, ch)
+        store8(alpha * r.2, targets.2, ch)
+        store8(alpha * r.3, targets.3, ch)
+      } else {
+        store8(alpha * r.0 + beta * load8(targets.0, ch), targets.0, ch)
+        store8(alpha * r.1 + beta * load8(targets.1, ch), targets.1, ch)
+        store8(alpha * r.2 + beta * load8(targets.2, ch), targets.2, ch)
+        store8(alpha * r.3 + beta * load8(targets.3, ch), targets.3, ch)
       }
+      ch += 8
+    }
+    while ch < c {
+      let r = outputTile { SIMD8(source[$0 * plane + ch], 0, 0, 0, 0, 0, 0, 0) }
+      if beta == 0 {
+        targets.0[ch] = alpha * r.0[0]
+        targets.1[ch] = alpha * r.1[0]
+        targets.2[ch] = alpha * r.2[0]
+        targets.3[ch] = alpha * r.3[0]
+      } else {
+        targets.0[ch] = alpha * r.0[0] + beta * targets.0[ch]
+        targets.1[ch] = alpha * r.1[0] + beta * targets.1[ch]
+        targets.2[ch] = alpha * r.2[0] + beta * targets.2[ch]
+        targets.3[ch] = alpha * r.3[0] + beta * targets.3[ch]
+      }
+      ch += 1
     }
   }
 }
@@ -287,36 +298,28 @@ private func winogradOutputGradientTransform<Scalar: KernelScalar>(
   _ dy: UnsafePointer<Scalar>, channels c: Int, side: Int, images: Int,
   into m: UnsafeMutablePointer<Scalar>
 ) {
-  let half = side / 2
-  let plane = c * images * half * half
+  let plane = c * images * (side / 2) * (side / 2)
   let vectorEnd = c - c % 8
-  var t = 0
-  for n in 0..<images {
-    let image = dy + n * side * side * c
-    for ti in 0..<half {
-      for tj in 0..<half {
-        let y00 = image + ((2 * ti) * side + 2 * tj) * c
-        let (y01, y10, y11) = (y00 + c, y00 + side * c, y00 + side * c + c)
-        let out = m + t * c
-        var ch = 0
-        while ch < vectorEnd {
-          outputGradientTile(load8(y00, ch), load8(y01, ch), load8(y10, ch), load8(y11, ch)) {
-            store8($1, out + $0 * plane, ch)
-          }
-          ch += 8
-        }
-        while ch < c {
-          // The remainder one lane at a time (the same operations as a full lane).
-          func lane(_ p: UnsafePointer<Scalar>) -> SIMD8<Scalar> {
-            SIMD8(p[ch], 0, 0, 0, 0, 0, 0, 0)
-          }
-          outputGradientTile(lane(y00), lane(y01), lane(y10), lane(y11)) {
-            out[$0 * plane + ch] = $1[0]
-          }
-          ch += 1
-        }
-        t += 1
+  forEachOutputTile(channels: c, side: side, images: images) { t, offset in
+    let y00 = dy + offset
+    let (y01, y10, y11) = (y00 + c, y00 + side * c, y00 + side * c + c)
+    let out = m + t * c
+    var ch = 0
+    while ch < vectorEnd {
+      outputGradientTile(load8(y00, ch), load8(y01, ch), load8(y10, ch), load8(y11, ch)) {
+        store8($1, out + $0 * plane, ch)
       }
+      ch += 8
+    }
+    while ch < c {
+      // The remainder one lane at a time (the same operations as a full lane).
+      func lane(_ p: UnsafePointer<Scalar>) -> SIMD8<Scalar> {
+        SIMD8(p[ch], 0, 0, 0, 0, 0, 0, 0)
+      }
+      outputGradientTile(lane(y00), lane(y01), lane(y10), lane(y11)) {
+        out[$0 * plane + ch] = $1[0]
+      }
+      ch += 1
     }
   }
 }
