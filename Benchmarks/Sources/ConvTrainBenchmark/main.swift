@@ -6,7 +6,14 @@
 // lowered sgemm calls back to back (the GEMM-only ceiling of issue 12) after every step.
 //
 // Usage: swift run -c release ConvTrainBenchmark [--data DIR] [--type 5a] [--steps N]
-//          [--warmup N] [--rounds R] [--threads 1,2] [--pytorch PYTHON] [--ceiling]
+//          [--warmup N] [--rounds R] [--threads 1,2] [--pytorch PYTHON] [--ceiling] [--lowered]
+//          [--sanity N] [--lowering N] [--part-chunk N]
+//
+// With --lowered, every round also trains with the lowered (im2col) convolutions in place of
+// Winograd F(2×2, 3×3) (the code before it), and the medians give Winograd/lowered.
+// With --sanity N (and nothing timed), N training steps from the same seed with Winograd and
+// with the lowered convolutions, then both networks' test loss and accuracy on 2,000 test
+// images: the accuracy check of issue 21. Rounds are flushed as they finish.
 
 import Empirical
 import Foundation
@@ -39,10 +46,16 @@ let withCeiling = CommandLine.arguments.contains("--ceiling")
 // --baseline: also time, in the same rounds, the passes between the sgemm calls on one core
 // (OpenBLAS's threads only: the code before issue 21).
 let withBaseline = CommandLine.arguments.contains("--baseline")
+let withLowered = CommandLine.arguments.contains("--lowered")
 let batchSize = 128
 // --lowering N: at most N scalars of lowered patches per chunk (ConvolutionLowering).
 if let capacity = Int(option("--lowering", default: "")) {
   ConvolutionLowering.chunkCapacity = capacity
+}
+// --part-chunk N: at most N scalars of patches or Winograd tile transforms per chunk of one part
+// of the image-parallel convolutions (ConvolutionLowering.partChunkCapacity).
+if let capacity = Int(option("--part-chunk", default: "")) {
+  ConvolutionLowering.partChunkCapacity = capacity
 }
 guard let convolutional = ConvolutionalArchitecture.preset(type) else {
   fail("--type must be 2, 3, 5a or 5b")
@@ -52,6 +65,34 @@ do {
   data = try ImageClassificationData(directory: directory)
 } catch {
   fail("--data: \(error)")
+}
+if let sanitySteps = Int(option("--sanity", default: "")) {
+  var sample = data
+  sample.test = LabeledExamples(
+    features: Array(data.test.features.prefix(2000 * data.test.featureCount)),
+    labels: Array(data.test.labels.prefix(2000)), featureCount: data.test.featureCount)
+  BLASEnvironment.setThreads(threadCounts.max()!)
+  for lowered in [false, true] {
+    ConvolutionLowering.winograd = !lowered
+    var configuration = TrainingConfiguration(
+      typeName: type,
+      architecture: Architecture(blocks: convolutional.blocks, width: 0, skips: true),
+      epochs: 1, batchSize: batchSize, maxSteps: sanitySteps)
+    configuration.convolutional = convolutional
+    let trainer = Trainer(configuration: configuration, data: sample)
+    let name = lowered ? "lowered " : "Winograd"
+    if case .completed(let m) = trainer.trainEpoch() {
+      print(
+        name
+          + String(
+            format:
+              " %d steps: train loss %.4f, train accuracy %.4f; test loss %.4f, test accuracy %.4f",
+            m.steps, m.trainLoss, m.trainAccuracy, m.testLoss, m.testAccuracy))
+    } else {
+      print("\(name): diverged")
+    }
+  }
+  exit(0)
 }
 // trainEpoch evaluates the test split after its steps: keep one batch of it.
 data.test = LabeledExamples(
@@ -83,8 +124,10 @@ func usage() -> (faults: Int, user: Double, system: Double) {
 
 /// `warmupSteps + timedSteps` steps of a fresh trainer at `threads` BLAS threads.
 @MainActor
-func trainRound(threads: Int, serialPasses: Bool = false) -> Round {
+func trainRound(threads: Int, serialPasses: Bool = false, lowered: Bool = false) -> Round {
   BLASEnvironment.setThreads(threads)
+  ConvolutionLowering.winograd = !lowered
+  defer { ConvolutionLowering.winograd = true }
   var configuration = TrainingConfiguration(
     typeName: type,
     architecture: Architecture(blocks: convolutional.blocks, width: 0, skips: true),
@@ -152,7 +195,9 @@ func peerRound(python: String, threads: Int) -> (rate: Double, cpu: Double)? {
 }
 
 print("ConvTrainBenchmark — Type \(type), batch \(batchSize), Fashion-MNIST padded to 32×32")
-print("lowered patches per chunk: at most \(ConvolutionLowering.chunkCapacity) scalars")
+print(
+  "lowered patches per chunk: at most \(ConvolutionLowering.chunkCapacity) scalars; per part of "
+    + "the image-parallel convolutions: \(ConvolutionLowering.partChunkCapacity)")
 print("BLAS: \(BLASEnvironment.current.core); \(rounds) interleaved rounds of \(warmupSteps)")
 print("warm-up + \(timedSteps) timed steps at each of \(threadCounts) threads")
 var ujm: [Int: [Double]] = [:]
@@ -160,6 +205,8 @@ var peer: [Int: [Double]] = [:]
 var profiles: [Int: [PassProfile]] = [:]
 var ceilings: [Int: [Double]] = [:]
 var baseline: [Int: [Double]] = [:]
+var loweredRates: [Int: [Double]] = [:]
+var loweredProfiles: [Int: [PassProfile]] = [:]
 var peerCPU: [Int: [Double]] = [:]
 var ujmCPU: [Int: [Double]] = [:]
 for r in 1...rounds {
@@ -191,6 +238,20 @@ for r in 1...rounds {
       }
     }
     print(line + "  [load average \(load)]")
+    fflush(nil)  // each round shows as it finishes
+    if withLowered {
+      let load = loadAverage()
+      let round = trainRound(threads: t, lowered: true)
+      let rate = Double(batchSize) / median(round.stepSeconds)
+      loweredRates[t, default: []].append(rate)
+      loweredProfiles[t, default: []].append(round.profile)
+      print(
+        String(
+          format:
+            "round %d, %d threads, lowered convolutions: ujm %.1f samples/s (CPU %.2f s/step)",
+          r, t, rate, round.cpuSecondsPerStep) + "  [load average \(load)]")
+      fflush(nil)
+    }
     if withBaseline && t > 1 {
       let load = loadAverage()
       let round = trainRound(threads: t, serialPasses: true)
@@ -219,6 +280,14 @@ for t in threadCounts {
       format: ", PyTorch %.1f samples/s: ujm/PyTorch = %.2f× (by CPU time per step %.2f×)",
       median(p), m / median(p), median(peerCPU[t]!) / median(ujmCPU[t]!))
   }
+  if let l = loweredRates[t] {
+    line += String(
+      format: "; lowered convolutions %.1f (spread %.0f%%): Winograd/lowered = %.2f×", median(l),
+      100 * (l.max()! - l.min()!) / median(l), m / median(l))
+    if let p = peer[t], !p.isEmpty {
+      line += String(format: ", lowered/PyTorch = %.2f×", median(l) / median(p))
+    }
+  }
   if let b = baseline[t] {
     line += String(
       format: "; OpenBLAS threads only %.1f: pool/OpenBLAS-only = %.2f×", median(b), m / median(b))
@@ -230,14 +299,22 @@ for t in threadCounts {
 }
 
 print("\nper-pass profile, seconds per step (median round by total), GFLOP/s for sgemm passes;")
-print("the convolutions run image-parallel on the pool: their rows include im2col and col2im:")
+print("the convolutions run image-parallel on the pool: their rows include im2col and col2im")
+print(
+  "or Winograd's tile transforms; GFLOP/s count the direct convolution's 2·C_out·k²·C_in·pixels:")
 var header = "pass".padding(toLength: 32, withPad: " ", startingAt: 0)
 for t in threadCounts { header += "  \(t) thr s/step   GFLOP/s" }
-print(header)
-let chosen = threadCounts.map { t -> PassProfile in
-  let ps = profiles[t]!.sorted { $0.seconds.values.reduce(0, +) < $1.seconds.values.reduce(0, +) }
+func medianProfile(_ profiles: [PassProfile]) -> PassProfile {
+  let ps = profiles.sorted { $0.seconds.values.reduce(0, +) < $1.seconds.values.reduce(0, +) }
   return ps[ps.count / 2]
 }
+var chosen = threadCounts.map { medianProfile(profiles[$0]!) }
+if withLowered {
+  // The lowered convolutions' columns after Winograd's.
+  for t in threadCounts { header += "  \(t) thr lowered   GFLOP/s" }
+  chosen += threadCounts.map { medianProfile(loweredProfiles[$0]!) }
+}
+print(header)
 for pass in TrainingPass.allCases {
   var line = pass.rawValue.padding(toLength: 32, withPad: " ", startingAt: 0)
   for p in chosen {

@@ -235,31 +235,53 @@ extension ConvolutionLowering {
   nonisolated(unsafe) public static var partChunkCapacity = 1 << 18
   /// The image groups ∂W is summed over.
   static var weightGroups: Int { 8 }
+  /// Whether training's stride-1 3×3 convolutions take Winograd F(2×2, 3×3) (the default);
+  /// off, the lowered product (a benchmark's baseline).
+  nonisolated(unsafe) public static var winograd = true
 }
 
-/// Per-part lowering scratch and the ∂W group partials of the image-parallel convolutions.
+/// Per-part lowering scratch, the ∂W group partials and the Winograd kernels of the
+/// image-parallel convolutions.
 final class ImageParallelScratch<Scalar: BLASScalar>: @unchecked Sendable {
   private var parts: [LoweringScratch<Scalar>] = []
-  private let capacity: Int
+  /// Scalars of one part's scratch: a chunk of lowered patches or of Winograd tile transforms.
+  let capacity: Int
   /// `ConvolutionLowering.weightGroups` partial ∂W of the largest weight matrix.
   let partials: ScalarBuffer<Scalar>
   let largestWeights: Int
+  /// The 16 transformed kernels of the current Winograd convolution (`winogradKernels`).
+  let winogradKernels: ScalarBuffer<Scalar>
+  /// As many zeros as the widest convolution has channels (the padding of a Winograd tile).
+  let zeros: ScalarBuffer<Scalar>
+  /// Whether the stride-1 3×3 convolutions take Winograd F(2×2, 3×3) (`winogradApplies`):
+  /// training passes; evaluation keeps the lowered product.
+  var usesWinograd = false
 
   /// Room for the convolutions `convs` at input sides `sides`, chunks of at most
-  /// `chunkCapacity` scalars of patches (at least one image).
+  /// `chunkCapacity` scalars of patches or tile transforms (at least one image).
   init(
     for convs: [Convolution<Scalar>], sides: [Int],
     chunkCapacity: Int = ConvolutionLowering.partChunkCapacity
   ) {
     var perImage = 1
     var weights = 1
+    var pairs = 1
+    var channels = 1
     for (conv, side) in zip(convs, sides) {
       perImage = Swift.max(perImage, conv.patchSize * conv.outputSide(side) * conv.outputSide(side))
+      if winogradApplies(conv, side: side) {
+        perImage = Swift.max(perImage, winogradScratchPerImage(conv, side: side))
+      }
       weights = Swift.max(weights, conv.outChannels * conv.patchSize)
+      pairs = Swift.max(pairs, conv.outChannels * conv.inChannels)
+      channels = Swift.max(channels, conv.outChannels, conv.inChannels)
     }
     capacity = Swift.max(perImage, chunkCapacity)
     largestWeights = weights
-    partials = ScalarBuffer(count: ConvolutionLowering.weightGroups * weights)
+    partials = ScalarBuffer(
+      count: ConvolutionLowering.weightGroups * Swift.max(weights, 16 * pairs))
+    winogradKernels = ScalarBuffer(count: 16 * pairs)
+    zeros = ScalarBuffer(count: channels)
   }
 
   /// One scratch per part (made on first use).
@@ -279,15 +301,13 @@ private func withSingleThreadedBLAS(_ active: Bool, _ body: () -> Void) {
   BLASEnvironment.setThreads(threads)
 }
 
-/// Splits `images` into whole fixed-size chunks (`imagesPerChunk` of the scratch) and runs
-/// `body(lower, upper, scratch)` for each part of `parallelism` on its own images with
-/// single-threaded BLAS: every sgemm has the same shape and data at any split.
+/// Splits `images` into whole chunks of `chunk` images and runs `body(lower, upper, scratch)`
+/// for each part of `parallelism` on its own images with single-threaded BLAS: every sgemm has
+/// the same shape and data at any split.
 private func forEachImagePart<Scalar: BLASScalar>(
-  _ conv: Convolution<Scalar>, side: Int, images: Int, scratch: ImageParallelScratch<Scalar>,
-  parallelism: Parallelism,
+  chunk: Int, images: Int, scratch: ImageParallelScratch<Scalar>, parallelism: Parallelism,
   _ body: @escaping (_ lower: Int, _ upper: Int, LoweringScratch<Scalar>) -> Void
 ) {
-  let chunk = scratch.scratches(1)[0].imagesPerChunk(conv, side: side)
   let chunks = (images + chunk - 1) / chunk
   let parts = Swift.max(1, Swift.min(parallelism.parts, chunks))
   let scratches = scratch.scratches(parts)
@@ -301,16 +321,58 @@ private func forEachImagePart<Scalar: BLASScalar>(
   }
 }
 
-/// y ← α·conv(x) + β·y, each part of `parallelism` on its own images.
-func imageParallelForward<Scalar: BLASScalar>(
+/// Images per chunk of the lowered product of `conv` at input side `side` (fixed by the
+/// scratch's capacity, whatever the split).
+private func loweredChunk<Scalar: BLASScalar>(
+  _ conv: Convolution<Scalar>, side: Int, _ scratch: ImageParallelScratch<Scalar>
+) -> Int {
+  scratch.scratches(1)[0].imagesPerChunk(conv, side: side)
+}
+
+/// y ← α·conv(x) + β·y (or, `transposed`, the gradient of the input) by Winograd F(2×2, 3×3),
+/// each part of `parallelism` on its own whole chunks of images.
+private func imageParallelWinograd<Scalar: KernelScalar>(
+  _ conv: Convolution<Scalar>, transposed: Bool, _ x: UnsafePointer<Scalar>, side: Int,
+  images: Int, into y: UnsafeMutablePointer<Scalar>, alpha: Scalar, beta: Scalar,
+  scratch: ImageParallelScratch<Scalar>, parallelism: Parallelism
+) {
+  let kernels = scratch.winogradKernels.pointer
+  winogradKernels(conv, flipped: transposed, into: kernels)
+  let chunk = Swift.max(1, scratch.capacity / winogradScratchPerImage(conv, side: side))
+  let (inChannels, outChannels) =
+    transposed ? (conv.outChannels, conv.inChannels) : (conv.inChannels, conv.outChannels)
+  let pixels = side * side
+  let zeros = UnsafePointer(scratch.zeros.pointer)
+  forEachImagePart(
+    chunk: chunk, images: images, scratch: scratch, parallelism: parallelism
+  ) { lower, upper, partScratch in
+    winogradConvolution(
+      conv, kernels: kernels, transposed: transposed, x + lower * pixels * inChannels,
+      side: side, images: upper - lower, imagesPerChunk: chunk,
+      into: y + lower * pixels * outChannels, alpha: alpha, beta: beta,
+      scratch: partScratch.buffer.pointer, zeros: zeros)
+  }
+}
+
+/// y ← α·conv(x) + β·y, each part of `parallelism` on its own images (by Winograd where the
+/// scratch's `usesWinograd` and `winogradApplies`).
+func imageParallelForward<Scalar: KernelScalar>(
   _ conv: Convolution<Scalar>, _ x: UnsafePointer<Scalar>, side: Int, images: Int,
   into y: UnsafeMutablePointer<Scalar>, alpha: Scalar = 1, beta: Scalar = 0,
   scratch: ImageParallelScratch<Scalar>, parallelism: Parallelism
 ) {
+  if scratch.usesWinograd && ConvolutionLowering.winograd
+    && winogradApplies(conv, side: side)
+  {
+    return imageParallelWinograd(
+      conv, transposed: false, x, side: side, images: images, into: y, alpha: alpha, beta: beta,
+      scratch: scratch, parallelism: parallelism)
+  }
   let out = conv.outputSide(side)
   let (inStride, outStride) = (side * side * conv.inChannels, out * out * conv.outChannels)
   forEachImagePart(
-    conv, side: side, images: images, scratch: scratch, parallelism: parallelism
+    chunk: loweredChunk(conv, side: side, scratch), images: images, scratch: scratch,
+    parallelism: parallelism
   ) { lower, upper, partScratch in
     convolutionForward(
       conv, x + lower * inStride, side: side, images: upper - lower,
@@ -318,16 +380,25 @@ func imageParallelForward<Scalar: BLASScalar>(
   }
 }
 
-/// dx ← convᵀ(dy) (+ dx when `accumulate`), each part on its own images.
-func imageParallelBackwardData<Scalar: BLASScalar>(
+/// dx ← convᵀ(dy) (+ dx when `accumulate`), each part on its own images (by Winograd as
+/// `imageParallelForward`).
+func imageParallelBackwardData<Scalar: KernelScalar>(
   _ conv: Convolution<Scalar>, _ dy: UnsafePointer<Scalar>, side: Int, images: Int,
   into dx: UnsafeMutablePointer<Scalar>, accumulate: Bool, scratch: ImageParallelScratch<Scalar>,
   parallelism: Parallelism
 ) {
+  if scratch.usesWinograd && ConvolutionLowering.winograd
+    && winogradApplies(conv, side: side)
+  {
+    return imageParallelWinograd(
+      conv, transposed: true, dy, side: side, images: images, into: dx, alpha: 1,
+      beta: accumulate ? 1 : 0, scratch: scratch, parallelism: parallelism)
+  }
   let out = conv.outputSide(side)
   let (inStride, outStride) = (side * side * conv.inChannels, out * out * conv.outChannels)
   forEachImagePart(
-    conv, side: side, images: images, scratch: scratch, parallelism: parallelism
+    chunk: loweredChunk(conv, side: side, scratch), images: images, scratch: scratch,
+    parallelism: parallelism
   ) { lower, upper, partScratch in
     convolutionBackwardData(
       conv, dy + lower * outStride, side: side, images: upper - lower,
@@ -336,12 +407,20 @@ func imageParallelBackwardData<Scalar: BLASScalar>(
 }
 
 /// ∂W ← Σ over the images of dy·colsᵀ (overwrites `weightGradient`): per image group (each on
-/// one part, its chunks in order), then the groups summed in order, split by entries.
-func imageParallelBackwardWeights<Scalar: BLASScalar>(
+/// one part, its chunks in order), then the groups summed in order, split by entries. By
+/// Winograd (`winogradKernelGradient`, then Gᵀ ∂U G) as `imageParallelForward`.
+func imageParallelBackwardWeights<Scalar: KernelScalar>(
   _ conv: Convolution<Scalar>, _ x: UnsafePointer<Scalar>, _ dy: UnsafePointer<Scalar>,
   side: Int, images: Int, into weightGradient: UnsafeMutablePointer<Scalar>,
   scratch: ImageParallelScratch<Scalar>, parallelism: Parallelism
 ) {
+  if scratch.usesWinograd && ConvolutionLowering.winograd
+    && winogradApplies(conv, side: side)
+  {
+    return imageParallelWinogradWeights(
+      conv, x, dy, side: side, images: images, into: weightGradient, scratch: scratch,
+      parallelism: parallelism)
+  }
   let out = conv.outputSide(side)
   let (inStride, outStride) = (side * side * conv.inChannels, out * out * conv.outChannels)
   let groups = Swift.max(1, Swift.min(ConvolutionLowering.weightGroups, images))
@@ -367,5 +446,48 @@ func imageParallelBackwardWeights<Scalar: BLASScalar>(
       let source = partials + g * count + r.lowerBound
       for k in 0..<r.count { target[k] += source[k] }
     }
+  }
+}
+
+/// ∂W by Winograd: ∂U per image group (each on one part, its fixed chunks in order), the groups
+/// summed in order and ∂g = Gᵀ ∂U G, split by entries (the same bits at any split).
+private func imageParallelWinogradWeights<Scalar: KernelScalar>(
+  _ conv: Convolution<Scalar>, _ x: UnsafePointer<Scalar>, _ dy: UnsafePointer<Scalar>,
+  side: Int, images: Int, into weightGradient: UnsafeMutablePointer<Scalar>,
+  scratch: ImageParallelScratch<Scalar>, parallelism: Parallelism
+) {
+  let pixels = side * side
+  let groups = Swift.max(1, Swift.min(ConvolutionLowering.weightGroups, images))
+  let parts = Swift.max(1, Swift.min(parallelism.parts, groups))
+  let scratches = scratch.scratches(parts)
+  let size = conv.outChannels * conv.inChannels
+  let count = 16 * size
+  precondition(
+    count <= scratch.winogradKernels.count, "the scratch was made for smaller convolutions")
+  let chunk = Swift.max(1, scratch.capacity / winogradScratchPerImage(conv, side: side))
+  let (partials, zeros) = (scratch.partials.pointer, UnsafePointer(scratch.zeros.pointer))
+  let (inStride, outStride) = (pixels * conv.inChannels, pixels * conv.outChannels)
+  withSingleThreadedBLAS(true) {
+    parallelism.pool.run(parts: parts) { p in
+      for g in (groups * p / parts)..<(groups * (p + 1) / parts) {
+        let (lower, upper) = (images * g / groups, images * (g + 1) / groups)
+        winogradKernelGradient(
+          conv, x + lower * inStride, dy + lower * outStride, side: side, images: upper - lower,
+          imagesPerChunk: chunk, into: partials + g * count, accumulate: false,
+          scratch: scratches[p].buffer.pointer, zeros: zeros)
+      }
+    }
+  }
+  let du = scratch.winogradKernels.pointer
+  parallelism.forEachRange(size, granule: 16, minimumPerPart: 1 << 10) { r in
+    for xi in 0..<16 {
+      let target = du + xi * size + r.lowerBound
+      target.update(from: partials + xi * size + r.lowerBound, count: r.count)
+      for g in 1..<groups {
+        let source = partials + g * count + xi * size + r.lowerBound
+        for k in 0..<r.count { target[k] += source[k] }
+      }
+    }
+    winogradKernelGradientToWeights(du, size: size, entries: r, into: weightGradient)
   }
 }

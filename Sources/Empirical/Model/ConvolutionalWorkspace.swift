@@ -120,6 +120,8 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>:
     precondition(training ? keepsActivations : true, "training needs every activation")
     let n = count
     for i in 0..<depth { dropped[i] = drop?[i] ?? false }
+    // Winograd F(2×2, 3×3) for training's stride-1 3×3 convolutions; evaluation stays lowered.
+    imageParallelScratch.usesWinograd = training
     forwardConvolution(
       model.conv0, input.pointer, side: image.paddedSide, images: n, into: z0.pointer,
       scratch: lowering, parallelism: parallelism, profile: profile)
