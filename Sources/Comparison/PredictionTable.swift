@@ -21,7 +21,7 @@ import LinearAlgebra
 /// each note says why.
 ///
 /// Invariance: a BatchNorm network computes the same function after h → c·h (bn0's γ, β × c;
-/// every bn1 and bnf running mean × c and running variance c²v + (c²−1)ε; every fc2 × c). Every
+/// every bn1 and bnf running mean × c and running variance c²v + (c²−1)ε; every fc2 or conv2 × c). Every
 /// J_i is unchanged, δ_i → c·δ_i and w → w/c; every verdict row is a ratio or cosine in which c
 /// cancels. `balance@boundary` is not (‖w‖² → ‖w‖²/c²): it is reported, not judged.
 ///
@@ -273,7 +273,7 @@ public enum PredictionTable {
         seed: seed,
         status: .notIdentifiable(
           "after h → c·h (bn0's γ, β × c; every bn1 and bnf running mean × c, running variance "
-            + "c²v + (c²−1)ε; every fc2 × c) the network computes the same function with the "
+            + "c²v + (c²−1)ε; every fc2 or conv2 × c) the network computes the same function with the "
             + "same J_i, but w becomes w/c, so this ratio is divided by c²")))
 
     // Linearisation.
