@@ -64,6 +64,16 @@ public enum OutputFile {
     try record(path)
   }
 
+  /// Writes several outputs as one: every path is checked (`check(_:isOurs:)`) before any is
+  /// written, so that a refused path leaves none of the others written (no partial output of a
+  /// run that reports an error).
+  public static func writeAll(
+    _ files: [(path: String, bytes: [UInt8], isOurs: (String) -> Bool)]
+  ) throws(AtomicWriteError) {
+    for file in files { try check(file.path, isOurs: file.isOurs) }
+    for file in files { try write(file.bytes, to: file.path, isOurs: file.isOurs) }
+  }
+
   /// Adds `path`'s name to its directory's record (a no-op when it is there already). The
   /// read-modify-write runs under an exclusive `flock(2)` on the directory itself (no lock file
   /// is left in the user's directory), so that concurrent writers in one directory lose no name;

@@ -273,6 +273,11 @@ struct CompareCommandTests {
     let drawn = run(arguments)
     #expect(drawn.code == 64 && drawn.message.contains("--figures \(svg)"))
     #expect(try String(contentsOfFile: svg, encoding: .utf8) == "precious")
+    // Nothing else was written: neither the export nor the other figures.
+    let left =
+      try FileManager.default.contentsOfDirectory(atPath: export)
+      + FileManager.default.contentsOfDirectory(atPath: figures)
+    #expect(left == ["predictions.svg"], "a refused run left \(left)")
     try FileManager.default.removeItem(atPath: svg)
     // Its own export and figures, re-run.
     #expect(run(arguments).code == 0)

@@ -42,6 +42,29 @@ struct OutputFileTests {
     #expect(try String(contentsOfFile: record, encoding: .utf8) == "mine")
   }
 
+  @Test func writeAllWritesNoneWhenOnePathIsRefused() throws {
+    let directory = temporaryDirectory("output-file-all")
+    func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
+    try "precious".write(toFile: path("c.txt"), atomically: false, encoding: .utf8)
+    let files: [(path: String, bytes: [UInt8], isOurs: (String) -> Bool)] = ["a", "b", "c"].map {
+      (path("\($0).txt"), Array("x".utf8), { _ in false })
+    }
+    do {
+      try OutputFile.writeAll(files)
+      Issue.record("wrote over a user's file")
+    } catch {
+      #expect(error.path == path("c.txt"))
+    }
+    let left = try FileManager.default.contentsOfDirectory(atPath: directory)
+    print("after a refused writeAll the directory holds \(left) (expected only c.txt)")
+    #expect(left == ["c.txt"])
+    #expect(try String(contentsOfFile: path("c.txt"), encoding: .utf8) == "precious")
+    // Without the user's file, all three are written.
+    try FileManager.default.removeItem(atPath: path("c.txt"))
+    try OutputFile.writeAll(files)
+    #expect(files.allSatisfy { FileManager.default.fileExists(atPath: $0.path) })
+  }
+
   @Test func reRunningOntoItsOwnOutputStillWorks() throws {
     let directory = temporaryDirectory("output-file-again")
     let path = (directory as NSString).appendingPathComponent("report.json")
