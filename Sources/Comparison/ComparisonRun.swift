@@ -177,6 +177,14 @@ public struct ComparisonRun: Sendable {
       throw .usage(
         "--rank \(request.rank) exceeds the smallest width D = \(full.smallestWidth) of \(name)")
     }
+    // Every snapshot is read and held against the final checkpoint before any work (then read
+    // again, one at a time, when compared): a truncated file or another network is refused in
+    // a second, not after the final checkpoint's comparison; the one at the final checkpoint's
+    // recorded epoch, not compared, is checked too.
+    for file in request.snapshotFiles ?? [] {
+      let path = (name as NSString).appendingPathComponent(file.name)
+      _ = try snapshotNetwork(path, like: checkpoint.network, evaluation)
+    }
     let network = full.binary(negative: negative, positive: positive)
     let inputPairs = try pairs(request, full: full, dataset: dataset, classes: classes)
     let seconds = { started.duration(to: .now).secondsValue }
