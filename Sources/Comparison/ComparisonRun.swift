@@ -97,13 +97,35 @@ public struct ComparisonRun: Sendable {
         "--snapshots: \(directory) is not a run directory; --checkpoint must name the directory "
           + "that holds checkpoint-epoch<E>.safetensors")
     }
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-    let snapshots = SnapshotRows.snapshotFiles(names)
+    let names: [String]
+    do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
+      throw .usage("--snapshots: \(directory): cannot be listed")
+    }
+    let snapshots: [(epoch: Int, name: String)]
+    do { snapshots = try SnapshotRows.snapshotFiles(names) } catch {
+      throw .usage("--snapshots: \(directory): \(error)")
+    }
+    guard snapshots.count <= SnapshotRows.maximumSnapshots else {
+      throw .usage(
+        "--snapshots: \(directory) holds \(snapshots.count) snapshots, more than the "
+          + "\(SnapshotRows.maximumSnapshots) one comparison reads; move some elsewhere")
+    }
     let final = "checkpoint.safetensors"
     guard let name = names.contains(final) ? final : snapshots.last?.name else {
       throw .usage(
         "--snapshots: \(directory) holds neither checkpoint.safetensors nor any "
           + "checkpoint-epoch<E>.safetensors")
+    }
+    // Every file is opened (not read) before any work: a FIFO, a directory, a device, a dangling
+    // link or an unreadable file is refused now, not after the final checkpoint's comparison.
+    for file in snapshots.map(\.name) + [name] {
+      let path = (directory as NSString).appendingPathComponent(file)
+      do {
+        let (descriptor, _) = try RegularFile.open(path)
+        close(descriptor)
+      } catch {
+        throw .usage("--snapshots: \(error)")
+      }
     }
     return (snapshots, (directory as NSString).appendingPathComponent(name))
   }
@@ -154,6 +176,14 @@ public struct ComparisonRun: Sendable {
     guard request.rank <= full.smallestWidth else {
       throw .usage(
         "--rank \(request.rank) exceeds the smallest width D = \(full.smallestWidth) of \(name)")
+    }
+    // Every snapshot is read and held against the final checkpoint before any work (then read
+    // again, one at a time, when compared): a truncated file or another network is refused in
+    // a second, not after the final checkpoint's comparison; the one at the final checkpoint's
+    // recorded epoch, not compared, is checked too.
+    for file in request.snapshotFiles ?? [] {
+      let path = (name as NSString).appendingPathComponent(file.name)
+      _ = try snapshotNetwork(path, like: checkpoint.network, evaluation)
     }
     let network = full.binary(negative: negative, positive: positive)
     let inputPairs = try pairs(request, full: full, dataset: dataset, classes: classes)

@@ -27,18 +27,50 @@ public struct SnapshotRows: Sendable, Encodable {
     try c.encode(predictions, forKey: .predictions)
   }
 
+  /// The most snapshots one comparison reads: each is a full comparison of every pair (about a
+  /// second a snapshot at 2 pairs of the small fixtures, minutes at 30 pairs of the paper's
+  /// networks), so a directory with more is refused before any work.
+  public static let maximumSnapshots = 1000
+
   /// The snapshot files of a run directory's listing `names`: (epoch, name) of every
-  /// `checkpoint-epoch<E>.safetensors` with a positive integer E, by epoch.
-  public static func snapshotFiles(_ names: [String]) -> [(epoch: Int, name: String)] {
+  /// `checkpoint-epoch<E>.safetensors`, by epoch. E is a positive decimal integer in ASCII
+  /// digits (leading zeros allowed); a name of that form whose E is not (0, negative, too large
+  /// for an `Int`, other digits) or whose epoch another name gives too is refused, naming it,
+  /// rather than left out silently. Names of any other form are not snapshots.
+  public static func snapshotFiles(_ names: [String]) throws(SnapshotNameError)
+    -> [(epoch: Int, name: String)]
+  {
     let prefix = "checkpoint-epoch"
     let suffix = ".safetensors"
-    return names.compactMap { name -> (epoch: Int, name: String)? in
-      guard name.hasPrefix(prefix), name.hasSuffix(suffix) else { return nil }
+    var found = [(epoch: Int, name: String)]()
+    for name in names.sorted() where name.hasPrefix(prefix) && name.hasSuffix(suffix) {
+      guard name.count > prefix.count + suffix.count else { throw .notAnEpoch(name) }
       let digits = name.dropFirst(prefix.count).dropLast(suffix.count)
-      guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
-        let epoch = Int(digits), epoch > 0
-      else { return nil }
-      return (epoch, name)
-    }.sorted { $0.epoch < $1.epoch }
+      guard digits.allSatisfy({ $0.isASCII && $0.isNumber }), let epoch = Int(digits), epoch > 0
+      else { throw .notAnEpoch(name) }
+      if let other = found.first(where: { $0.epoch == epoch }) {
+        throw .sameEpoch(epoch, other.name, name)
+      }
+      found.append((epoch, name))
+    }
+    return found.sorted { $0.epoch < $1.epoch }
+  }
+}
+
+/// A name of the form `checkpoint-epoch<E>.safetensors` that names no snapshot unambiguously.
+public enum SnapshotNameError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// E is not a positive decimal integer (0, negative, beyond `Int.max`, non-ASCII digits).
+  case notAnEpoch(String)
+  /// Two names give the same epoch (`checkpoint-epoch1` and `checkpoint-epoch01`).
+  case sameEpoch(Int, String, String)
+
+  public var description: String {
+    switch self {
+    case .notAnEpoch(let name):
+      "\(name) names no epoch: E in checkpoint-epoch<E>.safetensors must be a positive integer "
+        + "(1 to \(Int.max)) in ASCII digits; rename or move it"
+    case .sameEpoch(let epoch, let a, let b):
+      "\(a) and \(b) both name epoch \(epoch); keep one of them"
+    }
   }
 }

@@ -14,6 +14,10 @@ import Foundation
 ///   carries ujm's mark (`isOurs`: an SVG figure's preamble, a sweep CSV's header, for files ujm
 ///   wrote before the record existed, committed ones included).
 /// - The write itself is `AtomicFile.write`.
+/// The signal `OutputFile.holdingTermination` caught (0: none); written by its handler only.
+nonisolated(unsafe) private var heldTermination: Int32 = 0
+private let terminationLock = NSLock()
+
 public enum OutputFile {
   /// The record in a directory of the names ujm wrote there.
   public static let recordName = ".ujm-outputs"
@@ -62,6 +66,54 @@ public enum OutputFile {
     try check(path, isOurs: isOurs)
     try AtomicFile.write(bytes, to: path)
     try record(path)
+  }
+
+  /// Writes several outputs as one: every path is checked (`check(_:isOurs:)`) before any is
+  /// written, so that a refused path leaves none of the others written (no partial output of a
+  /// run that reports an error); a Ctrl-C (SIGINT, SIGTERM, SIGHUP) while they are written is
+  /// held until all are (`holdingTermination`), then acts as it would have.
+  public static func writeAll(
+    _ files: [(path: String, bytes: [UInt8], isOurs: (String) -> Bool)]
+  ) throws(AtomicWriteError) {
+    for file in files { try check(file.path, isOurs: file.isOurs) }
+    let (result, held) = holdingTermination { () -> Result<Void, AtomicWriteError> in
+      do throws(AtomicWriteError) {
+        for file in files { try write(file.bytes, to: file.path, isOurs: file.isOurs) }
+        return .success(())
+      } catch {
+        return .failure(error)
+      }
+    }
+    if held != 0 { raise(held) }
+    try result.get()
+  }
+
+  /// Runs `body` with SIGINT, SIGTERM and SIGHUP held: a signal whose action is the default
+  /// (termination) is caught and returned, not acted on, so that the caller can finish what
+  /// must not be left half done and then `raise` it; a signal the process ignores or handles
+  /// itself (a sweep forwarding it) keeps its action. One caller at a time.
+  public static func holdingTermination<T>(_ body: () -> T) -> (result: T, held: Int32) {
+    terminationLock.lock()
+    defer { terminationLock.unlock() }
+    heldTermination = 0
+    var previous: [(number: Int32, action: sigaction)] = []
+    for number in [SIGINT, SIGTERM, SIGHUP] {
+      var old = sigaction()
+      guard sigaction(number, nil, &old) == 0,
+        unsafeBitCast(old.__sigaction_handler.sa_handler, to: Int.self) == 0  // SIG_DFL
+      else { continue }
+      var hold = sigaction()
+      hold.__sigaction_handler.sa_handler = { heldTermination = $0 }
+      hold.sa_flags = SA_RESTART
+      sigemptyset(&hold.sa_mask)
+      if sigaction(number, &hold, nil) == 0 { previous.append((number, old)) }
+    }
+    let result = body()
+    for (number, old) in previous {
+      var action = old
+      sigaction(number, &action, nil)
+    }
+    return (result, heldTermination)
   }
 
   /// Adds `path`'s name to its directory's record (a no-op when it is there already). The

@@ -163,14 +163,14 @@ struct Compare: ParsableCommand {
         }
       }
     }
-    if let export {
-      try writeFiles(try run.exportFiles(), to: export, option: "--export")
-    }
+    var outputs = [(option: String, directory: String, files: [(String, Data)])]()
+    if let export { outputs.append(("--export", export, try run.exportFiles())) }
     if let figures {
       let svgs: [(name: String, svg: String)]
       do { svgs = try run.figures() } catch { throw UsageError("--figures: \(error)") }
-      try writeFiles(svgs.map { ($0.name, Data($0.svg.utf8)) }, to: figures, option: "--figures")
+      outputs.append(("--figures", figures, svgs.map { ($0.name, Data($0.svg.utf8)) }))
     }
+    try writeFiles(outputs)
     return jsonOption.json ? try jsonLine(run.report) : run.report.text
   }
 
@@ -196,18 +196,30 @@ struct Compare: ParsableCommand {
     }
   }
 
-  /// Writes `files` into `directory` (created if missing), each atomically (`AtomicFile`: only
-  /// onto a regular file or a new name).
-  private func writeFiles(_ files: [(String, Data)], to directory: String, option: String) throws {
-    do {
-      try AtomicFile.createDirectory(directory)
-    } catch {
-      throw UsageError("\(option) \(directory): cannot be created (\(error))")
+  /// Writes every output file into its directory (created if missing), each atomically, none
+  /// unless all may be written (`OutputFile.writeAll`: only onto a file ujm wrote or a new name).
+  private func writeFiles(_ outputs: [(option: String, directory: String, files: [(String, Data)])])
+    throws
+  {
+    var files = [(path: String, bytes: [UInt8], isOurs: (String) -> Bool)]()
+    var options = [String: String]()
+    for (option, directory, named) in outputs {
+      do {
+        try AtomicFile.createDirectory(directory)
+      } catch {
+        throw UsageError("\(option) \(directory): cannot be created (\(error))")
+      }
+      for (name, data) in named {
+        let path = (directory as NSString).appendingPathComponent(name)
+        options[path] = option
+        files.append(
+          (path, Array(data), name.hasSuffix(".svg") ? OutputFile.isFigure : { _ in false }))
+      }
     }
-    for (name, data) in files {
-      try writeAtomically(
-        data, to: (directory as NSString).appendingPathComponent(name), option: option,
-        isOurs: name.hasSuffix(".svg") ? OutputFile.isFigure : { _ in false })
+    do { try OutputFile.writeAll(files) } catch {
+      let option = options[error.path] ?? outputs.first?.option ?? "--export"
+      if error.isStorageFailure { throw RunFailure("\(option) \(error)") }
+      throw UsageError("\(option) \(error)")
     }
   }
 }

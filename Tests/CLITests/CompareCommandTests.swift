@@ -273,6 +273,11 @@ struct CompareCommandTests {
     let drawn = run(arguments)
     #expect(drawn.code == 64 && drawn.message.contains("--figures \(svg)"))
     #expect(try String(contentsOfFile: svg, encoding: .utf8) == "precious")
+    // Nothing else was written: neither the export nor the other figures.
+    let left =
+      try FileManager.default.contentsOfDirectory(atPath: export)
+      + FileManager.default.contentsOfDirectory(atPath: figures)
+    #expect(left == ["predictions.svg"], "a refused run left \(left)")
     try FileManager.default.removeItem(atPath: svg)
     // Its own export and figures, re-run.
     #expect(run(arguments).code == 0)
@@ -401,6 +406,20 @@ struct CompareCommandTests {
     #expect(fit["weight_decay"] as? Double == 1e-2)
     let svgs = try FileManager.default.contentsOfDirectory(atPath: figures)
     #expect(svgs.contains("rows-over-training.svg"))
+    // A snapshot at the final checkpoint's recorded epoch is not compared again, but one of
+    // another network there is refused, not skipped.
+    let final = try Checkpoint(
+      contentsOf: (runDirectory as NSString).appendingPathComponent("checkpoint.safetensors"))
+    var shallower = final.network.fullyConnected!
+    shallower.blocks.removeLast()
+    try Checkpoint(model: shallower, metadata: final.metadata).write(
+      to: (runDirectory as NSString).appendingPathComponent("checkpoint-epoch3.safetensors"))
+    let mixed = run([
+      "compare", "--checkpoint", runDirectory, "--data", data, "--pair-indices", "0:1", "--rank",
+      "3", "--snapshots",
+    ])
+    print("another network at the final epoch: exit \(mixed.code): \(mixed.message)")
+    #expect(mixed.code == 64 && mixed.message.contains("checkpoint-epoch3.safetensors"))
     // Without a run directory --snapshots has nothing to read.
     let file = (runDirectory as NSString).appendingPathComponent("checkpoint.safetensors")
     let bad = run([

@@ -1,3 +1,5 @@
+import Comparison
+import Empirical
 import Foundation
 import TestSupport
 import Testing
@@ -144,6 +146,47 @@ struct PyTorchConvolutionalCompareTests {
     let empty = compare(["--checkpoint", temporaryDirectory("no-snapshots")] + options)
     print("empty directory: exit \(empty.code): \(empty.message)")
     #expect(empty.code == 64 && empty.message.contains("--snapshots"))
+  }
+
+  @Test func aSnapshotOfAnotherNetworkOrTruncatedIsRefusedBeforeAnyWork() throws {
+    // Epoch 2 replaced by the 3-class network, or cut short: exit 64 naming the file, before
+    // the first pair is measured (no progress line).
+    let run = fixture("run-5a-classes06")
+    let multiclass = try Data(
+      contentsOf: URL(fileURLWithPath: fixture("multiclass-5a-classes016.safetensors")))
+    let epoch2 = try Data(
+      contentsOf: URL(
+        fileURLWithPath: (run as NSString).appendingPathComponent(
+          "checkpoint-epoch2.safetensors")))
+    for (kind, bytes) in [("another network", multiclass), ("truncated", epoch2.prefix(5000))] {
+      let directory = temporaryDirectory("pytorch-bad-snapshot")
+      for name in ["checkpoint-epoch1.safetensors", "checkpoint-epoch3.safetensors"] {
+        try FileManager.default.copyItem(
+          atPath: (run as NSString).appendingPathComponent(name),
+          toPath: (directory as NSString).appendingPathComponent(name))
+      }
+      try bytes.write(
+        to: URL(
+          fileURLWithPath: (directory as NSString).appendingPathComponent(
+            "checkpoint-epoch2.safetensors")))
+      let (files, final) = try ComparisonRun.snapshotRun(in: directory)
+      let loaded = try CheckpointWithData(checkpointPath: final, dataDirectory: fixture("data"))
+      let request = ComparisonRequest(
+        checkpoint: directory, pairs: 2, pairIndices: nil, classes: (0, 6), rank: 3,
+        powerIterations: 4, seed: 0, snapshotFiles: files)
+      var events = 0
+      do {
+        _ = try ComparisonRun.run(
+          request, checkpoint: loaded.checkpoint, dataset: loaded.dataset
+        ) { _ in events += 1 }
+        Issue.record("\(kind) as epoch 2 was accepted")
+      } catch {
+        print("\(kind) as epoch 2: \(error) (after \(events) progress events; 0 expected)")
+        #expect(error.description.hasPrefix("--snapshots: "))
+        #expect(error.description.contains("checkpoint-epoch2.safetensors"))
+      }
+      #expect(events == 0, "work was done before the refusal")
+    }
   }
 
   @Test func finalCheckpointMatchingNoSnapshotHasNoEpochAndComesLast() throws {

@@ -525,17 +525,106 @@ struct PairSelectionTests {
 
 @Suite("Snapshots of a run directory: checkpoint-epoch<E>.safetensors by epoch")
 struct SnapshotFileTests {
-  @Test func onlyPositiveIntegerEpochsInNumericOrder() {
+  @Test func positiveIntegerEpochsInNumericOrderAndOtherNamesIgnored() throws {
     let names = [
       "checkpoint-epoch10.safetensors", "checkpoint.safetensors", "checkpoint-epoch2.safetensors",
-      "checkpoint-epoch0.safetensors", "checkpoint-epoch.safetensors",
-      "checkpoint-epoch3x.safetensors", ".snapshot-30.checkpoint.safetensors",
-      "checkpoint-epoch-1.safetensors", "checkpoint-epoch5.safetensors.tmp",
+      ".snapshot-30.checkpoint.safetensors", "checkpoint-epoch5.safetensors.tmp",
+      "checkpoint-epoch007.safetensors",
     ]
-    let found = SnapshotRows.snapshotFiles(names)
-    #expect(found.map(\.epoch) == [2, 10])
+    let found = try SnapshotRows.snapshotFiles(names)
+    #expect(found.map(\.epoch) == [2, 7, 10])
     #expect(
-      found.map(\.name) == ["checkpoint-epoch2.safetensors", "checkpoint-epoch10.safetensors"])
+      found.map(\.name) == [
+        "checkpoint-epoch2.safetensors", "checkpoint-epoch007.safetensors",
+        "checkpoint-epoch10.safetensors",
+      ])
+  }
+
+  @Test(arguments: [
+    "0", "-1", "+5", "", "3x", "99999999999999999999", "\u{0664}", "\u{FF14}", " 4",
+  ])
+  func aSnapshotNameWithoutAPositiveEpochIsRefusedNotSkipped(_ epoch: String) {
+    let name = "checkpoint-epoch\(epoch).safetensors"
+    #expect(throws: SnapshotNameError.notAnEpoch(name)) {
+      try SnapshotRows.snapshotFiles(["checkpoint-epoch1.safetensors", name])
+    }
+  }
+
+  @Test func twoNamesOfOneEpochAreRefused() {
+    let names = ["checkpoint-epoch1.safetensors", "checkpoint-epoch01.safetensors"]
+    #expect(
+      throws: SnapshotNameError.sameEpoch(
+        1, "checkpoint-epoch01.safetensors", "checkpoint-epoch1.safetensors")
+    ) { try SnapshotRows.snapshotFiles(names) }
+    #expect(throws: Never.self) { try SnapshotRows.snapshotFiles([names[0]]) }
+  }
+
+  /// A directory with `names` as empty regular files (a 0-byte file is not read here).
+  private func runDirectory(_ names: [String]) -> String {
+    let directory = temporaryDirectory("snapshot-run")
+    for name in names {
+      FileManager.default.createFile(
+        atPath: (directory as NSString).appendingPathComponent(name), contents: Data())
+    }
+    return directory
+  }
+
+  @Test func aSnapshotThatIsNoRegularFileIsRefusedBeforeAnyWork() throws {
+    // A FIFO with no writer, a directory, a dangling link and /dev/zero, each as a snapshot
+    // and as the final checkpoint: refused by the listing, before any checkpoint is read.
+    let makers: [(String, (String) -> Void)] = [
+      ("a FIFO", { _ = mkfifo($0, 0o600) }),
+      (
+        "a directory",
+        { try? FileManager.default.createDirectory(atPath: $0, withIntermediateDirectories: false) }
+      ),
+      ("no such file", { _ = symlink("/nonexistent/ujm", $0) }),
+      ("a character device", { _ = symlink("/dev/zero", $0) }),
+    ]
+    for (kind, make) in makers {
+      for name in ["checkpoint-epoch2.safetensors", "checkpoint.safetensors"] {
+        let directory = runDirectory(
+          [
+            "checkpoint-epoch1.safetensors", "checkpoint-epoch2.safetensors",
+            "checkpoint.safetensors",
+          ]
+          .filter { $0 != name })
+        make((directory as NSString).appendingPathComponent(name))
+        let message: String
+        do {
+          _ = try ComparisonRun.snapshotRun(in: directory)
+          Issue.record("\(kind) as \(name) was accepted")
+          continue
+        } catch { message = error.description }
+        print("\(kind) as \(name): \(message)")
+        #expect(message.hasPrefix("--snapshots: "))
+        #expect(message.contains(name) && message.contains(kind))
+      }
+    }
+    // The same directory with regular files throughout is accepted.
+    let good = runDirectory([
+      "checkpoint-epoch1.safetensors", "checkpoint-epoch2.safetensors", "checkpoint.safetensors",
+    ])
+    let run = try ComparisonRun.snapshotRun(in: good)
+    #expect(run.snapshots.map(\.epoch) == [1, 2])
+    #expect(run.checkpoint.hasSuffix("/checkpoint.safetensors"))
+  }
+
+  @Test func moreSnapshotsThanTheMaximumAreRefusedBeforeAnyWork() throws {
+    let most = SnapshotRows.maximumSnapshots
+    let names = (1...(most + 1)).map { "checkpoint-epoch\($0).safetensors" }
+    let over = runDirectory(names)
+    let started = ContinuousClock.now
+    do {
+      _ = try ComparisonRun.snapshotRun(in: over)
+      Issue.record("\(most + 1) snapshots were accepted")
+    } catch {
+      print("\(most + 1) snapshots: \(error) (\(started.duration(to: .now)))")
+      #expect(error.description.contains("\(most + 1) snapshots, more than the \(most)"))
+    }
+    try FileManager.default.removeItem(
+      atPath: (over as NSString).appendingPathComponent(names[most]))
+    #expect(try ComparisonRun.snapshotRun(in: over).snapshots.count == most)
   }
 }
 

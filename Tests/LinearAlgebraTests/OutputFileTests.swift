@@ -3,6 +3,10 @@ import LinearAlgebra
 import TestSupport
 import Testing
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 @Suite("A file ujm writes replaces an existing path only if ujm wrote it")
 struct OutputFileTests {
   @Test func anOutputRefusesAUsersFileASymlinkAndADanglingLink() throws {
@@ -40,6 +44,63 @@ struct OutputFileTests {
       try OutputFile.write(Array("x".utf8), to: (other as NSString).appendingPathComponent("new"))
     }
     #expect(try String(contentsOfFile: record, encoding: .utf8) == "mine")
+  }
+
+  @Test func writeAllWritesNoneWhenOnePathIsRefused() throws {
+    let directory = temporaryDirectory("output-file-all")
+    func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
+    try "precious".write(toFile: path("c.txt"), atomically: false, encoding: .utf8)
+    let files: [(path: String, bytes: [UInt8], isOurs: (String) -> Bool)] = ["a", "b", "c"].map {
+      (path("\($0).txt"), Array("x".utf8), { _ in false })
+    }
+    do {
+      try OutputFile.writeAll(files)
+      Issue.record("wrote over a user's file")
+    } catch {
+      #expect(error.path == path("c.txt"))
+    }
+    let left = try FileManager.default.contentsOfDirectory(atPath: directory)
+    print("after a refused writeAll the directory holds \(left) (expected only c.txt)")
+    #expect(left == ["c.txt"])
+    #expect(try String(contentsOfFile: path("c.txt"), encoding: .utf8) == "precious")
+    // Without the user's file, all three are written.
+    try FileManager.default.removeItem(atPath: path("c.txt"))
+    try OutputFile.writeAll(files)
+    #expect(files.allSatisfy { FileManager.default.fileExists(atPath: $0.path) })
+  }
+
+  @Test func aCtrlCWhileOutputsAreWrittenIsHeldUntilAllAreWritten() throws {
+    // SIGINT raised after the first of three files: all three are written, the signal comes
+    // back to be raised, and SIGINT's default action is restored afterwards.
+    // The test runner may ignore or handle SIGINT itself: the default action (termination) for
+    // the test, the runner's afterwards. Should the hold fail, the runner is killed.
+    let runners = signal(SIGINT, SIG_DFL)
+    defer { signal(SIGINT, runners) }
+    var mask = sigset_t()
+    sigemptyset(&mask)
+    sigaddset(&mask, SIGINT)
+    var runnersMask = sigset_t()
+    pthread_sigmask(SIG_UNBLOCK, &mask, &runnersMask)
+    defer { pthread_sigmask(SIG_SETMASK, &runnersMask, nil) }
+    let directory = temporaryDirectory("output-file-held")
+    func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
+    let (written, held) = OutputFile.holdingTermination { () -> Int in
+      var count = 0
+      for name in ["a", "b", "c"] {
+        do { try OutputFile.write(Array("x".utf8), to: path(name)) } catch { break }
+        count += 1
+        if count == 1 { raise(SIGINT) }
+      }
+      return count
+    }
+    print(
+      "files written while SIGINT was held: \(written) of 3; held signal \(held) (SIGINT \(SIGINT))"
+    )
+    #expect(written == 3 && held == SIGINT)
+    let restored = signal(SIGINT, SIG_DFL)
+    #expect(unsafeBitCast(restored, to: Int.self) == 0, "SIGINT's default action was not restored")
+    // Nothing held when nothing arrives.
+    #expect(OutputFile.holdingTermination { 1 }.held == 0)
   }
 
   @Test func reRunningOntoItsOwnOutputStillWorks() throws {
