@@ -33,9 +33,9 @@ public struct SnapshotRows: Sendable, Encodable {
   public static let maximumSnapshots = 1000
 
   /// The snapshot files of a run directory's listing `names`: (epoch, name) of every
-  /// `checkpoint-epoch<E>.safetensors`, by epoch. E is a positive decimal integer in ASCII
-  /// digits (leading zeros allowed); a name of that form whose E is not (0, negative, too large
-  /// for an `Int`, other digits) or whose epoch another name gives too is refused, naming it,
+  /// `checkpoint-epoch<E>.safetensors`, by epoch. E is a non-negative decimal integer in ASCII
+  /// digits (leading zeros allowed; 0 is the initial weights, as PyTorch scripts often save
+  /// them); a name of that form whose E is not (negative, too large for an `Int`, other digits) or whose epoch another name gives too is refused, naming it,
   /// rather than left out silently. Names of any other form are not snapshots.
   public static func snapshotFiles(_ names: [String]) throws(SnapshotNameError)
     -> [(epoch: Int, name: String)]
@@ -46,7 +46,7 @@ public struct SnapshotRows: Sendable, Encodable {
     for name in names.sorted() where name.hasPrefix(prefix) && name.hasSuffix(suffix) {
       guard name.count > prefix.count + suffix.count else { throw .notAnEpoch(name) }
       let digits = name.dropFirst(prefix.count).dropLast(suffix.count)
-      guard digits.allSatisfy({ $0.isASCII && $0.isNumber }), let epoch = Int(digits), epoch > 0
+      guard digits.allSatisfy({ $0.isASCII && $0.isNumber }), let epoch = Int(digits), epoch >= 0
       else { throw .notAnEpoch(name) }
       if let other = found.first(where: { $0.epoch == epoch }) {
         throw .sameEpoch(epoch, other.name, name)
@@ -59,7 +59,7 @@ public struct SnapshotRows: Sendable, Encodable {
 
 /// A name of the form `checkpoint-epoch<E>.safetensors` that names no snapshot unambiguously.
 public enum SnapshotNameError: Error, Sendable, Equatable, CustomStringConvertible {
-  /// E is not a positive decimal integer (0, negative, beyond `Int.max`, non-ASCII digits).
+  /// E is not a non-negative decimal integer (negative, beyond `Int.max`, non-ASCII digits).
   case notAnEpoch(String)
   /// Two names give the same epoch (`checkpoint-epoch1` and `checkpoint-epoch01`).
   case sameEpoch(Int, String, String)
@@ -67,8 +67,8 @@ public enum SnapshotNameError: Error, Sendable, Equatable, CustomStringConvertib
   public var description: String {
     switch self {
     case .notAnEpoch(let name):
-      "\(name) names no epoch: E in checkpoint-epoch<E>.safetensors must be a positive integer "
-        + "(1 to \(Int.max)) in ASCII digits; rename or move it"
+      "\(name) names no epoch: E in checkpoint-epoch<E>.safetensors must be an integer "
+        + "from 0 to \(Int.max) in ASCII digits; rename or move it"
     case .sameEpoch(let epoch, let a, let b):
       "\(a) and \(b) both name epoch \(epoch); keep one of them"
     }

@@ -525,25 +525,26 @@ struct PairSelectionTests {
 
 @Suite("Snapshots of a run directory: checkpoint-epoch<E>.safetensors by epoch")
 struct SnapshotFileTests {
-  @Test func positiveIntegerEpochsInNumericOrderAndOtherNamesIgnored() throws {
+  @Test func nonNegativeIntegerEpochsInNumericOrderAndOtherNamesIgnored() throws {
     let names = [
       "checkpoint-epoch10.safetensors", "checkpoint.safetensors", "checkpoint-epoch2.safetensors",
       ".snapshot-30.checkpoint.safetensors", "checkpoint-epoch5.safetensors.tmp",
-      "checkpoint-epoch007.safetensors",
+      "checkpoint-epoch007.safetensors", "checkpoint-epoch0.safetensors",
     ]
     let found = try SnapshotRows.snapshotFiles(names)
-    #expect(found.map(\.epoch) == [2, 7, 10])
+    #expect(found.map(\.epoch) == [0, 2, 7, 10])
     #expect(
       found.map(\.name) == [
-        "checkpoint-epoch2.safetensors", "checkpoint-epoch007.safetensors",
+        "checkpoint-epoch0.safetensors", "checkpoint-epoch2.safetensors",
+        "checkpoint-epoch007.safetensors",
         "checkpoint-epoch10.safetensors",
       ])
   }
 
   @Test(arguments: [
-    "0", "-1", "+5", "", "3x", "99999999999999999999", "\u{0664}", "\u{FF14}", " 4",
+    "-1", "-0", "+5", "", "3x", "99999999999999999999", "\u{0664}", "\u{FF14}", " 4",
   ])
-  func aSnapshotNameWithoutAPositiveEpochIsRefusedNotSkipped(_ epoch: String) {
+  func aSnapshotNameWithoutANonNegativeEpochIsRefusedNotSkipped(_ epoch: String) {
     let name = "checkpoint-epoch\(epoch).safetensors"
     #expect(throws: SnapshotNameError.notAnEpoch(name)) {
       try SnapshotRows.snapshotFiles(["checkpoint-epoch1.safetensors", name])
