@@ -173,9 +173,10 @@ func peerRound(python: String, threads: Int) -> (rate: Double, cpu: Double)? {
   let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .appendingPathComponent("../../Scripts/conv_train_peer.py").standardized.path
   let process = Process()
-  process.executableURL = URL(fileURLWithPath: python)
+  // Through env, so that `--pytorch python3` is looked up on PATH as a shell would.
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
   process.arguments = [
-    script, "--data", directory, "--type", type, "--threads", "\(threads)", "--steps",
+    python, script, "--data", directory, "--type", type, "--threads", "\(threads)", "--steps",
     "\(timedSteps)", "--warmup", "\(warmupSteps)",
   ]
   let pipe = Pipe()
