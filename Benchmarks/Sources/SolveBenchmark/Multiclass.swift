@@ -263,9 +263,8 @@ func multiclassProfile(repeats: Int) {
     let c0 = threadCPUSeconds()
     var f = 0.0
     for _ in 0..<100 {
-      f += x.withUnsafeBufferPointer { xx in
-        g.withUnsafeMutableBufferPointer { problem.model.valueAndGradient(at: xx, gradient: $0) }
-      }
+      var gradient = g.mutableSpan
+      f += problem.model.valueAndGradient(at: x.span, gradient: &gradient)
     }
     perEvaluation.append((threadCPUSeconds() - c0) / 100)
     precondition(f.isFinite)
