@@ -24,15 +24,20 @@ let package = Package(
     // Named, because a path dependency is otherwise known by its directory name.
     .package(name: "ujm", path: "..")
   ],
-  targets: benchmarks.map { name in
-    .executableTarget(
-      name: name,
-      dependencies: [
-        .product(name: "UJM", package: "ujm"),
-        .product(name: "Empirical", package: "ujm"),
-        .product(name: "LinearAlgebra", package: "ujm"),
-        .product(name: "Comparison", package: "ujm"),
-      ]
-    )
-  }
+  targets: [
+    // What more than one benchmark needs (the PyTorch peers' rounds).
+    .target(name: "BenchmarkSupport")
+  ]
+    + benchmarks.map { name in
+      .executableTarget(
+        name: name,
+        dependencies: [
+          "BenchmarkSupport",
+          .product(name: "UJM", package: "ujm"),
+          .product(name: "Empirical", package: "ujm"),
+          .product(name: "LinearAlgebra", package: "ujm"),
+          .product(name: "Comparison", package: "ujm"),
+        ]
+      )
+    }
 )

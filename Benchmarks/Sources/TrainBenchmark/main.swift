@@ -13,6 +13,7 @@
 //          [--threads 1,2] [--pytorch PYTHON]
 // (--threads defaults to the BLAS environment's thread count.)
 
+import BenchmarkSupport
 import Empirical
 import Foundation
 import LinearAlgebra
@@ -123,29 +124,12 @@ func trainRound(threads: Int) -> (Round, Trainer) {
 /// its output on stderr).
 @MainActor
 func peerRound(python: String, threads: Int) -> (rate: Double, cpu: Double)? {
-  let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .appendingPathComponent("../../Scripts/fc_train_peer.py").standardized.path
-  let process = Process()
-  // Through env, so that `--pytorch python3` is looked up on PATH as a shell would.
-  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = [
-    python, script, "--data", directory, "--threads", "\(threads)", "--steps", "\(timedSteps)",
-    "--warmup", "\(warmupSteps)",
-  ]
-  let pipe = Pipe()
-  process.standardOutput = pipe
-  do { try process.run() } catch { return nil }
-  let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-  process.waitUntilExit()
-  FileHandle.standardError.write(Data(output.utf8))
-  func value(_ key: String) -> Double? {
-    output.split(separator: "\n").last(where: { $0.hasPrefix(key + "=") })
-      .flatMap { Double($0.dropFirst(key.count + 1)) }
-  }
-  guard let rate = value("samples_per_second"), let cpu = value("cpu_seconds_per_step") else {
-    return nil
-  }
-  return (rate, cpu)
+  pytorchPeerRound(
+    python: python, script: "fc_train_peer.py",
+    arguments: [
+      "--data", directory, "--threads", "\(threads)", "--steps", "\(timedSteps)",
+      "--warmup", "\(warmupSteps)",
+    ])
 }
 
 func rate(_ seconds: Double) -> Double { Double(batchSize) / seconds }
