@@ -204,11 +204,7 @@ struct Compare: ParsableCommand {
     var files = [(path: String, bytes: [UInt8], isOurs: (String) -> Bool)]()
     var options = [String: String]()
     for (option, directory, named) in outputs {
-      do {
-        try AtomicFile.createDirectory(directory)
-      } catch {
-        throw UsageError("\(option) \(directory): cannot be created (\(error))")
-      }
+      try Self.prepareDirectory(directory, option: option)  // again: it may be gone since
       for (name, data) in named {
         let path = (directory as NSString).appendingPathComponent(name)
         options[path] = option
