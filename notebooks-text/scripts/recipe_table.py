@@ -6,6 +6,7 @@ measure --json` reports.
     python3 notebooks-text/scripts/recipe_table.py accuracy SCOPE=METRICS.jsonl ...
     python3 notebooks-text/scripts/recipe_table.py measure LABEL=MEASURE.json ...
     python3 notebooks-text/scripts/recipe_table.py compare LABEL=COMPARE.json ...
+    python3 notebooks-text/scripts/recipe_table.py snapshots LABEL=COMPARE.json ...
 
 accuracy: per run, the test accuracy at epochs 1, 5, 10, 30, 100, 300, 500 (those reached), the
 best epoch, and the difference from Table 1's 90.9% (Type 1 on Fashion-MNIST).
@@ -16,6 +17,8 @@ compare: for `ujm compare --json` reports side by side, one line per prediction 
 theory's value: the median over pairs in each report and whether the row holds (✓: its 95%
 bootstrap interval within tolerance of the theory and excluding the null), fails (✗) or is not
 identifiable (–); under a relational row, the null's median (pairs mismatched cyclically).
+snapshots: for `ujm compare --snapshots --json` reports (one per class pair), the same table with
+one column per kept snapshot (the same pairs at every epoch), a report after another.
 """
 import json
 import sys
@@ -66,8 +69,20 @@ def number(x):
 
 
 def compare(pairs):
-    reports = [(label, json.load(open(path))) for label, path in pairs]
-    for label, m in reports:
+    table([(label, json.load(open(path))) for label, path in pairs])
+
+
+def snapshots(pairs):
+    for label, path in pairs:
+        m = json.load(open(path))
+        a, b = m["classes"]
+        print(f"{label}: classes {a},{b}, the same {len(m['pairs'])} pairs at every snapshot "
+              f"(seed {m['seed']}); the final is the last snapshot")
+        table([(f"epoch {s['epoch']}", s) for s in m["snapshots"]], header=False)
+
+
+def table(reports, header=True):
+    for label, m in reports if header else []:
         fit = m["ujm_fit"]
         print(f"{label}: {len(m['pairs'])} pairs of classes {m['classes'][0]},{m['classes'][1]}, "
               f"{len(m['live_blocks'])} of {m['blocks']} blocks live; UJM fit: λ_eff "
@@ -86,7 +101,7 @@ def compare(pairs):
 
 
 if __name__ == "__main__":
-    modes = {"accuracy": accuracy, "measure": measure, "compare": compare}
+    modes = {"accuracy": accuracy, "measure": measure, "compare": compare, "snapshots": snapshots}
     if len(sys.argv) < 3 or sys.argv[1] not in modes:
         sys.exit(__doc__)
     modes[sys.argv[1]]([a.split("=", 1) for a in sys.argv[2:]])
