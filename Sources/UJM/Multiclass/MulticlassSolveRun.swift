@@ -1,5 +1,6 @@
 import Foundation
 import LinearAlgebra
+import Synchronization
 
 /// Solves the multi-class UJM from every seeded start, keeps the best, checks it, and reports.
 ///
@@ -7,8 +8,8 @@ import LinearAlgebra
 /// none converged; ties go to the lowest start index). `seconds` times the solver over all
 /// starts, without set-up or checks.
 ///
-/// The starts are independent: `threads` of them are solved at once, start k on thread
-/// k mod `threads`, each with OpenBLAS single-threaded inside (its matrix-vector products, 468×20
+/// The starts are independent: `threads` of them are solved at once (a thread that finishes
+/// one takes the next not yet taken), each with OpenBLAS single-threaded inside (its matrix-vector products, 468×20
 /// at the reference size, are just above OpenBLAS's threading threshold, and splitting them
 /// across threads cost 1.65× the CPU). Every start therefore runs the same arithmetic whatever
 /// `threads` is, and the same seed gives the same bits at any thread count.
@@ -57,18 +58,18 @@ public struct MulticlassSolveRun: Sendable {
         seconds.withUnsafeMutableBufferPointer { secondSlots in
           // Each start writes only its own slots.
           let slots = StartSlots(results: resultSlots, seconds: secondSlots)
-          let solveShare = { @Sendable (worker: Int) in
+          // The next start not yet taken: a thread that finishes takes the next, so a thread
+          // that started late (woken late, or preempted on a busy machine) does fewer.
+          let next = Atomic<Int>(0)
+          DispatchQueue.concurrentPerform(iterations: workers) { _ in
             let minimizer = algorithm.minimizer(step: step)
-            for k in stride(from: worker, to: count, by: workers) {
+            while true {
+              let k = next.add(1, ordering: .relaxed).oldValue
+              if k >= count { break }
               let began = clock.now
               slots.results[k] = minimizer.minimize(model, from: problem.starts[k], until: test)
               slots.seconds[k] = (clock.now - began).secondsValue
             }
-          }
-          if workers == 1 {
-            solveShare(0)
-          } else {
-            DispatchQueue.concurrentPerform(iterations: workers, execute: solveShare)
           }
         }
       }
