@@ -212,6 +212,14 @@ func multiclassComparison(python: String, rounds: Int, threads: Int) throws -> B
       + "\(problem.starts.count) starts, the checks, the report): at \(t) threads "
       + "\(format(ratioMany))× wall-clock, \(format(ratioManyCPU))× CPU seconds; at 1 thread "
       + "\(format(ratioOne))× wall-clock, \(format(ratioOneCPU))× CPU seconds; goal ≥ 10×")
+  // The least-disturbed round of each (a loaded machine preempts some rounds), same ratios.
+  emit(
+    "fastest rounds: ujm \(format(manyWall.min()! * 1e3)) ms wall-clock at \(t) threads, "
+      + "\(format(oneWall.min()! * 1e3)) ms at 1, SciPy's fastest start "
+      + "\(format(peerWall.min()! * 1e3)) ms: \(format(peerWall.min()! / manyWall.min()!))× and "
+      + "\(format(peerWall.min()! / oneWall.min()!))× wall-clock; CPU "
+      + "\(format(peerCPU.min()! / manyCPU.min()!))× and \(format(peerCPU.min()! / oneCPU.min()!))×"
+  )
   emit(
     "(the \(t)-thread run's solver alone: median \(format(median(solverWall) * 1e3)) ms wall-clock; "
       + "its optimum is the 1-thread run's to the bit, checked every round)")
