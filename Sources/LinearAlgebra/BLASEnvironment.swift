@@ -28,4 +28,17 @@ public struct BLASEnvironment: Sendable, Codable, Equatable {
     precondition(count >= 1, "thread count must be at least 1")
     openblas_set_num_threads(Int32(count))
   }
+
+  /// `body` with OpenBLAS on `count` threads, then the previous thread count again. The setting
+  /// is the process's: call it where no other thread is inside BLAS (a run's own parallel phase,
+  /// whose threads then each call BLAS single-threaded, which OpenBLAS supports).
+  public static func withThreads<Result>(_ count: Int, _ body: () throws -> Result) rethrows
+    -> Result
+  {
+    let previous = current.threads
+    guard previous != count else { return try body() }
+    setThreads(count)
+    defer { setThreads(previous) }
+    return try body()
+  }
 }

@@ -55,6 +55,10 @@ public struct SingularValueDecomposition<Scalar: BLASScalar>: Sendable, Equatabl
 
 extension Matrix {
   /// The thin SVD. The corresponding LAPACK routine is `?gesdd`.
+  // swift-format 6.3 would write `@_specialize(exported:true,where …)`.
+  // swift-format-ignore
+  @_specialize(exported: true, where Scalar == Float)
+  @_specialize(exported: true, where Scalar == Double)
   public func singularValueDecomposition() throws(LAPACKError)
     -> SingularValueDecomposition<Scalar>
   {
@@ -83,6 +87,10 @@ extension Matrix {
   }
 
   /// The singular values only, in decreasing order. The LAPACK routine is `?gesdd`.
+  // swift-format 6.3 would write `@_specialize(exported:true,where …)`.
+  // swift-format-ignore
+  @_specialize(exported: true, where Scalar == Float)
+  @_specialize(exported: true, where Scalar == Double)
   public func singularValues() throws(LAPACKError) -> [Scalar] {
     let k = Swift.min(rows, columns)
     if k == 0 { return [] }

@@ -108,8 +108,16 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable, Codable {
   }
 
   /// The transpose.
-  public var transposed: Matrix {
-    Matrix(rows: columns, columns: rows) { i, j in self[j, i] }
+  ///
+  /// Inlinable, so that it is specialised to the scalar: the generic copy through a closure cost
+  /// more than the small SVDs of the multi-class checks it fed.
+  @inlinable public var transposed: Matrix {
+    let (m, n) = (rows, columns)
+    var out = [Scalar]()
+    out.reserveCapacity(m * n)
+    // Column i of the transpose is row i of self.
+    for i in 0..<m { for j in 0..<n { out.append(storage[i + j * m]) } }
+    return Matrix(rows: n, columns: m, storage: out)
   }
 
   /// The diagonal entries.

@@ -3,14 +3,16 @@
 //   --seed 0` (the library's default instance, four seeded starts); the benchmark writes its
 //   inputs, labels and the four starts to .npy files, and the peer
 //   (Benchmarks/Scripts/solve_multiclass_peer.py) runs L-BFGS-B from the same four starts;
-// - three interleaved rounds: ujm's whole solve run (`MulticlassSolveRun.run()`: every start,
-//   the checks and the report, as `ujm solve` runs it, less process start-up and printing), then
-//   the peer; medians over rounds;
-// - the ratio: the fastest SciPy start against ujm's solver over all four starts (the report's
-//   `seconds`; its CPU seconds from a second pass of the minimiser over the four starts) and
-//   against the whole run; wall-clock and CPU seconds (the peer's process CPU time at one BLAS
-//   thread; ujm's thread CPU time), because on a loaded machine a solve of a few milliseconds is
-//   often preempted, a longer one more often;
+// - interleaved rounds (`--rounds`, default 3): ujm's whole solve run (`MulticlassSolveRun.run()`:
+//   every start, the checks and the report, as `ujm solve` runs it, less process start-up and
+//   printing) with the starts solved one after the other (1 thread), then with `--threads` T of
+//   them at once (default: the cores; what `ujm solve` does at OPENBLAS_NUM_THREADS = T), then the
+//   peer; medians over rounds;
+// - the ratio: the fastest SciPy start against ujm's whole run, at 1 and at T threads, in
+//   wall-clock seconds and in CPU seconds (the peer's process CPU time at one BLAS thread; ujm's
+//   process CPU time, every thread of it): the T-thread run buys wall-clock time with cores, and
+//   its CPU seconds say what that costs; on a loaded machine a run of a millisecond is often
+//   preempted, a longer one more often, and the parallel run waits for a free core;
 // - agreement: |F_ujm − F_SciPy|/F_SciPy (best over the starts, tolerance 1e-9) and the top
 //   singular values of every block (top C − 1, relative to σ₁, tolerance 1e-6).
 
@@ -26,6 +28,13 @@ import UJM
 func threadCPUSeconds() -> Double {
   var t = timespec()
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+  return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+/// This process's CPU seconds (all its threads; not its children's).
+func processCPUSeconds() -> Double {
+  var t = timespec()
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
   return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
 }
 
@@ -99,7 +108,7 @@ func writeNumPy(_ array: NumPyArray, to path: String) throws {
 }
 
 /// The comparison; returns false when the peer failed or a tolerance was missed.
-func multiclassComparison(python: String, rounds: Int) throws -> Bool {
+func multiclassComparison(python: String, rounds: Int, threads: Int) throws -> Bool {
   let classes = 3
   let depth = 3
   let lambda = 1e-2
@@ -117,45 +126,57 @@ func multiclassComparison(python: String, rounds: Int) throws -> Bool {
     NumPyArray(
       shape: [problem.starts.count, model.parameterCount],
       values: problem.starts.flatMap { $0 }), to: directory.path + "/starts.npy")
-  let run = MulticlassSolveRun(
-    problem: problem, algorithm: .defaultAlgorithm, test: ConvergenceTest())
+  let sequential = MulticlassSolveRun(
+    problem: problem, algorithm: .defaultAlgorithm, test: ConvergenceTest(), threads: 1)
+  var parallel = sequential
+  parallel.threads = threads
   let blas = BLASEnvironment.current
   let load =
     (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))
     .map { $0.split(separator: " ").prefix(3).joined(separator: " ") } ?? "n/a"
+  let t = parallel.parallelStarts
   emit(
     "Multi-class solve: C = \(classes), N = \(model.examples), D = \(model.dimension), "
       + "L = \(depth), λ = \(lambda), seed 0, \(problem.starts.count) starts "
       + "(\(model.parameterCount) parameters); \(rounds) interleaved rounds, medians")
-  emit("BLAS: \(blas.core), \(blas.threads) thread(s); load average at start: \(load)")
   emit(
-    pad("round", 7) + pad("ujm solver, all starts", 24) + pad("(CPU)", 10)
-      + pad("ujm whole run", 15) + pad("(CPU)", 10) + pad("SciPy fastest start", 21)
-      + pad("(CPU)", 10))
+    "BLAS: \(blas.core), \(blas.threads) thread(s) outside the solve, 1 inside each start; "
+      + "\(ProcessInfo.processInfo.activeProcessorCount) cores; load average at start: \(load)")
+  emit(
+    pad("round", 7) + pad("ujm whole run, 1 thread", 25) + pad("(CPU)", 10)
+      + pad("ujm whole run, \(t) threads", 27) + pad("(CPU)", 10) + pad("(solver)", 10)
+      + pad("SciPy fastest start", 21) + pad("(CPU)", 10))
+  var oneWall: [Double] = []
+  var oneCPU: [Double] = []
+  var manyWall: [Double] = []
+  var manyCPU: [Double] = []
   var solverWall: [Double] = []
-  var runWall: [Double] = []
-  var runCPU: [Double] = []
-  var solverCPU: [Double] = []
   var peerWall: [Double] = []
   var peerCPU: [Double] = []
   var lastReport: MulticlassSolveReport? = nil
   var lastPeer: PeerRound? = nil
   let clock = ContinuousClock()
-  for r in 0..<rounds {
-    let cpu0 = threadCPUSeconds()
+  func measure(_ run: MulticlassSolveRun) throws -> (
+    report: MulticlassSolveReport, optimum: [Double], wall: Double, cpu: Double
+  ) {
+    let cpu0 = processCPUSeconds()
     let t0 = clock.now
-    let (report, _) = try run.run()
-    let wall = seconds(clock.now - t0)
-    let cpu = threadCPUSeconds() - cpu0
+    let (report, optimum) = try run.run()
+    return (report, optimum, seconds(clock.now - t0), processCPUSeconds() - cpu0)
+  }
+  for r in 0..<rounds {
+    let (one, optimum1, wall1, cpu1) = try measure(sequential)
+    let (report, optimum, wall, cpu) = try measure(parallel)
+    guard optimum1.map(\.bitPattern) == optimum.map(\.bitPattern) else {
+      emit("the 1-thread and \(t)-thread optima differ: F = \(one.objective), \(report.objective)")
+      return false
+    }
+    oneWall.append(wall1)
+    oneCPU.append(cpu1)
+    manyWall.append(wall)
+    manyCPU.append(cpu)
     solverWall.append(report.seconds)
-    runWall.append(wall)
-    runCPU.append(cpu)
     lastReport = report
-    // The solver alone over every start again, in this thread's CPU seconds.
-    let minimizer = run.algorithm.minimizer(step: run.step)
-    let solverCPU0 = threadCPUSeconds()
-    for start in problem.starts { _ = minimizer.minimize(model, from: start, until: run.test) }
-    solverCPU.append(threadCPUSeconds() - solverCPU0)
     guard
       let peer = peerRound(
         python: python, directory: directory.path, depth: depth, lambda: lambda,
@@ -168,10 +189,11 @@ func multiclassComparison(python: String, rounds: Int) throws -> Bool {
     peerCPU.append(peer.cpu.min()!)
     lastPeer = peer
     emit(
-      pad("\(r + 1)", 7) + pad(format(report.seconds * 1e3) + " ms", 24)
-        + pad(format(solverCPU.last! * 1e3) + " ms", 10) + pad(format(wall * 1e3) + " ms", 15)
-        + pad(format(cpu * 1e3) + " ms", 10) + pad(format(peer.wall.min()! * 1e3) + " ms", 21)
-        + format(peer.cpu.min()! * 1e3) + " ms")
+      pad("\(r + 1)", 7) + pad(format(wall1 * 1e3) + " ms", 25)
+        + pad(format(cpu1 * 1e3) + " ms", 10)
+        + pad(format(wall * 1e3) + " ms", 27) + pad(format(cpu * 1e3) + " ms", 10)
+        + pad(format(report.seconds * 1e3) + " ms", 10)
+        + pad(format(peer.wall.min()! * 1e3) + " ms", 21) + format(peer.cpu.min()! * 1e3) + " ms")
   }
   guard let report = lastReport, let peer = lastPeer else { return false }
   let iterations = report.starts.map(\.iterations)
@@ -181,18 +203,26 @@ func multiclassComparison(python: String, rounds: Int) throws -> Bool {
   emit(
     "SciPy: \(peer.objectives.count) starts, best F = " + String(format: "%.15g", peer.best)
       + ", per-start wall " + peer.wall.map { format($0 * 1e3) }.joined(separator: ", ") + " ms")
-  let ratio = median(peerWall) / median(solverWall)
-  let ratioCPU = median(peerCPU) / median(solverCPU)
-  let ratioWhole = median(peerWall) / median(runWall)
-  let ratioWholeCPU = median(peerCPU) / median(runCPU)
+  let ratioOne = median(peerWall) / median(oneWall)
+  let ratioOneCPU = median(peerCPU) / median(oneCPU)
+  let ratioMany = median(peerWall) / median(manyWall)
+  let ratioManyCPU = median(peerCPU) / median(manyCPU)
   emit(
-    "speed-up, one SciPy start (the fastest of four, median over rounds) / ujm's solver over "
-      + "all \(problem.starts.count) starts: \(format(ratio))× wall-clock, \(format(ratioCPU))× CPU "
-      + "seconds; / ujm's whole run (with the checks): \(format(ratioWhole))× wall-clock, "
-      + "\(format(ratioWholeCPU))× CPU seconds; goal ≥ 10×")
+    "speed-up, one SciPy start (the fastest of four, median over rounds) / ujm's whole run (all "
+      + "\(problem.starts.count) starts, the checks, the report): at \(t) threads "
+      + "\(format(ratioMany))× wall-clock, \(format(ratioManyCPU))× CPU seconds; at 1 thread "
+      + "\(format(ratioOne))× wall-clock, \(format(ratioOneCPU))× CPU seconds; goal ≥ 10×")
+  // The least-disturbed round of each (a loaded machine preempts some rounds), same ratios.
   emit(
-    "(wall-clock favours ujm on a loaded machine: the longer SciPy start is preempted more; CPU "
-      + "seconds do not count preemption)")
+    "fastest rounds: ujm \(format(manyWall.min()! * 1e3)) ms wall-clock at \(t) threads, "
+      + "\(format(oneWall.min()! * 1e3)) ms at 1, SciPy's fastest start "
+      + "\(format(peerWall.min()! * 1e3)) ms: \(format(peerWall.min()! / manyWall.min()!))× and "
+      + "\(format(peerWall.min()! / oneWall.min()!))× wall-clock; CPU "
+      + "\(format(peerCPU.min()! / manyCPU.min()!))× and \(format(peerCPU.min()! / oneCPU.min()!))×"
+  )
+  emit(
+    "(the \(t)-thread run's solver alone: median \(format(median(solverWall) * 1e3)) ms wall-clock; "
+      + "its optimum is the 1-thread run's to the bit, checked every round)")
   var passed = true
   let agreement = abs(report.objective - peer.best) / abs(peer.best)
   emit(
@@ -228,13 +258,14 @@ func multiclassComparison(python: String, rounds: Int) throws -> Bool {
 }
 
 /// `--multiclass-profile N` (for a profiler such as `perf record`): the whole multi-class run N
-/// times, the solver alone over the four starts N times, and N·100 objective+gradient
-/// evaluations; prints the median CPU seconds of each (this thread's).
+/// times, the solver alone over the four starts N times, the checks at the optimum N times, and
+/// N·100 objective+gradient evaluations; prints the median CPU seconds of each (this thread's;
+/// the run with `threads` 1).
 func multiclassProfile(repeats: Int) {
   let problem = MulticlassProblem(
     classes: 3, examplesPerClass: 2, dimension: 12, depth: 3, lambda: 1e-2, seed: 0)
   let run = MulticlassSolveRun(
-    problem: problem, algorithm: .defaultAlgorithm, test: ConvergenceTest())
+    problem: problem, algorithm: .defaultAlgorithm, test: ConvergenceTest(), threads: 1)
   var whole = [Double]()
   for _ in 0..<repeats {
     let c0 = threadCPUSeconds()
@@ -245,16 +276,27 @@ func multiclassProfile(repeats: Int) {
   var solver = [Double]()
   var evaluations = 0
   var iterations = [Int]()
+  // OpenBLAS single-threaded, as inside the run.
+  BLASEnvironment.withThreads(1) {
+    for _ in 0..<repeats {
+      let c0 = threadCPUSeconds()
+      evaluations = 0
+      iterations = []
+      for start in problem.starts {
+        let result = minimizer.minimize(problem.model, from: start, until: run.test)
+        evaluations += result.evaluations
+        iterations.append(result.iterations)
+      }
+      solver.append(threadCPUSeconds() - c0)
+    }
+  }
+  let optimum = try! run.run().optimum
+  let verifier = MulticlassVerifier(model: problem.model)
+  var checks = [Double]()
   for _ in 0..<repeats {
     let c0 = threadCPUSeconds()
-    evaluations = 0
-    iterations = []
-    for start in problem.starts {
-      let result = minimizer.minimize(problem.model, from: start, until: run.test)
-      evaluations += result.evaluations
-      iterations.append(result.iterations)
-    }
-    solver.append(threadCPUSeconds() - c0)
+    _ = try! verifier.checks(at: optimum)
+    checks.append(threadCPUSeconds() - c0)
   }
   let x = problem.starts[0]
   var g = [Double](repeating: 0, count: x.count)
@@ -272,7 +314,8 @@ func multiclassProfile(repeats: Int) {
   emit(
     "whole run \(format(median(whole) * 1e3)) ms CPU, solver over the four starts "
       + "\(format(median(solver) * 1e3)) ms CPU (iterations \(iterations), \(evaluations) "
-      + "evaluations), one evaluation \(format(median(perEvaluation) * 1e6)) µs CPU; medians of "
+      + "evaluations), the checks \(format(median(checks) * 1e6)) µs CPU, one evaluation "
+      + "\(format(median(perEvaluation) * 1e6)) µs CPU; medians of "
       + "\(repeats); BLAS: \(BLASEnvironment.current.core), \(BLASEnvironment.current.threads) thread(s)"
   )
 }

@@ -15,7 +15,7 @@
 // L-BFGS memories on it.
 //
 // Usage: swift run -c release SolveBenchmark [--budget SECONDS] [--dimensions 16,64,256,512]
-//        swift run -c release SolveBenchmark --multiclass [--python PATH] [--rounds 3]
+//        swift run -c release SolveBenchmark --multiclass [--python PATH] [--rounds 3] [--threads T]
 //        swift run -c release SolveBenchmark --multiclass-profile 1000 | --multiclass-memories
 
 import Foundation
@@ -60,7 +60,9 @@ if CommandLine.arguments.contains("--multiclass-profile") {
 if CommandLine.arguments.contains("--multiclass") {
   let python = option("--python", default: "python3")
   let rounds = Int(option("--rounds", default: "3"))!
-  exit(try multiclassComparison(python: python, rounds: rounds) ? 0 : 1)
+  let threads = Int(
+    option("--threads", default: "\(ProcessInfo.processInfo.activeProcessorCount)"))!
+  exit(try multiclassComparison(python: python, rounds: rounds, threads: threads) ? 0 : 1)
 }
 
 let budget = Double(option("--budget", default: "60"))!

@@ -1,10 +1,18 @@
 import Foundation
 import LinearAlgebra
+import Synchronization
 
 /// Solves the multi-class UJM from every seeded start, keeps the best, checks it, and reports.
 ///
 /// The best start is the converged one with the smallest F (any start with the smallest F when
-/// none converged). `seconds` times the solver over all starts, without set-up or checks.
+/// none converged; ties go to the lowest start index). `seconds` times the solver over all
+/// starts, without set-up or checks.
+///
+/// The starts are independent: `threads` of them are solved at once (a thread that finishes
+/// one takes the next not yet taken), each with OpenBLAS single-threaded inside (its matrix-vector products, 468×20
+/// at the reference size, are just above OpenBLAS's threading threshold, and splitting them
+/// across threads cost 1.65× the CPU). Every start therefore runs the same arithmetic whatever
+/// `threads` is, and the same seed gives the same bits at any thread count.
 public struct MulticlassSolveRun: Sendable {
   public var problem: MulticlassProblem
   public var algorithm: SolverAlgorithm
@@ -14,11 +22,14 @@ public struct MulticlassSolveRun: Sendable {
   /// Compute the Hessian's extreme eigenvalues at the returned point.
   public var hessian: Bool
   public var tolerances: MulticlassTolerances
+  /// The most starts solved at once (at least 1; no more than the starts are used).
+  public var threads: Int
 
+  /// `threads` defaults to OpenBLAS's thread count (`OPENBLAS_NUM_THREADS`, else the cores).
   public init(
     problem: MulticlassProblem, algorithm: SolverAlgorithm, test: ConvergenceTest,
     step: Double = 0.5, perturbation: Double = 0, hessian: Bool = false,
-    tolerances: MulticlassTolerances = MulticlassTolerances()
+    tolerances: MulticlassTolerances = MulticlassTolerances(), threads: Int? = nil
   ) {
     self.problem = problem
     self.algorithm = algorithm
@@ -27,25 +38,53 @@ public struct MulticlassSolveRun: Sendable {
     self.perturbation = perturbation
     self.hessian = hessian
     self.tolerances = tolerances
+    self.threads = max(1, threads ?? BLASEnvironment.current.threads)
+  }
+
+  /// The starts solved at once: `threads`, at most one per start.
+  public var parallelStarts: Int { max(1, min(threads, problem.starts.count)) }
+
+  /// Every start's result, in start order, and the wall seconds of each and of them all.
+  func solveStarts() -> (results: [SolveResult], seconds: [Double], total: Double) {
+    let model = problem.model
+    let count = problem.starts.count
+    let workers = parallelStarts
+    let clock = ContinuousClock()
+    var results = [SolveResult?](repeating: nil, count: count)
+    var seconds = [Double](repeating: 0, count: count)
+    let began = clock.now
+    BLASEnvironment.withThreads(1) {
+      results.withUnsafeMutableBufferPointer { resultSlots in
+        seconds.withUnsafeMutableBufferPointer { secondSlots in
+          // Each start writes only its own slots.
+          let slots = StartSlots(results: resultSlots, seconds: secondSlots)
+          // The next start not yet taken: a thread that finishes takes the next, so a thread
+          // that started late (woken late, or preempted on a busy machine) does fewer.
+          let next = Atomic<Int>(0)
+          DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            let minimizer = algorithm.minimizer(step: step)
+            while true {
+              let k = next.add(1, ordering: .relaxed).oldValue
+              if k >= count { break }
+              let began = clock.now
+              slots.results[k] = minimizer.minimize(model, from: problem.starts[k], until: test)
+              slots.seconds[k] = (clock.now - began).secondsValue
+            }
+          }
+        }
+      }
+    }
+    let total = (clock.now - began).secondsValue
+    return (results.map { $0! }, seconds, total)
   }
 
   public func run() throws(LAPACKError) -> (report: MulticlassSolveReport, optimum: [Double]) {
     let model = problem.model
-    let minimizer = algorithm.minimizer(step: step)
-    let clock = ContinuousClock()
-    var results = [SolveResult]()
-    var starts = [MulticlassSolveReport.Start]()
-    var total = 0.0
-    for start in problem.starts {
-      let began = clock.now
-      let result = minimizer.minimize(model, from: start, until: test)
-      let seconds = (clock.now - began).secondsValue
-      total += seconds
-      results.append(result)
-      starts.append(
-        .init(
-          objective: result.objective, gradient_norm: result.gradientNorm,
-          iterations: result.iterations, stop_reason: result.stopReason.kind, seconds: seconds))
+    let (results, seconds, total) = solveStarts()
+    let starts = zip(results, seconds).map { result, seconds in
+      MulticlassSolveReport.Start(
+        objective: result.objective, gradient_norm: result.gradientNorm,
+        iterations: result.iterations, stop_reason: result.stopReason.kind, seconds: seconds)
     }
     let best = Self.best(results)
     let result = results[best]
@@ -78,7 +117,8 @@ public struct MulticlassSolveRun: Sendable {
       algorithm: algorithm.rawValue, starts: starts, best_start: best,
       objective: summary.objective, gradient_norm: summary.gradient_norm,
       iterations: result.iterations, evaluations: result.evaluations,
-      stop_reason: result.stopReason.kind, seconds: total, perturb: perturbation,
+      stop_reason: result.stopReason.kind, seconds: total, parallel_starts: parallelStarts,
+      perturb: perturbation,
       checks: proved, observed: observed, multiclass: summary, hessian: spectrum,
       blas: .current)
     return (report, x)
@@ -94,6 +134,13 @@ public struct MulticlassSolveRun: Sendable {
       return fa < fb
     }!
   }
+}
+
+/// The output slots of the starts, written concurrently, each by the one thread that solves
+/// that start.
+private struct StartSlots: @unchecked Sendable {
+  let results: UnsafeMutableBufferPointer<SolveResult?>
+  let seconds: UnsafeMutableBufferPointer<Double>
 }
 
 /// Adds to each of `blocks` consecutive blocks of x (the last may be shorter: the classifier) a
@@ -142,6 +189,8 @@ public struct MulticlassSolveReport: Sendable, Codable, Equatable {
   public var stop_reason: StopReason.Kind
   /// The solver's wall time over all starts.
   public var seconds: Double
+  /// The starts solved at once (each on its own thread, OpenBLAS single-threaded inside).
+  public var parallel_starts: Int
   public var perturb: Double
   /// The proved properties of a stationary point (and the solver's stationarity).
   public var checks: [CheckResult]
@@ -159,7 +208,8 @@ public struct MulticlassSolveReport: Sendable, Codable, Equatable {
 
   enum CodingKeys: String, CodingKey {
     case L, lambda, D, seed, algorithm, starts, best_start, objective, gradient_norm, iterations
-    case evaluations, stop_reason, seconds, perturb, checks, observed, multiclass, hessian, blas
+    case evaluations, stop_reason, seconds, parallel_starts, perturb, checks, observed, multiclass
+    case hessian, blas
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -177,6 +227,7 @@ public struct MulticlassSolveReport: Sendable, Codable, Equatable {
     try c.encode(evaluations, forKey: .evaluations)
     try c.encode(stop_reason, forKey: .stop_reason)
     try c.encode(seconds, forKey: .seconds)
+    try c.encode(parallel_starts, forKey: .parallel_starts)
     try c.encode(perturb, forKey: .perturb)
     try c.encode(checks, forKey: .checks)
     try c.encode(observed, forKey: .observed)

@@ -114,5 +114,57 @@ struct MulticlassModelTests {
     #expect(MulticlassSolveRun.best(results) == 2)
     #expect(
       MulticlassSolveRun.best([result(2, converged: false), result(1, converged: false)]) == 1)
+    // Ties go to the lowest start index, so the choice does not depend on which thread
+    // finished first.
+    #expect(
+      MulticlassSolveRun.best([
+        result(1, converged: true), result(0.5, converged: true), result(0.5, converged: true),
+      ]) == 1)
+  }
+
+  /// Every start's report and the returned point, as bit patterns.
+  private func bits(_ run: MulticlassSolveRun) throws -> [UInt64] {
+    let (report, x) = try run.run()
+    return x.map(\.bitPattern) + [UInt64(report.best_start)]
+      + report.starts.flatMap {
+        [$0.objective.bitPattern, $0.gradient_norm.bitPattern, UInt64($0.iterations)]
+      }
+  }
+
+  @Test func theSameSeedGivesTheSameBitsAtAnyThreadCount() throws {
+    let problem = MulticlassProblem(
+      classes: 3, examplesPerClass: 2, dimension: 6, depth: 2, lambda: 1e-2, seed: 11, starts: 5)
+    let run = MulticlassSolveRun(problem: problem, algorithm: .lbfgs, test: ConvergenceTest())
+    var reference = run
+    reference.threads = 1
+    let expected = try bits(reference)
+    for threads in [2, 3, 8] {
+      var parallel = run
+      parallel.threads = threads
+      let differing = zip(try bits(parallel), expected).filter { $0 != $1 }.count
+      print(
+        "\(parallel.parallelStarts) starts at once against 1: \(differing) differing words of "
+          + "\(expected.count), tolerance 0")
+      #expect(differing == 0, "measured \(differing) at \(threads) threads")
+    }
+    #expect(
+      MulticlassSolveRun(problem: problem, algorithm: .lbfgs, test: ConvergenceTest(), threads: 8)
+        .parallelStarts == 5)
+  }
+
+  @Test func theSameBitwiseComparisonDetectsAStartOneUlpAway() throws {
+    // The counterexample: the last start moved by one ulp in one entry, solved in parallel.
+    var problem = MulticlassProblem(
+      classes: 3, examplesPerClass: 2, dimension: 6, depth: 2, lambda: 1e-2, seed: 11, starts: 5)
+    let expected = try bits(
+      MulticlassSolveRun(
+        problem: problem, algorithm: .lbfgs, test: ConvergenceTest(), threads: 1))
+    problem.starts[4][0] = problem.starts[4][0].nextUp
+    let moved = try bits(
+      MulticlassSolveRun(
+        problem: problem, algorithm: .lbfgs, test: ConvergenceTest(), threads: 3))
+    let differing = zip(moved, expected).filter { $0 != $1 }.count
+    print("a start one ulp away, 3 threads: \(differing) differing words, must exceed 0")
+    #expect(differing > 0, "measured \(differing)")
   }
 }
