@@ -139,9 +139,11 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>:
       if dropped[i] {
         copy(h, into: next, count: outSize)
       } else {
+        // An identity skip: h_{i+1} ← h_i in BN1's pass over h_i; conv2 adds onto it.
+        let identity = block.shortcut == nil && model.skips
         normReLU(
           block.bn1, 1 + 2 * i, h, into: a1[i].pointer, features: cin,
-          count: columns(i), training: training)
+          count: columns(i), training: training, copy: identity ? next : nil)
         forwardConvolution(
           block.conv1, a1[i].pointer, side: side, images: n, into: z1[i].pointer,
           scratch: lowering, parallelism: parallelism, profile: profile)
@@ -154,8 +156,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>:
             shortcut, a1[i].pointer, side: side, images: n, into: next, scratch: lowering,
             parallelism: parallelism, profile: profile)
           beta = 1
-        } else if model.skips {
-          copy(h, into: next, count: outSize)
+        } else if identity {
           beta = 1
         }
         let scale = training || !model.droppable(i) ? 1 : Scalar(1 - model.dropPath)
