@@ -22,24 +22,25 @@ final class WorkerPool: @unchecked Sendable {
   /// A job: its body and counters. A worker that wakes late holds the record, finds no part
   /// left and lets go; the body has been dropped by then.
   private final class Job: @unchecked Sendable {
-    var body: ((Int) -> Void)?
+    /// body(part, thread): the thread is 0 for the caller, 1… for the workers.
+    var body: ((Int, Int) -> Void)?
     let parts: Int
     /// The threads that take parts (the caller and threads − 1 workers).
     let threads: Int
     let next = Atomic<Int>(0)
     let done = Atomic<Int>(0)
-    init(parts: Int, threads: Int, body: @escaping (Int) -> Void) {
+    init(parts: Int, threads: Int, body: @escaping (Int, Int) -> Void) {
       self.parts = parts
       self.threads = threads
       self.body = body
     }
 
-    /// Runs parts until none is left.
-    func work() {
+    /// Runs parts on thread `thread` until none is left.
+    func work(thread: Int) {
       while true {
         let p = next.wrappingAdd(1, ordering: .relaxed).oldValue
         guard p < parts else { return }
-        body!(p)
+        body!(p, thread)
         done.wrappingAdd(1, ordering: .releasing)
       }
     }
@@ -82,7 +83,7 @@ final class WorkerPool: @unchecked Sendable {
       let current = job
       condition.unlock()
       if let current, index + 1 < Swift.min(current.parts, current.threads) {
-        current.work()
+        current.work(thread: index + 1)
         spinLimit = 2_000
       } else {
         spinLimit = 0
@@ -94,11 +95,18 @@ final class WorkerPool: @unchecked Sendable {
   /// workers, each thread taking the next part left when it finishes one (so that a thread
   /// that the machine's load holds back takes fewer); returns when every part has returned.
   func run(parts: Int, threads: Int? = nil, _ body: @escaping (Int) -> Void) {
+    run(parts: parts, threads: threads) { p, _ in body(p) }
+  }
+
+  /// The same with `body(p, thread)`: `thread` (< min(parts, threads)) names the thread that
+  /// runs part p, 0 for the caller, so that each thread can own a scratch buffer while the
+  /// parts go to whichever thread is free.
+  func run(parts: Int, threads: Int? = nil, _ body: @escaping (Int, Int) -> Void) {
     let threads = threads ?? parts
     guard parts > 1, threads > 1, workers > 0,
       busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
     else {
-      for p in 0..<parts { body(p) }
+      for p in 0..<parts { body(p, 0) }
       return
     }
     let current = Job(parts: parts, threads: threads, body: body)
@@ -107,7 +115,7 @@ final class WorkerPool: @unchecked Sendable {
     generation.wrappingAdd(1, ordering: .releasing)
     condition.broadcast()
     condition.unlock()
-    current.work()
+    current.work(thread: 0)
     var spins = 0
     while current.done.load(ordering: .acquiring) < parts {
       spins += 1
