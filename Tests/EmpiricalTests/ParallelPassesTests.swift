@@ -311,6 +311,23 @@ struct ParallelPassesTests {
     #expect(used <= parts)
   }
 
+  /// The thread that `run(parts:threads:)` names for each part is below min(parts, threads):
+  /// the index of the scratch buffer it may use alone.
+  @Test(arguments: [(50, 2), (50, 3), (3, 8), (1, 2)])
+  func thePoolNamesEachPartsThreadBelowItsThreadCount(parts: Int, threads: Int) {
+    var slots = [Int](repeating: -1, count: parts)
+    slots.withUnsafeMutableBufferPointer { s in
+      let s = s.baseAddress!
+      pool.run(parts: parts, threads: threads) { p, thread in
+        s[p] = thread
+        usleep(100)
+      }
+    }
+    let limit = Swift.min(parts, threads)
+    print("\(parts) parts, \(threads) threads: threads named \(Set(slots).sorted())")
+    #expect(slots.allSatisfy { $0 >= 0 && $0 < limit })
+  }
+
   @Test func thePoolRunsEveryPartOnce() {
     var counts = [Int](repeating: 0, count: 1000)
     counts.withUnsafeMutableBufferPointer { c in
