@@ -48,6 +48,10 @@ final class BatchStatistics<Scalar: BLASScalar>: @unchecked Sendable {
   let scratchA: ScalarBuffer<Scalar>
   let scratchB: ScalarBuffer<Scalar>
   let scratchC: ScalarBuffer<Scalar>
+  /// s = γ/√(σ² + ε) and t = β − μ·s of the last forward pass (a = max(s·x + t, 0)), from which
+  /// the backward pass recomputes ReLU's gate instead of reading a.
+  let scale: ScalarBuffer<Scalar>
+  let shift: ScalarBuffer<Scalar>
   /// Two sums per feature for each part of up to `columns` columns.
   let partials: ScalarBuffer<Scalar>
 
@@ -59,6 +63,8 @@ final class BatchStatistics<Scalar: BLASScalar>: @unchecked Sendable {
     variance = ScalarBuffer(count: features)
     scratchA = ScalarBuffer(count: features)
     scratchB = ScalarBuffer(count: features)
+    scale = ScalarBuffer(count: features)
+    shift = ScalarBuffer(count: features)
     let parts = Self.parts(columns)
     partials = ScalarBuffer(count: parts > 1 ? 2 * parts * features : 0)
   }
@@ -131,8 +137,8 @@ func batchNormReLUTraining<Scalar: KernelScalar>(
   let mean = stats.mean.pointer
   let variance = stats.variance.pointer
   let inverseStd = stats.inverseStd.pointer
-  let scale = stats.scratchA.pointer
-  let shift = stats.scratchB.pointer
+  let scale = stats.scale.pointer
+  let shift = stats.shift.pointer
   let parts = BatchStatistics<Scalar>.parts(count)
   let inverseCount = 1 / Scalar(count)
   if parts == 1 {
@@ -254,19 +260,22 @@ func affineReLU<Scalar: KernelScalar>(
 /// Backward through a = ReLU(BN(x)) in training mode. With dy = da·[a > 0] and x̂ the normalised
 /// input: ∂γ = Σ_b dy·x̂, ∂β = Σ_b dy, ∂x = γ/√(σ²+ε)·(dy − ∂β/B − x̂·∂γ/B). `dx` is overwritten,
 /// or accumulated into when `accumulate` (the skip connection's gradient is already there).
+/// ReLU's gate a > 0 is recomputed from x as s·x + t > 0 with the forward pass's s and t (the
+/// same operations, so the same decision bit for bit), so that a is not read.
 ///
 /// With `parallelism`, the sums are split as the forward pass's (by features, or by the fixed
 /// parts of more than `BatchStatistics.chunk` columns) and ∂x by columns: the result does not
 /// depend on the split.
 func batchNormReLUBackward<Scalar: KernelScalar>(
-  x: UnsafePointer<Scalar>, a: UnsafePointer<Scalar>, da: UnsafePointer<Scalar>,
-  dx: UnsafeMutablePointer<Scalar>, accumulate: Bool, features d: Int, count: Int,
+  x: UnsafePointer<Scalar>, da: UnsafePointer<Scalar>, dx: UnsafeMutablePointer<Scalar>,
+  accumulate: Bool, features d: Int, count: Int,
   weight: UnsafePointer<Scalar>, stats: BatchStatistics<Scalar>,
   weightGradient: UnsafeMutablePointer<Scalar>, biasGradient: UnsafeMutablePointer<Scalar>,
   parallelism: Parallelism = .serial
 ) {
   let mean = stats.mean.pointer
   let inverseStd = stats.inverseStd.pointer
+  let (scale, shift) = (UnsafePointer(stats.scale.pointer), UnsafePointer(stats.shift.pointer))
   let sumDy = biasGradient
   let sumDyCentred = stats.scratchA.pointer
   // dx = k·dy − k·(∂β + x̂·∂γ)/B = k·dy + u·x + v per feature, with
@@ -278,15 +287,15 @@ func batchNormReLUBackward<Scalar: KernelScalar>(
   if parts == 1 {
     parallelism.forEachRange(d, granule: 8, minimumPerPart: 16) { features in
       gradientSums(
-        x: x, a: a, da: da, mean: mean, features: features, stride: d, columns: 0..<count,
-        into: sumDy, sumDyCentred)
+        x: x, da: da, mean: mean, scale: scale, shift: shift, features: features, stride: d,
+        columns: 0..<count, into: sumDy, sumDyCentred)
     }
   } else {
     precondition(2 * parts * d <= stats.partials.count, "statistics made for fewer columns")
     let partials = stats.partials.pointer
     parallelism.forEachPart(parts) { p in
       gradientSums(
-        x: x, a: a, da: da, mean: mean, features: 0..<d, stride: d,
+        x: x, da: da, mean: mean, scale: scale, shift: shift, features: 0..<d, stride: d,
         columns: BatchStatistics<Scalar>.columns(ofPart: p, count), into: partials + 2 * p * d,
         partials + (2 * p + 1) * d)
     }
@@ -312,18 +321,18 @@ func batchNormReLUBackward<Scalar: KernelScalar>(
   parallelism.forEachRange(count, minimumPerPart: 64) { columns in
     for b in columns {
       let xc = x + b * d
-      let ac = a + b * d
       let dac = da + b * d
       let out = dx + b * d
       var f = 0
       while f < vectorEnd {
-        let dy = Scalar.gated(load8(dac, f), by: load8(ac, f))
-        let r = load8(k, f) * dy + load8(u, f) * load8(xc, f) + load8(v, f)
+        let x8 = load8(xc, f)
+        let dy = Scalar.gated(load8(dac, f), by: x8 * load8(scale, f) + load8(shift, f))
+        let r = load8(k, f) * dy + load8(u, f) * x8 + load8(v, f)
         store8(accumulate ? load8(out, f) + r : r, out, f)
         f += 8
       }
       while f < d {
-        let dy = ac[f] > 0 ? dac[f] : 0
+        let dy = xc[f] * scale[f] + shift[f] > 0 ? dac[f] : 0
         let r = k[f] * dy + u[f] * xc[f] + v[f]
         out[f] = accumulate ? out[f] + r : r
         f += 1
@@ -332,12 +341,14 @@ func batchNormReLUBackward<Scalar: KernelScalar>(
   }
 }
 
-/// Σ_b dy and Σ_b dy·(x − μ) (dy = da·[a > 0]) of the features `features` (of `stride` per
-/// column) over `columns`, in column order, eight features to a vector.
+/// Σ_b dy and Σ_b dy·(x − μ) (dy = da·[s·x + t > 0], which is da·[a > 0]) of the features
+/// `features` (of `stride` per column) over `columns`, in column order, eight features to a
+/// vector.
 private func gradientSums<Scalar: KernelScalar>(
-  x: UnsafePointer<Scalar>, a: UnsafePointer<Scalar>, da: UnsafePointer<Scalar>,
-  mean: UnsafePointer<Scalar>, features: Range<Int>, stride d: Int, columns: Range<Int>,
-  into sumDy: UnsafeMutablePointer<Scalar>, _ sumDyCentred: UnsafeMutablePointer<Scalar>
+  x: UnsafePointer<Scalar>, da: UnsafePointer<Scalar>, mean: UnsafePointer<Scalar>,
+  scale: UnsafePointer<Scalar>, shift: UnsafePointer<Scalar>, features: Range<Int>,
+  stride d: Int, columns: Range<Int>, into sumDy: UnsafeMutablePointer<Scalar>,
+  _ sumDyCentred: UnsafeMutablePointer<Scalar>
 ) {
   let (lower, upper) = (features.lowerBound, features.upperBound)
   let vectorEnd = lower + (upper - lower) - (upper - lower) % 8
@@ -345,17 +356,17 @@ private func gradientSums<Scalar: KernelScalar>(
   (sumDyCentred + lower).update(repeating: 0, count: upper - lower)
   for b in columns {
     let xc = x + b * d
-    let ac = a + b * d
     let dac = da + b * d
     var f = lower
     while f < vectorEnd {
-      let dy = Scalar.gated(load8(dac, f), by: load8(ac, f))
+      let x8 = load8(xc, f)
+      let dy = Scalar.gated(load8(dac, f), by: x8 * load8(scale, f) + load8(shift, f))
       store8(load8(sumDy, f) + dy, sumDy, f)
-      store8(load8(sumDyCentred, f) + dy * (load8(xc, f) - load8(mean, f)), sumDyCentred, f)
+      store8(load8(sumDyCentred, f) + dy * (x8 - load8(mean, f)), sumDyCentred, f)
       f += 8
     }
     while f < upper {
-      let dy = ac[f] > 0 ? dac[f] : 0
+      let dy = xc[f] * scale[f] + shift[f] > 0 ? dac[f] : 0
       sumDy[f] += dy
       sumDyCentred[f] += dy * (xc[f] - mean[f])
       f += 1

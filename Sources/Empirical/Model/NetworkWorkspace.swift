@@ -108,7 +108,7 @@ final class NetworkWorkspace<Scalar: KernelScalar>: PreActivationBuffers<Residua
     let dh = hiddenGradient.pointer
     classifierBackward(model, af.pointer, features: d)
     normReLUBackward(
-      model.bnf, 2 * depth + 1, x: hidden[depth].pointer, a: af.pointer, da: scratchA.pointer,
+      model.bnf, 2 * depth + 1, x: hidden[depth].pointer, da: scratchA.pointer,
       dx: dh, features: d, count: n, accumulate: false, gradient: .head)
     for i in stride(from: depth - 1, through: 0, by: -1) {
       if dropped[i] {
@@ -128,7 +128,7 @@ final class NetworkWorkspace<Scalar: KernelScalar>: PreActivationBuffers<Residua
           ldc: d)
       }
       normReLUBackward(
-        block.bn2, 2 + 2 * i, x: z1[i].pointer, a: a2[i].pointer, da: scratchA.pointer,
+        block.bn2, 2 + 2 * i, x: z1[i].pointer, da: scratchA.pointer,
         dx: scratchB.pointer, features: d, count: n, accumulate: false, gradient: .second(i))
       gradients.blocks[i].fc1.withUnsafeMutableBufferPointer { g in
         gemm(
@@ -141,11 +141,11 @@ final class NetworkWorkspace<Scalar: KernelScalar>: PreActivationBuffers<Residua
           scratchA.pointer, ldc: d)
       }
       normReLUBackward(
-        block.bn1, 1 + 2 * i, x: hidden[i].pointer, a: a1[i].pointer, da: scratchA.pointer,
+        block.bn1, 1 + 2 * i, x: hidden[i].pointer, da: scratchA.pointer,
         dx: dh, features: d, count: n, accumulate: model.skips, gradient: .first(i))
     }
     normReLUBackward(
-      model.bn0, 0, x: z0.pointer, a: hidden[0].pointer, da: dh, dx: scratchB.pointer,
+      model.bn0, 0, x: z0.pointer, da: dh, dx: scratchB.pointer,
       features: d, count: n, accumulate: false, gradient: .stem)
     gradients.fc0.withUnsafeMutableBufferPointer { g in
       gemm(
