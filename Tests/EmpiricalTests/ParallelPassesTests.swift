@@ -13,6 +13,35 @@ private let pool = WorkerPool(workers: 3)
 /// The bit patterns of `values`, for exact comparison (NaN included).
 private func bits(_ values: [Float]) -> [UInt32] { values.map(\.bitPattern) }
 
+/// The training forward pass a = ReLU(BN(x)) and its backward pass from `da` into dx (which
+/// starts at `dx`, accumulated into when `accumulate`), ∂γ and ∂β, with the statistics.
+private func batchNormReLUPasses(
+  x: [Float], da: [Float], gamma: [Float], beta: [Float], features d: Int, count: Int,
+  parallelism: Parallelism, dx initial: Float, accumulate: Bool
+) -> (a: [Float], dx: [Float], dGamma: [Float], dBeta: [Float], stats: BatchStatistics<Float>) {
+  let stats = BatchStatistics<Float>(features: d, columns: count)
+  var a = [Float](repeating: 0, count: d * count)
+  var dx = [Float](repeating: initial, count: d * count)
+  var dGamma = [Float](repeating: 0, count: d)
+  var dBeta = [Float](repeating: 0, count: d)
+  x.withUnsafeBufferPointer { x in
+    a.withUnsafeMutableBufferPointer { a in
+      batchNormReLUTraining(
+        x.baseAddress!, into: a.baseAddress!, features: d, count: count, weight: gamma,
+        bias: beta, stats: stats, parallelism: parallelism)
+    }
+    da.withUnsafeBufferPointer { da in
+      dx.withUnsafeMutableBufferPointer { dx in
+        batchNormReLUBackward(
+          x: x.baseAddress!, da: da.baseAddress!, dx: dx.baseAddress!, accumulate: accumulate,
+          features: d, count: count, weight: gamma, stats: stats, weightGradient: &dGamma,
+          biasGradient: &dBeta, parallelism: parallelism)
+      }
+    }
+  }
+  return (a, dx, dGamma, dBeta, stats)
+}
+
 @Suite("Issue 21: the passes split across threads give the serial result bit for bit")
 struct ParallelPassesTests {
   /// 300 columns: the sums split by features; 2,500 and 4,096: by the fixed parts of 1,024
@@ -25,32 +54,12 @@ struct ParallelPassesTests {
     let gamma = (0..<d).map { _ in 1 + Float(uniform(0.5, &rng)) }
     let beta = (0..<d).map { _ in Float(uniform(0.5, &rng)) }
     func run(_ parts: Int) -> [[UInt32]] {
-      let parallelism = Parallelism(parts: parts, pool: pool)
-      let stats = BatchStatistics<Float>(features: d, columns: count)
-      var a = [Float](repeating: 0, count: d * count)
-      var dx = [Float](repeating: 0.25, count: d * count)
-      var dGamma = [Float](repeating: 0, count: d)
-      var dBeta = [Float](repeating: 0, count: d)
-      x.withUnsafeBufferPointer { x in
-        a.withUnsafeMutableBufferPointer { a in
-          batchNormReLUTraining(
-            x.baseAddress!, into: a.baseAddress!, features: d, count: count,
-            weight: gamma, bias: beta, stats: stats, parallelism: parallelism)
-        }
-      }
-      x.withUnsafeBufferPointer { x in
-        da.withUnsafeBufferPointer { da in
-          dx.withUnsafeMutableBufferPointer { dx in
-            batchNormReLUBackward(
-              x: x.baseAddress!, da: da.baseAddress!, dx: dx.baseAddress!, accumulate: true,
-              features: d, count: count, weight: gamma, stats: stats, weightGradient: &dGamma,
-              biasGradient: &dBeta, parallelism: parallelism)
-          }
-        }
-      }
-      let mean = Array(UnsafeBufferPointer(start: stats.mean.pointer, count: d))
-      let variance = Array(UnsafeBufferPointer(start: stats.variance.pointer, count: d))
-      return [a, dx, dGamma, dBeta, mean, variance].map(bits)
+      let r = batchNormReLUPasses(
+        x: x, da: da, gamma: gamma, beta: beta, features: d, count: count,
+        parallelism: Parallelism(parts: parts, pool: pool), dx: 0.25, accumulate: true)
+      let mean = Array(UnsafeBufferPointer(start: r.stats.mean.pointer, count: d))
+      let variance = Array(UnsafeBufferPointer(start: r.stats.variance.pointer, count: d))
+      return [r.a, r.dx, r.dGamma, r.dBeta, mean, variance].map(bits)
     }
     let serial = run(1)
     for parts in [2, 3, 4] { #expect(run(parts) == serial, "parts \(parts)") }
@@ -134,29 +143,9 @@ struct ParallelPassesTests {
     let da = (0..<(d * count)).map { _ in Float(uniform(1, &rng)) }
     let gamma = (0..<d).map { _ in 1 + Float(uniform(0.5, &rng)) }
     let beta = (0..<d).map { _ in Float(uniform(0.5, &rng)) }
-    let stats = BatchStatistics<Float>(features: d, columns: count)
-    var a = [Float](repeating: 0, count: d * count)
-    var dx = [Float](repeating: 0, count: d * count)
-    var dGamma = [Float](repeating: 0, count: d)
-    var dBeta = [Float](repeating: 0, count: d)
-    let parallelism = Parallelism(parts: 2, pool: pool)
-    x.withUnsafeBufferPointer { x in
-      a.withUnsafeMutableBufferPointer { a in
-        batchNormReLUTraining(
-          x.baseAddress!, into: a.baseAddress!, features: d, count: count, weight: gamma,
-          bias: beta, stats: stats, parallelism: parallelism)
-      }
-    }
-    x.withUnsafeBufferPointer { x in
-      da.withUnsafeBufferPointer { da in
-        dx.withUnsafeMutableBufferPointer { dx in
-          batchNormReLUBackward(
-            x: x.baseAddress!, da: da.baseAddress!, dx: dx.baseAddress!, accumulate: false,
-            features: d, count: count, weight: gamma, stats: stats, weightGradient: &dGamma,
-            biasGradient: &dBeta, parallelism: parallelism)
-        }
-      }
-    }
+    let (a, dx, dGamma, dBeta, _) = batchNormReLUPasses(
+      x: x, da: da, gamma: gamma, beta: beta, features: d, count: count,
+      parallelism: Parallelism(parts: 2, pool: pool), dx: 0, accumulate: false)
     var worst = 0.0
     for f in 0..<d {
       let indices = Array(stride(from: f, to: d * count, by: d))
