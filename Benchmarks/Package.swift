@@ -26,7 +26,8 @@ let package = Package(
   ],
   targets: [
     // What more than one benchmark needs (the PyTorch peers' rounds).
-    .target(name: "BenchmarkSupport")
+    .target(
+      name: "BenchmarkSupport", dependencies: [.product(name: "Empirical", package: "ujm")])
   ]
     + benchmarks.map { name in
       .executableTarget(

@@ -287,34 +287,14 @@ print("\nper-pass profile, seconds per step (median round by total), GFLOP/s for
 print("the convolutions run image-parallel on the pool: their rows include im2col and col2im")
 print(
   "or Winograd's tile transforms; GFLOP/s count the direct convolution's 2·C_out·k²·C_in·pixels:")
-var header = "pass".padding(toLength: 32, withPad: " ", startingAt: 0)
-for t in threadCounts { header += "  \(t) thr s/step   GFLOP/s" }
-func medianProfile(_ profiles: [PassProfile]) -> PassProfile {
-  let ps = profiles.sorted { $0.seconds.values.reduce(0, +) < $1.seconds.values.reduce(0, +) }
-  return ps[ps.count / 2]
-}
+var headers = threadCounts.map { "\($0) thr s/step" }
 var chosen = threadCounts.map { medianProfile(profiles[$0]!) }
 if withLowered {
   // The lowered convolutions' columns after Winograd's.
-  for t in threadCounts { header += "  \(t) thr lowered   GFLOP/s" }
+  headers += threadCounts.map { "\($0) thr lowered" }
   chosen += threadCounts.map { medianProfile(loweredProfiles[$0]!) }
 }
-print(header)
-for pass in TrainingPass.allCases {
-  var line = pass.rawValue.padding(toLength: 32, withPad: " ", startingAt: 0)
-  for p in chosen {
-    let s = (p.seconds[pass] ?? 0) / Double(timedSteps)
-    let f = (p.flops[pass] ?? 0) / Double(timedSteps)
-    line += String(format: "  %12.4f", s)
-    line += f > 0 ? String(format: "  %8.1f", f / s / 1e9) : "          "
-  }
-  print(line)
-}
-var total = "total (profiled)".padding(toLength: 32, withPad: " ", startingAt: 0)
-for p in chosen {
-  total += String(format: "  %12.4f          ", p.seconds.values.reduce(0, +) / Double(timedSteps))
-}
-print(total)
+print(passProfileTable(chosen, headers: headers, steps: timedSteps))
 print(
   String(
     format: "peak resident memory (VmHWM): %.0f MB",

@@ -10,8 +10,11 @@
 // side, so that a burst of load elsewhere hits both. Warm-up steps are excluded everywhere.
 //
 // Usage: swift run -c release TrainBenchmark [--data DIR] [--steps N] [--warmup N] [--rounds R]
-//          [--threads 1,2] [--pytorch PYTHON]
-// (--threads defaults to the BLAS environment's thread count.)
+//          [--threads 1,2] [--pytorch PYTHON] [--profile] [--pass-threads N]
+// (--threads defaults to the BLAS environment's thread count.) With --profile, the per-pass
+// profile of the timed steps (the median round per thread count; what it leaves out is the
+// sgemm calls). With --pass-threads N, the passes between the products split into N parts on
+// the worker pool (default: the BLAS thread count; 1: OpenBLAS's threads only).
 
 import BenchmarkSupport
 import Empirical
@@ -50,6 +53,9 @@ guard !threadCounts.isEmpty, threadCounts.allSatisfy({ $0 > 0 }) else {
   fail("--threads must be positive integers separated by commas")
 }
 let python = CommandLine.arguments.contains("--pytorch") ? option("--pytorch", default: "") : nil
+let profiling = CommandLine.arguments.contains("--profile")
+let passThreads = Int(option("--pass-threads", default: ""))
+if let passThreads, passThreads < 1 { fail("--pass-threads must be a positive integer") }
 let batchSize = 128
 let architecture = Architecture.preset("1")!
 
@@ -88,6 +94,7 @@ struct Round {
   var gemmSeconds: [Double] = []
   /// CPU seconds of the process per timed training step (the ceiling's steps left out).
   var cpuSecondsPerStep = 0.0
+  var profile = PassProfile()
 }
 
 /// `warmupSteps + timedSteps` steps of a fresh trainer at `threads` BLAS threads, each timed
@@ -102,12 +109,17 @@ func trainRound(threads: Int) -> (Round, Trainer) {
     maxSteps: warmupSteps + timedSteps)
   let trainer = Trainer(configuration: configuration, data: roundData)
   var round = Round()
+  if let passThreads { trainer.passThreads = passThreads }
+  if profiling { trainer.passProfile = round.profile }
   var previous = 0.0
   var mark = 0.0
   var trainingCPU = 0.0
   _ = trainer.trainEpoch { p in
     // Cumulative training-step time (forward, backward, update) from the trainer's own clock.
     let total = Double(p.stepInEpoch * batchSize) / p.samplesPerSecond
+    if p.stepInEpoch == warmupSteps { round.profile.reset() }
+    // The epoch's closing evaluation (one test batch) stays out of the profile.
+    if p.stepInEpoch == warmupSteps + timedSteps { trainer.passProfile = nil }
     if p.stepInEpoch > warmupSteps {
       trainingCPU += cpuSeconds() - mark
       round.stepSeconds.append(total - previous)
@@ -145,6 +157,8 @@ var bestFractions: [Int: [Double]] = [:]
 var ujmCPU: [Int: [Double]] = [:]
 var peer: [Int: [Double]] = [:]
 var peerCPU: [Int: [Double]] = [:]
+var profiles: [Int: [PassProfile]] = [:]
+var stepMedians: [Int: [Double]] = [:]
 var lastTrainer: Trainer?
 for r in 1...rounds {
   for t in threadCounts {
@@ -158,6 +172,8 @@ for r in 1...rounds {
     ceilings[t, default: []].append(rate(gemmMedian))
     bestFractions[t, default: []].append(round.gemmSeconds.min()! / round.stepSeconds.min()!)
     ujmCPU[t, default: []].append(round.cpuSecondsPerStep)
+    profiles[t, default: []].append(round.profile)
+    stepMedians[t, default: []].append(stepMedian)
     var line = String(
       format:
         "round %d, %d threads (OpenBLAS %d): ujm %.1f samples/s (%.1f ms/step, CPU %.3f s/step), GEMM-only "
@@ -197,6 +213,20 @@ for t in threadCounts {
       median(peerCPU[t]!) / median(ujmCPU[t]!))
   }
   print(line)
+}
+
+if profiling {
+  print("\nper-pass profile, seconds per step (the round with the median profiled total):")
+  let chosen = threadCounts.map { medianProfile(profiles[$0]!) }
+  print(
+    passProfileTable(
+      chosen, headers: threadCounts.map { "\($0) thr s/step" }, steps: timedSteps))
+  var rest = "median step − profiled (sgemm)".padding(toLength: 32, withPad: " ", startingAt: 0)
+  for (t, p) in zip(threadCounts, chosen) {
+    let profiled = p.seconds.values.reduce(0, +) / Double(timedSteps)
+    rest += String(format: "  %12.4f          ", median(stepMedians[t]!) - profiled)
+  }
+  print(rest)
 }
 
 // Evaluation of the 10,000 test images by the last round's network (after one warm-up pass).

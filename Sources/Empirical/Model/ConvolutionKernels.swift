@@ -302,21 +302,20 @@ private func withSingleThreadedBLAS(_ active: Bool, _ body: () -> Void) {
 }
 
 /// Splits `images` into whole chunks of `chunk` images and runs `body(lower, upper, scratch)`
-/// for each part of `parallelism` on its own images with single-threaded BLAS: every sgemm has
-/// the same shape and data at any split.
+/// for each chunk with single-threaded BLAS, on the threads of `parallelism`, each taking the
+/// next chunk left and using its own scratch: every sgemm has the same shape and data at any
+/// split, and a thread that the machine's load holds back takes fewer chunks.
 private func forEachImagePart<Scalar: BLASScalar>(
   chunk: Int, images: Int, scratch: ImageParallelScratch<Scalar>, parallelism: Parallelism,
   _ body: @escaping (_ lower: Int, _ upper: Int, LoweringScratch<Scalar>) -> Void
 ) {
   let chunks = (images + chunk - 1) / chunk
-  let parts = Swift.max(1, Swift.min(parallelism.parts, chunks))
-  let scratches = scratch.scratches(parts)
+  let threads = Swift.max(1, Swift.min(parallelism.parts, chunks))
+  let scratches = scratch.scratches(threads)
   withSingleThreadedBLAS(true) {
-    parallelism.pool.run(parts: parts) { p in
-      let lower = Swift.min(images, chunks * p / parts * chunk)
-      let upper = Swift.min(images, chunks * (p + 1) / parts * chunk)
-      guard lower < upper else { return }
-      body(lower, upper, scratches[p])
+    if threads == 1 { return body(0, images, scratches[0]) }
+    parallelism.pool.run(parts: chunks, threads: threads) { c, thread in
+      body(c * chunk, Swift.min(images, (c + 1) * chunk), scratches[thread])
     }
   }
 }
@@ -430,13 +429,11 @@ func imageParallelBackwardWeights<Scalar: KernelScalar>(
   precondition(count <= scratch.largestWeights, "the scratch was made for smaller convolutions")
   let partials = scratch.partials.pointer
   withSingleThreadedBLAS(true) {
-    parallelism.pool.run(parts: parts) { p in
-      for g in (groups * p / parts)..<(groups * (p + 1) / parts) {
-        let (lower, upper) = (images * g / groups, images * (g + 1) / groups)
-        convolutionBackwardWeights(
-          conv, x + lower * inStride, dy + lower * outStride, side: side, images: upper - lower,
-          into: partials + g * count, scratch: scratches[p])
-      }
+    parallelism.pool.run(parts: groups, threads: parts) { g, thread in
+      let (lower, upper) = (images * g / groups, images * (g + 1) / groups)
+      convolutionBackwardWeights(
+        conv, x + lower * inStride, dy + lower * outStride, side: side, images: upper - lower,
+        into: partials + g * count, scratch: scratches[thread])
     }
   }
   parallelism.forEachRange(count, granule: 16, minimumPerPart: 1 << 12) { r in
@@ -468,14 +465,12 @@ private func imageParallelWinogradWeights<Scalar: KernelScalar>(
   let (partials, zeros) = (scratch.partials.pointer, UnsafePointer(scratch.zeros.pointer))
   let (inStride, outStride) = (pixels * conv.inChannels, pixels * conv.outChannels)
   withSingleThreadedBLAS(true) {
-    parallelism.pool.run(parts: parts) { p in
-      for g in (groups * p / parts)..<(groups * (p + 1) / parts) {
-        let (lower, upper) = (images * g / groups, images * (g + 1) / groups)
-        winogradKernelGradient(
-          conv, x + lower * inStride, dy + lower * outStride, side: side, images: upper - lower,
-          imagesPerChunk: chunk, into: partials + g * count, accumulate: false,
-          scratch: scratches[p].buffer.pointer, zeros: zeros)
-      }
+    parallelism.pool.run(parts: groups, threads: parts) { g, thread in
+      let (lower, upper) = (images * g / groups, images * (g + 1) / groups)
+      winogradKernelGradient(
+        conv, x + lower * inStride, dy + lower * outStride, side: side, images: upper - lower,
+        imagesPerChunk: chunk, into: partials + g * count, accumulate: false,
+        scratch: scratches[thread].buffer.pointer, zeros: zeros)
     }
   }
   let du = scratch.winogradKernels.pointer

@@ -139,9 +139,11 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>:
       if dropped[i] {
         copy(h, into: next, count: outSize)
       } else {
+        // An identity skip: h_{i+1} ← h_i in BN1's pass over h_i; conv2 adds onto it.
+        let identity = block.shortcut == nil && model.skips
         normReLU(
           block.bn1, 1 + 2 * i, h, into: a1[i].pointer, features: cin,
-          count: columns(i), training: training)
+          count: columns(i), training: training, copy: identity ? next : nil)
         forwardConvolution(
           block.conv1, a1[i].pointer, side: side, images: n, into: z1[i].pointer,
           scratch: lowering, parallelism: parallelism, profile: profile)
@@ -154,8 +156,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>:
             shortcut, a1[i].pointer, side: side, images: n, into: next, scratch: lowering,
             parallelism: parallelism, profile: profile)
           beta = 1
-        } else if model.skips {
-          copy(h, into: next, count: outSize)
+        } else if identity {
           beta = 1
         }
         let scale = training || !model.droppable(i) ? 1 : Scalar(1 - model.dropPath)
@@ -226,7 +227,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>:
     var dh = gradientA
     var other = gradientB
     normReLUBackward(
-      model.bnf, 2 * depth + 1, x: hidden[depth].pointer, a: af.pointer, da: scratchB.pointer,
+      model.bnf, 2 * depth + 1, x: hidden[depth].pointer, da: scratchB.pointer,
       dx: dh.pointer, features: cf, count: columns(depth), accumulate: false, gradient: .head)
     for i in stride(from: depth - 1, through: 0, by: -1) {
       if dropped[i] {
@@ -244,7 +245,7 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>:
         accumulate: false, scratch: lowering, parallelism: parallelism,
         profile: profile)
       normReLUBackward(
-        block.bn2, 2 + 2 * i, x: z1[i].pointer, a: a2[i].pointer, da: scratchA.pointer,
+        block.bn2, 2 + 2 * i, x: z1[i].pointer, da: scratchA.pointer,
         dx: scratchB.pointer, features: cout, count: columns(i + 1), accumulate: false,
         gradient: .second(i))
       weightGradient(
@@ -265,13 +266,13 @@ final class ConvolutionalWorkspace<Scalar: KernelScalar>:
       let identity = model.skips && block.shortcut == nil
       let target = identity ? dh : other
       normReLUBackward(
-        block.bn1, 1 + 2 * i, x: hidden[i].pointer, a: a1[i].pointer, da: scratchA.pointer,
+        block.bn1, 1 + 2 * i, x: hidden[i].pointer, da: scratchA.pointer,
         dx: target.pointer, features: cin, count: columns(i), accumulate: identity,
         gradient: .first(i))
       if !identity { swap(&dh, &other) }
     }
     normReLUBackward(
-      model.bn0, 0, x: z0.pointer, a: hidden[0].pointer, da: dh.pointer, dx: scratchB.pointer,
+      model.bn0, 0, x: z0.pointer, da: dh.pointer, dx: scratchB.pointer,
       features: shapes[0].channels, count: columns(0), accumulate: false, gradient: .stem)
     weightGradient(
       model.conv0, input.pointer, scratchB.pointer, side: image.paddedSide, images: n,

@@ -67,17 +67,19 @@ final class NetworkWorkspace<Scalar: KernelScalar>: PreActivationBuffers<Residua
       let h = hidden[i].pointer
       let next = hidden[i + 1].pointer
       if dropped[i] {
-        next.update(from: h, count: d * n)
+        profile.time(.residual) { next.update(from: h, count: d * n) }
         continue
       }
-      normReLU(block.bn1, 1 + 2 * i, h, into: a1[i].pointer, training: training)
+      // h_{i+1} ← h_i in BN1's pass over h_i; W2·a2 is added onto it.
+      normReLU(
+        block.bn1, 1 + 2 * i, h, into: a1[i].pointer, training: training,
+        copy: model.skips ? next : nil)
       block.fc1.storage.withUnsafeBufferPointer { w in
         gemm(
           false, false, m: d, n: n, k: d, w.baseAddress!, lda: d, a1[i].pointer, ldb: d,
           z1[i].pointer, ldc: d)
       }
       normReLU(block.bn2, 2 + 2 * i, z1[i].pointer, into: a2[i].pointer, training: training)
-      if model.skips { next.update(from: h, count: d * n) }
       block.fc2.storage.withUnsafeBufferPointer { w in
         gemm(
           false, false, m: d, n: n, k: d, alpha: branchScale, w.baseAddress!, lda: d,
@@ -91,9 +93,11 @@ final class NetworkWorkspace<Scalar: KernelScalar>: PreActivationBuffers<Residua
   /// ReLU(BN(x)) on the batch's D×B activations.
   private func normReLU(
     _ norm: BatchNorm<Scalar>, _ index: Int, _ x: UnsafePointer<Scalar>,
-    into a: UnsafeMutablePointer<Scalar>, training: Bool
+    into a: UnsafeMutablePointer<Scalar>, training: Bool,
+    copy: UnsafeMutablePointer<Scalar>? = nil
   ) {
-    normReLU(norm, index, x, into: a, features: width, count: count, training: training)
+    normReLU(
+      norm, index, x, into: a, features: width, count: count, training: training, copy: copy)
   }
 
   /// Backpropagation of the last training forward pass and `loss(…, withGradient: true)` into
@@ -104,7 +108,7 @@ final class NetworkWorkspace<Scalar: KernelScalar>: PreActivationBuffers<Residua
     let dh = hiddenGradient.pointer
     classifierBackward(model, af.pointer, features: d)
     normReLUBackward(
-      model.bnf, 2 * depth + 1, x: hidden[depth].pointer, a: af.pointer, da: scratchA.pointer,
+      model.bnf, 2 * depth + 1, x: hidden[depth].pointer, da: scratchA.pointer,
       dx: dh, features: d, count: n, accumulate: false, gradient: .head)
     for i in stride(from: depth - 1, through: 0, by: -1) {
       if dropped[i] {
@@ -124,7 +128,7 @@ final class NetworkWorkspace<Scalar: KernelScalar>: PreActivationBuffers<Residua
           ldc: d)
       }
       normReLUBackward(
-        block.bn2, 2 + 2 * i, x: z1[i].pointer, a: a2[i].pointer, da: scratchA.pointer,
+        block.bn2, 2 + 2 * i, x: z1[i].pointer, da: scratchA.pointer,
         dx: scratchB.pointer, features: d, count: n, accumulate: false, gradient: .second(i))
       gradients.blocks[i].fc1.withUnsafeMutableBufferPointer { g in
         gemm(
@@ -137,11 +141,11 @@ final class NetworkWorkspace<Scalar: KernelScalar>: PreActivationBuffers<Residua
           scratchA.pointer, ldc: d)
       }
       normReLUBackward(
-        block.bn1, 1 + 2 * i, x: hidden[i].pointer, a: a1[i].pointer, da: scratchA.pointer,
+        block.bn1, 1 + 2 * i, x: hidden[i].pointer, da: scratchA.pointer,
         dx: dh, features: d, count: n, accumulate: model.skips, gradient: .first(i))
     }
     normReLUBackward(
-      model.bn0, 0, x: z0.pointer, a: hidden[0].pointer, da: dh, dx: scratchB.pointer,
+      model.bn0, 0, x: z0.pointer, da: dh, dx: scratchB.pointer,
       features: d, count: n, accumulate: false, gradient: .stem)
     gradients.fc0.withUnsafeMutableBufferPointer { g in
       gemm(

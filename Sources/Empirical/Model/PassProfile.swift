@@ -13,11 +13,13 @@ public enum TrainingPass: String, Sendable, CaseIterable {
   case im2col = "im2col"
   /// col2im (∂input), with the zeroing it needs.
   case col2im = "col2im"
-  /// BatchNorm statistics, normalisation and ReLU, forward.
+  /// BatchNorm statistics, normalisation and ReLU, forward (with the residual copy
+  /// h_{i+1} ← h_i of an identity skip, which BN1's pass writes).
   case batchNormReLUForward = "BatchNorm+ReLU forward"
   /// BatchNorm and ReLU backward.
   case batchNormReLUBackward = "BatchNorm+ReLU backward"
-  /// The residual copy h_{i+1} ← h_i before the branch adds onto it.
+  /// The residual copy h_{i+1} ← h_i of a block that stochastic depth drops (an identity
+  /// skip's copy is part of BN1's forward pass).
   case residual = "residual copy"
   /// Pooling, the classifier (forward and backward), the loss.
   case head = "pool + classifier + loss"

@@ -83,12 +83,15 @@ where Network.Scalar: KernelScalar {
     logitsGradient = ScalarBuffer(count: classCount * capacity)
     scratchA = ScalarBuffer(count: keepsActivations ? largest : 1)
     scratchB = ScalarBuffer(count: keepsActivations ? largest : 1)
-    var stats = [BatchStatistics<Scalar>(features: features[0])]
-    for i in 0..<depth {
-      stats.append(BatchStatistics(features: features[i]))
-      stats.append(BatchStatistics(features: features[i + 1]))
+    func makeStatistics(_ i: Int) -> BatchStatistics<Scalar> {
+      BatchStatistics(features: features[i], columns: sizes[i] / Swift.max(features[i], 1))
     }
-    stats.append(BatchStatistics(features: features[depth]))
+    var stats = [makeStatistics(0)]
+    for i in 0..<depth {
+      stats.append(makeStatistics(i))
+      stats.append(makeStatistics(i + 1))
+    }
+    stats.append(makeStatistics(depth))
     statistics = stats
     dropped = Array(repeating: false, count: depth)
     gradients = model.zeroedParameters
@@ -97,10 +100,12 @@ where Network.Scalar: KernelScalar {
 
   /// a = ReLU(BN(x)) of the BatchNorm `index` on `count` columns of `features` rows: batch
   /// statistics in training (kept for the backward pass and the running statistics), running
-  /// statistics in evaluation.
+  /// statistics in evaluation. With `copy`, the pass that reads x for a also copies x there (the
+  /// residual stream h_{i+1} ← h_i, fused into BN1's pass).
   func normReLU(
     _ norm: BatchNorm<Scalar>, _ index: Int, _ x: UnsafePointer<Scalar>,
-    into a: UnsafeMutablePointer<Scalar>, features: Int, count: Int, training: Bool
+    into a: UnsafeMutablePointer<Scalar>, features: Int, count: Int, training: Bool,
+    copy: UnsafeMutablePointer<Scalar>? = nil
   ) {
     if training {
       norm.weight.withUnsafeBufferPointer { w in
@@ -108,7 +113,8 @@ where Network.Scalar: KernelScalar {
           profile.time(.batchNormReLUForward) {
             batchNormReLUTraining(
               x, into: a, features: features, count: count, weight: w.baseAddress!,
-              bias: b.baseAddress!, stats: statistics[index], parallelism: parallelism)
+              bias: b.baseAddress!, stats: statistics[index], parallelism: parallelism,
+              copy: copy)
           }
         }
       }
@@ -118,9 +124,10 @@ where Network.Scalar: KernelScalar {
         shift.withUnsafeBufferPointer { t in
           let (s, t) = (s.baseAddress!, t.baseAddress!)
           parallelism.forEachRange(count, minimumPerPart: 64) { r in
+            let offset = r.lowerBound * features
             affineReLU(
-              x + r.lowerBound * features, into: a + r.lowerBound * features,
-              features: features, count: r.count, scale: s, shift: t)
+              x + offset, into: a + offset, features: features, count: r.count, scale: s,
+              shift: t, copy: copy.map { $0 + offset })
           }
         }
       }

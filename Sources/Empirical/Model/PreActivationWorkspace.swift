@@ -54,9 +54,10 @@ protocol PreActivationWorkspace: AnyObject {
 
 extension PreActivationWorkspace {
   /// Backpropagation through a = ReLU(BN(x)) of the BatchNorm `index` (statistics) at
-  /// `location` (gradient): dx (+)= ∂loss/∂x from da, and ∂γ, ∂β into `gradients`.
+  /// `location` (gradient): dx (+)= ∂loss/∂x from da, and ∂γ, ∂β into `gradients` (ReLU's
+  /// gate recomputed from x and the forward pass's statistics).
   func normReLUBackward(
-    _ norm: BatchNorm<Scalar>, _ index: Int, x: UnsafePointer<Scalar>, a: UnsafePointer<Scalar>,
+    _ norm: BatchNorm<Scalar>, _ index: Int, x: UnsafePointer<Scalar>,
     da: UnsafePointer<Scalar>, dx: UnsafeMutablePointer<Scalar>, features: Int, count: Int,
     accumulate: Bool, gradient location: NormLocation
   ) {
@@ -67,7 +68,7 @@ extension PreActivationWorkspace {
           g.bias.withUnsafeMutableBufferPointer { gb in
             profile.time(.batchNormReLUBackward) {
               batchNormReLUBackward(
-                x: x, a: a, da: da, dx: dx, accumulate: accumulate, features: features,
+                x: x, da: da, dx: dx, accumulate: accumulate, features: features,
                 count: count, weight: w.baseAddress!, stats: stats,
                 weightGradient: gw.baseAddress!, biasGradient: gb.baseAddress!,
                 parallelism: parallelism)

@@ -22,21 +22,25 @@ final class WorkerPool: @unchecked Sendable {
   /// A job: its body and counters. A worker that wakes late holds the record, finds no part
   /// left and lets go; the body has been dropped by then.
   private final class Job: @unchecked Sendable {
-    var body: ((Int) -> Void)?
+    /// body(part, thread): the thread is 0 for the caller, 1… for the workers.
+    var body: ((Int, Int) -> Void)?
     let parts: Int
+    /// The threads that take parts (the caller and threads − 1 workers).
+    let threads: Int
     let next = Atomic<Int>(0)
     let done = Atomic<Int>(0)
-    init(parts: Int, body: @escaping (Int) -> Void) {
+    init(parts: Int, threads: Int, body: @escaping (Int, Int) -> Void) {
       self.parts = parts
+      self.threads = threads
       self.body = body
     }
 
-    /// Runs parts until none is left.
-    func work() {
+    /// Runs parts on thread `thread` until none is left.
+    func work(thread: Int) {
       while true {
         let p = next.wrappingAdd(1, ordering: .relaxed).oldValue
         guard p < parts else { return }
-        body!(p)
+        body!(p, thread)
         done.wrappingAdd(1, ordering: .releasing)
       }
     }
@@ -62,8 +66,8 @@ final class WorkerPool: @unchecked Sendable {
     }
   }
 
-  /// Worker `index` takes parts of jobs of more than index + 1 parts (the caller takes part in
-  /// every job), and spins after a job only if it took part in it.
+  /// Worker `index` takes parts of jobs of more than index + 1 parts and threads (the caller
+  /// takes part in every job), and spins after a job only if it took part in it.
   private func workerLoop(_ index: Int) {
     var seen = 0
     var spinLimit = 0
@@ -78,8 +82,8 @@ final class WorkerPool: @unchecked Sendable {
       seen = generation.load(ordering: .acquiring)
       let current = job
       condition.unlock()
-      if let current, index + 1 < current.parts {
-        current.work()
+      if let current, index + 1 < Swift.min(current.parts, current.threads) {
+        current.work(thread: index + 1)
         spinLimit = 2_000
       } else {
         spinLimit = 0
@@ -87,22 +91,31 @@ final class WorkerPool: @unchecked Sendable {
     }
   }
 
-  /// Calls `body(p)` for p in 0..<parts across the caller and up to parts − 1 workers; returns
-  /// when every part has returned.
-  func run(parts: Int, _ body: @escaping (Int) -> Void) {
-    guard parts > 1, workers > 0,
+  /// Calls `body(p)` for p in 0..<parts across the caller and up to min(parts, threads) − 1
+  /// workers, each thread taking the next part left when it finishes one (so that a thread
+  /// that the machine's load holds back takes fewer); returns when every part has returned.
+  func run(parts: Int, threads: Int? = nil, _ body: @escaping (Int) -> Void) {
+    run(parts: parts, threads: threads) { p, _ in body(p) }
+  }
+
+  /// The same with `body(p, thread)`: `thread` (< min(parts, threads)) names the thread that
+  /// runs part p, 0 for the caller, so that each thread can own a scratch buffer while the
+  /// parts go to whichever thread is free.
+  func run(parts: Int, threads: Int? = nil, _ body: @escaping (Int, Int) -> Void) {
+    let threads = threads ?? parts
+    guard parts > 1, threads > 1, workers > 0,
       busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
     else {
-      for p in 0..<parts { body(p) }
+      for p in 0..<parts { body(p, 0) }
       return
     }
-    let current = Job(parts: parts, body: body)
+    let current = Job(parts: parts, threads: threads, body: body)
     condition.lock()
     job = current
     generation.wrappingAdd(1, ordering: .releasing)
     condition.broadcast()
     condition.unlock()
-    current.work()
+    current.work(thread: 0)
     var spins = 0
     while current.done.load(ordering: .acquiring) < parts {
       spins += 1
@@ -138,22 +151,38 @@ struct Parallelism: Sendable {
     Parallelism(parts: Swift.max(1, BLASEnvironment.current.threads))
   }
 
-  /// Runs `body(range)` on a split of 0..<count into at most `parts` contiguous ranges whose
-  /// bounds are multiples of `granule` (except the end).
+  /// Ranges per thread of `forEachRange`: more than one, so that a thread that the machine's
+  /// load holds back leaves its share to the others.
+  static let rangesPerThread = 4
+
+  /// Runs `body(range)` on a split of 0..<count into contiguous ranges whose bounds are
+  /// multiples of `granule` (except the end), at most `rangesPerThread` per part, run by at
+  /// most `parts` threads.
   func forEachRange(
     _ count: Int, granule: Int = 1, minimumPerPart: Int = 1,
     _ body: @escaping (Range<Int>) -> Void
   ) {
     let units = (count + granule - 1) / granule
-    let n = Swift.max(1, Swift.min(parts, units / Swift.max(1, minimumPerPart / granule)))
+    let most = parts > 1 ? parts * Self.rangesPerThread : 1
+    let n = Swift.max(1, Swift.min(most, units / Swift.max(1, minimumPerPart / granule)))
     if n == 1 {
       body(0..<count)
       return
     }
-    pool.run(parts: n) { p in
+    pool.run(parts: n, threads: parts) { p in
       let lower = Swift.min(count, units * p / n * granule)
       let upper = Swift.min(count, units * (p + 1) / n * granule)
       if lower < upper { body(lower..<upper) }
     }
+  }
+
+  /// Calls `body(k)` for every fixed part k in 0..<count (each part's output its own, so the
+  /// result does not depend on the thread count), on at most `parts` threads.
+  func forEachPart(_ count: Int, _ body: @escaping (Int) -> Void) {
+    if parts == 1 || count == 1 {
+      for k in 0..<count { body(k) }
+      return
+    }
+    pool.run(parts: count, threads: parts, body)
   }
 }

@@ -42,46 +42,65 @@ public struct StochasticGradientDescent: Sendable, Equatable, Codable {
     _ network: inout AnyResidualNetwork, gradients: AnyResidualNetwork,
     momentumBuffers: inout AnyResidualNetwork, learningRate: Double
   ) {
+    update(
+      &network, gradients: gradients, momentumBuffers: &momentumBuffers,
+      learningRate: learningRate, parallelism: .serial)
+  }
+
+  /// The same, each parameter array split into ranges across `parallelism`'s parts (every
+  /// entry's update is independent of the others': the serial result at any split).
+  func update(
+    _ network: inout AnyResidualNetwork, gradients: AnyResidualNetwork,
+    momentumBuffers: inout AnyResidualNetwork, learningRate: Double, parallelism: Parallelism
+  ) {
     network.forEachParameter(gradients, &momentumBuffers) { p, g, v, kind in
-      step(&p, g, &v, kind: kind, learningRate: learningRate)
+      step(&p, g, &v, kind: kind, learningRate: learningRate, parallelism: parallelism)
     }
   }
 
-  /// g ← g + λ·p, v ← μ·v + g, p ← p − η·v for one parameter array (λ = 0 outside the scope).
+  /// g ← g + λ·p, v ← μ·v + g, p ← p − η·v for one parameter array (λ = 0 outside the scope),
+  /// in one pass over p, g and v.
   private func step<Scalar: KernelScalar>(
     _ p: inout [Scalar], _ g: [Scalar], _ v: inout [Scalar], kind: ParameterKind,
-    learningRate: Double
+    learningRate: Double, parallelism: Parallelism = .serial
   ) {
     let mu = Scalar(momentum)
     let eta = Scalar(learningRate)
     let lambda = Scalar(weightDecayScope.includes(kind) ? weightDecay : 0)
-    do {
-      p.withUnsafeMutableBufferPointer { pp in
-        g.withUnsafeBufferPointer { gg in
-          v.withUnsafeMutableBufferPointer { vv in
-            let pp = pp.baseAddress!
-            let gg = gg.baseAddress!
-            let vv = vv.baseAddress!
-            let n = g.count
-            let vectorEnd = n - n % 8
-            var k = 0
-            while k < vectorEnd {
-              let p8 = load8(pp, k)
-              let velocity = mu * load8(vv, k) + (load8(gg, k) + lambda * p8)
-              store8(velocity, vv, k)
-              store8(p8 - eta * velocity, pp, k)
-              k += 8
-            }
-            while k < n {
-              let velocity = mu * vv[k] + (gg[k] + lambda * pp[k])
-              vv[k] = velocity
-              pp[k] -= eta * velocity
-              k += 1
-            }
+    p.withUnsafeMutableBufferPointer { pp in
+      g.withUnsafeBufferPointer { gg in
+        v.withUnsafeMutableBufferPointer { vv in
+          let (pp, gg, vv) = (pp.baseAddress!, gg.baseAddress!, vv.baseAddress!)
+          parallelism.forEachRange(g.count, granule: 16, minimumPerPart: 1 << 14) { r in
+            momentumStep(
+              pp + r.lowerBound, gg + r.lowerBound, vv + r.lowerBound, count: r.count, mu: mu,
+              eta: eta, lambda: lambda)
           }
         }
       }
     }
+  }
+}
+
+/// v ← μ·v + (g + λ·p), p ← p − η·v on `count` entries, eight to a vector.
+func momentumStep<Scalar: KernelScalar>(
+  _ p: UnsafeMutablePointer<Scalar>, _ g: UnsafePointer<Scalar>, _ v: UnsafeMutablePointer<Scalar>,
+  count n: Int, mu: Scalar, eta: Scalar, lambda: Scalar
+) {
+  let vectorEnd = n - n % 8
+  var k = 0
+  while k < vectorEnd {
+    let p8 = load8(p, k)
+    let velocity = mu * load8(v, k) + (load8(g, k) + lambda * p8)
+    store8(velocity, v, k)
+    store8(p8 - eta * velocity, p, k)
+    k += 8
+  }
+  while k < n {
+    let velocity = mu * v[k] + (g[k] + lambda * p[k])
+    v[k] = velocity
+    p[k] -= eta * velocity
+    k += 1
   }
 }
 

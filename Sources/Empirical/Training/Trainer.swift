@@ -291,7 +291,7 @@ public final class Trainer {
       profile.time(.update) {
         optimizer.update(
           &network, gradients: workspace.anyGradients, momentumBuffers: &state.momentum,
-          learningRate: learningRate)
+          learningRate: learningRate, parallelism: workspace.parallelism)
       }
       trainingTime += clock.now - start
       state.step += 1
