@@ -56,7 +56,8 @@ struct ParallelPassesTests {
     func run(_ parts: Int) -> [[UInt32]] {
       let r = batchNormReLUPasses(
         x: x, da: da, gamma: gamma, beta: beta, features: d, count: count,
-        parallelism: Parallelism(parts: parts, pool: pool), dx: 0.25, accumulate: true)
+        parallelism: Parallelism(parts: parts, pool: pool, minimumPooledValues: 0), dx: 0.25,
+        accumulate: true)
       let mean = Array(UnsafeBufferPointer(start: r.stats.mean.pointer, count: d))
       let variance = Array(UnsafeBufferPointer(start: r.stats.variance.pointer, count: d))
       return [r.a, r.dx, r.dGamma, r.dBeta, mean, variance].map(bits)
@@ -76,7 +77,8 @@ struct ParallelPassesTests {
     let labels = (0..<count).map { Int32($0 % 4) }
     func step(_ parts: Int) -> [[UInt32]] {
       let workspace = ConvolutionalWorkspace(
-        model: model, capacity: count, parallelism: Parallelism(parts: parts, pool: pool),
+        model: model, capacity: count,
+        parallelism: Parallelism(parts: parts, pool: pool, minimumPooledValues: 0),
         chunkCapacity: 1)
       input.withUnsafeBufferPointer { workspace.loadInput($0.baseAddress!, count: count) }
       workspace.forward(model, training: true)
@@ -110,7 +112,8 @@ struct ParallelPassesTests {
     let stats = batchNormReLUPasses(
       x: x, da: [Float](repeating: 0, count: d * count),
       gamma: [Float](repeating: 1, count: d), beta: [Float](repeating: 0, count: d),
-      features: d, count: count, parallelism: Parallelism(parts: 3, pool: pool), dx: 0,
+      features: d, count: count,
+      parallelism: Parallelism(parts: 3, pool: pool, minimumPooledValues: 0), dx: 0,
       accumulate: false
     ).stats
     var worst = 0.0
@@ -140,7 +143,8 @@ struct ParallelPassesTests {
     let beta = (0..<d).map { _ in Float(uniform(0.5, &rng)) }
     let (a, dx, dGamma, dBeta, _) = batchNormReLUPasses(
       x: x, da: da, gamma: gamma, beta: beta, features: d, count: count,
-      parallelism: Parallelism(parts: 2, pool: pool), dx: 0, accumulate: false)
+      parallelism: Parallelism(parts: 2, pool: pool, minimumPooledValues: 0), dx: 0,
+      accumulate: false)
     var worst = 0.0
     for f in 0..<d {
       let indices = Array(stride(from: f, to: d * count, by: d))
@@ -208,7 +212,8 @@ struct ParallelPassesTests {
           copy.withUnsafeMutableBufferPointer { c in
             batchNormReLUTraining(
               x.baseAddress!, into: a.baseAddress!, features: d, count: count, weight: gamma,
-              bias: beta, stats: stats, parallelism: Parallelism(parts: parts, pool: pool),
+              bias: beta, stats: stats,
+              parallelism: Parallelism(parts: parts, pool: pool, minimumPooledValues: 0),
               copy: copying ? c.baseAddress! : nil)
           }
         }
@@ -246,7 +251,7 @@ struct ParallelPassesTests {
       var buffers = momentum.erased
       optimizer.update(
         &network, gradients: gradients.erased, momentumBuffers: &buffers, learningRate: 0.1,
-        parallelism: Parallelism(parts: parts, pool: pool))
+        parallelism: Parallelism(parts: parts, pool: pool, minimumPooledValues: 0))
       var result: [[UInt32]] = []
       network.forEachParameter(buffers, &buffers) { p, v, _ in result += [bits(p), bits(v)] }
       return result
@@ -265,7 +270,7 @@ struct ParallelPassesTests {
 
   @Test(arguments: [1, 2, 4])
   func rangesAndPartsCoverEveryIndexOnceOnAtMostTheirThreads(parts: Int) {
-    let parallelism = Parallelism(parts: parts, pool: pool)
+    let parallelism = Parallelism(parts: parts, pool: pool, minimumPooledValues: 0)
     for (count, granule, minimum) in [(1000, 1, 1), (1000, 16, 64), (37, 8, 16), (5, 1, 1)] {
       var counts = [Int](repeating: 0, count: count)
       counts.withUnsafeMutableBufferPointer { c in
@@ -308,6 +313,25 @@ struct ParallelPassesTests {
     let limit = Swift.min(parts, threads)
     print("\(parts) parts, \(threads) threads: threads named \(Set(slots).sorted())")
     #expect(slots.allSatisfy { $0 >= 0 && $0 < limit })
+  }
+
+  /// A pass over fewer than `minimumPooledValues` values runs in one part; one over at least
+  /// that many keeps every part; a serial parallelism stays serial at any size.
+  @Test func passesBelowTheMinimumRunInOnePart() {
+    let split = Parallelism(parts: 2, pool: pool)
+    let minimum = Parallelism.defaultMinimumPooledValues
+    let fullyConnected = 128 * 512  // one Type 1 BatchNorm pass
+    let convolutional = 128 * 64 * 28 * 28  // one Type 5a BatchNorm pass
+    print(
+      "minimum \(minimum) values: FC pass \(split.for(values: fullyConnected).parts) part(s), "
+        + "conv pass \(split.for(values: convolutional).parts), at the minimum "
+        + "\(split.for(values: minimum).parts), one below \(split.for(values: minimum - 1).parts)")
+    #expect(split.for(values: fullyConnected).parts == 1)
+    #expect(split.for(values: convolutional).parts == 2)
+    #expect(split.for(values: minimum).parts == 2)
+    #expect(split.for(values: minimum - 1).parts == 1)
+    #expect(Parallelism.serial.for(values: convolutional).parts == 1)
+    #expect(Parallelism(parts: 2, pool: pool, minimumPooledValues: 0).for(values: 1).parts == 2)
   }
 
   @Test func thePoolRunsEveryPartOnce() {

@@ -291,16 +291,6 @@ final class ImageParallelScratch<Scalar: BLASScalar>: @unchecked Sendable {
   }
 }
 
-/// `body` with OpenBLAS on one thread when `active` (the parts are the threads), then the
-/// previous thread count again.
-private func withSingleThreadedBLAS(_ active: Bool, _ body: () -> Void) {
-  guard active else { return body() }
-  let threads = BLASEnvironment.current.threads
-  BLASEnvironment.setThreads(1)
-  body()
-  BLASEnvironment.setThreads(threads)
-}
-
 /// Splits `images` into whole chunks of `chunk` images and runs `body(lower, upper, scratch)`
 /// for each chunk with single-threaded BLAS, on the threads of `parallelism`, each taking the
 /// next chunk left and using its own scratch: every sgemm has the same shape and data at any
@@ -312,7 +302,7 @@ private func forEachImagePart<Scalar: BLASScalar>(
   let chunks = (images + chunk - 1) / chunk
   let threads = Swift.max(1, Swift.min(parallelism.parts, chunks))
   let scratches = scratch.scratches(threads)
-  withSingleThreadedBLAS(true) {
+  BLASEnvironment.withThreads(1) {
     if threads == 1 { return body(0, images, scratches[0]) }
     parallelism.pool.run(parts: chunks, threads: threads) { c, thread in
       body(c * chunk, Swift.min(images, (c + 1) * chunk), scratches[thread])
@@ -428,7 +418,7 @@ func imageParallelBackwardWeights<Scalar: KernelScalar>(
   let count = conv.outChannels * conv.patchSize
   precondition(count <= scratch.largestWeights, "the scratch was made for smaller convolutions")
   let partials = scratch.partials.pointer
-  withSingleThreadedBLAS(true) {
+  BLASEnvironment.withThreads(1) {
     parallelism.pool.run(parts: groups, threads: parts) { g, thread in
       let (lower, upper) = (images * g / groups, images * (g + 1) / groups)
       convolutionBackwardWeights(
@@ -464,7 +454,7 @@ private func imageParallelWinogradWeights<Scalar: KernelScalar>(
   let chunk = Swift.max(1, scratch.capacity / winogradScratchPerImage(conv, side: side))
   let (partials, zeros) = (scratch.partials.pointer, UnsafePointer(scratch.zeros.pointer))
   let (inStride, outStride) = (pixels * conv.inChannels, pixels * conv.outChannels)
-  withSingleThreadedBLAS(true) {
+  BLASEnvironment.withThreads(1) {
     parallelism.pool.run(parts: groups, threads: parts) { g, thread in
       let (lower, upper) = (images * g / groups, images * (g + 1) / groups)
       winogradKernelGradient(

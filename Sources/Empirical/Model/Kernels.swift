@@ -134,6 +134,7 @@ func batchNormReLUTraining<Scalar: KernelScalar>(
   parallelism: Parallelism = .serial, copy: UnsafeMutablePointer<Scalar>? = nil
 ) {
   let d = features
+  let parallelism = parallelism.for(values: d * count)
   let mean = stats.mean.pointer
   let variance = stats.variance.pointer
   let inverseStd = stats.inverseStd.pointer
@@ -273,6 +274,7 @@ func batchNormReLUBackward<Scalar: KernelScalar>(
   weightGradient: UnsafeMutablePointer<Scalar>, biasGradient: UnsafeMutablePointer<Scalar>,
   parallelism: Parallelism = .serial
 ) {
+  let parallelism = parallelism.for(values: d * count)
   let mean = stats.mean.pointer
   let inverseStd = stats.inverseStd.pointer
   let (scale, shift) = (UnsafePointer(stats.scale.pointer), UnsafePointer(stats.shift.pointer))

@@ -137,14 +137,37 @@ struct Parallelism: Sendable {
   /// Whether the convolutions run image-parallel on the pool with single-threaded sgemm
   /// calls; otherwise OpenBLAS's threads split each product of a large chunk (before issue 21).
   let pooledConvolutions: Bool
+  /// The fewest values a BatchNorm pass or an SGD update must touch to be split (`for(values:)`).
+  let minimumPooledValues: Int
 
-  init(parts: Int, pool: WorkerPool = .shared, pooledConvolutions: Bool = true) {
+  /// The default `minimumPooledValues`: 2¹⁷ values. Measured (issue 21, `TrainBenchmark
+  /// --pass-threads`, Cooperlake, 2 threads): a fully-connected BatchNorm pass of 128 × 512
+  /// values takes ~50 µs, comparable to waking a worker while OpenBLAS's own threads still spin
+  /// after the last sgemm, and the SGD update is bound by memory bandwidth, so that splitting
+  /// either made Type 1's step slower (79% of its GEMM ceiling against 85% serial); conv
+  /// BatchNorm passes (millions of values) gain.
+  static let defaultMinimumPooledValues = 1 << 17
+
+  init(
+    parts: Int, pool: WorkerPool = .shared, pooledConvolutions: Bool = true,
+    minimumPooledValues: Int = Parallelism.defaultMinimumPooledValues
+  ) {
     self.parts = parts
     self.pool = pool
     self.pooledConvolutions = pooledConvolutions
+    self.minimumPooledValues = minimumPooledValues
   }
 
   static var serial: Parallelism { Parallelism(parts: 1) }
+
+  /// This parallelism for a pass over `values` values, or one part when there are fewer than
+  /// `minimumPooledValues`. Every split gives the serial bits, so this changes only the time.
+  func `for`(values: Int) -> Parallelism {
+    guard parts > 1, values < minimumPooledValues else { return self }
+    return Parallelism(
+      parts: 1, pool: pool, pooledConvolutions: pooledConvolutions,
+      minimumPooledValues: minimumPooledValues)
+  }
 
   /// As many parts as OpenBLAS has threads.
   static var matchingBLAS: Parallelism {

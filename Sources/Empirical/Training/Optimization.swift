@@ -71,7 +71,9 @@ public struct StochasticGradientDescent: Sendable, Equatable, Codable {
       g.withUnsafeBufferPointer { gg in
         v.withUnsafeMutableBufferPointer { vv in
           let (pp, gg, vv) = (pp.baseAddress!, gg.baseAddress!, vv.baseAddress!)
-          parallelism.forEachRange(g.count, granule: 16, minimumPerPart: 1 << 14) { r in
+          parallelism.for(values: g.count).forEachRange(
+            g.count, granule: 16, minimumPerPart: 1 << 14
+          ) { r in
             momentumStep(
               pp + r.lowerBound, gg + r.lowerBound, vv + r.lowerBound, count: r.count, mu: mu,
               eta: eta, lambda: lambda)
