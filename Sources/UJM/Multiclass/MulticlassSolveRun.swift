@@ -9,9 +9,9 @@ import Synchronization
 /// starts, without set-up or checks.
 ///
 /// The starts are independent: `threads` of them are solved at once (a thread that finishes
-/// one takes the next not yet taken), each with OpenBLAS single-threaded inside (its matrix-vector products, 468×20
-/// at the reference size, are just above OpenBLAS's threading threshold, and splitting them
-/// across threads cost 1.65× the CPU). Every start therefore runs the same arithmetic whatever
+/// one takes the next not yet taken), each with OpenBLAS single-threaded inside (its
+/// matrix-vector products, 468×20 at the reference size, are just above OpenBLAS's threading
+/// threshold, and splitting them across threads cost 1.65× the CPU). Every start therefore runs the same arithmetic whatever
 /// `threads` is, and the same seed gives the same bits at any thread count.
 public struct MulticlassSolveRun: Sendable {
   public var problem: MulticlassProblem
